@@ -1,0 +1,30 @@
+//! Kantor's device core.
+//!
+//! Everything a board needs to compose a four-part chorale and play it: the chorale
+//! encoding ([`voice`], [`token`], [`frame`], [`chorale`], [`onehot`]), and on top of it
+//! the score network runtime, the annealed Langevin sampler and the MIDI event stream.
+//!
+//! `#![no_std]`; nothing in the sampling or playing path allocates. The optional `std`
+//! feature only adds conveniences (error trait impls) for the host tool.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub mod chorale;
+pub mod engine;
+pub mod frame;
+pub mod meter;
+pub mod midi;
+pub mod noise;
+pub mod onehot;
+pub mod player;
+pub mod sampler;
+pub mod score;
+pub mod token;
+pub mod voice;
+
+pub use chorale::Chorale;
+pub use frame::{Frame, FrameMeta};
+pub use meter::{KeySignature, TimeSignature};
+pub use noise::NoiseSchedule;
+pub use score::ScoreNet;
+pub use token::Token;
+pub use voice::{Voice, VoiceRange, VOICE_RANGES};

@@ -1,0 +1,1 @@
+//! Annealed Langevin dynamics over a [`crate::ScoreNet`] (no heap).

@@ -1,0 +1,51 @@
+//! `kantor`: compose Bach-style chorales by annealed Langevin dynamics.
+
+use clap::{Parser, Subcommand};
+use kantor_host::{compose, corpus, eval, onnx, quantize, train};
+
+/// Kantor composes four-part chorales in the style of J. S. Bach by annealed Langevin
+/// dynamics over a noise-conditional score network, and evaluates what it made.
+///
+/// Pipeline: prepare (MusicXML → dataset) → train → export-onnx → quantize → generate /
+/// harmonize → eval.
+#[derive(Parser, Debug)]
+#[command(name = "kantor", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Import a folder of four-part MusicXML chorales into a dataset file.
+    Prepare(corpus::PrepareArgs),
+    /// Train the score network on a prepared dataset.
+    Train(train::TrainArgs),
+    /// Export a trained network as an ONNX model.
+    ExportOnnx(onnx::ExportArgs),
+    /// Quantise an ONNX score network to an int8 blob for the device.
+    Quantize(quantize::QuantizeArgs),
+    /// Compose new chorales.
+    Generate(compose::GenerateArgs),
+    /// Write alto, tenor and bass under a given melody.
+    Harmonize(compose::HarmonizeArgs),
+    /// Measure chorales (generated or Bach's) against held-out Bach.
+    Eval(eval::EvalArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Prepare(a) => corpus::run(a),
+        Command::Train(a) => train::run(a),
+        Command::ExportOnnx(a) => onnx::run(a),
+        Command::Quantize(a) => quantize::run(a),
+        Command::Generate(a) => compose::generate(a),
+        Command::Harmonize(a) => compose::harmonize(a),
+        Command::Eval(a) => eval::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,1 @@
+//! The f32 score network: architecture, forward and backward passes, parameters.

@@ -1,0 +1,1 @@
+//! PNG pictures: piano rolls, line plots and histograms, drawn without a font library.
