@@ -1,1 +1,32 @@
 //! Annealed Langevin dynamics over a [`crate::ScoreNet`] (no heap).
+//!
+//! The sampler starts from noise and walks down the noise levels of a
+//! [`crate::NoiseSchedule`], following the network's score at each (Song & Ermon 2019),
+//! then decodes the one-hot state into tokens. The caller supplies every buffer through a
+//! [`Workspace`], so the same code runs the f32 network on a host and the int8 engine on
+//! a board.
+//!
+//! - [`PiecePlan`] turns length, metre, key and phrase lengths into per-frame metadata;
+//! - [`SamplerSettings`] holds the schedule, step size, steps per level, temperature;
+//! - [`sample`] runs one chain (one seed, one chorale), with optional clamped entries
+//!   ([`clamp`]) for harmonisation and continuation;
+//! - [`analytic`] is a network with an exactly known score, for tests and calibration.
+
+pub mod analytic;
+pub mod clamp;
+pub mod gauss;
+mod langevin;
+pub mod plan;
+pub mod settings;
+pub mod workspace;
+
+pub use clamp::{clamp_continuation, clamp_voice, Clamp, FREE};
+pub use gauss::Gaussian;
+pub use langevin::{sample, SampleError, SampleReport};
+pub use plan::{PiecePlan, PlanError};
+pub use settings::{Init, SamplerSettings};
+pub use workspace::Workspace;
+
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+//! Inpainting: holding chosen (voice, frame) entries to given tokens while the rest is
+//! sampled. Harmonisation clamps the soprano; continuation clamps the opening frames to
+//! the tail of the previous phrase.
+
+use super::gauss::Gaussian;
+use crate::onehot::voice_offset;
+use crate::token::Token;
+use crate::voice::{Voice, VOICES};
+
+/// The fixed tokens of one frame, `None` where the voice is free.
+pub type Clamp = [Option<Token>; VOICES];
+
+/// No voice fixed.
+pub const FREE: Clamp = [None; VOICES];
+
+/// A clamped pitch outside its voice's range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct OutOfRange {
+    pub frame: usize,
+    pub voice: Voice,
+    pub pitch: u8,
+}
+
+/// Checks that every clamped pitch fits its voice.
+pub fn check(clamps: &[Clamp]) -> Result<(), OutOfRange> {
+    for (frame, c) in clamps.iter().enumerate() {
+        for v in Voice::ALL {
+            if let Some(t) = c[v.index()] {
+                if t.class(v).is_none() {
+                    return Err(OutOfRange { frame, voice: v, pitch: t.pitch().unwrap_or(0) });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets each clamped voice block of `x` (`VOICE_CHANNELS × frames`) to its token's one-hot
+/// plus `sigma`·z, i.e. to a draw of the clamped data at noise level `sigma`.
+pub(crate) fn renoise(x: &mut [f32], frames: usize, clamps: &[Clamp], sigma: f32, noise: &mut Gaussian) {
+    for (t, c) in clamps.iter().enumerate().take(frames) {
+        for v in Voice::ALL {
+            let Some(class) = c[v.index()].and_then(|tok| tok.class(v)) else { continue };
+            let base = voice_offset(v);
+            for k in 0..v.classes() {
+                let one = if k == class { 1.0 } else { 0.0 };
+                let z = if sigma > 0.0 { sigma * noise.next() } else { 0.0 };
+                x[(base + k) * frames + t] = one + z;
+            }
+        }
+    }
+}
+
+/// Clamps a whole voice to `tokens` (frame by frame), leaving other voices as they are.
+/// Used to harmonise a melody given as the soprano.
+pub fn clamp_voice(clamps: &mut [Clamp], voice: Voice, tokens: &[Token]) {
+    for (c, &t) in clamps.iter_mut().zip(tokens) {
+        c[voice.index()] = Some(t);
+    }
+}
+
+/// Clamps the first frames of the next phrase to the last `overlap` frames of `previous`,
+/// so that an endless stream can compose phrase after phrase with a seamless join. A hold
+/// at the start of the overlap becomes the pitch that is sounding there (or a rest).
+/// Returns how many frames were clamped.
+pub fn clamp_continuation(clamps: &mut [Clamp], previous: &[[Token; VOICES]], overlap: usize) -> usize {
+    let n = overlap.min(previous.len()).min(clamps.len());
+    let start = previous.len() - n;
+    for (i, c) in clamps.iter_mut().take(n).enumerate() {
+        for v in 0..VOICES {
+            let mut tok = previous[start + i][v];
+            if i == 0 && tok == Token::Hold {
+                tok = previous[..start]
+                    .iter()
+                    .rev()
+                    .map(|f| f[v])
+                    .find(|t| *t != Token::Hold)
+                    .unwrap_or(Token::Rest);
+            }
+            c[v] = Some(tok);
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continuation_resolves_leading_holds() {
+        let p = Token::Pitch;
+        let prev = [
+            [p(72), p(67), p(60), p(48)],
+            [Token::Hold, p(65), Token::Rest, Token::Hold],
+            [Token::Hold, Token::Hold, Token::Hold, p(43)],
+        ];
+        let mut clamps = [FREE; 4];
+        assert_eq!(clamp_continuation(&mut clamps, &prev, 2), 2);
+        assert_eq!(clamps[0], [Some(p(72)), Some(p(65)), Some(Token::Rest), Some(p(48))]);
+        assert_eq!(clamps[1], [Some(Token::Hold), Some(Token::Hold), Some(Token::Hold), Some(p(43))]);
+        assert_eq!(clamps[2], FREE);
+    }
+
+    #[test]
+    fn out_of_range_is_reported() {
+        let mut clamps = [FREE; 3];
+        clamp_voice(&mut clamps, Voice::Soprano, &[Token::Pitch(60), Token::Hold, Token::Pitch(84)]);
+        assert_eq!(check(&clamps), Err(OutOfRange { frame: 2, voice: Voice::Soprano, pitch: 84 }));
+    }
+}

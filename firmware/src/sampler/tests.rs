@@ -1,0 +1,151 @@
+//! The sampler against a distribution with an exactly known score ([`super::analytic`]).
+
+use super::analytic::ChordMixture;
+use super::*;
+use crate::frame::FrameMeta;
+use crate::noise::NoiseSchedule;
+use crate::token::Token;
+use crate::voice::VOICES;
+
+const P: fn(u8) -> Token = Token::Pitch;
+const FRAMES: usize = 32;
+const SEEDS: u64 = 8;
+
+/// Four chords sharing some voices (C, G, F, A minor), weights 0.4, 0.3, 0.2, 0.1.
+fn chords() -> [([Token; VOICES], f32); 4] {
+    [
+        ([P(72), P(64), P(55), P(48)], 0.4),
+        ([P(71), P(62), P(55), P(43)], 0.3),
+        ([P(72), P(65), P(57), P(41)], 0.2),
+        ([P(72), P(64), P(57), P(45)], 0.1),
+    ]
+}
+
+fn settings() -> SamplerSettings {
+    SamplerSettings { steps_per_level: 40, ..SamplerSettings::ncsn(NoiseSchedule::new(3.0, 0.01, 10)) }
+}
+
+/// Samples `SEEDS` chains of `FRAMES` frames and counts which chord each frame became
+/// (index 4 = none of them).
+fn chord_counts(settings: &SamplerSettings, clamps: &[Clamp]) -> [usize; 5] {
+    let table = chords();
+    let mut net = ChordMixture { chords: &table };
+    let metas = [FrameMeta::default(); FRAMES];
+    let mut buf = [0.0f32; Workspace::floats_needed(FRAMES)];
+    let mut out = [[Token::Rest; VOICES]; FRAMES];
+    let mut counts = [0usize; 5];
+    for seed in 0..SEEDS {
+        let mut ws = Workspace::split(&mut buf, FRAMES).unwrap();
+        let report = sample(&mut net, settings, seed, &metas, clamps, &mut ws, &mut out).unwrap();
+        assert_eq!(report.evaluations, settings.evaluations());
+        for frame in &out {
+            let k = table.iter().position(|(c, _)| c == frame).unwrap_or(4);
+            counts[k] += 1;
+        }
+    }
+    counts
+}
+
+/// Pearson's χ² of `counts` against probabilities proportional to `weights`.
+fn chi_square(counts: &[usize], weights: &[f32]) -> f32 {
+    let n: usize = counts.iter().sum();
+    let total: f32 = weights.iter().sum();
+    counts
+        .iter()
+        .zip(weights)
+        .map(|(&c, &w)| {
+            let e = n as f32 * w / total;
+            (c as f32 - e) * (c as f32 - e) / e
+        })
+        .sum()
+}
+
+/// χ² critical values at p = 0.001 for 2 and 3 degrees of freedom.
+const CHI2_2DOF: f32 = 13.82;
+const CHI2_3DOF: f32 = 16.27;
+
+#[test]
+fn samples_match_the_chord_weights() {
+    let counts = chord_counts(&settings(), &[]);
+    // Every frame lands on a chord of the mixture, and the chords come with their weights.
+    assert_eq!(counts[4], 0, "counts {counts:?}");
+    let chi2 = chi_square(&counts[..4], &[0.4, 0.3, 0.2, 0.1]);
+    assert!(chi2 < CHI2_3DOF, "χ² = {chi2}, counts {counts:?}");
+}
+
+#[test]
+fn a_cold_chain_fails_the_same_test() {
+    // The control: at temperature 0.3 the chain over-favours the heaviest chord and the
+    // χ² test must notice.
+    let cold = SamplerSettings { temperature: 0.3, ..settings() };
+    let counts = chord_counts(&cold, &[]);
+    let chi2 = chi_square(&counts[..4], &[0.4, 0.3, 0.2, 0.1]);
+    assert!(chi2 > CHI2_3DOF, "χ² = {chi2}, counts {counts:?}");
+}
+
+#[test]
+fn inpainting_samples_the_conditional() {
+    // Soprano fixed to C5: only C, F and A minor remain, in ratio 4 : 2 : 1.
+    let clamps = [[Some(P(72)), None, None, None]; FRAMES];
+    let counts = chord_counts(&settings(), &clamps);
+    assert_eq!(counts[1] + counts[4], 0, "counts {counts:?}");
+    let chi2 = chi_square(&[counts[0], counts[2], counts[3]], &[0.4, 0.2, 0.1]);
+    assert!(chi2 < CHI2_2DOF, "χ² = {chi2}, counts {counts:?}");
+}
+
+#[test]
+fn clamped_tokens_come_out_unchanged_and_seeds_repeat() {
+    let table = chords();
+    let mut net = ChordMixture { chords: &table };
+    let metas = [FrameMeta::default(); FRAMES];
+    let mut clamps = [FREE; FRAMES];
+    // Tokens the mixture never produces, including holds and rests, must still survive.
+    for (t, c) in clamps.iter_mut().enumerate().step_by(3) {
+        c[t % VOICES] = Some(match t % 4 {
+            0 => P(60 + (t % 10) as u8),
+            1 => Token::Hold,
+            2 => Token::Rest,
+            _ => P(40),
+        });
+    }
+    let mut buf = [0.0f32; Workspace::floats_needed(FRAMES)];
+    let s = SamplerSettings { steps_per_level: 5, ..settings() };
+    let mut runs = [[[Token::Rest; VOICES]; FRAMES]; 3];
+    for (run, seed) in runs.iter_mut().zip([5, 5, 6]) {
+        let mut ws = Workspace::split(&mut buf, FRAMES).unwrap();
+        sample(&mut net, &s, seed, &metas, &clamps, &mut ws, run).unwrap();
+        for (frame, c) in run.iter().zip(&clamps) {
+            for v in 0..VOICES {
+                if let Some(tok) = c[v] {
+                    assert_eq!(frame[v], tok);
+                }
+            }
+        }
+    }
+    assert_eq!(runs[0], runs[1]);
+    assert_ne!(runs[0], runs[2]);
+}
+
+#[test]
+fn bad_requests_are_errors() {
+    let table = chords();
+    let mut net = ChordMixture { chords: &table };
+    let metas = [FrameMeta::default(); 4];
+    let mut buf = [0.0f32; Workspace::floats_needed(4)];
+    let mut out = [[Token::Rest; VOICES]; 4];
+    let s = settings();
+    let mut ws = Workspace::split(&mut buf, 2).unwrap();
+    assert!(matches!(
+        sample(&mut net, &s, 0, &metas, &[], &mut ws, &mut out),
+        Err(SampleError::BufferTooSmall { frames: 4, capacity: 2 })
+    ));
+    let mut ws = Workspace::split(&mut buf, 4).unwrap();
+    let clamps = [[None, None, Some(P(80)), None]; 4];
+    assert!(matches!(
+        sample(&mut net, &s, 0, &metas, &clamps, &mut ws, &mut out),
+        Err(SampleError::ClampOutOfRange(_))
+    ));
+    let flat = SamplerSettings { epsilon: 0.0, ..s };
+    assert!(matches!(sample(&mut net, &flat, 0, &metas, &[], &mut ws, &mut out), Err(SampleError::BadSettings)));
+    assert!(matches!(sample(&mut net, &s, 0, &[], &[], &mut ws, &mut out), Err(SampleError::NoFrames)));
+}
