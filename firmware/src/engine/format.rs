@@ -1,0 +1,171 @@
+//! The `.kq8` blob format: the contract between `kantor quantize` (which writes it) and
+//! the engine (which reads it). Everything is little-endian.
+//!
+//! ```text
+//! offset  size  field
+//!      0     4  MAGIC "KQ8\x1a"
+//!      4     4  FORMAT_VERSION (u32)
+//!      8     4  onehot::ENCODING_VERSION the network was trained for (u32)
+//!     12     4  total length of the blob in bytes, CRC included (u32)
+//!     16     4  voice channels (101)              20  4  metadata channels (23)
+//!     24     8  voice ranges: (lowest, highest) MIDI note for S, A, T, B
+//!     32     4  σ_max (f32)   36  4  σ_min (f32)   40  4  noise levels (u32)
+//!     44     4  tensors       48  4  scalar instructions
+//!     52     4  ops           56  4  properties     60  4  reserved (0)
+//!     64        properties: key_len u16, value_len u16, key, value (UTF-8), then padding to 4
+//!               scalar program: SCALAR_RECORD bytes each
+//!               tensor table:   TENSOR_RECORD bytes each
+//!               op list:        opcode u8, 0, record length u16 (multiple of 4), fields
+//!               payload: int8 weights, int32 biases and multipliers, each 4-aligned,
+//!                        addressed by absolute offsets from the op records
+//!    end-4     4  CRC-32 (IEEE) of every byte before it
+//! ```
+//!
+//! Tensors are int8 activations laid out time-major (`frames × channels`), each with one
+//! scale and zero point (real = scale · (q − zero_point)). Their lengths in time follow
+//! from the ops and the frame count, so the blob works for any number of frames.
+//!
+//! The scalar program evaluates the σ-only arithmetic in f32: register 0 holds σ, and
+//! instruction `i` writes register `i + 1`.
+
+/// First four bytes of every blob.
+pub const MAGIC: [u8; 4] = *b"KQ8\x1a";
+/// Version of this layout; bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+/// Size of the fixed header.
+pub const HEADER_BYTES: usize = 64;
+/// Bytes per scalar instruction: op u8, a u8, b u8, 0 u8, constant f32.
+pub const SCALAR_RECORD: usize = 8;
+/// Bytes per tensor: channels u32, scale f32, zero point i32.
+pub const TENSOR_RECORD: usize = 12;
+/// Bytes of the CRC trailer.
+pub const CRC_BYTES: usize = 4;
+
+/// Most tensors, scalar registers and kernel taps a blob may use (bounds for the
+/// engine's fixed-size tables).
+pub const MAX_TENSORS: usize = 128;
+pub const MAX_SCALARS: usize = 63;
+pub const MAX_KERNEL: usize = 64;
+/// "No scalar" in a scalar-register field.
+pub const NO_SCALAR: u8 = 0xFF;
+
+/// Graph input fed by `QUANTIZE`: the noisy one-hot voices.
+pub const INPUT_VOICES: u8 = 0;
+/// Graph input fed by `QUANTIZE`: the metadata channels.
+pub const INPUT_META: u8 = 1;
+
+/// Scalar instructions (f32, register 0 = σ, instruction i writes register i + 1).
+pub mod scalar {
+    /// r = constant.
+    pub const CONST: u8 = 0;
+    pub const ADD: u8 = 1;
+    pub const SUB: u8 = 2;
+    pub const MUL: u8 = 3;
+    pub const DIV: u8 = 4;
+    /// r = ra^rb (libm powf).
+    pub const POW: u8 = 5;
+    /// r = √ra (libm sqrtf).
+    pub const SQRT: u8 = 6;
+    pub const NEG: u8 = 7;
+    /// r = 1 / ra.
+    pub const RECIP: u8 = 8;
+    /// r = e^ra (libm expf).
+    pub const EXP: u8 = 9;
+    /// r = ln ra (libm logf).
+    pub const LOG: u8 = 10;
+}
+
+/// Op codes and the size of each op record (bytes, header included).
+pub mod op {
+    /// `input u8, scalar u8, 0 u16, out u16, 0 u16`: quantise a graph input (channel-major
+    /// f32) into a tensor: q = clamp(round(v · factor) + zp) with factor = s / scale in f32
+    /// (s the scalar register, or factor = 1 / scale without one).
+    pub const QUANTIZE: u8 = 1;
+    pub const QUANTIZE_BYTES: usize = 12;
+    /// `in u16, out u16, k u16, dilation u16, stride u16, pad_begin u16, pad_end u16,
+    /// act_min i8, act_max i8, weights u32, bias u32, multipliers u32, shifts u32`:
+    /// 1-D convolution, weights `[out][k][in]` int8 (symmetric, per output channel),
+    /// int32 bias, per-channel requantisation, clamp (ReLU folded in).
+    pub const CONV: u8 = 2;
+    pub const CONV_BYTES: usize = 36;
+    /// `a u16, b u16, out u16, left_shift u8, act_min i8, act_max i8, 0 u8 ×3,
+    /// a_mult i32, a_shift i32, b_mult i32, b_shift i32, out_mult i32, out_shift i32`:
+    /// elementwise sum with rescale (TFLite's scheme).
+    pub const ADD: u8 = 3;
+    pub const ADD_BYTES: usize = 40;
+    /// `out u16, n u16`, then n × `in u16, identity u8, 0 u8, mult i32, shift i32`:
+    /// channel concatenation, each input requantised to the output (or copied when
+    /// `identity` is 1).
+    pub const CONCAT: u8 = 4;
+    pub const CONCAT_HEAD_BYTES: usize = 8;
+    pub const CONCAT_INPUT_BYTES: usize = 12;
+    /// `in u16, out u16, identity u8, act_min i8, act_max i8, 0 u8, mult i32, shift i32`:
+    /// elementwise requantisation with clamp (a ReLU that was not folded into a conv).
+    pub const RESCALE: u8 = 5;
+    pub const RESCALE_BYTES: usize = 20;
+    /// `in u16, out u16, act_min i8, act_max i8, 0 u16, multipliers u32, shifts u32`:
+    /// multiply by a per-channel constant; a negative multiplier negates the channel.
+    pub const MUL_CHANNEL: u8 = 6;
+    pub const MUL_CHANNEL_BYTES: usize = 20;
+    /// `in u16, out u16, scalar u8, act_min i8, act_max i8, 0 u8`: multiply by a σ-derived
+    /// scalar; the multiplier is computed at run time from f32 (see `fixed`).
+    pub const MUL_SCALAR: u8 = 7;
+    pub const MUL_SCALAR_BYTES: usize = 12;
+    /// `in u16, out u16, factor u16, 0 u16`: nearest-neighbour upsampling in time.
+    pub const RESIZE: u8 = 8;
+    pub const RESIZE_BYTES: usize = 12;
+    /// `in u16, scalar u8, 0 u8`: dequantise the score (must have voice channels and the
+    /// input's frame count): y = (q − zp) · factor, factor = scale · s in f32.
+    pub const OUTPUT: u8 = 9;
+    pub const OUTPUT_BYTES: usize = 8;
+}
+
+/// Rounds `n` up to a multiple of 4.
+pub const fn align4(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+/// CRC-32 (IEEE 802.3, reflected, as zlib and `crc32fast`) of `bytes`.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut t = [0u32; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 8 {
+                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                k += 1;
+            }
+            t[i] = c;
+            i += 1;
+        }
+        t
+    };
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc = TABLE[((crc ^ b as u32) & 0xFF) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+/// A blob with 4-byte alignment, for `include_bytes!` on a board:
+///
+/// ```ignore
+/// use kantor_core::engine::format::Aligned;
+/// static MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!("../../../models/default/model.kq8"));
+/// // MODEL.0 is the blob; pass `&MODEL.0` to `Int8ScoreNet::new`.
+/// ```
+#[repr(C, align(4))]
+pub struct Aligned<T: ?Sized>(pub T);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+}

@@ -1,0 +1,264 @@
+//! [`Int8ScoreNet`]: a loaded blob plus its working memory, usable wherever the sampler
+//! wants a [`ScoreNet`].
+
+use core::ops::Range;
+
+use super::fixed::quantize_multiplier;
+use super::format::{self, MAX_SCALARS};
+use super::kernels::{self, ConvGeometry};
+use super::model::{BlobError, Layout, Model, Op, Requant};
+use super::plan::{Plan, PlanError};
+use crate::noise::NoiseSchedule;
+use crate::onehot::{META_CHANNELS, VOICE_CHANNELS};
+use crate::score::ScoreNet;
+
+/// Why the engine refused to load or to run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum EngineError {
+    /// The blob was refused.
+    Blob(BlobError),
+    /// The network cannot run at this frame count.
+    Plan(PlanError),
+    /// The working memory is smaller than the plan needs.
+    ArenaTooSmall { needed: usize, available: usize },
+    /// A caller's buffer is shorter than `channels × frames`.
+    BufferTooSmall { needed: usize, got: usize },
+    /// σ must be positive and finite.
+    BadSigma,
+    /// A σ-dependent multiplier fell outside the fixed-point range.
+    ScalarOutOfRange { op: usize },
+}
+
+impl From<BlobError> for EngineError {
+    fn from(e: BlobError) -> Self {
+        EngineError::Blob(e)
+    }
+}
+
+impl From<PlanError> for EngineError {
+    fn from(e: PlanError) -> Self {
+        EngineError::Plan(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl core::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for EngineError {}
+
+/// The int8 score network: a blob `B` (e.g. `&'static [u8]` from `include_bytes!`, or a
+/// `Vec<u8>` on the host) and an arena `A` of working memory (e.g. a `static mut` array,
+/// or a `Vec<u8>`).
+///
+/// ```ignore
+/// static BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!("model.kq8"));
+/// static mut ARENA: [u8; model_sizes::ARENA_BYTES_64] = [0; model_sizes::ARENA_BYTES_64];
+/// let net = Int8ScoreNet::new(&BLOB.0, unsafe { &mut ARENA[..] }, 64)?;
+/// ```
+pub struct Int8ScoreNet<B, A> {
+    blob: B,
+    layout: Layout,
+    arena: A,
+    plan: Option<Plan>,
+}
+
+impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
+    /// Loads `blob` and checks that `arena` is large enough for `max_frames` frames.
+    pub fn new(blob: B, arena: A, max_frames: usize) -> Result<Self, EngineError> {
+        let layout = Model::load(blob.as_ref())?.layout();
+        let mut net = Int8ScoreNet { blob, layout, arena, plan: None };
+        net.prepare(max_frames)?;
+        Ok(net)
+    }
+
+    /// The validated model.
+    pub fn model(&self) -> Model<'_> {
+        Model::with_layout(&self.blob.as_ref()[..self.layout.header.total_len], self.layout)
+    }
+
+    /// The noise schedule stored in the blob.
+    pub fn schedule(&self) -> NoiseSchedule {
+        self.layout.header.schedule
+    }
+
+    /// Working memory needed for `frames` frames.
+    pub fn arena_bytes(&self, frames: usize) -> Result<usize, PlanError> {
+        Ok(Plan::new(&self.model(), frames)?.arena_bytes)
+    }
+
+    /// Plans for `frames` frames (done on demand by `score`).
+    fn prepare(&mut self, frames: usize) -> Result<(), EngineError> {
+        if self.plan.as_ref().is_some_and(|p| p.frames == frames) {
+            return Ok(());
+        }
+        let plan = Plan::new(&self.model(), frames)?;
+        let available = self.arena.as_mut().len();
+        if plan.arena_bytes > available {
+            return Err(EngineError::ArenaTooSmall { needed: plan.arena_bytes, available });
+        }
+        self.plan = Some(plan);
+        Ok(())
+    }
+
+    /// Runs the network on one chorale: `x` (`VOICE_CHANNELS × frames`), `meta`
+    /// (`META_CHANNELS × frames`) channel-major; writes `VOICE_CHANNELS × frames` scores.
+    pub fn run(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), EngineError> {
+        for (len, channels) in [(x.len(), VOICE_CHANNELS), (meta.len(), META_CHANNELS), (score.len(), VOICE_CHANNELS)] {
+            let needed = channels.checked_mul(frames).ok_or(EngineError::Plan(PlanError::Overflow))?;
+            if len < needed {
+                return Err(EngineError::BufferTooSmall { needed, got: len });
+            }
+        }
+        if !(sigma > 0.0 && sigma.is_finite()) {
+            return Err(EngineError::BadSigma);
+        }
+        self.prepare(frames)?;
+        let plan = self.plan.as_ref().expect("planned above");
+        let model = Model::with_layout(&self.blob.as_ref()[..self.layout.header.total_len], self.layout);
+        let arena = self.arena.as_mut();
+        let mut regs = [0f32; MAX_SCALARS + 1];
+        model.eval_scalars(sigma, &mut regs);
+        for (index, op) in model.ops().enumerate() {
+            execute(&model, plan, arena, &regs, index, op, x, meta, score)?;
+        }
+        Ok(())
+    }
+}
+
+/// Input `ins` and output `out` views of the arena. The planner never places an op's
+/// output over a tensor the op reads; this checks it anyway.
+fn views<'x, const N: usize>(arena: &'x mut [u8], ins: [Range<usize>; N], out: Range<usize>) -> Result<([&'x [i8]; N], &'x mut [i8]), EngineError> {
+    let bad = EngineError::Plan(PlanError::Overflow);
+    if out.end > arena.len() || out.start > out.end {
+        return Err(bad);
+    }
+    for r in &ins {
+        if r.end > arena.len() || r.start > r.end || (r.start < out.end && out.start < r.end) {
+            return Err(bad);
+        }
+    }
+    let base = arena.as_mut_ptr();
+    // SAFETY: every range is inside `arena`, and the mutable one overlaps none of the
+    // shared ones (checked above); i8 and u8 have the same layout.
+    unsafe {
+        let ins = ins.map(|r| core::slice::from_raw_parts(base.add(r.start) as *const i8, r.end - r.start));
+        let out = core::slice::from_raw_parts_mut(base.add(out.start) as *mut i8, out.end - out.start);
+        Ok((ins, out))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    model: &Model<'_>,
+    plan: &Plan,
+    arena: &mut [u8],
+    regs: &[f32; MAX_SCALARS + 1],
+    index: usize,
+    op: Op<'_>,
+    x: &[f32],
+    meta: &[f32],
+    score: &mut [f32],
+) -> Result<(), EngineError> {
+    let tensor = |t: usize| model.tensor(t);
+    let range = |t: usize| plan.range(t, tensor(t).channels);
+    let frames = plan.frames;
+    match op {
+        Op::Quantize { input, scalar, output } => {
+            let info = tensor(output);
+            let factor = match scalar {
+                Some(s) => regs[s] / info.scale,
+                None => 1.0 / info.scale,
+            };
+            let src = if input == format::INPUT_VOICES { x } else { meta };
+            let ([], out) = views(arena, [], range(output))?;
+            kernels::quantize(src, info.channels, frames, factor, info.zero_point, out);
+        }
+        Op::Conv(c) => {
+            let (ti, to) = (tensor(c.input), tensor(c.output));
+            let g = ConvGeometry {
+                cin: ti.channels,
+                cout: to.channels,
+                kernel: c.kernel,
+                dilation: c.dilation,
+                stride: c.stride,
+                pad_begin: c.pad_begin,
+                in_zero_point: ti.zero_point,
+            };
+            let ([xin], out) = views(arena, [range(c.input)], range(c.output))?;
+            let (t_in, t_out) = (plan.len[c.input] as usize, plan.len[c.output] as usize);
+            kernels::conv1d(&g, c.weights, c.bias, c.multipliers, c.shifts, to.zero_point, (c.act_min, c.act_max), xin, t_in, out, t_out);
+        }
+        Op::Add(a) => {
+            let ([qa, qb], out) = views(arena, [range(a.a), range(a.b)], range(a.output))?;
+            kernels::add(
+                qa,
+                tensor(a.a).zero_point,
+                a.a_requant,
+                qb,
+                tensor(a.b).zero_point,
+                a.b_requant,
+                a.left_shift,
+                a.out_requant,
+                tensor(a.output).zero_point,
+                (a.act_min, a.act_max),
+                out,
+            );
+        }
+        Op::Concat { output, n, inputs } => {
+            let to = tensor(output);
+            let mut offset = 0;
+            for i in 0..n {
+                let ci = Op::concat_input(inputs, i);
+                let ti = tensor(ci.input);
+                let ([xin], out) = views(arena, [range(ci.input)], range(output))?;
+                let len = plan.len[output] as usize;
+                kernels::concat_part(xin, ti.channels, ti.zero_point, ci.requant, to.zero_point, out, to.channels, offset, len);
+                offset += ti.channels;
+            }
+        }
+        Op::Rescale { input, output, requant, act_min, act_max } => {
+            let ([xin], out) = views(arena, [range(input)], range(output))?;
+            kernels::rescale(xin, tensor(input).zero_point, requant, tensor(output).zero_point, (act_min, act_max), out);
+        }
+        Op::MulChannel { input, output, act_min, act_max, multipliers, shifts } => {
+            let ([xin], out) = views(arena, [range(input)], range(output))?;
+            let ti = tensor(input);
+            kernels::mul_channel(xin, ti.channels, ti.zero_point, multipliers, shifts, tensor(output).zero_point, (act_min, act_max), out);
+        }
+        Op::MulScalar { input, output, scalar, act_min, act_max } => {
+            let (ti, to) = (tensor(input), tensor(output));
+            let real = regs[scalar] as f64 * ti.scale as f64 / to.scale as f64;
+            let (multiplier, shift) = quantize_multiplier(real).ok_or(EngineError::ScalarOutOfRange { op: index })?;
+            let ([xin], out) = views(arena, [range(input)], range(output))?;
+            kernels::mul_scalar(xin, ti.zero_point, Requant { multiplier, shift }, to.zero_point, (act_min, act_max), out);
+        }
+        Op::Resize { input, output, factor } => {
+            let ([xin], out) = views(arena, [range(input)], range(output))?;
+            kernels::resize(xin, tensor(input).channels, factor, out);
+        }
+        Op::Output { input, scalar } => {
+            let ti = tensor(input);
+            let factor = match scalar {
+                Some(s) => ti.scale * regs[s],
+                None => ti.scale,
+            };
+            let ([xin], _) = views(arena, [range(input)], 0..0)?;
+            kernels::dequantize(xin, ti.channels, frames, ti.zero_point, factor, score);
+        }
+    }
+    Ok(())
+}
+
+impl<B: AsRef<[u8]>, A: AsMut<[u8]>> ScoreNet for Int8ScoreNet<B, A> {
+    type Error = EngineError;
+
+    fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), EngineError> {
+        self.run(x, meta, frames, sigma, score)
+    }
+}

@@ -1,0 +1,148 @@
+//! Arena planning: how long each tensor is for a given frame count, when it is alive, and
+//! where it sits in the working memory. Tensors whose lifetimes do not overlap share bytes
+//! (greedy placement, largest first, as TFLite Micro's planner), so a chain of layers
+//! ping-pongs between two buffers and only skip connections cost extra.
+
+use super::format::MAX_TENSORS;
+use super::kernels::ConvGeometry;
+use super::model::{Model, Op};
+
+/// Why a network cannot run at a frame count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PlanError {
+    /// A convolution's kernel is wider than its (padded) input.
+    TooShort { op: usize },
+    /// An add or concat of tensors of different lengths, or an output that is not as long
+    /// as the input.
+    LengthMismatch { op: usize },
+    /// Sizes overflow the address space.
+    Overflow,
+}
+
+/// Lengths and arena offsets of every tensor for one frame count.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub frames: usize,
+    /// Frames of each tensor.
+    pub len: [u32; MAX_TENSORS],
+    /// Byte offset of each tensor in the arena.
+    pub offset: [u32; MAX_TENSORS],
+    /// Bytes the arena needs.
+    pub arena_bytes: usize,
+}
+
+impl Plan {
+    /// Plans `model` for `frames` frames.
+    pub fn new(model: &Model<'_>, frames: usize) -> Result<Plan, PlanError> {
+        let n = model.header().tensors;
+        let mut len = [0u32; MAX_TENSORS];
+        let mut first = [usize::MAX; MAX_TENSORS];
+        let mut last = [0usize; MAX_TENSORS];
+        for (i, op) in model.ops().enumerate() {
+            let l = |t: usize| len[t] as usize;
+            let out_len = match op {
+                Op::Quantize { .. } => frames,
+                Op::Conv(c) => {
+                    let g = ConvGeometry {
+                        cin: 0,
+                        cout: 0,
+                        kernel: c.kernel,
+                        dilation: c.dilation,
+                        stride: c.stride,
+                        pad_begin: c.pad_begin,
+                        in_zero_point: 0,
+                    };
+                    g.out_len(l(c.input), c.pad_end).ok_or(PlanError::TooShort { op: i })?
+                }
+                Op::Add(a) => {
+                    if l(a.a) != l(a.b) {
+                        return Err(PlanError::LengthMismatch { op: i });
+                    }
+                    l(a.a)
+                }
+                Op::Concat { n, inputs, .. } => {
+                    let l0 = l(Op::concat_input(inputs, 0).input);
+                    if (1..n).any(|k| l(Op::concat_input(inputs, k).input) != l0) {
+                        return Err(PlanError::LengthMismatch { op: i });
+                    }
+                    l0
+                }
+                Op::Rescale { input, .. } | Op::MulChannel { input, .. } | Op::MulScalar { input, .. } => l(input),
+                Op::Resize { input, factor, .. } => l(input).checked_mul(factor).ok_or(PlanError::Overflow)?,
+                Op::Output { input, .. } => {
+                    if l(input) != frames {
+                        return Err(PlanError::LengthMismatch { op: i });
+                    }
+                    0
+                }
+            };
+            op.for_each_input(|t| last[t] = i);
+            if let Some(o) = op.output() {
+                len[o] = u32::try_from(out_len).map_err(|_| PlanError::Overflow)?;
+                first[o] = i;
+                last[o] = i;
+            }
+        }
+        let size = |t: usize| -> Result<usize, PlanError> {
+            (len[t] as usize).checked_mul(model.tensor(t).channels).map(|b| (b + 3) & !3).ok_or(PlanError::Overflow)
+        };
+        // Place tensors largest first, each at the lowest offset clear of every placed
+        // tensor alive at the same time.
+        let mut order = [0u8; MAX_TENSORS];
+        let mut placed = 0usize;
+        let mut offset = [0u32; MAX_TENSORS];
+        let mut arena = 0usize;
+        for t in 0..n {
+            if first[t] == usize::MAX {
+                continue; // never computed: takes no memory
+            }
+            order[placed] = t as u8;
+            placed += 1;
+        }
+        let order = &mut order[..placed];
+        // Insertion sort by size, descending (ties: earlier tensor first) — at most 128.
+        let mut sizes = [0usize; MAX_TENSORS];
+        for t in 0..n {
+            if first[t] != usize::MAX {
+                sizes[t] = size(t)?;
+            }
+        }
+        for i in 1..order.len() {
+            let mut j = i;
+            while j > 0 && sizes[order[j - 1] as usize] < sizes[order[j] as usize] {
+                order.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        for i in 0..order.len() {
+            let t = order[i] as usize;
+            let mut at = 0usize;
+            // Try candidate offsets in increasing order: 0 and the end of each conflicting tensor.
+            loop {
+                let mut moved = false;
+                for &u in &order[..i] {
+                    let u = u as usize;
+                    let overlap_time = first[u] <= last[t] && first[t] <= last[u];
+                    let (us, ue) = (offset[u] as usize, offset[u] as usize + sizes[u]);
+                    if overlap_time && at < ue && us < at + sizes[t] {
+                        at = ue;
+                        moved = true;
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+            offset[t] = u32::try_from(at).map_err(|_| PlanError::Overflow)?;
+            arena = arena.max(at.checked_add(sizes[t]).ok_or(PlanError::Overflow)?);
+        }
+        Ok(Plan { frames, len, offset, arena_bytes: arena })
+    }
+
+    /// Byte range of tensor `t` (`channels` wide) in the arena.
+    pub fn range(&self, t: usize, channels: usize) -> core::ops::Range<usize> {
+        let start = self.offset[t] as usize;
+        start..start + self.len[t] as usize * channels
+    }
+}
