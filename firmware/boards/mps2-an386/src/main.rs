@@ -1,0 +1,134 @@
+//! Kantor on the Arm MPS2 AN386 board (Cortex-M4F) as QEMU emulates it.
+//!
+//! UART0 is the MIDI port. Interactive (default): any byte received on UART0 is a press
+//! of the button; the piece is timed by SysTick. With the `autoplay` feature the board
+//! plays `KANTOR_PIECES` pieces back to back on a virtual clock (no real waiting), logs
+//! each piece's seed, size and composing time over semihosting, reports the stack
+//! high-water mark and exits QEMU.
+#![no_std]
+#![no_main]
+
+mod clock;
+mod stack;
+// Auto-play has no use for the receive side.
+#[cfg_attr(feature = "autoplay", allow(dead_code))]
+mod uart;
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use kantor_core::player::{Cadences, Composer, Happening, Player, PlayerConfig};
+
+mod settings {
+    include!(concat!(env!("OUT_DIR"), "/settings.rs"));
+}
+
+/// Longest piece the board holds, in 16th-note frames.
+const PIECE_FRAMES: usize = 256;
+
+/// UART clock divider for MIDI's 31,250 baud.
+const MIDI_BAUDDIV: u32 = clock::CORE_HZ / 31_250;
+
+/// The composer the board plays.
+fn composer() -> impl Composer {
+    Cadences
+}
+
+#[entry]
+fn main() -> ! {
+    stack::paint();
+    let cp = cortex_m::Peripherals::take().unwrap();
+    let clock = clock::SysTickClock::start(cp.SYST);
+    // SAFETY: UART0 is driven only through these two halves.
+    let (tx, rx) = unsafe { uart::split(uart::UART0, MIDI_BAUDDIV) };
+    let config = PlayerConfig::default();
+    hprintln!("kantor: mps2-an386, {} Hz core clock", clock::CORE_HZ);
+    #[cfg(feature = "autoplay")]
+    {
+        let _ = rx;
+        autoplay(tx, clock, config)
+    }
+    #[cfg(not(feature = "autoplay"))]
+    interactive(tx, rx, clock, config)
+}
+
+/// Plays pieces back to back on a virtual clock, then exits QEMU.
+#[cfg(feature = "autoplay")]
+fn autoplay(tx: uart::UartTx, mut clock: clock::SysTickClock, config: PlayerConfig) -> ! {
+    use kantor_core::player::sim::{RecordingLed, ScriptedButton, VirtualClock, VirtualTimer};
+    use kantor_core::player::FixedSeed;
+
+    let time = VirtualClock::new();
+    let button = ScriptedButton { clock: &time, held: &[] };
+    let timer = VirtualTimer { clock: &time };
+    let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
+        Player::new(button, RecordingLed::default(), tx, timer, composer(), FixedSeed(0), config);
+    let mut total_bytes = 0u64;
+    let mut first_high_water = 0;
+    for piece in 0..settings::PIECES {
+        let seed = settings::SEED + piece as u64;
+        player.start(seed);
+        let began = clock.cycles();
+        let mut composed = 0;
+        loop {
+            match player.step() {
+                Ok(Some(Happening::Composed { .. })) => composed = clock.cycles() - began,
+                Ok(Some(Happening::Finished { bytes })) => {
+                    total_bytes += bytes as u64;
+                    hprintln!(
+                        "piece {} seed {} frames {} bytes {} compose_ticks {}",
+                        piece,
+                        seed,
+                        player.piece().len(),
+                        bytes,
+                        composed
+                    );
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    hprintln!("piece {} seed {} failed: {:?}", piece, seed, e);
+                    debug::exit(debug::EXIT_FAILURE);
+                }
+            }
+        }
+        if piece == 0 {
+            first_high_water = stack::high_water();
+        }
+    }
+    hprintln!(
+        "done: {} pieces, {} bytes, stack high-water {} bytes after the first piece, {} after the last",
+        settings::PIECES,
+        total_bytes,
+        first_high_water,
+        stack::high_water()
+    );
+    debug::exit(debug::EXIT_SUCCESS);
+    loop {}
+}
+
+/// Waits for presses (bytes on UART0) and plays in real time.
+#[cfg(not(feature = "autoplay"))]
+fn interactive(tx: uart::UartTx, rx: uart::UartRx, clock: clock::SysTickClock, config: PlayerConfig) -> ! {
+    use kantor_core::player::sim::RecordingLed;
+    use kantor_core::player::PressTime;
+
+    let button = uart::RxButton::new(rx, config.debounce_samples + 2);
+    let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
+        Player::new(button, RecordingLed::default(), tx, clock, composer(), PressTime, config);
+    hprintln!("kantor: send any byte to UART0 to compose and play a chorale");
+    loop {
+        match player.step() {
+            Ok(Some(Happening::Pressed { seed })) => hprintln!("seed {}", seed),
+            Ok(Some(h)) => hprintln!("{:?}", h),
+            Ok(None) => {}
+            Err(e) => hprintln!("error: {:?}", e),
+        }
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    hprintln!("panic: {}", info);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
