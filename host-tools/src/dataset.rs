@@ -95,29 +95,53 @@ impl Dataset {
             });
         }
         let frames: usize = self.chorales.iter().map(|c| c.frames.len()).sum();
-        let mut out = Vec::with_capacity(64 + sources.iter().map(|s| s.len() + 2).sum::<usize>() + frames * FRAME_BYTES);
+        let mut out = Vec::with_capacity(
+            64 + sources.iter().map(|s| s.len() + 2).sum::<usize>() + frames * FRAME_BYTES,
+        );
         out.extend_from_slice(DATASET_MAGIC);
         out.extend_from_slice(&DATASET_FORMAT_VERSION.to_le_bytes());
         out.extend_from_slice(&ENCODING_VERSION.to_le_bytes());
-        out.extend_from_slice(&u32::try_from(sources.len()).context("too many sources")?.to_le_bytes());
+        out.extend_from_slice(
+            &u32::try_from(sources.len())
+                .context("too many sources")?
+                .to_le_bytes(),
+        );
         for s in &sources {
-            let len = u16::try_from(s.len()).with_context(|| format!("source name too long: {s}"))?;
+            let len =
+                u16::try_from(s.len()).with_context(|| format!("source name too long: {s}"))?;
             out.extend_from_slice(&len.to_le_bytes());
             out.extend_from_slice(s.as_bytes());
         }
-        out.extend_from_slice(&u32::try_from(self.chorales.len()).context("too many chorales")?.to_le_bytes());
+        out.extend_from_slice(
+            &u32::try_from(self.chorales.len())
+                .context("too many chorales")?
+                .to_le_bytes(),
+        );
         for c in &self.chorales {
             out.extend_from_slice(&(index[c.source.as_str()] as u32).to_le_bytes());
             out.extend_from_slice(&[c.split.byte(), c.time.numerator, c.time.denominator]);
-            out.extend_from_slice(&u32::try_from(c.frames.len()).context("chorale too long")?.to_le_bytes());
+            out.extend_from_slice(
+                &u32::try_from(c.frames.len())
+                    .context("chorale too long")?
+                    .to_le_bytes(),
+            );
             for (i, f) in c.frames.iter().enumerate() {
                 for v in Voice::ALL {
                     let class = f.tokens[v.index()].class(v).with_context(|| {
-                        format!("{}: frame {i}: {:?} is outside the {} range", c.source, f.tokens[v.index()], v.name())
+                        format!(
+                            "{}: frame {i}: {:?} is outside the {} range",
+                            c.source,
+                            f.tokens[v.index()],
+                            v.name()
+                        )
                     })?;
                     out.push(class as u8);
                 }
-                out.extend_from_slice(&[f.meta.position_in_bar, f.meta.fermata as u8, f.meta.key.fifths as u8]);
+                out.extend_from_slice(&[
+                    f.meta.position_in_bar,
+                    f.meta.fermata as u8,
+                    f.meta.key.fifths as u8,
+                ]);
             }
         }
         let crc = crc32fast::hash(&out);
@@ -127,14 +151,20 @@ impl Dataset {
 
     /// Reads a dataset from its bytes, refusing anything malformed.
     pub fn from_bytes(bytes: &[u8]) -> Result<Dataset> {
-        ensure!(bytes.len() >= DATASET_MAGIC.len() && &bytes[..8] == DATASET_MAGIC, "not a Kantor dataset (bad magic)");
+        ensure!(
+            bytes.len() >= DATASET_MAGIC.len() && &bytes[..8] == DATASET_MAGIC,
+            "not a Kantor dataset (bad magic)"
+        );
         ensure!(bytes.len() >= 8 + 4 + 4 + 4 + 4 + 4, "dataset is truncated");
         let (body, crc) = bytes.split_at(bytes.len() - 4);
         let mut r = Reader { bytes: body, at: 8 };
         let version = r.u32()?;
         ensure!(version == DATASET_FORMAT_VERSION, "dataset format version {version} is not supported (this build reads {DATASET_FORMAT_VERSION})");
         let stored = u32::from_le_bytes(crc.try_into().expect("4 bytes"));
-        ensure!(crc32fast::hash(body) == stored, "dataset checksum mismatch: the file is corrupted or truncated");
+        ensure!(
+            crc32fast::hash(body) == stored,
+            "dataset checksum mismatch: the file is corrupted or truncated"
+        );
         let encoding = r.u32()?;
         ensure!(encoding == ENCODING_VERSION, "dataset uses chorale encoding version {encoding}, this build uses {ENCODING_VERSION}: prepare it again");
         let n_sources = r.u32()? as usize;
@@ -150,7 +180,11 @@ impl Dataset {
             let c = read_chorale(&mut r, &sources).with_context(|| format!("chorale {ci}"))?;
             chorales.push(c);
         }
-        ensure!(r.at == body.len(), "dataset has {} unexpected bytes after the last chorale", body.len() - r.at);
+        ensure!(
+            r.at == body.len(),
+            "dataset has {} unexpected bytes after the last chorale",
+            body.len() - r.at
+        );
         Ok(Dataset { chorales })
     }
 
@@ -158,45 +192,81 @@ impl Dataset {
     pub fn save(&self, path: &Path) -> Result<()> {
         let bytes = self.to_bytes()?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp");
         let tmp = std::path::PathBuf::from(tmp);
         std::fs::write(&tmp, &bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
     }
 
     /// Reads a dataset file written by [`Dataset::save`].
     pub fn load(path: &Path) -> Result<Dataset> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read dataset {}", path.display()))?;
-        Dataset::from_bytes(&bytes).with_context(|| format!("cannot load dataset {}", path.display()))
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read dataset {}", path.display()))?;
+        Dataset::from_bytes(&bytes)
+            .with_context(|| format!("cannot load dataset {}", path.display()))
     }
 }
 
 fn read_chorale(r: &mut Reader, sources: &[String]) -> Result<DatasetChorale> {
     let src = r.u32()? as usize;
-    let source = sources.get(src).with_context(|| format!("source index {src} out of range"))?.clone();
+    let source = sources
+        .get(src)
+        .with_context(|| format!("source index {src} out of range"))?
+        .clone();
     let [split, num, den] = r.array::<3>()?;
-    let split = *Split::ALL.get(split as usize).with_context(|| format!("bad split byte {split}"))?;
-    let time = TimeSignature { numerator: num, denominator: den };
-    let bar = time.frames_per_bar().with_context(|| format!("unsupported time signature {num}/{den}"))?;
+    let split = *Split::ALL
+        .get(split as usize)
+        .with_context(|| format!("bad split byte {split}"))?;
+    let time = TimeSignature {
+        numerator: num,
+        denominator: den,
+    };
+    let bar = time
+        .frames_per_bar()
+        .with_context(|| format!("unsupported time signature {num}/{den}"))?;
     let n = r.u32()? as usize;
-    let raw = r.take(n.checked_mul(FRAME_BYTES).context("frame count overflows")?)?;
+    let raw = r.take(
+        n.checked_mul(FRAME_BYTES)
+            .context("frame count overflows")?,
+    )?;
     let mut frames = Vec::with_capacity(n);
     for (i, b) in raw.chunks_exact(FRAME_BYTES).enumerate() {
         let mut tokens = [Token::Hold; VOICES];
         for v in Voice::ALL {
-            tokens[v.index()] = Token::from_class(v, b[v.index()] as usize)
-                .with_context(|| format!("frame {i}: bad {} token class {}", v.name(), b[v.index()]))?;
+            tokens[v.index()] = Token::from_class(v, b[v.index()] as usize).with_context(|| {
+                format!("frame {i}: bad {} token class {}", v.name(), b[v.index()])
+            })?;
         }
         let (pos, flags, fifths) = (b[VOICES], b[VOICES + 1], b[VOICES + 2] as i8);
-        ensure!(pos < bar, "frame {i}: position {pos} outside a bar of {bar} frames");
+        ensure!(
+            pos < bar,
+            "frame {i}: position {pos} outside a bar of {bar} frames"
+        );
         ensure!(flags <= 1, "frame {i}: bad flags {flags}");
-        ensure!((-7..=7).contains(&fifths), "frame {i}: bad key signature {fifths}");
-        frames.push(Frame { tokens, meta: FrameMeta { position_in_bar: pos, fermata: flags == 1, key: KeySignature { fifths } } });
+        ensure!(
+            (-7..=7).contains(&fifths),
+            "frame {i}: bad key signature {fifths}"
+        );
+        frames.push(Frame {
+            tokens,
+            meta: FrameMeta {
+                position_in_bar: pos,
+                fermata: flags == 1,
+                key: KeySignature { fifths },
+            },
+        });
     }
-    Ok(DatasetChorale { source, split, time, frames })
+    Ok(DatasetChorale {
+        source,
+        split,
+        time,
+        frames,
+    })
 }
 
 /// Bounds-checked little-endian reading.
@@ -208,7 +278,12 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let Some(end) = end else { bail!("dataset is truncated (needs {n} bytes at offset {})", self.at) };
+        let Some(end) = end else {
+            bail!(
+                "dataset is truncated (needs {n} bytes at offset {})",
+                self.at
+            )
+        };
         let s = &self.bytes[self.at..end];
         self.at = end;
         Ok(s)

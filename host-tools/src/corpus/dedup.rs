@@ -21,7 +21,9 @@ pub struct Normalised(Vec<[Rel; VOICES]>);
 /// The reference pitch: the first bass note (or the first note of any voice).
 fn reference_pitch(frames: &[Frame]) -> i16 {
     let first_in = |v: usize| frames.iter().find_map(|f| f.tokens[v].pitch());
-    first_in(Voice::Bass.index()).or_else(|| (0..VOICES).find_map(first_in)).unwrap_or(0) as i16
+    first_in(Voice::Bass.index())
+        .or_else(|| (0..VOICES).find_map(first_in))
+        .unwrap_or(0) as i16
 }
 
 /// The chorale with every pitch relative to its reference pitch.
@@ -94,7 +96,11 @@ pub struct DuplicatePair {
 /// chorale, the pair it duplicates (`None` to keep it). Exact duplicates are found by
 /// hash; near duplicates when `similarity >= threshold` (a threshold above 1 turns the
 /// near search off).
-pub fn find_duplicates(names: &[String], chorales: &[Normalised], threshold: f64) -> Vec<Option<DuplicatePair>> {
+pub fn find_duplicates(
+    names: &[String],
+    chorales: &[Normalised],
+    threshold: f64,
+) -> Vec<Option<DuplicatePair>> {
     let hashes: Vec<u64> = chorales.iter().map(Normalised::content_hash).collect();
     let mut out: Vec<Option<DuplicatePair>> = vec![None; chorales.len()];
     let mut kept: Vec<usize> = Vec::new();
@@ -102,9 +108,17 @@ pub fn find_duplicates(names: &[String], chorales: &[Normalised], threshold: f64
         let mut found = None;
         for &k in &kept {
             let exact = hashes[k] == hashes[i] && chorales[k] == chorales[i];
-            let sim = if exact { 1.0 } else { near(&chorales[k], &chorales[i], threshold) };
+            let sim = if exact {
+                1.0
+            } else {
+                near(&chorales[k], &chorales[i], threshold)
+            };
             if sim >= threshold.min(1.0) {
-                found = Some(DuplicatePair { kept: names[k].clone(), duplicate: names[i].clone(), similarity: sim });
+                found = Some(DuplicatePair {
+                    kept: names[k].clone(),
+                    duplicate: names[i].clone(),
+                    similarity: sim,
+                });
                 break;
             }
         }
@@ -121,7 +135,10 @@ fn near(a: &Normalised, b: &Normalised, threshold: f64) -> f64 {
     if threshold > 1.0 {
         return 0.0;
     }
-    let (short, long) = (a.frames().min(b.frames()) as f64, a.frames().max(b.frames()) as f64);
+    let (short, long) = (
+        a.frames().min(b.frames()) as f64,
+        a.frames().max(b.frames()) as f64,
+    );
     if long == 0.0 || short / long < threshold {
         return 0.0;
     }

@@ -66,24 +66,47 @@ pub fn quantise(raw: Vec<RawPart>, mut warnings: Warnings) -> ParsedScore {
         .collect();
     let measures = raw.first().map(|p| p.measures.as_slice()).unwrap_or(&[]);
     let time = measures.iter().find_map(|m| m.time);
-    let time_changes = measures.iter().filter_map(|m| m.time).any(|t| Some(t) != time);
+    let time_changes = measures
+        .iter()
+        .filter_map(|m| m.time)
+        .any(|t| Some(t) != time);
     let mut meta = bar_positions(measures, len);
     for (m, f) in meta.iter_mut().zip(fermata) {
         m.fermata = f;
     }
-    ParsedScore { parts, meta, time, time_changes, warnings }
+    ParsedScore {
+        parts,
+        meta,
+        time,
+        time_changes,
+        warnings,
+    }
 }
 
 /// Frame just past the last thing in the part.
 fn part_end(p: &RawPart) -> usize {
-    let events = p.events.iter().map(|e| frame_of(e.onset + e.duration)).max().unwrap_or(0);
-    let measures = p.measures.last().map(|m| frame_of(m.start + m.length)).unwrap_or(0);
+    let events = p
+        .events
+        .iter()
+        .map(|e| frame_of(e.onset + e.duration))
+        .max()
+        .unwrap_or(0);
+    let measures = p
+        .measures
+        .last()
+        .map(|m| frame_of(m.start + m.length))
+        .unwrap_or(0);
     events.max(measures)
 }
 
 /// One voice's tokens: Pitch at an onset, Rest at a rest's onset, Hold while either goes
 /// on (and across ties). Stretches no event covers are silence. Marks fermata frames.
-fn part_tokens(events: &[Event], len: usize, fermata: &mut [bool], warnings: &mut Warnings) -> Vec<Token> {
+fn part_tokens(
+    events: &[Event],
+    len: usize,
+    fermata: &mut [bool],
+    warnings: &mut Warnings,
+) -> Vec<Token> {
     let mut slots: Vec<Option<Token>> = vec![None; len];
     let mut sorted: Vec<&Event> = events.iter().collect();
     sorted.sort_by(|a, b| a.onset.total_cmp(&b.onset));
@@ -153,7 +176,11 @@ fn bar_positions(measures: &[Measure], len: usize) -> Vec<FrameMeta> {
             0
         };
         for (k, f) in meta[start..end].iter_mut().enumerate() {
-            *f = FrameMeta { position_in_bar: ((offset + k) % bar) as u8, fermata: false, key: m.key };
+            *f = FrameMeta {
+                position_in_bar: ((offset + k) % bar) as u8,
+                fermata: false,
+                key: m.key,
+            };
         }
         filled = filled.max(end);
         last = (bar, offset, start, m.key);
@@ -161,7 +188,11 @@ fn bar_positions(measures: &[Measure], len: usize) -> Vec<FrameMeta> {
     // Past the last measure (notes overhanging it): carry on counting.
     let (bar, offset, start, key) = last;
     for (k, f) in meta.iter_mut().enumerate().skip(filled) {
-        *f = FrameMeta { position_in_bar: ((offset + k - start) % bar) as u8, fermata: false, key };
+        *f = FrameMeta {
+            position_in_bar: ((offset + k - start) % bar) as u8,
+            fermata: false,
+            key,
+        };
     }
     meta
 }

@@ -71,16 +71,31 @@ pub struct PrepareArgs {
 /// `kantor prepare`: import, report, write the dataset.
 pub fn run(args: PrepareArgs) -> Result<()> {
     if !(args.near_duplicate.is_finite() && args.near_duplicate > 0.0) {
-        bail!("--near-duplicate must be a positive share, e.g. 0.9 (got {})", args.near_duplicate);
+        bail!(
+            "--near-duplicate must be a positive share, e.g. 0.9 (got {})",
+            args.near_duplicate
+        );
     }
     let (dataset, report) = prepare(&args.input, args.near_duplicate, !args.quiet)?;
     println!("{report}");
     if dataset.chorales.is_empty() {
-        bail!("no usable chorale in {}: nothing written", args.input.display());
+        bail!(
+            "no usable chorale in {}: nothing written",
+            args.input.display()
+        );
     }
-    dataset.save(&args.output).with_context(|| format!("cannot write the dataset to {}", args.output.display()))?;
-    let size = std::fs::metadata(&args.output).map(|m| m.len()).unwrap_or(0);
-    println!("wrote {} ({} chorales, {:.1} KiB)", args.output.display(), dataset.chorales.len(), size as f64 / 1024.0);
+    dataset
+        .save(&args.output)
+        .with_context(|| format!("cannot write the dataset to {}", args.output.display()))?;
+    let size = std::fs::metadata(&args.output)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "wrote {} ({} chorales, {:.1} KiB)",
+        args.output.display(),
+        dataset.chorales.len(),
+        size as f64 / 1024.0
+    );
     Ok(())
 }
 
@@ -111,10 +126,18 @@ struct Candidate {
 pub fn prepare(input: &Path, near_duplicate: f64, progress: bool) -> Result<(Dataset, Report)> {
     let started = Instant::now();
     let files = score_files(input)?;
-    let mut report = Report { files_read: files.len(), ..Report::default() };
-    let bar = if progress { indicatif::ProgressBar::new(files.len() as u64) } else { indicatif::ProgressBar::hidden() };
+    let mut report = Report {
+        files_read: files.len(),
+        ..Report::default()
+    };
+    let bar = if progress {
+        indicatif::ProgressBar::new(files.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} scores {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} scores {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut candidates = Vec::new();
     for path in &files {
@@ -122,14 +145,21 @@ pub fn prepare(input: &Path, near_duplicate: f64, progress: bool) -> Result<(Dat
         bar.set_message(source.clone());
         match import_one(path, &source, &mut report) {
             Ok(c) => candidates.push(c),
-            Err((reason, detail)) => report.skipped.push(Skipped { source, reason, detail }),
+            Err((reason, detail)) => report.skipped.push(Skipped {
+                source,
+                reason,
+                detail,
+            }),
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
 
     let names: Vec<String> = candidates.iter().map(|c| c.source.clone()).collect();
-    let normalised: Vec<dedup::Normalised> = candidates.iter().map(|c| dedup::normalise(&c.frames)).collect();
+    let normalised: Vec<dedup::Normalised> = candidates
+        .iter()
+        .map(|c| dedup::normalise(&c.frames))
+        .collect();
     let duplicates = dedup::find_duplicates(&names, &normalised, near_duplicate);
     let mut dataset = Dataset::default();
     for ((c, norm), dup) in candidates.into_iter().zip(&normalised).zip(duplicates) {
@@ -149,28 +179,51 @@ pub fn prepare(input: &Path, near_duplicate: f64, progress: bool) -> Result<(Dat
 }
 
 /// One score into a candidate chorale, or why not.
-fn import_one(path: &Path, source: &str, report: &mut Report) -> Result<Candidate, (SkipReason, String)> {
+fn import_one(
+    path: &Path,
+    source: &str,
+    report: &mut Report,
+) -> Result<Candidate, (SkipReason, String)> {
     let score = read_musicxml(path).map_err(|e| (SkipReason::Unreadable, one_line(&e)))?;
     report.warnings.add(&score.warnings);
     let satb = parts::choose_satb(&score).map_err(|d| (SkipReason::NotFourParts, d))?;
-    let time = score.time.ok_or((SkipReason::UnsupportedTime, "no time signature".to_owned()))?;
+    let time = score
+        .time
+        .ok_or((SkipReason::UnsupportedTime, "no time signature".to_owned()))?;
     if time.frames_per_bar().is_none() {
-        return Err((SkipReason::UnsupportedTime, format!("{}/{} is not a whole number of 16ths up to six quarters", time.numerator, time.denominator)));
+        return Err((
+            SkipReason::UnsupportedTime,
+            format!(
+                "{}/{} is not a whole number of 16ths up to six quarters",
+                time.numerator, time.denominator
+            ),
+        ));
     }
     if score.time_changes {
-        return Err((SkipReason::UnsupportedTime, format!("changes time signature after {}/{}", time.numerator, time.denominator)));
+        return Err((
+            SkipReason::UnsupportedTime,
+            format!(
+                "changes time signature after {}/{}",
+                time.numerator, time.denominator
+            ),
+        ));
     }
     let mut frames = parts::satb_frames(&score, satb);
     if frames.is_empty() {
         return Err((SkipReason::Empty, "no notes".to_owned()));
     }
-    let (down, up) = transposition_span(&frames).ok_or_else(|| (SkipReason::OutOfRange, range_detail(&frames)))?;
+    let (down, up) = transposition_span(&frames)
+        .ok_or_else(|| (SkipReason::OutOfRange, range_detail(&frames)))?;
     if down > 0 || up < 0 {
         let semitones = if down > 0 { down } else { up };
         transpose(&mut frames, semitones);
         report.transposed.push((source.to_owned(), semitones));
     }
-    Ok(Candidate { source: source.to_owned(), time, frames })
+    Ok(Candidate {
+        source: source.to_owned(),
+        time,
+        frames,
+    })
 }
 
 /// Each voice's extent against its range, for a skip line.
@@ -180,7 +233,12 @@ fn range_detail(frames: &[Frame]) -> String {
         .filter_map(|v| {
             let (lo, hi) = kantor_core::chorale::voice_extent(frames, v)?;
             let r = v.range();
-            Some(format!("{} {lo}–{hi} (range {}–{})", v.letter(), r.lowest, r.highest))
+            Some(format!(
+                "{} {lo}–{hi} (range {}–{})",
+                v.letter(),
+                r.lowest,
+                r.highest
+            ))
         })
         .collect();
     parts.join(", ")
@@ -193,16 +251,20 @@ fn one_line(e: &anyhow::Error) -> String {
 
 /// Score files under `dir`, recursively, sorted by path.
 fn score_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(dir).with_context(|| format!("cannot open input folder {}", dir.display()))?;
+    let meta = std::fs::metadata(dir)
+        .with_context(|| format!("cannot open input folder {}", dir.display()))?;
     if !meta.is_dir() {
         bail!("{} is not a folder", dir.display());
     }
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))?;
+        let entries =
+            std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))?;
         for entry in entries {
-            let path = entry.with_context(|| format!("cannot list {}", d.display()))?.path();
+            let path = entry
+                .with_context(|| format!("cannot list {}", d.display()))?
+                .path();
             if path.is_dir() {
                 stack.push(path);
             } else if mxl::is_score_file(&path) {
@@ -217,5 +279,8 @@ fn score_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// `path` relative to `root`, with `/` separators.
 fn relative_name(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }

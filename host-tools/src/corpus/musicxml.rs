@@ -57,12 +57,17 @@ pub struct RawPart {
 /// Parses MusicXML text into its parts. Errors on anything that is not a
 /// `score-partwise` document with at least one part.
 pub fn parse_parts(xml: &str, warnings: &mut Warnings) -> Result<Vec<RawPart>> {
-    let options = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
     let doc = roxmltree::Document::parse_with_options(xml, options).context("malformed XML")?;
     let root = doc.root_element();
     match root.tag_name().name() {
         "score-partwise" => {}
-        "score-timewise" => bail!("score-timewise MusicXML is not supported (convert it to score-partwise)"),
+        "score-timewise" => {
+            bail!("score-timewise MusicXML is not supported (convert it to score-partwise)")
+        }
         other => bail!("not a MusicXML score (root element <{other}>)"),
     }
     let names: Vec<(String, String)> = root
@@ -71,7 +76,12 @@ pub fn parse_parts(xml: &str, warnings: &mut Warnings) -> Result<Vec<RawPart>> {
         .map(|list| {
             list.children()
                 .filter(|n| n.has_tag_name("score-part"))
-                .map(|sp| (sp.attribute("id").unwrap_or("").to_owned(), child_text(sp, "part-name").unwrap_or("").trim().to_owned()))
+                .map(|sp| {
+                    (
+                        sp.attribute("id").unwrap_or("").to_owned(),
+                        child_text(sp, "part-name").unwrap_or("").trim().to_owned(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -81,7 +91,11 @@ pub fn parse_parts(xml: &str, warnings: &mut Warnings) -> Result<Vec<RawPart>> {
         .enumerate()
         .map(|(i, part)| {
             let id = part.attribute("id").unwrap_or("").to_owned();
-            let name = names.iter().find(|(pid, _)| *pid == id).map(|(_, n)| n.clone()).unwrap_or_default();
+            let name = names
+                .iter()
+                .find(|(pid, _)| *pid == id)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default();
             parse_part(part, id, name, warnings).with_context(|| format!("part {}", i + 1))
         })
         .collect::<Result<_>>()?;
@@ -103,27 +117,44 @@ struct PartState {
 }
 
 fn parse_part(part: Node, id: String, name: String, warnings: &mut Warnings) -> Result<RawPart> {
-    let mut st = PartState { divisions: 1.0, time: None, key: KeySignature::default(), voice: None, last_note: None };
+    let mut st = PartState {
+        divisions: 1.0,
+        time: None,
+        key: KeySignature::default(),
+        voice: None,
+        last_note: None,
+    };
     let mut events = Vec::new();
     let mut measures = Vec::new();
     let mut start = 0.0f64;
-    for (m_index, measure) in part.children().filter(|n| n.has_tag_name("measure")).enumerate() {
-        let label = measure.attribute("number").map(str::to_owned).unwrap_or_else(|| (m_index + 1).to_string());
+    for (m_index, measure) in part
+        .children()
+        .filter(|n| n.has_tag_name("measure"))
+        .enumerate()
+    {
+        let label = measure
+            .attribute("number")
+            .map(str::to_owned)
+            .unwrap_or_else(|| (m_index + 1).to_string());
         let mut cursor = 0.0f64; // quarters since the measure's start
         let mut reach = 0.0f64;
         let mut last_onset = 0.0f64;
         for el in measure.children().filter(Node::is_element) {
             match el.tag_name().name() {
-                "attributes" => read_attributes(el, &mut st).with_context(|| format!("measure {label}"))?,
-                "backup" => cursor = (cursor - duration(el, &st).with_context(|| format!("measure {label}"))?).max(0.0),
+                "attributes" => {
+                    read_attributes(el, &mut st).with_context(|| format!("measure {label}"))?
+                }
+                "backup" => {
+                    cursor = (cursor
+                        - duration(el, &st).with_context(|| format!("measure {label}"))?)
+                    .max(0.0)
+                }
                 "forward" => {
                     cursor += duration(el, &st).with_context(|| format!("measure {label}"))?;
                     reach = reach.max(cursor);
                 }
-                "barline" => {
-                    if el.children().any(|n| n.has_tag_name("repeat")) {
-                        warnings.repeats += 1;
-                    }
+                "barline" if el.children().any(|n| n.has_tag_name("repeat")) => {
+                    warnings.repeats += 1
                 }
                 "note" => {
                     let is_chord = el.children().any(|n| n.has_tag_name("chord"));
@@ -131,7 +162,8 @@ fn parse_part(part: Node, id: String, name: String, warnings: &mut Warnings) -> 
                         warnings.grace_notes += 1;
                         continue;
                     }
-                    let dur = duration(el, &st).with_context(|| format!("measure {label}: note"))?;
+                    let dur =
+                        duration(el, &st).with_context(|| format!("measure {label}: note"))?;
                     let onset = if is_chord { last_onset } else { cursor };
                     if !is_chord {
                         last_onset = cursor;
@@ -147,7 +179,8 @@ fn parse_part(part: Node, id: String, name: String, warnings: &mut Warnings) -> 
                     if el.children().any(|n| n.has_tag_name("cue")) {
                         continue;
                     }
-                    let event = read_note(el, start + onset, dur).with_context(|| format!("measure {label}: note"))?;
+                    let event = read_note(el, start + onset, dur)
+                        .with_context(|| format!("measure {label}: note"))?;
                     if is_chord {
                         warnings.chords += 1;
                         keep_top_of_chord(&mut events, &mut st, event);
@@ -159,10 +192,20 @@ fn parse_part(part: Node, id: String, name: String, warnings: &mut Warnings) -> 
                 _ => {}
             }
         }
-        measures.push(Measure { start, length: reach, time: st.time, key: st.key });
+        measures.push(Measure {
+            start,
+            length: reach,
+            time: st.time,
+            key: st.key,
+        });
         start += reach;
     }
-    Ok(RawPart { id, name, events, measures })
+    Ok(RawPart {
+        id,
+        name,
+        events,
+        measures,
+    })
 }
 
 /// A chord note replaces the note it sounds with when it is higher.
@@ -178,7 +221,10 @@ fn keep_top_of_chord(events: &mut [Event], st: &mut PartState, event: Event) {
 
 fn read_attributes(el: Node, st: &mut PartState) -> Result<()> {
     if let Some(d) = child_text(el, "divisions") {
-        let d: f64 = d.trim().parse().with_context(|| format!("bad <divisions> {d:?}"))?;
+        let d: f64 = d
+            .trim()
+            .parse()
+            .with_context(|| format!("bad <divisions> {d:?}"))?;
         if !(d.is_finite() && d > 0.0) {
             bail!("bad <divisions> {d}");
         }
@@ -186,7 +232,10 @@ fn read_attributes(el: Node, st: &mut PartState) -> Result<()> {
     }
     if let Some(key) = el.children().find(|n| n.has_tag_name("key")) {
         if let Some(f) = child_text(key, "fifths") {
-            let f: i8 = f.trim().parse().with_context(|| format!("bad <fifths> {f:?}"))?;
+            let f: i8 = f
+                .trim()
+                .parse()
+                .with_context(|| format!("bad <fifths> {f:?}"))?;
             if !(-7..=7).contains(&f) {
                 bail!("bad <fifths> {f}");
             }
@@ -200,7 +249,10 @@ fn read_attributes(el: Node, st: &mut PartState) -> Result<()> {
             let beat_type: Option<u32> = t.trim().parse().ok();
             match (beats, beat_type) {
                 (Some(n), Some(d)) if n <= 255 && d <= 255 => {
-                    st.time = Some(TimeSignature { numerator: n as u8, denominator: d as u8 })
+                    st.time = Some(TimeSignature {
+                        numerator: n as u8,
+                        denominator: d as u8,
+                    })
                 }
                 _ => bail!("bad time signature {b}/{t}"),
             }
@@ -210,7 +262,9 @@ fn read_attributes(el: Node, st: &mut PartState) -> Result<()> {
 }
 
 fn read_note(el: Node, onset: f64, duration: f64) -> Result<Event> {
-    let tied = el.children().any(|n| n.has_tag_name("tie") && n.attribute("type") == Some("stop"));
+    let tied = el
+        .children()
+        .any(|n| n.has_tag_name("tie") && n.attribute("type") == Some("stop"));
     let fermata = el
         .children()
         .filter(|n| n.has_tag_name("notations"))
@@ -228,12 +282,19 @@ fn read_note(el: Node, onset: f64, duration: f64) -> Result<Event> {
     } else {
         bail!("a note with neither <pitch> nor <rest>");
     };
-    Ok(Event { onset, duration, kind, fermata })
+    Ok(Event {
+        onset,
+        duration,
+        kind,
+        fermata,
+    })
 }
 
 /// MIDI number of a `<pitch>` (step, alter, octave; C4 = 60).
 fn midi_pitch(p: Node) -> Result<u8> {
-    let step = child_text(p, "step").context("<pitch> without <step>")?.trim();
+    let step = child_text(p, "step")
+        .context("<pitch> without <step>")?
+        .trim();
     let pc = match step {
         "C" => 0,
         "D" => 2,
@@ -245,24 +306,42 @@ fn midi_pitch(p: Node) -> Result<u8> {
         _ => bail!("bad <step> {step:?}"),
     };
     let alter = match child_text(p, "alter") {
-        Some(a) => a.trim().parse::<f64>().ok().filter(|a| a.is_finite() && a.abs() <= 4.0).with_context(|| format!("bad <alter> {a:?}"))?.round() as i32,
+        Some(a) => a
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|a| a.is_finite() && a.abs() <= 4.0)
+            .with_context(|| format!("bad <alter> {a:?}"))?
+            .round() as i32,
         None => 0,
     };
-    let octave: i32 = child_text(p, "octave").context("<pitch> without <octave>")?.trim().parse().context("bad <octave>")?;
+    let octave: i32 = child_text(p, "octave")
+        .context("<pitch> without <octave>")?
+        .trim()
+        .parse()
+        .context("bad <octave>")?;
     let midi = (octave + 1) * 12 + pc + alter;
-    u8::try_from(midi).ok().filter(|m| *m <= 127).with_context(|| format!("pitch {step}{octave} is outside MIDI"))
+    u8::try_from(midi)
+        .ok()
+        .filter(|m| *m <= 127)
+        .with_context(|| format!("pitch {step}{octave} is outside MIDI"))
 }
 
 /// `<duration>` of an element in quarter notes.
 fn duration(el: Node, st: &PartState) -> Result<f64> {
     let text = child_text(el, "duration").context("missing <duration>")?;
-    let d: f64 = text.trim().parse().with_context(|| format!("bad <duration> {text:?}"))?;
-    if !(d.is_finite() && d >= 0.0 && d < 1e7) {
+    let d: f64 = text
+        .trim()
+        .parse()
+        .with_context(|| format!("bad <duration> {text:?}"))?;
+    if !(0.0..1e7).contains(&d) {
         bail!("bad <duration> {d}");
     }
     Ok(d / st.divisions)
 }
 
 fn child_text<'a>(node: Node<'a, '_>, tag: &str) -> Option<&'a str> {
-    node.children().find(|n| n.has_tag_name(tag)).and_then(|n| n.text())
+    node.children()
+        .find(|n| n.has_tag_name(tag))
+        .and_then(|n| n.text())
 }

@@ -14,14 +14,17 @@ pub fn is_score_file(path: &Path) -> bool {
 }
 
 fn extension(path: &Path) -> Option<String> {
-    path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase())
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
 }
 
 /// The MusicXML text of a score file; `.mxl` files are unzipped.
 pub fn read_score_text(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if extension(path).as_deref() == Some("mxl") || bytes.starts_with(b"PK\x03\x04") {
-        unzip_root_score(&bytes).with_context(|| format!("{} is not a readable .mxl archive", path.display()))
+        unzip_root_score(&bytes)
+            .with_context(|| format!("{} is not a readable .mxl archive", path.display()))
     } else {
         decode_text(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
     }
@@ -38,9 +41,14 @@ pub fn unzip_root_score(bytes: &[u8]) -> Result<String> {
 }
 
 fn read_entry(zip: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>, name: &str) -> Result<String> {
-    let entry = zip.by_name(name).with_context(|| format!("archive has no entry {name}"))?;
+    let entry = zip
+        .by_name(name)
+        .with_context(|| format!("archive has no entry {name}"))?;
     let mut bytes = Vec::new();
-    entry.take(MAX_SCORE_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot unzip {name}"))?;
+    entry
+        .take(MAX_SCORE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot unzip {name}"))?;
     if bytes.len() as u64 > MAX_SCORE_BYTES {
         bail!("entry {name} is larger than {} MiB", MAX_SCORE_BYTES >> 20);
     }
@@ -73,7 +81,13 @@ fn decode_text(bytes: Vec<u8>) -> Result<String> {
         let le = bytes[0] == 0xFF;
         let units: Vec<u16> = bytes[2..]
             .chunks_exact(2)
-            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
             .collect();
         return String::from_utf16(&units).context("invalid UTF-16");
     }

@@ -29,14 +29,20 @@ pub fn choose_satb(score: &ParsedScore) -> Result<[usize; VOICES], String> {
         [Some(s), Some(a), Some(t), Some(b)] => Ok([s, a, t, b]),
         _ => {
             let names: Vec<&str> = score.parts.iter().map(|p| p.name.as_str()).collect();
-            Err(format!("{n} parts ({}), not one named for each of S, A, T, B", names.join(", ")))
+            Err(format!(
+                "{n} parts ({}), not one named for each of S, A, T, B",
+                names.join(", ")
+            ))
         }
     }
 }
 
 /// The voice a part's name declares: its first word is a voice name (any case).
 fn voice_named(name: &str) -> Option<Voice> {
-    let first = name.split(|c: char| !c.is_alphabetic()).next()?.to_ascii_lowercase();
+    let first = name
+        .split(|c: char| !c.is_alphabetic())
+        .next()?
+        .to_ascii_lowercase();
     Voice::ALL.into_iter().find(|v| v.name() == first)
 }
 
@@ -46,6 +52,9 @@ pub fn satb_frames(score: &ParsedScore, satb: [usize; VOICES]) -> Vec<Frame> {
         .meta
         .iter()
         .enumerate()
-        .map(|(i, meta)| Frame { tokens: satb.map(|p| score.parts[p].tokens[i]), meta: *meta })
+        .map(|(i, meta)| Frame {
+            tokens: satb.map(|p| score.parts[p].tokens[i]),
+            meta: *meta,
+        })
         .collect()
 }

@@ -76,17 +76,27 @@ impl Report {
             self.frames_per_split[i] = dataset.split(split).map(|c| c.frames.len()).sum();
         }
         for v in Voice::ALL {
-            self.voice_ranges[v.index()] = dataset.chorales.iter().filter_map(|c| voice_extent(&c.frames, v)).fold(None, |acc, (lo, hi)| {
-                Some(match acc {
-                    None => (lo, hi),
-                    Some((a, b)) => (lo.min(a), hi.max(b)),
-                })
-            });
+            self.voice_ranges[v.index()] = dataset
+                .chorales
+                .iter()
+                .filter_map(|c| voice_extent(&c.frames, v))
+                .fold(None, |acc, (lo, hi)| {
+                    Some(match acc {
+                        None => (lo, hi),
+                        Some((a, b)) => (lo.min(a), hi.max(b)),
+                    })
+                });
         }
         self.time_signatures.clear();
         for c in &dataset.chorales {
-            let TimeSignature { numerator, denominator } = c.time;
-            *self.time_signatures.entry((numerator, denominator)).or_default() += 1;
+            let TimeSignature {
+                numerator,
+                denominator,
+            } = c.time;
+            *self
+                .time_signatures
+                .entry((numerator, denominator))
+                .or_default() += 1;
         }
     }
 
@@ -108,14 +118,31 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for s in &self.skipped {
-            writeln!(f, "skipped {}: {}: {}", s.source, s.reason.label(), s.detail)?;
+            writeln!(
+                f,
+                "skipped {}: {}: {}",
+                s.source,
+                s.reason.label(),
+                s.detail
+            )?;
         }
         for (s, semis) in &self.transposed {
-            writeln!(f, "transposed {s} by {semis:+} semitones to fit the voice ranges")?;
+            writeln!(
+                f,
+                "transposed {s} by {semis:+} semitones to fit the voice ranges"
+            )?;
         }
         for d in &self.duplicates {
-            let how = if d.similarity >= 1.0 { "same music".to_owned() } else { format!("{:.0} % of frames equal", d.similarity * 100.0) };
-            writeln!(f, "duplicate: {} repeats {} ({how}); kept {}", d.duplicate, d.kept, d.kept)?;
+            let how = if d.similarity >= 1.0 {
+                "same music".to_owned()
+            } else {
+                format!("{:.0} % of frames equal", d.similarity * 100.0)
+            };
+            writeln!(
+                f,
+                "duplicate: {} repeats {} ({how}); kept {}",
+                d.duplicate, d.kept, d.kept
+            )?;
         }
         writeln!(f, "files read:        {}", self.files_read)?;
         writeln!(f, "chorales kept:     {}", self.kept())?;
@@ -128,16 +155,32 @@ impl fmt::Display for Report {
         writeln!(f, "duplicates:        {} pairs", self.duplicates.len())?;
         writeln!(f, "simplified:        {}", self.warnings)?;
         for (i, split) in Split::ALL.into_iter().enumerate() {
-            writeln!(f, "{:<6} chorales {:>4}, frames {:>6}", split.name(), self.chorales_per_split[i], self.frames_per_split[i])?;
+            writeln!(
+                f,
+                "{:<6} chorales {:>4}, frames {:>6}",
+                split.name(),
+                self.chorales_per_split[i],
+                self.frames_per_split[i]
+            )?;
         }
         for v in Voice::ALL {
             let r = v.range();
             match self.voice_ranges[v.index()] {
-                Some((lo, hi)) => writeln!(f, "{:<8} sings {lo}–{hi} (allowed {}–{})", v.name(), r.lowest, r.highest)?,
+                Some((lo, hi)) => writeln!(
+                    f,
+                    "{:<8} sings {lo}–{hi} (allowed {}–{})",
+                    v.name(),
+                    r.lowest,
+                    r.highest
+                )?,
                 None => writeln!(f, "{:<8} never sings", v.name())?,
             }
         }
-        let times: Vec<String> = self.time_signatures.iter().map(|((n, d), c)| format!("{n}/{d}: {c}")).collect();
+        let times: Vec<String> = self
+            .time_signatures
+            .iter()
+            .map(|((n, d), c)| format!("{n}/{d}: {c}"))
+            .collect();
         writeln!(f, "time signatures:   {}", times.join(", "))?;
         write!(f, "time taken:        {:.2} s", self.seconds)
     }

@@ -39,10 +39,17 @@ impl fmt::Display for Warnings {
             (self.chords, "chord notes dropped (top note kept)"),
             (self.collapsed_notes, "notes shorter than a 16th dropped"),
             (self.grace_notes, "grace notes skipped"),
-            (self.other_voice_notes, "notes of a second voice in a part skipped"),
+            (
+                self.other_voice_notes,
+                "notes of a second voice in a part skipped",
+            ),
             (self.repeats, "repeat barlines ignored (not expanded)"),
         ];
-        let parts: Vec<String> = items.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
+        let parts: Vec<String> = items
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
         if parts.is_empty() {
             f.write_str("none")
         } else {
