@@ -1,0 +1,146 @@
+//! Every hyper-parameter of a training run, stored as `config.toml` in the run directory.
+
+use crate::network::NetConfig;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A training run's configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Seed of the initial weights, the data order, the noise and the validation set.
+    pub seed: u64,
+    /// Frames per training window (64 = 4 bars of 4/4).
+    pub window: usize,
+    /// Windows per optimiser step.
+    pub batch: usize,
+    /// Windows per gradient chunk. Chunks are processed in parallel and their gradients
+    /// summed in a fixed order, so results do not depend on the number of threads.
+    pub chunk: usize,
+    /// Worker threads (0 = all cores). Does not change the results.
+    pub threads: usize,
+    /// Optimiser steps the learning-rate schedule spans.
+    pub steps: u64,
+    /// Peak learning rate of Adam.
+    pub lr: f64,
+    /// Steps of linear warm-up from zero.
+    pub warmup_steps: u64,
+    /// Final learning rate of the cosine decay, as a fraction of `lr`.
+    pub lr_final_fraction: f64,
+    pub adam_beta1: f64,
+    pub adam_beta2: f64,
+    pub adam_eps: f64,
+    /// Decay of the exponential moving average of the weights.
+    pub ema_decay: f64,
+    /// Clip the gradient's global L2 norm to this (0 = no clipping).
+    pub clip_norm: f64,
+    /// Smallest training noise level.
+    pub sigma_min: f64,
+    /// Largest training noise level; 0 = measure it on the data (the largest distance
+    /// between training windows) before the first step.
+    pub sigma_max: f64,
+    /// Validate (and log) every this many steps.
+    pub eval_every: u64,
+    /// Validation windows (fixed, spread over the validation split).
+    pub valid_windows: usize,
+    /// Log-spaced noise bands the validation loss is reported in.
+    pub valid_bands: usize,
+    /// Write a checkpoint at least this often (minutes of wall clock).
+    pub checkpoint_minutes: f64,
+    /// The network's shape.
+    pub net: NetConfig,
+    /// Default sampling schedule for models from this run.
+    pub sampler: SamplerConfig,
+}
+
+/// The annealed Langevin schedule a sampler should use by default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamplerConfig {
+    /// Geometric noise levels from σ_max to σ_min (σ's are the training ones).
+    pub levels: usize,
+    /// Langevin steps per level.
+    pub steps_per_level: usize,
+    /// Step size ε; level i steps by α_i = ε·σ_i²/σ_min².
+    pub epsilon: f64,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        SamplerConfig { levels: 100, steps_per_level: 5, epsilon: 1.0e-5 }
+    }
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            seed: 1685,
+            window: 64,
+            batch: 32,
+            chunk: 8,
+            threads: 0,
+            steps: 20_000,
+            lr: 1.0e-3,
+            warmup_steps: 500,
+            lr_final_fraction: 0.05,
+            adam_beta1: 0.9,
+            adam_beta2: 0.999,
+            adam_eps: 1.0e-8,
+            ema_decay: 0.999,
+            clip_norm: 1.0,
+            sigma_min: 0.05,
+            sigma_max: 0.0,
+            eval_every: 500,
+            valid_windows: 192,
+            valid_bands: 6,
+            checkpoint_minutes: 3.0,
+            net: NetConfig::default(),
+            sampler: SamplerConfig::default(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// A tiny configuration that trains in seconds (CI, smoke tests).
+    pub fn smoke() -> TrainConfig {
+        TrainConfig {
+            window: 32,
+            batch: 16,
+            chunk: 4,
+            steps: 150,
+            lr: 3.0e-3,
+            warmup_steps: 10,
+            eval_every: 50,
+            valid_windows: 32,
+            checkpoint_minutes: 1.0,
+            ema_decay: 0.9,
+            net: NetConfig { channels: 24, kernel: 3, dilations: vec![1, 2, 4, 1] },
+            ..TrainConfig::default()
+        }
+    }
+
+    /// Checks that the values make sense together.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.window >= 1, "window must be at least one frame");
+        anyhow::ensure!(self.batch >= 1 && self.chunk >= 1, "batch and chunk must be positive");
+        anyhow::ensure!(self.batch % self.chunk == 0, "batch ({}) must be a multiple of chunk ({})", self.batch, self.chunk);
+        anyhow::ensure!(self.lr > 0.0 && self.steps > 0, "lr and steps must be positive");
+        anyhow::ensure!(self.sigma_min > 0.0, "sigma_min must be positive");
+        anyhow::ensure!(self.sigma_max == 0.0 || self.sigma_max > self.sigma_min, "sigma_max must exceed sigma_min (or be 0 to measure it)");
+        anyhow::ensure!((0.0..1.0).contains(&self.ema_decay), "ema_decay must be in [0, 1)");
+        anyhow::ensure!(self.valid_bands >= 1 && self.eval_every >= 1, "valid_bands and eval_every must be positive");
+        Ok(())
+    }
+
+    pub fn load(path: &Path) -> anyhow::Result<TrainConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let config: TrainConfig = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        config.validate().with_context(|| format!("checking {}", path.display()))?;
+        Ok(config)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("configuration serialises")
+    }
+}
