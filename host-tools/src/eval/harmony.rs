@@ -1,0 +1,183 @@
+//! Harmony: which vertical sonorities are triads or seventh chords, how many notes lie in
+//! the piece's key, and what cadences close the phrases at fermatas.
+
+use super::key::{find_key, Key};
+use super::notes::{fermatas, sonorities, sonority_at, voice_notes, Sonority};
+use kantor_core::{Frame, Voice};
+use super::summary::pct;
+use serde::Serialize;
+
+/// The kind of chord, named by its intervals above the root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Quality {
+    Major,
+    Minor,
+    Diminished,
+    Augmented,
+    DominantSeventh,
+    MinorSeventh,
+    MajorSeventh,
+    HalfDiminishedSeventh,
+    DiminishedSeventh,
+}
+
+impl Quality {
+    /// The triad or seventh chord has a major third above its root.
+    pub const fn major_third(self) -> bool {
+        matches!(self, Quality::Major | Quality::Augmented | Quality::DominantSeventh | Quality::MajorSeventh)
+    }
+}
+
+/// A recognised chord.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Chord {
+    /// Pitch class of the root (0 = C).
+    pub root: u8,
+    pub quality: Quality,
+}
+
+/// Chord templates: pitch classes above the root (as a 12-bit set) and the quality.
+/// Complete triads and seventh chords, then the same without the fifth (the fifth is
+/// the note a four-part texture most often leaves out); a triad without its fifth is
+/// the root and third alone. Diminished and augmented chords keep their fifth (it is
+/// what makes them diminished or augmented); a diminished seventh without its fifth
+/// spells a diminished triad and is recognised as one.
+const TEMPLATES: [(&[u8], Quality); 14] = [
+    (&[0, 4, 7], Quality::Major),
+    (&[0, 3, 7], Quality::Minor),
+    (&[0, 3, 6], Quality::Diminished),
+    (&[0, 4, 8], Quality::Augmented),
+    (&[0, 4, 7, 10], Quality::DominantSeventh),
+    (&[0, 3, 7, 10], Quality::MinorSeventh),
+    (&[0, 4, 7, 11], Quality::MajorSeventh),
+    (&[0, 3, 6, 10], Quality::HalfDiminishedSeventh),
+    (&[0, 3, 6, 9], Quality::DiminishedSeventh),
+    (&[0, 4, 10], Quality::DominantSeventh),
+    (&[0, 3, 10], Quality::MinorSeventh),
+    (&[0, 4, 11], Quality::MajorSeventh),
+    (&[0, 4], Quality::Major),
+    (&[0, 3], Quality::Minor),
+];
+
+fn set_of(intervals: &[u8]) -> u16 {
+    intervals.iter().fold(0, |s, i| s | 1 << i)
+}
+
+fn rotate_down(set: u16, root: u8) -> u16 {
+    let r = root as u32 % 12;
+    ((set >> r) | (set << (12 - r))) & 0xfff
+}
+
+/// The chord a set of pitch classes spells, if it is a triad or seventh chord (with or
+/// without the fifth). When several roots fit (the diminished seventh, the augmented
+/// triad) the bass note is preferred as root, then the lowest pitch class.
+pub fn identify(pitch_classes: u16, bass: Option<u8>) -> Option<Chord> {
+    let mut found: Option<Chord> = None;
+    for (intervals, quality) in TEMPLATES {
+        let template = set_of(intervals);
+        for root in 0..12u8 {
+            if rotate_down(pitch_classes, root) == template {
+                let chord = Chord { root, quality };
+                if bass.map(|b| b % 12) == Some(root) {
+                    return Some(chord);
+                }
+                found.get_or_insert(chord);
+            }
+        }
+        if found.is_some() {
+            return found;
+        }
+    }
+    found
+}
+
+/// The chord of a sonority, if it is one.
+pub fn chord_of(s: &Sonority) -> Option<Chord> {
+    identify(s.pitch_classes(), s.lowest())
+}
+
+/// How a phrase ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Cadence {
+    /// Dominant (major triad or dominant seventh) to a tonic a fifth below.
+    Authentic,
+    /// Subdominant to a tonic a fourth below.
+    Plagal,
+    /// Ends on the dominant of the key (or of its relative key).
+    Half,
+    /// Anything else, including a final sonority that is not a chord.
+    Other,
+}
+
+/// Classifies the cadence into sonority `end` (the one sounding at a fermata), looking
+/// back at most `lookback` frames from its start for the last chord with another root.
+///
+/// V–I is recognised in any key (phrases cadence in related keys): the chord before
+/// must be major with its root a fifth above the final root. IV–I and the half cadence
+/// need the key: IV–I must land on the tonic of `key` or its relative, a half cadence
+/// on the major chord on the dominant of `key` or its relative.
+pub fn cadence_into(sonorities: &[Sonority], end: usize, key: Key, lookback: usize) -> Cadence {
+    let Some(last) = chord_of(&sonorities[end]) else { return Cadence::Other };
+    let start = sonorities[end].start;
+    let before = sonorities[..end]
+        .iter()
+        .rev()
+        .take_while(|s| s.start + lookback >= start)
+        .filter_map(chord_of)
+        .find(|c| c.root != last.root);
+    let homes = [key, key.relative()];
+    if let Some(prev) = before {
+        if prev.root == (last.root + 7) % 12 && prev.quality.major_third() {
+            return Cadence::Authentic;
+        }
+        if prev.root == (last.root + 5) % 12 && homes.iter().any(|k| k.tonic == last.root) {
+            return Cadence::Plagal;
+        }
+    }
+    if last.quality == Quality::Major && homes.iter().any(|k| k.dominant() == last.root) {
+        return Cadence::Half;
+    }
+    Cadence::Other
+}
+
+/// Frames looked back from the final chord to find the chord before (two quarters).
+pub const CADENCE_LOOKBACK: usize = 8;
+
+/// Harmony metrics of one piece.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Harmony {
+    /// The key found by Krumhansl–Schmuckler (`None` for a piece without notes).
+    pub key: Option<Key>,
+    /// % of sonorities with at least two pitch classes that are triads or seventh chords.
+    pub chordal_pct: Option<f64>,
+    /// % of notes (counted by onsets) whose pitch class is in the key.
+    pub in_key_pct: Option<f64>,
+    /// Cadence at every fermata, in order.
+    pub cadences: Vec<Cadence>,
+}
+
+impl Harmony {
+    /// % of fermatas with a cadence of `kind`; `None` without fermatas.
+    pub fn cadence_pct(&self, kind: &[Cadence]) -> Option<f64> {
+        pct(self.cadences.iter().filter(|c| kind.contains(c)).count(), self.cadences.len())
+    }
+}
+
+/// Measures the harmony of a piece.
+pub fn harmony(frames: &[Frame]) -> Harmony {
+    let key = find_key(frames);
+    let sons = sonorities(frames);
+    let chords: Vec<&Sonority> = sons.iter().filter(|s| s.pitch_classes().count_ones() >= 2).collect();
+    let chordal = chords.iter().filter(|s| chord_of(s).is_some()).count();
+    let notes: Vec<u8> = Voice::ALL.iter().flat_map(|&v| voice_notes(frames, v)).map(|n| n.pitch % 12).collect();
+    let in_key_pct = key.and_then(|k| pct(notes.iter().filter(|&&pc| k.contains(pc)).count(), notes.len()));
+    let cadences = match key {
+        Some(k) => fermatas(frames)
+            .into_iter()
+            .filter_map(|t| sonority_at(&sons, t))
+            .map(|i| cadence_into(&sons, i, k, CADENCE_LOOKBACK))
+            .collect(),
+        None => Vec::new(),
+    };
+    Harmony { key, chordal_pct: pct(chordal, chords.len()), in_key_pct, cadences }
+}

@@ -1,0 +1,160 @@
+//! All metrics of one piece, and the list of named metrics the table, JSON and report
+//! show.
+
+use super::copying::{Copying, TrainingIndex};
+use super::harmony::{harmony, Cadence, Harmony};
+use super::key::Key;
+use super::statistics::{Distances, Histograms};
+use super::structure::{structure, Structure};
+use super::voice_leading::{voice_leading, VoiceLeading};
+use kantor_core::{Frame, TimeSignature};
+use serde::Serialize;
+
+/// A chorale to measure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Piece {
+    /// File name, dataset source or "generated 3".
+    pub name: String,
+    pub time: TimeSignature,
+    pub frames: Vec<Frame>,
+    /// What it cost to compose, when the sampler made it here.
+    pub cost: Option<Cost>,
+}
+
+impl Piece {
+    /// 16ths per bar (16 when the time signature is not one the encoding knows).
+    pub fn bar_frames(&self) -> usize {
+        self.time.frames_per_bar().unwrap_or(16) as usize
+    }
+}
+
+/// What composing one piece cost.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Cost {
+    /// Score network evaluations.
+    pub evaluations: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Everything measured on one piece.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PieceMetrics {
+    pub name: String,
+    pub frames: usize,
+    pub key: Option<Key>,
+    pub voice_leading: VoiceLeading,
+    pub harmony: Harmony,
+    pub structure: Structure,
+    /// Distances from the reference set's histograms (filled by [`PieceMetrics::compare`]).
+    pub distances: Option<Distances>,
+    /// Copying of the training set (when one was given).
+    pub copying: Option<Copying>,
+    pub cost: Option<Cost>,
+    #[serde(skip)]
+    pub histograms: Histograms,
+}
+
+/// Measures a piece; `training` enables copy detection. Histogram distances need the
+/// whole reference set and are filled in afterwards by [`PieceMetrics::compare`].
+pub fn measure(piece: &Piece, training: Option<&TrainingIndex>) -> PieceMetrics {
+    let harmony = harmony(&piece.frames);
+    let key = harmony.key;
+    PieceMetrics {
+        name: piece.name.clone(),
+        frames: piece.frames.len(),
+        key,
+        voice_leading: voice_leading(&piece.frames, key),
+        structure: structure(&piece.frames, piece.bar_frames()),
+        harmony,
+        distances: None,
+        copying: training.map(|t| t.copying(&piece.frames, 2 * piece.bar_frames())),
+        cost: piece.cost,
+        histograms: Histograms::of(&piece.frames, key),
+    }
+}
+
+impl PieceMetrics {
+    /// Fills in the distances from the reference set's summed histograms.
+    pub fn compare(&mut self, reference: &Histograms) {
+        self.distances = Some(self.histograms.distance(reference));
+    }
+}
+
+/// The summed histograms of a set of pieces.
+pub fn pooled_histograms<'a>(metrics: impl IntoIterator<Item = &'a PieceMetrics>) -> Histograms {
+    let mut h = Histograms::default();
+    for m in metrics {
+        h.add(&m.histograms);
+    }
+    h
+}
+
+/// Which group a metric belongs to (the table's sections).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Group {
+    VoiceLeading,
+    Harmony,
+    Statistics,
+    Structure,
+    Copying,
+    Cost,
+}
+
+impl Group {
+    pub const fn title(self) -> &'static str {
+        match self {
+            Group::VoiceLeading => "voice leading",
+            Group::Harmony => "harmony",
+            Group::Statistics => "statistics (distance from reference)",
+            Group::Structure => "structure",
+            Group::Copying => "copying of the training set",
+            Group::Cost => "cost",
+        }
+    }
+}
+
+/// A named number measured on every piece.
+pub struct Metric {
+    /// Stable key (JSON).
+    pub key: &'static str,
+    /// What the table shows.
+    pub label: &'static str,
+    pub group: Group,
+    pub get: fn(&PieceMetrics) -> Option<f64>,
+}
+
+const AUTHENTIC: &[Cadence] = &[Cadence::Authentic];
+const PLAGAL: &[Cadence] = &[Cadence::Plagal];
+const HALF: &[Cadence] = &[Cadence::Half];
+const ANY_CADENCE: &[Cadence] = &[Cadence::Authentic, Cadence::Plagal, Cadence::Half];
+
+/// Every metric, in table order.
+pub const METRICS: &[Metric] = &[
+    Metric { key: "crossing_pct", label: "voice crossing, % frames", group: Group::VoiceLeading, get: |m| m.voice_leading.crossing_pct },
+    Metric { key: "parallel_fifths_per_100", label: "parallel fifths / 100 frames", group: Group::VoiceLeading, get: |m| m.voice_leading.parallel_fifths_per_100 },
+    Metric { key: "parallel_octaves_per_100", label: "parallel octaves / 100 frames", group: Group::VoiceLeading, get: |m| m.voice_leading.parallel_octaves_per_100 },
+    Metric { key: "spacing_upper_pct", label: "S-A or A-T > octave, % frames", group: Group::VoiceLeading, get: |m| m.voice_leading.spacing_upper_pct },
+    Metric { key: "spacing_bass_pct", label: "T-B > twelfth, % frames", group: Group::VoiceLeading, get: |m| m.voice_leading.spacing_bass_pct },
+    Metric { key: "out_of_range_pct", label: "notes out of range, %", group: Group::VoiceLeading, get: |m| m.voice_leading.out_of_range_pct },
+    Metric { key: "large_leaps_pct", label: "leaps > octave, % intervals", group: Group::VoiceLeading, get: |m| m.voice_leading.large_leaps_pct },
+    Metric { key: "unresolved_leading_tones_pct", label: "unresolved soprano leading tones, %", group: Group::VoiceLeading, get: |m| m.voice_leading.unresolved_leading_tones_pct },
+    Metric { key: "chordal_pct", label: "triads/sevenths, % sonorities", group: Group::Harmony, get: |m| m.harmony.chordal_pct },
+    Metric { key: "in_key_pct", label: "notes in key, %", group: Group::Harmony, get: |m| m.harmony.in_key_pct },
+    Metric { key: "cadence_pct", label: "fermatas with a cadence, %", group: Group::Harmony, get: |m| m.harmony.cadence_pct(ANY_CADENCE) },
+    Metric { key: "authentic_cadence_pct", label: "  authentic V-I, % fermatas", group: Group::Harmony, get: |m| m.harmony.cadence_pct(AUTHENTIC) },
+    Metric { key: "plagal_cadence_pct", label: "  plagal IV-I, % fermatas", group: Group::Harmony, get: |m| m.harmony.cadence_pct(PLAGAL) },
+    Metric { key: "half_cadence_pct", label: "  half cadence, % fermatas", group: Group::Harmony, get: |m| m.harmony.cadence_pct(HALF) },
+    Metric { key: "pitch_class_tvd", label: "pitch classes (TVD)", group: Group::Statistics, get: |m| m.distances.and_then(|d| d.pitch_class) },
+    Metric { key: "interval_tvd", label: "melodic intervals (TVD)", group: Group::Statistics, get: |m| m.distances.and_then(|d| d.interval) },
+    Metric { key: "duration_tvd", label: "note durations (TVD)", group: Group::Statistics, get: |m| m.distances.and_then(|d| d.duration) },
+    Metric { key: "voice_range_tvd", label: "voice ranges (TVD)", group: Group::Statistics, get: |m| m.distances.and_then(|d| d.voice_range) },
+    Metric { key: "fermatas", label: "fermatas", group: Group::Structure, get: |m| Some(m.structure.fermatas as f64) },
+    Metric { key: "phrase_quarters", label: "phrase length, quarters", group: Group::Structure, get: |m| m.structure.phrase_quarters },
+    Metric { key: "notes_per_bar", label: "notes per bar (4 voices)", group: Group::Structure, get: |m| m.structure.notes_per_bar },
+    Metric { key: "rest_pct", label: "rests, % voice-frames", group: Group::Structure, get: |m| m.structure.rest_pct },
+    Metric { key: "longest_copy_frames", label: "longest copied run, frames", group: Group::Copying, get: |m| m.copying.map(|c| c.longest_run_frames as f64) },
+    Metric { key: "copied_2bar_pct", label: "2-bar windows in training, %", group: Group::Copying, get: |m| m.copying.and_then(|c| c.copied_window_pct) },
+    Metric { key: "evaluations", label: "network evaluations", group: Group::Cost, get: |m| m.cost.map(|c| c.evaluations as f64) },
+    Metric { key: "seconds", label: "wall time, s", group: Group::Cost, get: |m| m.cost.map(|c| c.seconds) },
+];
