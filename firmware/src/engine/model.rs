@@ -279,6 +279,12 @@ impl<'a> Model<'a> {
         TensorInfo { channels: u32_at(self.bytes, at) as usize, scale: f32_at(self.bytes, at + 4), zero_point: i32_at(self.bytes, at + 8) }
     }
 
+    /// The raw scalar instruction records (`SCALAR_RECORD` bytes each).
+    pub fn scalar_records(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let (bytes, start) = (self.bytes, self.layout.scalars);
+        (0..self.layout.header.scalars).map(move |i| &bytes[start + i * format::SCALAR_RECORD..][..format::SCALAR_RECORD])
+    }
+
     /// Evaluates the scalar program for `sigma` into `regs` (register 0 = σ).
     pub fn eval_scalars(&self, sigma: f32, regs: &mut [f32; MAX_SCALARS + 1]) {
         regs[0] = sigma;
@@ -555,7 +561,7 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
         if r[0] > scalar::LOG {
             return Err(BlobError::UnknownScalarOp { index: i, code: r[0] });
         }
-        if r[0] != scalar::CONST && (r[1] as usize > i || r[2] as usize > i) {
+        if r[1] as usize > i || r[2] as usize > i {
             return Err(malformed(usize::MAX, "scalar instruction reads a later register"));
         }
     }

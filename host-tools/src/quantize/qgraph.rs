@@ -1,0 +1,151 @@
+//! The quantised network in memory: what `kantor quantize` builds, what [`super::blob`]
+//! serialises into a `.kq8` file, and what [`super::reference`] runs.
+
+use kantor_core::engine::model::Requant;
+use kantor_core::NoiseSchedule;
+
+/// One int8 activation tensor (time-major on the device): real = scale · (q − zero_point).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QTensor {
+    pub channels: usize,
+    pub scale: f32,
+    pub zero_point: i32,
+}
+
+/// One f32 instruction of the σ program; register 0 is σ, instruction i writes register
+/// i + 1, operands are registers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ScalarOp {
+    Const(f32),
+    Add(u8, u8),
+    Sub(u8, u8),
+    Mul(u8, u8),
+    Div(u8, u8),
+    Pow(u8, u8),
+    Sqrt(u8),
+    Neg(u8),
+    Recip(u8),
+    Exp(u8),
+    Log(u8),
+}
+
+/// Which f32 graph input a [`QOp::Quantize`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphInput {
+    Voices,
+    Meta,
+}
+
+/// One integer op. Tensor fields are indices into [`QGraph::tensors`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum QOp {
+    /// q = clamp(round(v · s / scale) + zp), s = the scalar register (or 1).
+    Quantize { input: GraphInput, scalar: Option<u8>, output: usize },
+    /// 1-D convolution; `weights` are `[out][k][in]`, per-channel `requant`.
+    Conv {
+        input: usize,
+        output: usize,
+        kernel: usize,
+        dilation: usize,
+        stride: usize,
+        pad_begin: usize,
+        pad_end: usize,
+        act: (i8, i8),
+        weights: Vec<i8>,
+        bias: Vec<i32>,
+        requant: Vec<Requant>,
+    },
+    /// out = a + b, TFLite's rescaling.
+    Add { a: usize, b: usize, output: usize, left_shift: i32, act: (i8, i8), a_rq: Requant, b_rq: Requant, out_rq: Requant },
+    /// Channel concatenation; `None` = the input already has the output's scale.
+    Concat { inputs: Vec<(usize, Option<Requant>)>, output: usize },
+    /// Requantise with clamp (`None` = same scale).
+    Rescale { input: usize, output: usize, requant: Option<Requant>, act: (i8, i8) },
+    /// Multiply each channel by a constant (negative multiplier negates).
+    MulChannel { input: usize, output: usize, act: (i8, i8), requant: Vec<Requant> },
+    /// Multiply by a σ-derived scalar register.
+    MulScalar { input: usize, output: usize, scalar: u8, act: (i8, i8) },
+    /// Nearest-neighbour upsampling in time.
+    Resize { input: usize, output: usize, factor: usize },
+    /// y = (q − zp) · scale · s.
+    Output { input: usize, scalar: Option<u8> },
+}
+
+impl QOp {
+    /// Multiply-accumulates of this op for `frames` output frames (convolutions only).
+    pub fn macs(&self, tensors: &[QTensor], out_frames: usize) -> u64 {
+        match self {
+            QOp::Conv { input, output, kernel, .. } => (tensors[*input].channels * tensors[*output].channels * kernel * out_frames) as u64,
+            _ => 0,
+        }
+    }
+
+    /// A short name for reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            QOp::Quantize { .. } => "quantize",
+            QOp::Conv { .. } => "conv",
+            QOp::Add { .. } => "add",
+            QOp::Concat { .. } => "concat",
+            QOp::Rescale { .. } => "rescale",
+            QOp::MulChannel { .. } => "mul-channel",
+            QOp::MulScalar { .. } => "mul-scalar",
+            QOp::Resize { .. } => "resize",
+            QOp::Output { .. } => "output",
+        }
+    }
+}
+
+/// A whole quantised network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QGraph {
+    pub tensors: Vec<QTensor>,
+    pub scalars: Vec<ScalarOp>,
+    pub ops: Vec<QOp>,
+    /// The `kantor.*` metadata of the ONNX model, copied verbatim.
+    pub props: Vec<(String, String)>,
+    pub schedule: NoiseSchedule,
+}
+
+impl QGraph {
+    /// Evaluates the σ program in f32, exactly as the engine does (libm).
+    pub fn eval_scalars(&self, sigma: f32) -> Vec<f32> {
+        let mut r = vec![sigma];
+        for op in &self.scalars {
+            let g = |i: &u8| r[*i as usize];
+            let v = match op {
+                ScalarOp::Const(c) => *c,
+                ScalarOp::Add(a, b) => g(a) + g(b),
+                ScalarOp::Sub(a, b) => g(a) - g(b),
+                ScalarOp::Mul(a, b) => g(a) * g(b),
+                ScalarOp::Div(a, b) => g(a) / g(b),
+                ScalarOp::Pow(a, b) => libm::powf(g(a), g(b)),
+                ScalarOp::Sqrt(a) => libm::sqrtf(g(a)),
+                ScalarOp::Neg(a) => -g(a),
+                ScalarOp::Recip(a) => 1.0 / g(a),
+                ScalarOp::Exp(a) => libm::expf(g(a)),
+                ScalarOp::Log(a) => libm::logf(g(a)),
+            };
+            r.push(v);
+        }
+        r
+    }
+
+    /// Total multiply-accumulates of one evaluation at `frames` frames, assuming every
+    /// convolution keeps the frame count (true for stride 1 with "same" padding).
+    pub fn macs_per_frame(&self) -> u64 {
+        self.ops.iter().map(|op| op.macs(&self.tensors, 1)).sum()
+    }
+
+    /// Bytes of weights, biases and multipliers.
+    pub fn parameter_bytes(&self) -> usize {
+        self.ops
+            .iter()
+            .map(|op| match op {
+                QOp::Conv { weights, bias, requant, .. } => weights.len() + 4 * bias.len() + 8 * requant.len(),
+                QOp::MulChannel { requant, .. } => 8 * requant.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+}
