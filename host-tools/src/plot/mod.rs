@@ -1,1 +1,96 @@
 //! PNG pictures: piano rolls, line plots and histograms, drawn without a font library.
+//!
+//! - [`line_chart`]: lines with a legend, linear or logarithmic y;
+//! - [`bar_compare`]: grouped bars, e.g. a histogram of generated against reference;
+//! - [`piano_roll`]: a chorale's four voices on a pitch grid, bar lines and fermatas.
+//!
+//! Underneath: [`canvas`] (pixels, lines, rectangles, text, PNG), [`font`] (a 5×7
+//! bitmap font) and [`axes`] (scales, ticks, frames, legends).
+
+pub mod axes;
+pub mod bars;
+pub mod canvas;
+pub mod font;
+pub mod line;
+pub mod roll;
+
+pub use bars::bar_compare;
+pub use line::line_chart;
+pub use roll::{note_name, piano_roll};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kantor_core::{Frame, FrameMeta, Token};
+    use std::path::Path;
+
+    /// Decodes a PNG: (width, height, RGB pixels).
+    fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
+        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, buf)
+    }
+
+    /// How many pixels have exactly `colour`.
+    fn count(pixels: &[u8], colour: [u8; 3]) -> usize {
+        pixels.chunks(3).filter(|p| *p == colour).count()
+    }
+
+    #[test]
+    fn line_chart_draws_each_series_in_its_colour() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loss.png");
+        let train: Vec<(f64, f64)> = (0..50).map(|e| (e as f64, 2.0 * (-(e as f64) / 10.0).exp() + 0.01)).collect();
+        let valid: Vec<(f64, f64)> = (0..50).map(|e| (e as f64, 2.5 * (-(e as f64) / 12.0).exp() + 0.02)).collect();
+        line_chart(&path, "Loss", "epoch", "loss", &[("train", train), ("valid", valid)], true).unwrap();
+        let (w, h, px) = decode(&path);
+        assert_eq!((w, h), (960, 600));
+        assert!(count(&px, canvas::PALETTE[0]) > 300, "train line missing");
+        assert!(count(&px, canvas::PALETTE[1]) > 300, "valid line missing");
+        assert!(count(&px, canvas::BLACK) > 1000, "no axes or text");
+        assert!(line_chart(&path, "Empty", "x", "y", &[("none", vec![(1.0, -1.0)])], true).is_err());
+    }
+
+    #[test]
+    fn bar_compare_draws_grouped_bars() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hist.png");
+        let labels: Vec<String> = (0..13).map(|i| i.to_string()).collect();
+        let bach: Vec<f64> = (0..13).map(|i| (13 - i) as f64 / 91.0).collect();
+        let ours: Vec<f64> = (0..13).map(|i| if i < 3 { 0.2 } else { 0.4 / 10.0 }).collect();
+        bar_compare(&path, "Melodic intervals", &labels, &[("Bach", bach), ("generated", ours)]).unwrap();
+        let (w, h, px) = decode(&path);
+        assert_eq!((w, h), (960, 600));
+        assert!(count(&px, canvas::PALETTE[0]) > 2000 && count(&px, canvas::PALETTE[1]) > 2000);
+        assert!(bar_compare(&path, "Bad", &labels, &[("short", vec![1.0])]).is_err());
+    }
+
+    #[test]
+    fn piano_roll_shows_voices_bars_and_fermatas() {
+        use Token::{Hold as H, Pitch as P};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("roll.png");
+        let chords = [[72, 67, 64, 48], [74, 67, 59, 55], [76, 67, 60, 48], [74, 65, 59, 43]];
+        let frames: Vec<Frame> = (0..64)
+            .map(|i| {
+                let c = chords[(i / 8) % 4];
+                let tokens = if i % 8 == 0 { c.map(P) } else { [H; 4] };
+                let meta = FrameMeta { position_in_bar: (i % 16) as u8, fermata: (56..64).contains(&i), ..FrameMeta::default() };
+                Frame { tokens, meta }
+            })
+            .collect();
+        piano_roll(&path, &frames, "Test chorale").unwrap();
+        let (w, h, px) = decode(&path);
+        // 64 frames at 7 px, margins 70 + 30; pitches 41..=78 at 9 px, margins 64 + 60.
+        assert_eq!((w, h), (700, 38 * 9 + 124));
+        for v in 0..4 {
+            assert!(count(&px, canvas::PALETTE[v]) > 500, "voice {v} missing");
+        }
+        assert!(count(&px, [255, 242, 190]) > 1000, "fermata band missing");
+        assert!(piano_roll(&path, &[], "nothing").is_err());
+    }
+}
