@@ -1,0 +1,227 @@
+//! The Pi's hardware behind the traits the player is written against.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use gpiocdev::line::{Bias, Value};
+use kantor_core::player::{Monotonic, SeedSource};
+
+/// The MIDI port: a serial device (the Pi's UART, a USB-MIDI serial adapter, a pty).
+pub struct SerialMidi {
+    port: Box<dyn std::io::Write + Send>,
+}
+
+impl SerialMidi {
+    /// Opens `path` at `baud` (31,250 for MIDI), 8N1.
+    ///
+    /// A pseudo-terminal has no baud rate, and emulators (user-mode QEMU) may not pass
+    /// the non-standard-rate ioctl through: if setting up the serial port fails on a
+    /// pty, it is opened as a raw terminal instead.
+    pub fn open(path: &str, baud: u32) -> anyhow::Result<Self> {
+        match serialport::new(path, baud).timeout(Duration::from_secs(1)).open() {
+            Ok(port) => Ok(SerialMidi { port: Box::new(port) }),
+            Err(e) if is_pty(path) => {
+                let file = open_raw_terminal(path).with_context(|| format!("cannot open the pseudo-terminal {path} ({e})"))?;
+                Ok(SerialMidi { port: Box::new(file) })
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot open the MIDI port {path} at {baud} baud")),
+        }
+    }
+}
+
+/// A Unix98 pseudo-terminal's slave side.
+fn is_pty(path: &str) -> bool {
+    std::fs::canonicalize(path).map(|p| p.starts_with("/dev/pts")).unwrap_or(false)
+}
+
+/// Opens a terminal for writing and puts it in raw mode (no newline translation).
+fn open_raw_terminal(path: &str) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::OpenOptions::new().write(true).open(path)?;
+    let fd = file.as_raw_fd();
+    // SAFETY: termios is plain data; tcgetattr fills it for an open descriptor.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut t) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        libc::cfmakeraw(&mut t);
+        if libc::tcsetattr(fd, libc::TCSANOW, &t) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(file)
+}
+
+/// An I/O error as `embedded_io` wants it.
+#[derive(Debug)]
+pub struct PortError(pub std::io::Error);
+
+impl std::fmt::Display for PortError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MIDI port: {}", self.0)
+    }
+}
+
+impl std::error::Error for PortError {}
+
+impl embedded_io::Error for PortError {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        embedded_io::ErrorKind::Other
+    }
+}
+
+impl embedded_io::ErrorType for SerialMidi {
+    type Error = PortError;
+}
+
+impl embedded_io::Write for SerialMidi {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, PortError> {
+        self.port.write(buf).map_err(PortError)
+    }
+    fn flush(&mut self) -> Result<(), PortError> {
+        self.port.flush().map_err(PortError)
+    }
+}
+
+/// Wall-clock time since start, and sleeping delays.
+pub struct StdTimer {
+    start: Instant,
+}
+
+impl StdTimer {
+    pub fn new() -> Self {
+        StdTimer { start: Instant::now() }
+    }
+}
+
+impl Monotonic for StdTimer {
+    fn now_us(&mut self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+}
+
+impl embedded_hal::delay::DelayNs for StdTimer {
+    fn delay_ns(&mut self, ns: u32) {
+        std::thread::sleep(Duration::from_nanos(ns as u64));
+    }
+}
+
+/// Seeds from the kernel's entropy pool (fed by the Pi's hardware RNG), falling back
+/// to the time of the press.
+pub struct KernelSeed;
+
+impl SeedSource for KernelSeed {
+    fn seed(&mut self, press_us: u64) -> u64 {
+        let mut bytes = [0u8; 8];
+        match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)) {
+            Ok(()) => u64::from_le_bytes(bytes),
+            Err(_) => press_us,
+        }
+    }
+}
+
+/// The start/stop button: a GPIO line (active low, pulled up) if there is one, ORed with
+/// a software press (Ctrl-C, SIGTERM, auto-start), so every way of stopping goes
+/// through the same clean stop.
+pub struct Button {
+    line: Option<(gpiocdev::Request, u32)>,
+    soft: Arc<AtomicBool>,
+    held: u8,
+}
+
+/// Polls a software press stays down for: longer than any debounce setting.
+const SOFT_HOLD_POLLS: u8 = 20;
+
+impl Button {
+    /// The button on line `offset` of `chip`, or only software presses with `None`.
+    pub fn new(gpio: Option<(&str, u32)>, soft: Arc<AtomicBool>) -> anyhow::Result<Self> {
+        let line = match gpio {
+            None => None,
+            Some((chip, offset)) => {
+                let req = gpiocdev::Request::builder()
+                    .on_chip(chip)
+                    .with_consumer("kantor-button")
+                    .with_line(offset)
+                    .as_input()
+                    .with_bias(Bias::PullUp)
+                    .request()
+                    .with_context(|| format!("cannot use GPIO line {offset} of {chip} as the button (try --no-gpio)"))?;
+                Some((req, offset))
+            }
+        };
+        Ok(Button { line, soft, held: 0 })
+    }
+}
+
+impl embedded_hal::digital::ErrorType for Button {
+    type Error = std::convert::Infallible;
+}
+
+impl embedded_hal::digital::InputPin for Button {
+    fn is_high(&mut self) -> Result<bool, Self::Error> {
+        if self.soft.swap(false, Ordering::SeqCst) {
+            self.held = SOFT_HOLD_POLLS;
+        }
+        if self.held > 0 {
+            self.held -= 1;
+            return Ok(false);
+        }
+        let level = match &self.line {
+            Some((req, offset)) => req.value(*offset).map(|v| v == Value::Active).unwrap_or(true),
+            None => true,
+        };
+        Ok(level)
+    }
+    fn is_low(&mut self) -> Result<bool, Self::Error> {
+        self.is_high().map(|h| !h)
+    }
+}
+
+/// The busy LED on a GPIO line, or nowhere.
+pub struct Led {
+    line: Option<(gpiocdev::Request, u32)>,
+}
+
+impl Led {
+    pub fn new(gpio: Option<(&str, u32)>) -> anyhow::Result<Self> {
+        let line = match gpio {
+            None => None,
+            Some((chip, offset)) => {
+                let req = gpiocdev::Request::builder()
+                    .on_chip(chip)
+                    .with_consumer("kantor-led")
+                    .with_line(offset)
+                    .as_output(Value::Inactive)
+                    .request()
+                    .with_context(|| format!("cannot use GPIO line {offset} of {chip} as the LED (try --no-gpio)"))?;
+                Some((req, offset))
+            }
+        };
+        Ok(Led { line })
+    }
+
+    fn set(&mut self, on: bool) {
+        if let Some((req, offset)) = &self.line {
+            let _ = req.set_value(*offset, if on { Value::Active } else { Value::Inactive });
+        }
+    }
+}
+
+impl embedded_hal::digital::ErrorType for Led {
+    type Error = std::convert::Infallible;
+}
+
+impl embedded_hal::digital::OutputPin for Led {
+    fn set_low(&mut self) -> Result<(), Self::Error> {
+        self.set(false);
+        Ok(())
+    }
+    fn set_high(&mut self) -> Result<(), Self::Error> {
+        self.set(true);
+        Ok(())
+    }
+}

@@ -1,0 +1,200 @@
+//! `kantor-pi`: Kantor on a Raspberry Pi (or any Linux machine with a serial port).
+//!
+//! Press the button: the Pi composes a chorale and plays it as MIDI on the serial port;
+//! press again to stop. The same player as the microcontroller boards, on std.
+
+mod hw;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use kantor_core::midi::Performance;
+use kantor_core::player::{Cadences, Composer, FixedSeed, Happening, Player, PlayerConfig, SeedSource, State};
+
+/// Longest piece, in 16th-note frames.
+const PIECE_FRAMES: usize = 512;
+
+/// Compose four-part chorales and play them on a MIDI synthesiser over a serial port.
+///
+/// Wiring and UART setup: see the firmware README. Stop with the button, Ctrl-C or
+/// SIGTERM: sounding notes are always turned off.
+#[derive(Parser, Debug)]
+#[command(name = "kantor-pi", version, about, long_about)]
+struct Args {
+    /// Serial device of the MIDI out port: the Pi's UART (/dev/serial0), a USB-MIDI serial
+    /// adapter, or a pseudo-terminal (/dev/pts/N) for testing.
+    #[arg(long, default_value = "/dev/serial0")]
+    port: String,
+    /// Baud rate. MIDI is 31,250; the Pi's UART needs its clock set for it (see README).
+    #[arg(long, default_value_t = 31_250)]
+    baud: u32,
+    /// Do not use GPIO: no button or LED (stop with Ctrl-C; start with --autoplay).
+    #[arg(long)]
+    no_gpio: bool,
+    /// GPIO character device holding the button and LED lines.
+    #[arg(long, default_value = "/dev/gpiochip0")]
+    gpio_chip: String,
+    /// GPIO line of the start/stop button (to ground; the internal pull-up is used).
+    #[arg(long, default_value_t = 17)]
+    button_line: u32,
+    /// GPIO line of the busy LED (lit while composing and playing).
+    #[arg(long, default_value_t = 27)]
+    led_line: u32,
+    /// Play this many pieces back to back without waiting for a press, then exit.
+    #[arg(long, value_name = "PIECES")]
+    autoplay: Option<u32>,
+    /// Seed of the first piece (the next ones count up from it). Default: from the
+    /// kernel's entropy pool at each press.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Tempo in quarter notes per minute.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(20..=2000))]
+    tempo: u16,
+    /// Phrases per piece (each continues the one before).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=32))]
+    phrases: u32,
+}
+
+/// The composer the Pi plays.
+fn composer() -> impl Composer {
+    Cadences
+}
+
+/// The seed of each piece: fixed and counting up, or from the kernel.
+enum Seeds {
+    Counting(FixedSeed),
+    Kernel(hw::KernelSeed),
+}
+
+impl SeedSource for Seeds {
+    fn seed(&mut self, press_us: u64) -> u64 {
+        match self {
+            Seeds::Counting(s) => {
+                let seed = s.0;
+                s.0 = s.0.wrapping_add(1);
+                seed
+            }
+            Seeds::Kernel(k) => k.seed(press_us),
+        }
+    }
+}
+
+fn main() {
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let soft_press = Arc::new(AtomicBool::new(false));
+    let quit = Arc::new(AtomicBool::new(false));
+    {
+        let (soft_press, quit) = (soft_press.clone(), quit.clone());
+        ctrlc::set_handler(move || {
+            quit.store(true, Ordering::SeqCst);
+            soft_press.store(true, Ordering::SeqCst);
+        })
+        .context("cannot install the Ctrl-C handler")?;
+    }
+    let gpio = |line| (!args.no_gpio).then_some((args.gpio_chip.as_str(), line));
+    let button = hw::Button::new(gpio(args.button_line), soft_press)?;
+    let led = hw::Led::new(gpio(args.led_line))?;
+    let port = hw::SerialMidi::open(&args.port, args.baud)?;
+    let config = PlayerConfig {
+        performance: Performance { tempo_bpm: args.tempo, ..Performance::default() },
+        phrases: args.phrases,
+        ..PlayerConfig::default()
+    };
+    let mut seeds = match args.seed {
+        Some(s) => Seeds::Counting(FixedSeed(s)),
+        None => Seeds::Kernel(hw::KernelSeed),
+    };
+    let mut timer = hw::StdTimer::new();
+    let autoplay = args.autoplay;
+    let first_seed = autoplay.map(|_| {
+        use kantor_core::player::Monotonic;
+        seeds.seed(timer.now_us())
+    });
+    let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> = Player::new(button, led, port, timer, composer(), seeds, config);
+
+    match (autoplay, first_seed) {
+        (Some(pieces), Some(seed)) => {
+            for n in 0..pieces {
+                let seed = seed.wrapping_add(n as u64);
+                eprintln!("piece {n}: seed {seed}");
+                player.start(seed);
+                if play_out(&mut player)? == Outcome::Stopped && quit.load(Ordering::SeqCst) {
+                    break;
+                }
+            }
+        }
+        _ => {
+            eprintln!("kantor-pi: press the button to compose and play a chorale (Ctrl-C quits)");
+            loop {
+                if quit.load(Ordering::SeqCst) && player.state() == State::Idle {
+                    break;
+                }
+                match player.step() {
+                    Ok(Some(Happening::Pressed { seed })) => eprintln!("seed {seed}"),
+                    Ok(Some(h)) => eprintln!("{h:?}"),
+                    Ok(None) => {}
+                    Err(e) => eprintln!("error: {e:?}"),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Finished,
+    Stopped,
+}
+
+/// Steps a started piece through composing and playing.
+fn play_out<P>(player: &mut P) -> anyhow::Result<Outcome>
+where
+    P: Step,
+{
+    loop {
+        match player.step_once()? {
+            Some(Happening::Composed { frames, phrases }) => eprintln!("composed {frames} frames in {phrases} phrases"),
+            Some(Happening::Finished { bytes }) => {
+                eprintln!("finished: {bytes} MIDI bytes");
+                return Ok(Outcome::Finished);
+            }
+            Some(Happening::Stopped { bytes }) => {
+                eprintln!("stopped: {bytes} MIDI bytes, all notes off");
+                return Ok(Outcome::Stopped);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One player step with its error made an `anyhow::Error`.
+trait Step {
+    fn step_once(&mut self) -> anyhow::Result<Option<Happening>>;
+}
+
+impl<B, L, W, T, C, S, const N: usize> Step for Player<B, L, W, T, C, S, N>
+where
+    B: embedded_hal::digital::InputPin,
+    L: embedded_hal::digital::OutputPin,
+    W: embedded_io::Write,
+    W::Error: std::fmt::Debug,
+    T: kantor_core::player::Monotonic + embedded_hal::delay::DelayNs,
+    C: Composer,
+    S: SeedSource,
+{
+    fn step_once(&mut self) -> anyhow::Result<Option<Happening>> {
+        match self.step() {
+            Ok(h) => Ok(h),
+            Err(e) => bail!("{e:?}"),
+        }
+    }
+}
