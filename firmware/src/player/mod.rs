@@ -5,6 +5,8 @@
 //! - [`clock`]: the microsecond clock the player times MIDI by ([`Monotonic`]) and where
 //!   seeds come from ([`SeedSource`]);
 //! - [`compose`]: what the player asks of a composer ([`Composer`]);
+//! - [`langevin`]: the composer over the sampler and a score network
+//!   ([`LangevinComposer`]);
 //! - [`machine`]: the state machine that ties them together ([`Player`]);
 //! - [`sim`]: stand-in hardware on a virtual clock, for hosts and CI runs.
 //!
@@ -16,12 +18,14 @@ mod log;
 pub mod button;
 pub mod clock;
 pub mod compose;
+pub mod langevin;
 pub mod machine;
 pub mod sim;
 
 pub use button::{ActiveLevel, Debounced};
 pub use clock::{FixedSeed, Monotonic, PressTime, SeedSource};
 pub use compose::{phrase_seed, Cadences, Composer};
+pub use langevin::{LangevinComposer, LangevinError};
 pub use machine::{Happening, Player, PlayerConfig, PlayerError, State};
 
 #[cfg(test)]
