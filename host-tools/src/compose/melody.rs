@@ -1,0 +1,246 @@
+//! The melody `kantor harmonize` sets: read from MIDI or MusicXML, checked to be a single
+//! line, and brought into the soprano's range.
+
+use anyhow::{bail, Context, Result};
+use kantor_core::sampler::PiecePlan;
+use kantor_core::{FrameMeta, KeySignature, TimeSignature, Token, Voice};
+use std::path::Path;
+
+/// A single melody on the 16th grid, with the metadata of every frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Melody {
+    pub tokens: Vec<Token>,
+    pub meta: Vec<FrameMeta>,
+    pub time: TimeSignature,
+}
+
+/// Reads the melody in `path` (`.mid`/`.midi`, or `.musicxml`/`.xml`/`.mxl`).
+pub fn read_melody(path: &Path) -> Result<Melody> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if !path.exists() {
+        bail!("melody file {} does not exist", path.display());
+    }
+    let melody = match ext.as_str() {
+        "mid" | "midi" | "smf" => from_midi(path)?,
+        "musicxml" | "xml" | "mxl" => from_musicxml(path)?,
+        _ => bail!("{}: unknown melody format (use a .mid or a .musicxml/.mxl file)", path.display()),
+    };
+    if !melody.tokens.iter().any(|t| matches!(t, Token::Pitch(_))) {
+        bail!("{} holds no notes: there is no melody to harmonise", path.display());
+    }
+    Ok(melody)
+}
+
+fn from_midi(path: &Path) -> Result<Melody> {
+    let midi = crate::midi::read_smf(path)?;
+    match midi.voices.len() {
+        0 => bail!("{} holds no notes: there is no melody to harmonise", path.display()),
+        1 => {}
+        n => bail!(
+            "{} holds {n} voices (tracks or channels); harmonize needs a single melody — \
+             save only the tune in the file",
+            path.display()
+        ),
+    }
+    let time = midi.time.unwrap_or(TimeSignature::COMMON);
+    Ok(Melody { tokens: midi.voices.into_iter().next().unwrap_or_default(), meta: midi.meta, time })
+}
+
+fn from_musicxml(path: &Path) -> Result<Melody> {
+    let score = crate::corpus::read_musicxml(path)?;
+    match score.parts.len() {
+        0 => bail!("{} has no parts: there is no melody to harmonise", path.display()),
+        1 => {}
+        n => {
+            let names: Vec<&str> = score.parts.iter().map(|p| p.name.as_str()).collect();
+            bail!(
+                "{} has {n} parts ({}); harmonize needs a single melody — delete the other parts",
+                path.display(),
+                names.join(", ")
+            )
+        }
+    }
+    if score.warnings.other_voice_notes > 0 {
+        bail!(
+            "{} writes two voices in one part ({} notes in a second voice); harmonize needs a single melody",
+            path.display(),
+            score.warnings.other_voice_notes
+        );
+    }
+    if score.warnings.chords > 0 {
+        eprintln!("note: {} has {} chord notes; the top note of each chord is the melody", path.display(), score.warnings.chords);
+    }
+    let time = score.time.unwrap_or(TimeSignature::COMMON);
+    Ok(Melody { tokens: score.parts.into_iter().next().map(|p| p.tokens).unwrap_or_default(), meta: score.meta, time })
+}
+
+impl Melody {
+    /// Bar (1 = the first full bar, 0 = a pickup) and beat (from 1) of frame `index`.
+    pub fn bar_and_beat(&self, index: usize) -> (usize, usize) {
+        let pickup = self.meta.first().is_some_and(|m| m.position_in_bar != 0);
+        let downbeats = self.meta[1..=index.min(self.meta.len().saturating_sub(1))]
+            .iter()
+            .filter(|m| m.position_in_bar == 0)
+            .count();
+        let bar = downbeats + usize::from(!pickup);
+        let beat_frames = if self.time.denominator == 2 { 8 } else { 4 };
+        (bar, self.meta[index].position_in_bar as usize / beat_frames + 1)
+    }
+
+    /// Lowest and highest pitch.
+    fn extent(&self) -> Option<(u8, u8)> {
+        let pitches = self.tokens.iter().filter_map(|t| t.pitch());
+        Some((pitches.clone().min()?, pitches.max()?))
+    }
+
+    /// Moves every note and the key signature by `semitones`.
+    fn transpose(&mut self, semitones: i32) {
+        for t in &mut self.tokens {
+            if let Token::Pitch(p) = t {
+                *p = (*p as i32 + semitones).clamp(0, 127) as u8;
+            }
+        }
+        for m in &mut self.meta {
+            m.key = m.key.transposed(semitones);
+        }
+    }
+
+    /// Brings the melody into the soprano range (MIDI 60–79). With `transpose` the melody
+    /// moves by that many semitones first, and must then fit. Without it, a melody that
+    /// already fits stays as it is; one that does not is moved by whole octaves if that
+    /// makes it fit (the key stays); otherwise it is an error naming the first note out of
+    /// range and the `--transpose` values that would fit. Returns the shift applied.
+    pub fn fit_soprano(&mut self, transpose: Option<i32>) -> Result<i32> {
+        let range = Voice::Soprano.range();
+        let (lo, hi) = self.extent().context("the melody has no notes")?;
+        let shift = match transpose {
+            Some(s) => s,
+            None if range.contains(lo) && range.contains(hi) => 0,
+            None => {
+                let fits = |s: i32| range.contains((lo as i32 + s).clamp(0, 255) as u8) && range.contains((hi as i32 + s).clamp(0, 255) as u8);
+                match (-4..=4).map(|o| o * 12).filter(|&s| fits(s)).min_by_key(|s: &i32| s.abs()) {
+                    Some(s) => s,
+                    None => return Err(self.out_of_range_error(0, fits)),
+                }
+            }
+        };
+        let range_ok = |p: u8| range.contains((p as i32 + shift).clamp(0, 255) as u8);
+        if !range_ok(lo) || !range_ok(hi) {
+            let fits = |s: i32| range.contains((lo as i32 + s).clamp(0, 255) as u8) && range.contains((hi as i32 + s).clamp(0, 255) as u8);
+            return Err(self.out_of_range_error(shift, fits));
+        }
+        if shift != 0 {
+            self.transpose(shift);
+        }
+        Ok(shift)
+    }
+
+    fn out_of_range_error(&self, shift: i32, fits: impl Fn(i32) -> bool) -> anyhow::Error {
+        let range = Voice::Soprano.range();
+        let (index, pitch) = self
+            .tokens
+            .iter()
+            .enumerate()
+            .find_map(|(i, t)| t.pitch().map(|p| (i, p as i32 + shift)).filter(|&(_, p)| !(range.lowest as i32..=range.highest as i32).contains(&p)))
+            .unwrap_or((0, 0));
+        let (bar, beat) = self.bar_and_beat(index);
+        let shifted = if shift != 0 { format!(" after transposing by {shift}") } else { String::new() };
+        let suggestion = match (-24..=24).filter(|&s| fits(s)).min_by_key(|s: &i32| s.abs()) {
+            Some(s) => {
+                let other = (-24..=24).filter(|&s| fits(s)).collect::<Vec<_>>();
+                format!("; it fits with --transpose between {} and {} (e.g. --transpose {s})", other[0], other[other.len() - 1])
+            }
+            None => format!(
+                "; the melody spans more than the soprano's {} semitones, so no transposition fits",
+                range.highest - range.lowest
+            ),
+        };
+        anyhow::anyhow!(
+            "note {} (MIDI {pitch}) in bar {bar}, beat {beat}{shifted} lies outside the soprano range {}–{} ({}–{}){suggestion}",
+            note_name(pitch),
+            range.lowest,
+            range.highest,
+            note_name(range.lowest as i32),
+            note_name(range.highest as i32),
+        )
+    }
+
+    /// Marks phrase ends when the file marks none: the last beat of every
+    /// `fermata_every`-th bar and the final note, as [`PiecePlan`] lays them out.
+    pub fn ensure_fermatas(&mut self, fermata_every: usize) {
+        if self.meta.iter().any(|m| m.fermata) {
+            return;
+        }
+        let bar = self.time.frames_per_bar().unwrap_or(16) as usize;
+        let pickup = self.meta.first().map(|m| (bar - m.position_in_bar as usize % bar) % bar).unwrap_or(0);
+        let body = self.meta.len().saturating_sub(pickup);
+        let plan = PiecePlan { bars: body.div_ceil(bar).max(1), time: self.time, key: KeySignature::default(), pickup, fermata_every };
+        for (i, m) in self.meta.iter_mut().enumerate() {
+            m.fermata = plan.meta(i).map(|p| p.fermata).unwrap_or(false);
+        }
+        // The final note carries a fermata wherever the last bar ends.
+        if let Some(last) = self.tokens.iter().rposition(|t| matches!(t, Token::Pitch(_))) {
+            for m in &mut self.meta[last..] {
+                m.fermata = true;
+            }
+        }
+    }
+}
+
+/// A MIDI number as a note name with octave (60 = C4).
+pub fn note_name(pitch: i32) -> String {
+    const NAMES: [&str; 12] = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
+    format!("{}{}", NAMES[pitch.rem_euclid(12) as usize], pitch.div_euclid(12) - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn melody(pitches: &[u8]) -> Melody {
+        let key = KeySignature { fifths: 1 };
+        let mut tokens = Vec::new();
+        for &p in pitches {
+            tokens.extend([Token::Pitch(p), Token::Hold, Token::Hold, Token::Hold]);
+        }
+        let meta = (0..tokens.len()).map(|i| FrameMeta::on_grid(TimeSignature::COMMON, key, 12, i)).collect();
+        Melody { tokens, meta, time: TimeSignature::COMMON }
+    }
+
+    #[test]
+    fn in_range_melody_stays() {
+        let mut m = melody(&[67, 72, 71, 69]);
+        assert_eq!(m.fit_soprano(None).unwrap(), 0);
+        assert_eq!(m.tokens[4], Token::Pitch(72));
+    }
+
+    #[test]
+    fn low_melody_moves_up_an_octave() {
+        let mut m = melody(&[55, 60, 59, 57]);
+        assert_eq!(m.fit_soprano(None).unwrap(), 12);
+        assert_eq!(m.tokens[0], Token::Pitch(67));
+        assert_eq!(m.meta[0].key, KeySignature { fifths: 1 });
+    }
+
+    #[test]
+    fn out_of_range_names_the_note_and_a_fix() {
+        // Span 58..77 fits only by semitones, not octaves.
+        let mut m = melody(&[67, 58, 77, 60]);
+        let e = m.fit_soprano(None).unwrap_err().to_string();
+        assert!(e.contains("Bb3") && e.contains("bar 1, beat 1") && e.contains("--transpose 2"), "{e}");
+        assert_eq!(m.fit_soprano(Some(2)).unwrap(), 2);
+        assert_eq!(m.meta[0].key, KeySignature { fifths: 3 });
+        let mut wide = melody(&[50, 80]);
+        let e = wide.fit_soprano(None).unwrap_err().to_string();
+        assert!(e.contains("no transposition fits"), "{e}");
+        assert!(melody(&[67]).fit_soprano(Some(20)).is_err());
+    }
+
+    #[test]
+    fn fermatas_added_only_when_missing() {
+        let mut m = melody(&[67; 12]); // pickup of a quarter, then 2¾ bars
+        m.ensure_fermatas(2);
+        let marked: Vec<usize> = (0..m.meta.len()).filter(|&i| m.meta[i].fermata).collect();
+        assert_eq!(marked, (32..36).chain(44..48).collect::<Vec<_>>());
+    }
+}

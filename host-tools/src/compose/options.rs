@@ -1,0 +1,191 @@
+//! Command-line options shared by `generate` and `harmonize`: sampler overrides and
+//! parsing of time and key signatures.
+
+use anyhow::{bail, Result};
+use kantor_core::sampler::{Init, SamplerSettings};
+use kantor_core::{KeySignature, NoiseSchedule, TimeSignature};
+
+/// Overrides of the model's default sampler settings.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SamplerArgs {
+    /// Number of noise levels (default: the model's).
+    #[arg(long)]
+    pub levels: Option<usize>,
+    /// Langevin steps per noise level (default: the model's).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Step size ε at the smallest noise level; level i steps by ε·(σ_i/σ_min)^p
+    /// (default: the model's).
+    #[arg(long)]
+    pub epsilon: Option<f32>,
+    /// Exponent p of the step-size rule ε·(σ_i/σ_min)^p (NCSN: 2).
+    #[arg(long)]
+    pub step_exponent: Option<f32>,
+    /// Scale of the injected noise: 1 is true Langevin dynamics, lower values give safer,
+    /// plainer music.
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    /// Largest noise level σ_max (default: the model's).
+    #[arg(long)]
+    pub sigma_max: Option<f32>,
+    /// Smallest noise level σ_min (default: the model's).
+    #[arg(long)]
+    pub sigma_min: Option<f32>,
+    /// Skip the final denoising step x ← x + σ_min²·s(x, σ_min).
+    #[arg(long)]
+    pub no_denoise: bool,
+    /// Where the chain starts: uniform noise in [0, 1) or Gaussian noise at σ_max.
+    #[arg(long, value_enum)]
+    pub init: Option<InitArg>,
+}
+
+/// Starting point of the chain, as a command-line value.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitArg {
+    Uniform,
+    Gaussian,
+}
+
+impl SamplerArgs {
+    /// The model's defaults with these overrides applied; checks that they make sense.
+    pub fn apply(&self, defaults: SamplerSettings) -> Result<SamplerSettings> {
+        let d = defaults.schedule;
+        let schedule = NoiseSchedule::new(
+            self.sigma_max.unwrap_or(d.sigma_max),
+            self.sigma_min.unwrap_or(d.sigma_min),
+            self.levels.unwrap_or(d.levels),
+        );
+        let s = SamplerSettings {
+            schedule,
+            epsilon: self.epsilon.unwrap_or(defaults.epsilon),
+            steps_per_level: self.steps.unwrap_or(defaults.steps_per_level),
+            temperature: self.temperature.unwrap_or(defaults.temperature),
+            step_exponent: self.step_exponent.unwrap_or(defaults.step_exponent),
+            final_denoise: defaults.final_denoise && !self.no_denoise,
+            init: match self.init {
+                Some(InitArg::Uniform) => Init::Uniform,
+                Some(InitArg::Gaussian) => Init::Gaussian,
+                None => defaults.init,
+            },
+        };
+        if s.schedule.levels == 0 {
+            bail!("--levels must be at least 1");
+        }
+        if !(s.schedule.sigma_min > 0.0 && s.schedule.sigma_max >= s.schedule.sigma_min && s.schedule.sigma_max.is_finite()) {
+            bail!("noise levels need 0 < σ_min ≤ σ_max (got σ_max {}, σ_min {})", s.schedule.sigma_max, s.schedule.sigma_min);
+        }
+        if !(s.epsilon > 0.0 && s.epsilon.is_finite()) {
+            bail!("--epsilon must be positive (got {})", s.epsilon);
+        }
+        if !(s.temperature >= 0.0 && s.temperature.is_finite()) {
+            bail!("--temperature must be zero or positive (got {})", s.temperature);
+        }
+        if !s.step_exponent.is_finite() {
+            bail!("--step-exponent must be a number");
+        }
+        Ok(s)
+    }
+}
+
+/// Parses `4/4`, `3/4` or `3/2` (any signature with a whole number of 16ths per bar, up
+/// to six quarters).
+pub fn parse_time(text: &str) -> Result<TimeSignature, String> {
+    let (n, d) = text.split_once('/').ok_or_else(|| format!("'{text}' is not a time signature like 4/4"))?;
+    let numerator: u8 = n.trim().parse().map_err(|_| format!("'{n}' is not a number of beats"))?;
+    let denominator: u8 = d.trim().parse().map_err(|_| format!("'{d}' is not a beat unit"))?;
+    let time = TimeSignature { numerator, denominator };
+    if time.frames_per_bar().is_none() {
+        return Err(format!("{text} is not supported: bars must be whole 16ths and at most six quarters (e.g. 4/4, 3/4, 3/2)"));
+    }
+    Ok(time)
+}
+
+/// Parses a key signature: a count of fifths (`2`, `-3`) or a key name (`G`, `Eb`, `F#`,
+/// `Bbm`, `c minor`); minor keys take the signature of their relative major.
+pub fn parse_key(text: &str) -> Result<KeySignature, String> {
+    let t = text.trim();
+    if let Ok(f) = t.parse::<i8>() {
+        if (-7..=7).contains(&f) {
+            return Ok(KeySignature { fifths: f });
+        }
+        return Err(format!("{f} fifths is not a key signature (use -7..7)"));
+    }
+    let bad = || format!("'{text}' is not a key: use a name like G, Eb, F#m or a number of sharps (2) or flats (-3)");
+    let mut chars = t.chars();
+    let letter = chars.next().ok_or_else(bad)?.to_ascii_uppercase();
+    // Fifths of the natural major keys; a sharp adds seven, a flat takes seven away.
+    let natural: i32 = match letter {
+        'C' => 0,
+        'G' => 1,
+        'D' => 2,
+        'A' => 3,
+        'E' => 4,
+        'B' => 5,
+        'F' => -1,
+        _ => return Err(bad()),
+    };
+    let rest: String = chars.collect();
+    let (accidental, mode) = if let Some(m) = rest.strip_prefix('#').or_else(|| rest.strip_prefix('♯')) {
+        (7, m)
+    } else if let Some(m) = rest.strip_prefix('b').or_else(|| rest.strip_prefix('♭')) {
+        (-7, m)
+    } else {
+        (0, rest.as_str())
+    };
+    // A minor key has the signature of its relative major, three fifths flatter.
+    let minor = match mode.trim().to_ascii_lowercase().as_str() {
+        "" | "maj" | "major" | "dur" => 0,
+        "m" | "min" | "minor" | "moll" => -3,
+        _ => return Err(bad()),
+    };
+    let mut fifths = natural + accidental + minor;
+    // Keys beyond seven sharps or flats are written as their enharmonic equivalent.
+    if fifths > 7 {
+        fifths -= 12;
+    } else if fifths < -7 {
+        fifths += 12;
+    }
+    let key = KeySignature { fifths: fifths as i8 };
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_by_name_and_number() {
+        let f = |s: &str| parse_key(s).map(|k| k.fifths);
+        assert_eq!(f("G"), Ok(1));
+        assert_eq!(f("Eb"), Ok(-3));
+        assert_eq!(f("-3"), Ok(-3));
+        assert_eq!(f("Am"), Ok(0));
+        assert_eq!(f("c minor"), Ok(-3));
+        assert_eq!(f("F#"), Ok(6));
+        assert_eq!(f("Gb"), Ok(-6));
+        assert_eq!(f("F#m"), Ok(3));
+        assert_eq!(f("B"), Ok(5));
+        assert!(parse_key("H").is_err());
+        assert!(parse_key("9").is_err());
+    }
+
+    #[test]
+    fn time_signatures() {
+        assert_eq!(parse_time("3/2"), Ok(TimeSignature::THREE_TWO));
+        assert!(parse_time("7/4").is_err());
+        assert!(parse_time("four").is_err());
+    }
+
+    #[test]
+    fn overrides_replace_defaults() {
+        let d = SamplerSettings::ncsn(NoiseSchedule::new(10.0, 0.1, 20));
+        let a = SamplerArgs { levels: Some(5), temperature: Some(0.5), no_denoise: true, ..Default::default() };
+        let s = a.apply(d).unwrap();
+        assert_eq!(s.schedule.levels, 5);
+        assert_eq!(s.schedule.sigma_max, 10.0);
+        assert_eq!(s.temperature, 0.5);
+        assert!(!s.final_denoise);
+        assert!(SamplerArgs { sigma_min: Some(20.0), ..Default::default() }.apply(d).is_err());
+        assert!(SamplerArgs { epsilon: Some(-1.0), ..Default::default() }.apply(d).is_err());
+    }
+}

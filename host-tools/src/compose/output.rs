@@ -1,0 +1,106 @@
+//! Writing what was composed (MIDI, MusicXML, PNG) and showing progress.
+
+use super::ModelArgs;
+use anyhow::{bail, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use kantor_core::midi::Performance;
+use kantor_core::{Frame, ScoreNet, TimeSignature};
+use std::path::{Path, PathBuf};
+
+/// `path` itself when only one file is written, else `stem-NNN.ext` (from 001).
+pub fn numbered(path: &Path, index: usize, count: usize) -> PathBuf {
+    if count <= 1 {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("chorale");
+    let digits = count.to_string().len().max(3);
+    let name = match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) => format!("{stem}-{:0digits$}.{ext}", index + 1),
+        None => format!("{stem}-{:0digits$}", index + 1),
+    };
+    path.with_file_name(name)
+}
+
+/// The files to write for each chorale.
+pub struct Outputs {
+    pub midi: PathBuf,
+    pub musicxml: Option<PathBuf>,
+    pub png: Option<PathBuf>,
+    pub time: TimeSignature,
+    pub performance: Performance,
+}
+
+impl Outputs {
+    pub fn new(midi: &Path, common: &ModelArgs, time: TimeSignature) -> Outputs {
+        Outputs {
+            midi: midi.to_path_buf(),
+            musicxml: common.musicxml.clone(),
+            png: common.png.clone(),
+            time,
+            performance: Performance { tempo_bpm: common.tempo, ..Performance::default() },
+        }
+    }
+
+    /// Writes chorale `index` of `count`; returns the paths written.
+    pub fn write(&self, index: usize, count: usize, frames: &[Frame], title: &str) -> Result<Vec<String>> {
+        let mut written = Vec::new();
+        let midi = numbered(&self.midi, index, count);
+        crate::midi::write_smf(&midi, frames, self.time, &self.performance)?;
+        written.push(midi.display().to_string());
+        if let Some(path) = &self.musicxml {
+            let path = numbered(path, index, count);
+            super::musicxml::write_musicxml(&path, frames, self.time, title)?;
+            written.push(path.display().to_string());
+        }
+        if let Some(path) = &self.png {
+            let path = numbered(path, index, count);
+            piano_roll(&path, frames, title)?;
+            written.push(path.display().to_string());
+        }
+        Ok(written)
+    }
+}
+
+fn piano_roll(path: &Path, _frames: &[Frame], _title: &str) -> Result<()> {
+    bail!("cannot draw {}: piano rolls are not available in this build yet", path.display())
+}
+
+/// A progress bar over network evaluations (hidden with `quiet`).
+pub fn progress(len: u64, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} evaluations, {elapsed} (eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// A network that ticks a progress bar on every evaluation.
+pub struct Counting<'a, N: ?Sized> {
+    pub net: &'a mut N,
+    pub bar: &'a ProgressBar,
+}
+
+impl<N: ScoreNet + ?Sized> ScoreNet for Counting<'_, N> {
+    type Error = N::Error;
+    fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), N::Error> {
+        self.bar.inc(1);
+        self.net.score(x, meta, frames, sigma, score)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbering() {
+        assert_eq!(numbered(Path::new("out/chorale.mid"), 0, 1), PathBuf::from("out/chorale.mid"));
+        assert_eq!(numbered(Path::new("out/chorale.mid"), 4, 12), PathBuf::from("out/chorale-005.mid"));
+        assert_eq!(numbered(Path::new("roll"), 0, 2000), PathBuf::from("roll-0001"));
+    }
+}
