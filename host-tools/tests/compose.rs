@@ -1,0 +1,190 @@
+//! `kantor generate` and `kantor harmonize` end to end, on a network with an exactly
+//! known score (so the tests do not need a trained model).
+
+use clap::Parser;
+use kantor_core::sampler::analytic::ChordMixture;
+use kantor_core::sampler::SamplerSettings;
+use kantor_core::{NoiseSchedule, Token, Voice};
+use kantor_host::compose::{self, Engine, GenerateArgs, HarmonizeArgs};
+use std::path::Path;
+
+const P: fn(u8) -> Token = Token::Pitch;
+
+static CHORDS: [([Token; 4], f32); 3] = [
+    ([Token::Pitch(72), Token::Pitch(64), Token::Pitch(55), Token::Pitch(48)], 0.5),
+    ([Token::Pitch(71), Token::Pitch(62), Token::Pitch(55), Token::Pitch(43)], 0.3),
+    ([Token::Hold, Token::Hold, Token::Hold, Token::Hold], 0.2),
+];
+
+fn engine() -> Engine {
+    let settings = SamplerSettings { steps_per_level: 8, ..SamplerSettings::ncsn(NoiseSchedule::new(3.0, 0.01, 6)) };
+    Engine::from_net(ChordMixture { chords: &CHORDS }, settings, "chord mixture")
+}
+
+#[derive(Parser)]
+struct Gen {
+    #[command(flatten)]
+    args: GenerateArgs,
+}
+
+#[derive(Parser)]
+struct Harm {
+    #[command(flatten)]
+    args: HarmonizeArgs,
+}
+
+fn gen_args(dir: &Path, extra: &[&str]) -> GenerateArgs {
+    let out = dir.join("c.mid");
+    let mut argv = vec!["generate", "--quiet", "--bars", "3", "-o", out.to_str().unwrap()];
+    argv.extend_from_slice(extra);
+    Gen::try_parse_from(argv).unwrap().args
+}
+
+fn harm_args(melody: &Path, out: &Path, extra: &[&str]) -> HarmonizeArgs {
+    let mut argv = vec!["harmonize", "--quiet", "--melody", melody.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    argv.extend_from_slice(extra);
+    Harm::try_parse_from(argv).unwrap().args
+}
+
+#[test]
+fn same_seed_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine();
+    let mut bytes = Vec::new();
+    for seed in ["5", "5", "6"] {
+        let done = compose::generate_with(&mut e, &gen_args(dir.path(), &["--seed", seed])).unwrap();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].evaluations, 6 * 8 + 1);
+        assert_eq!(done[0].frames.len(), 48);
+        bytes.push(std::fs::read(dir.path().join("c.mid")).unwrap());
+    }
+    assert_eq!(bytes[0], bytes[1]);
+    assert_ne!(bytes[0], bytes[2]);
+}
+
+#[test]
+fn count_writes_numbered_midi_and_musicxml() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("c.musicxml");
+    let args = gen_args(dir.path(), &["--seed", "1", "--count", "2", "--time", "3/4", "--key", "Eb", "--musicxml", xml.to_str().unwrap()]);
+    let done = compose::generate_with(&mut engine(), &args).unwrap();
+    assert_eq!(done.len(), 2);
+    for (i, c) in done.iter().enumerate() {
+        let midi = kantor_host::midi::read_smf(&dir.path().join(format!("c-00{}.mid", i + 1))).unwrap();
+        assert_eq!(midi.len(), 36);
+        assert_eq!(midi.key.map(|k| k.fifths), Some(-3));
+        let score = kantor_host::corpus::read_musicxml(&dir.path().join(format!("c-00{}.musicxml", i + 1))).unwrap();
+        assert_eq!(score.parts.len(), 4);
+        for v in Voice::ALL {
+            let want: Vec<Token> = c.frames.iter().map(|f| f.tokens[v.index()]).collect();
+            assert_eq!(score.parts[v.index()].tokens, want);
+        }
+    }
+}
+
+/// A one-part MusicXML melody in 4/4 from (MIDI pitch or 0 for a rest, quarters) pairs.
+fn melody_xml(parts: &[&[(u8, u32)]]) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\"?><score-partwise><part-list>");
+    for i in 0..parts.len() {
+        xml += &format!("<score-part id=\"P{i}\"><part-name>Tune {i}</part-name></score-part>");
+    }
+    xml += "</part-list>";
+    for (i, notes) in parts.iter().enumerate() {
+        xml += &format!("<part id=\"P{i}\"><measure number=\"1\"><attributes><divisions>1</divisions><key><fifths>0</fifths></key><time><beats>4</beats><beat-type>4</beat-type></time></attributes>");
+        let mut used = 0;
+        let mut bar = 1;
+        for &(p, d) in notes.iter() {
+            if used == 4 {
+                bar += 1;
+                used = 0;
+                xml += &format!("</measure><measure number=\"{bar}\">");
+            }
+            let steps = ["C", "C", "D", "D", "E", "F", "F", "G", "G", "A", "A", "B"];
+            let alter = [0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0];
+            if p == 0 {
+                xml += &format!("<note><rest/><duration>{d}</duration></note>");
+            } else {
+                xml += &format!(
+                    "<note><pitch><step>{}</step><alter>{}</alter><octave>{}</octave></pitch><duration>{d}</duration></note>",
+                    steps[(p % 12) as usize],
+                    alter[(p % 12) as usize],
+                    p / 12 - 1
+                );
+            }
+            used += d;
+        }
+        xml += "</measure></part>";
+    }
+    xml + "</score-partwise>"
+}
+
+#[test]
+fn harmonize_keeps_the_melody_note_for_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let tune = dir.path().join("tune.musicxml");
+    // Written an octave low: it is moved up into the soprano range.
+    std::fs::write(&tune, melody_xml(&[&[(55, 1), (60, 1), (59, 2), (0, 1), (57, 1), (55, 2)]])).unwrap();
+    let out = dir.path().join("h.mid");
+    let done = compose::harmonize_with(&mut engine(), &harm_args(&tune, &out, &["--seed", "3"])).unwrap();
+    let soprano: Vec<Token> = done[0].frames.iter().map(|f| f.tokens[0]).collect();
+    let h = Token::Hold;
+    let want = [P(67), h, h, h, P(72), h, h, h, P(71), h, h, h, h, h, h, h, Token::Rest, h, h, h, P(69), h, h, h, P(67), h, h, h, h, h, h, h];
+    assert_eq!(soprano, want);
+    let back = kantor_host::midi::read_smf(&out).unwrap();
+    assert_eq!(back.voices.len(), 4);
+    assert!(done[0].frames[28..].iter().all(|f| f.meta.fermata), "the final note carries a fermata");
+}
+
+fn harmonize_error(file: &str, content: &[u8], extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let tune = dir.path().join(file);
+    std::fs::write(&tune, content).unwrap();
+    let mut args = harm_args(&tune, &dir.path().join("h.mid"), extra);
+    args.common.model = dir.path().join("no-model.onnx");
+    format!("{:#}", compose::harmonize(args).unwrap_err())
+}
+
+#[test]
+fn bad_melodies_are_clear_errors() {
+    let two = melody_xml(&[&[(72, 4)], &[(60, 4)]]);
+    let e = harmonize_error("two.musicxml", two.as_bytes(), &[]);
+    assert!(e.contains("2 parts") && e.contains("single melody"), "{e}");
+
+    let empty = melody_xml(&[&[(0, 4)]]);
+    let e = harmonize_error("rest.musicxml", empty.as_bytes(), &[]);
+    assert!(e.contains("no notes"), "{e}");
+
+    // Spans 58..77: no octave fits, two semitones up does.
+    let wide = melody_xml(&[&[(67, 1), (58, 1), (77, 2)]]);
+    let e = harmonize_error("wide.musicxml", wide.as_bytes(), &[]);
+    assert!(e.contains("Bb3") && e.contains("bar 1, beat 2") && e.contains("--transpose"), "{e}");
+    // With the suggested transposition the melody is accepted, and the model is missing.
+    let e = harmonize_error("wide.musicxml", wide.as_bytes(), &["--transpose", "2"]);
+    assert!(e.contains("no-model.onnx"), "{e}");
+
+    let e = harmonize_error("tune.mid", b"not a midi file at all", &[]);
+    assert!(e.contains("tune.mid"), "{e}");
+
+    let e = harmonize_error("tune.txt", b"C D E", &[]);
+    assert!(e.contains("unknown melody format"), "{e}");
+
+    // A four-voice MIDI file is a chorale, not a melody.
+    let frames: Vec<kantor_core::Frame> = (0..16)
+        .map(|i| kantor_core::Frame {
+            tokens: if i == 0 { [P(72), P(64), P(55), P(48)] } else { [Token::Hold; 4] },
+            meta: kantor_core::FrameMeta { position_in_bar: i as u8, ..Default::default() },
+        })
+        .collect();
+    let smf = kantor_host::midi::smf_bytes(&frames, kantor_core::TimeSignature::COMMON, &Default::default()).unwrap();
+    let e = harmonize_error("satb.mid", &smf, &[]);
+    assert!(e.contains("4 voices") && e.contains("single melody"), "{e}");
+}
+
+#[test]
+fn missing_model_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = gen_args(dir.path(), &[]);
+    args.common.model = dir.path().join("missing/model.onnx");
+    let e = format!("{:#}", compose::generate(args).unwrap_err());
+    assert!(e.contains("missing/model.onnx") && e.contains("--model"), "{e}");
+}
