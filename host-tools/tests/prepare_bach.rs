@@ -40,6 +40,11 @@ fn imports_bach_chorales() {
         .iter()
         .any(|d| d.duplicate == "bwv398.mxl"));
     assert!(!dataset.chorales.iter().any(|c| c.source == "bwv414.mxl"));
+    // bwv1.6 has a horn part above the choir: its four vocal parts are read.
+    assert!(report
+        .vocal_parts_taken
+        .contains(&("bwv1.6.mxl".to_owned(), 5)));
+    assert_eq!(dataset.chorales[0].source, "bwv1.6.mxl");
     // The piano piece in the folder is not a chorale.
     assert!(report
         .skipped

@@ -136,6 +136,20 @@ fn malformed_and_foreign_files_are_errors_not_panics() {
 }
 
 #[test]
+fn damaged_scores_never_panic() {
+    let xml = std::fs::read_to_string(fixture("chorale.xml")).unwrap();
+    // Every cut (on a character boundary) parses or errs, never panics.
+    for cut in (0..xml.len()).step_by(7).filter(|&c| xml.is_char_boundary(c)) {
+        let _ = parse_musicxml(&xml[..cut]);
+    }
+    // Absurd numbers are refused rather than turned into huge scores.
+    let long = xml.replacen("<divisions>2</divisions>", "<divisions>0.000001</divisions>", 1);
+    assert!(parse_musicxml(&long).is_err());
+    let odd = xml.replace("<duration>4</duration>", "<duration>3</duration>");
+    assert!(parse_musicxml(&odd).is_ok());
+}
+
+#[test]
 fn compressed_mxl_reads_like_the_plain_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chorale.mxl");

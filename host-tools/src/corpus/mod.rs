@@ -187,6 +187,11 @@ fn import_one(
     let score = read_musicxml(path).map_err(|e| (SkipReason::Unreadable, one_line(&e)))?;
     report.warnings.add(&score.warnings);
     let satb = parts::choose_satb(&score).map_err(|d| (SkipReason::NotFourParts, d))?;
+    if score.parts.len() > satb.len() {
+        report
+            .vocal_parts_taken
+            .push((source.to_owned(), score.parts.len()));
+    }
     let time = score
         .time
         .ok_or((SkipReason::UnsupportedTime, "no time signature".to_owned()))?;

@@ -8,6 +8,10 @@ use anyhow::{bail, Context, Result};
 use kantor_core::{KeySignature, TimeSignature};
 use roxmltree::Node;
 
+/// Longest part accepted, in quarter notes (about 16 000 bars of 4/4), so that a broken
+/// `<duration>` cannot ask for an absurd number of frames.
+pub const MAX_SCORE_QUARTERS: f64 = 65_536.0;
+
 /// What sounds in one voice over a span of time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum EventKind {
@@ -179,6 +183,11 @@ fn parse_part(part: Node, id: String, name: String, warnings: &mut Warnings) -> 
                     if el.children().any(|n| n.has_tag_name("cue")) {
                         continue;
                     }
+                    if start + onset + dur > MAX_SCORE_QUARTERS {
+                        bail!(
+                            "measure {label}: a note ends past {MAX_SCORE_QUARTERS} quarter notes"
+                        );
+                    }
                     let event = read_note(el, start + onset, dur)
                         .with_context(|| format!("measure {label}: note"))?;
                     if is_chord {
@@ -199,6 +208,9 @@ fn parse_part(part: Node, id: String, name: String, warnings: &mut Warnings) -> 
             key: st.key,
         });
         start += reach;
+        if start > MAX_SCORE_QUARTERS {
+            bail!("the part is longer than {MAX_SCORE_QUARTERS} quarter notes");
+        }
     }
     Ok(RawPart {
         id,

@@ -30,7 +30,8 @@ pub fn choose_satb(score: &ParsedScore) -> Result<[usize; VOICES], String> {
         _ => {
             let names: Vec<&str> = score.parts.iter().map(|p| p.name.as_str()).collect();
             Err(format!(
-                "{n} parts ({}), not one named for each of S, A, T, B",
+                "{n} part{} ({}), not one named for each of S, A, T, B",
+                if n == 1 { "" } else { "s" },
                 names.join(", ")
             ))
         }

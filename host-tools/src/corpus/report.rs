@@ -53,6 +53,9 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Chorales kept after transposing them into range: (source, semitones).
     pub transposed: Vec<(String, i32)>,
+    /// Chorales read from scores with more than four parts (instruments doubling the
+    /// choir), from which the four named vocal parts were taken: (source, parts in score).
+    pub vocal_parts_taken: Vec<(String, usize)>,
     /// Duplicates dropped, each with the chorale it repeats.
     pub duplicates: Vec<DuplicatePair>,
     /// Constructs simplified while reading (summed over kept and skipped files).
@@ -152,6 +155,11 @@ impl fmt::Display for Report {
             writeln!(f, "  {:<34} {n}", reason.label())?;
         }
         writeln!(f, "transposed:        {}", self.transposed.len())?;
+        writeln!(
+            f,
+            "vocal parts taken: {} (scores with instruments; only S, A, T, B read)",
+            self.vocal_parts_taken.len()
+        )?;
         writeln!(f, "duplicates:        {} pairs", self.duplicates.len())?;
         writeln!(f, "simplified:        {}", self.warnings)?;
         for (i, split) in Split::ALL.into_iter().enumerate() {
