@@ -66,7 +66,11 @@ fn same_seed_same_bytes() {
 fn count_writes_numbered_midi_and_musicxml() {
     let dir = tempfile::tempdir().unwrap();
     let xml = dir.path().join("c.musicxml");
-    let args = gen_args(dir.path(), &["--seed", "1", "--count", "2", "--time", "3/4", "--key", "Eb", "--musicxml", xml.to_str().unwrap()]);
+    let png = dir.path().join("c.png");
+    let args = gen_args(
+        dir.path(),
+        &["--seed", "1", "--count", "2", "--time", "3/4", "--key", "Eb", "--musicxml", xml.to_str().unwrap(), "--png", png.to_str().unwrap()],
+    );
     let done = compose::generate_with(&mut engine(), &args).unwrap();
     assert_eq!(done.len(), 2);
     for (i, c) in done.iter().enumerate() {
@@ -75,6 +79,8 @@ fn count_writes_numbered_midi_and_musicxml() {
         assert_eq!(midi.key.map(|k| k.fifths), Some(-3));
         let score = kantor_host::corpus::read_musicxml(&dir.path().join(format!("c-00{}.musicxml", i + 1))).unwrap();
         assert_eq!(score.parts.len(), 4);
+        let png = std::fs::read(dir.path().join(format!("c-00{}.png", i + 1))).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
         for v in Voice::ALL {
             let want: Vec<Token> = c.frames.iter().map(|f| f.tokens[v.index()]).collect();
             assert_eq!(score.parts[v.index()].tokens, want);

@@ -1,7 +1,7 @@
 //! Writing what was composed (MIDI, MusicXML, PNG) and showing progress.
 
 use super::ModelArgs;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use kantor_core::midi::Performance;
 use kantor_core::{Frame, ScoreNet, TimeSignature};
@@ -54,15 +54,11 @@ impl Outputs {
         }
         if let Some(path) = &self.png {
             let path = numbered(path, index, count);
-            piano_roll(&path, frames, title)?;
+            crate::plot::piano_roll(&path, frames, title)?;
             written.push(path.display().to_string());
         }
         Ok(written)
     }
-}
-
-fn piano_roll(path: &Path, _frames: &[Frame], _title: &str) -> Result<()> {
-    bail!("cannot draw {}: piano rolls are not available in this build yet", path.display())
 }
 
 /// A progress bar over network evaluations (hidden with `quiet`).
