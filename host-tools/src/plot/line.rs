@@ -43,9 +43,12 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
         y: Scale { min: y0, max: y1, log: log_y },
     };
     let mut c = Canvas::new(WIDTH, HEIGHT);
-    let labelled = |ticks: Vec<f64>| -> Vec<(f64, String)> { ticks.iter().map(|v| (*v, format_tick(*v, &ticks))).collect() };
-    let x_ticks = labelled(axes.x.ticks(8));
-    let y_ticks = labelled(axes.y.ticks(6));
+    // Log ticks are labelled each by its own size, linear ones by their spacing.
+    let labelled = |ticks: Vec<f64>, log: bool| -> Vec<(f64, String)> {
+        ticks.iter().map(|v| (*v, format_tick(*v, if log { &[] } else { &ticks }))).collect()
+    };
+    let x_ticks = labelled(axes.x.ticks(8), false);
+    let y_ticks = labelled(axes.y.ticks(6), log_y);
     axes.draw(&mut c, title, x_label, y_label, &x_ticks, &y_ticks);
     for (i, (_, pts)) in series.iter().enumerate() {
         let mut last: Option<(i64, i64)> = None;

@@ -96,13 +96,13 @@ pub fn piano_roll(path: &Path, frames: &[Frame], title: &str) -> Result<()> {
     // Bar lines and bar numbers (the first full bar is bar 1).
     let downbeats: Vec<usize> = (0..frames.len()).filter(|&i| frames[i].meta.position_in_bar == 0).collect();
     let widest = Canvas::text_width(&downbeats.len().to_string(), LABEL_SCALE) as i64 + 8;
-    let mut last_label = i64::MIN;
+    let mut last_label: Option<i64> = None;
     for (n, &i) in downbeats.iter().enumerate() {
         let x = x_of(i);
         c.fill_rect(x, TOP, x, bottom, GREY);
-        if x - last_label >= widest {
+        if last_label.is_none_or(|l| x - l >= widest) {
             c.text_centred(x, bottom + 8, &(n + 1).to_string(), LABEL_SCALE, BLACK);
-            last_label = x;
+            last_label = Some(x);
         }
     }
     c.text_centred((LEFT + right) / 2, bottom + 16 + lh, "bar", LABEL_SCALE, GREY);
