@@ -10,29 +10,239 @@
 //! graph; the engine must match it bit for bit.
 
 pub mod blob;
+pub mod calibrate;
+pub mod graph;
+pub mod import;
+pub mod lower;
 pub mod qgraph;
 pub mod reference;
+pub mod report;
 pub mod synthetic;
 
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{ensure, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use kantor_core::engine::{Int8ScoreNet, Model, Plan};
+use kantor_core::onehot::VOICE_CHANNELS;
+use kantor_core::NoiseSchedule;
+
+use crate::dataset::{Dataset, Split};
+use crate::onnx::{ModelInfo, OnnxScoreNet};
+use crate::train::data::{fixed_windows, Window};
+use calibrate::{noisy_inputs, LevelErrors, NoisyInput, Observer, RangeMethod};
+use graph::FGraph;
+use qgraph::QGraph;
 
 /// Arguments of `kantor quantize`.
 #[derive(clap::Args, Debug)]
 pub struct QuantizeArgs {
     /// The float score network to quantise (ONNX, as written by `kantor export-onnx`).
     pub model: PathBuf,
-    /// Where to write the int8 blob; `model_sizes.rs` (arena sizes for a board) is written
-    /// next to it.
+    /// Where to write the int8 blob. `model_sizes.rs` (blob and arena sizes, for a board's
+    /// static buffers) and `quantization.json` (the report) are written next to it.
     #[arg(short, long, default_value = "models/default/model.kq8")]
     pub output: PathBuf,
-    /// Prepared dataset whose training chorales calibrate the activation ranges.
+    /// Prepared dataset: its training chorales calibrate the activation ranges, its
+    /// validation chorales measure the agreement with the float network.
     #[arg(long, default_value = "models/bach-chorales.kds")]
     pub calibration_data: PathBuf,
+    /// How activation ranges are chosen: `auto` tries min/max and several percentiles and
+    /// keeps the one closest to the float network on validation data; or `minmax`, or a
+    /// central percentage such as `99.99`.
+    #[arg(long, default_value = "auto")]
+    pub ranges: String,
+    /// Calibration windows from the training split (each is noised at every σ level).
+    #[arg(long, default_value_t = 24)]
+    pub windows: usize,
+    /// Validation windows for choosing ranges and measuring agreement.
+    #[arg(long, default_value_t = 16)]
+    pub eval_windows: usize,
+    /// Frames per window.
+    #[arg(long, default_value_t = 64)]
+    pub frames: usize,
+    /// Seed of the calibration noise.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Also print how much rounding each tensor alone to int8 costs (slow).
+    #[arg(long)]
+    pub sensitivity: bool,
 }
 
-pub fn run(_args: QuantizeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("kantor quantize: reading ONNX models is not built yet")
+/// Range methods `auto` compares.
+const CANDIDATES: [RangeMethod; 4] = [RangeMethod::MinMax, RangeMethod::Percentile(99.999), RangeMethod::Percentile(99.99), RangeMethod::Percentile(99.9)];
+
+fn parse_ranges(s: &str) -> Result<Vec<RangeMethod>> {
+    Ok(match s {
+        "auto" => CANDIDATES.to_vec(),
+        "minmax" | "min-max" => vec![RangeMethod::MinMax],
+        p => {
+            let v: f64 = p.trim_end_matches('%').parse().ok().with_context(|| format!("--ranges {p:?}: expected auto, minmax or a percentage like 99.99"))?;
+            ensure!(v > 50.0 && v <= 100.0, "--ranges {v}: the percentage must lie in (50, 100]");
+            vec![RangeMethod::Percentile(v)]
+        }
+    })
+}
+
+/// A model read for quantisation: its float graph and metadata.
+pub struct FloatModel {
+    pub graph: FGraph,
+    pub info: ModelInfo,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads and checks an ONNX score network.
+pub fn read_model(path: &Path) -> Result<FloatModel> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let proto = import::decode(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    let props: HashMap<String, String> = proto.metadata_props.iter().map(|p| (p.key.clone(), p.value.clone())).collect();
+    let info = ModelInfo::from_props(&props).with_context(|| format!("reading the metadata of {}", path.display()))?;
+    let graph = import::import(&proto).with_context(|| format!("cannot quantise {}", path.display()))?;
+    Ok(FloatModel { graph, info, bytes })
+}
+
+/// Levels at which agreement is measured: about twenty spread over the schedule, both ends
+/// included.
+pub fn eval_levels(schedule: &NoiseSchedule) -> Vec<usize> {
+    let n = schedule.levels.max(1);
+    let step = n.div_ceil(20).max(1);
+    let mut l: Vec<usize> = (0..n).step_by(step).collect();
+    if l.last() != Some(&(n - 1)) {
+        l.push(n - 1);
+    }
+    l
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(ProgressStyle::with_template("{msg:>12} {bar:40} {pos}/{len} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    pb.set_message(what.to_string());
+    pb
+}
+
+/// Collects activation statistics of `g` on calibration windows at every σ level.
+pub fn calibrate(g: &FGraph, windows: &[Window], schedule: &NoiseSchedule, seed: u64) -> Observer {
+    let mut obs = Observer::new(g, 61);
+    let pb = bar(schedule.levels as u64, "calibrating");
+    for level in 0..schedule.levels {
+        for input in noisy_inputs(windows, schedule, &[level], seed.wrapping_mul(1000).wrapping_add(level as u64)) {
+            let frames = input.x.len() / VOICE_CHANNELS;
+            let values = g.run(&input.x, &input.meta, frames, input.sigma);
+            obs.observe(g, &values);
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    obs
+}
+
+/// Runs an int8 blob on every input (one plan per frame count).
+pub fn run_int8(blob: &[u8], inputs: &[NoisyInput]) -> Result<Vec<Vec<f32>>> {
+    let frames = inputs.first().map_or(1, |i| i.x.len() / VOICE_CHANNELS);
+    let model = Model::load(blob).map_err(|e| anyhow::anyhow!("the blob is refused: {e:?}"))?;
+    let arena = Plan::new(&model, frames).map_err(|e| anyhow::anyhow!("cannot plan {frames} frames: {e:?}"))?.arena_bytes;
+    let mut net = Int8ScoreNet::new(blob, vec![0u8; arena], frames).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    inputs
+        .iter()
+        .map(|i| {
+            let mut out = vec![0f32; i.x.len()];
+            net.run(&i.x, &i.meta, frames, i.sigma, &mut out).map_err(|e| anyhow::anyhow!("int8 engine: {e:?}"))?;
+            Ok(out)
+        })
+        .collect()
+}
+
+/// Per-level relative error of `got` against `want` over `inputs`.
+pub fn compare(inputs: &[NoisyInput], got: &[Vec<f32>], want: &[Vec<f32>], levels: usize) -> LevelErrors {
+    let mut e = LevelErrors::new(levels);
+    for ((i, g), w) in inputs.iter().zip(got).zip(want) {
+        e.add(i.level, g, w);
+    }
+    e
+}
+
+/// One candidate quantisation and how close it came to the float graph.
+pub struct Candidate {
+    pub method: RangeMethod,
+    pub graph: QGraph,
+    pub blob: Vec<u8>,
+    pub errors: LevelErrors,
+}
+
+pub fn run(args: QuantizeArgs) -> Result<()> {
+    let methods = parse_ranges(&args.ranges)?;
+    ensure!(args.frames >= 1 && args.windows >= 1 && args.eval_windows >= 1, "--frames, --windows and --eval-windows must be positive");
+    let model = read_model(&args.model)?;
+    let schedule = model.info.schedule;
+    let dataset = Dataset::load(&args.calibration_data)?;
+    let train = fixed_windows(dataset.split(Split::Train).map(|c| c.frames.as_slice()), args.frames, args.windows);
+    ensure!(!train.is_empty(), "no training chorale in {} has {} frames", args.calibration_data.display(), args.frames);
+    let mut valid = fixed_windows(dataset.split(Split::Valid).map(|c| c.frames.as_slice()), args.frames, args.eval_windows);
+    if valid.is_empty() {
+        eprintln!("warning: no validation chorale is {} frames long; measuring agreement on training windows", args.frames);
+        valid = train.clone();
+    }
+    eprintln!(
+        "{}: {} conv MACs per frame; calibrating on {} windows × {} σ levels",
+        args.model.display(),
+        model.graph.macs_per_frame(),
+        train.len(),
+        schedule.levels
+    );
+    let obs = calibrate(&model.graph, &train, &schedule, args.seed);
+
+    let levels = eval_levels(&schedule);
+    let eval = noisy_inputs(&valid, &schedule, &levels, args.seed ^ 0x5eed);
+    let float_ref: Vec<Vec<f32>> = eval.iter().map(|i| model.graph.run(&i.x, &i.meta, args.frames, i.sigma).swap_remove(model.graph.output)).collect();
+    let mut candidates = Vec::new();
+    for method in methods {
+        let graph = lower::lower(&model.graph, &obs.ranges(method), schedule)?;
+        let blob = blob::write(&graph)?;
+        let got = run_int8(&blob, &eval)?;
+        let errors = compare(&eval, &got, &float_ref, schedule.levels);
+        eprintln!("  {method:<18} mean relative error {:.4}, worst level {:.4}", errors.mean(), errors.max());
+        candidates.push(Candidate { method, graph, blob, errors });
+    }
+    if args.sensitivity {
+        let method = candidates.iter().min_by(|a, b| a.errors.mean().total_cmp(&b.errors.mean())).map(|c| c.method).expect("a method");
+        eprintln!("sensitivity ({method}): relative error from rounding one tensor alone, at the largest / middle / smallest σ");
+        let ranges = obs.ranges(method);
+        let mid = levels[levels.len() / 2];
+        for (v, e) in calibrate::sensitivity(&model.graph, &ranges, &eval, &float_ref, schedule.levels) {
+            let at = |l: usize| e.per_level().iter().find(|(k, _)| *k == l).map_or(0.0, |p| p.1);
+            let name = model.graph.producer(v).map_or("?", |n| n.name.as_str());
+            eprintln!("  {name:<28} {:.4} {:.4} {:.4}", at(levels[0]), at(mid), at(*levels.last().unwrap()));
+        }
+    }
+    let best = candidates.iter().enumerate().min_by(|a, b| a.1.errors.mean().total_cmp(&b.1.errors.mean())).map(|(i, _)| i).expect("at least one method");
+
+    // Agreement with tract's f32 run of the ONNX file itself.
+    let mut tract = OnnxScoreNet::from_bytes(&model.bytes).context("running the float model through tract")?;
+    let pb = bar(eval.len() as u64, "tract f32");
+    let tract_out: Vec<Vec<f32>> = eval
+        .iter()
+        .map(|i| {
+            pb.inc(1);
+            tract.run(&i.x, &i.meta, args.frames, i.sigma)
+        })
+        .collect::<Result<_>>()?;
+    pb.finish_and_clear();
+    let chosen = &candidates[best];
+    let int8 = run_int8(&chosen.blob, &eval)?;
+    let vs_tract = compare(&eval, &int8, &tract_out, schedule.levels);
+    let float_vs_tract = compare(&eval, &float_ref, &tract_out, schedule.levels);
+
+    let model_ref = Model::load(&chosen.blob).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let arenas: Vec<(usize, usize)> = [16usize, 32, 64, 128, 256]
+        .iter()
+        .map(|&f| Ok((f, Plan::new(&model_ref, f).map_err(|e| anyhow::anyhow!("planning {f} frames: {e:?}"))?.arena_bytes)))
+        .collect::<Result<_>>()?;
+    let rep = report::Report::new(&args.model, &chosen.graph, chosen.blob.len(), &arenas, &candidates, best, &vs_tract, &float_vs_tract, &schedule, model.graph.macs_per_frame());
+    report::write_outputs(&args.output, &chosen.blob, &arenas, &rep)?;
+    println!("{}", rep.summary());
+    Ok(())
 }

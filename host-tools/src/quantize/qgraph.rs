@@ -108,27 +108,9 @@ pub struct QGraph {
 }
 
 impl QGraph {
-    /// Evaluates the σ program in f32, exactly as the engine does (libm).
+    /// Evaluates the σ program in f32, exactly as the engine does.
     pub fn eval_scalars(&self, sigma: f32) -> Vec<f32> {
-        let mut r = vec![sigma];
-        for op in &self.scalars {
-            let g = |i: &u8| r[*i as usize];
-            let v = match op {
-                ScalarOp::Const(c) => *c,
-                ScalarOp::Add(a, b) => g(a) + g(b),
-                ScalarOp::Sub(a, b) => g(a) - g(b),
-                ScalarOp::Mul(a, b) => g(a) * g(b),
-                ScalarOp::Div(a, b) => g(a) / g(b),
-                ScalarOp::Pow(a, b) => libm::powf(g(a), g(b)),
-                ScalarOp::Sqrt(a) => libm::sqrtf(g(a)),
-                ScalarOp::Neg(a) => -g(a),
-                ScalarOp::Recip(a) => 1.0 / g(a),
-                ScalarOp::Exp(a) => libm::expf(g(a)),
-                ScalarOp::Log(a) => libm::logf(g(a)),
-            };
-            r.push(v);
-        }
-        r
+        eval_scalars(&self.scalars, sigma)
     }
 
     /// Total multiply-accumulates of one evaluation at `frames` frames, assuming every
@@ -148,4 +130,28 @@ impl QGraph {
             })
             .sum()
     }
+}
+
+/// Evaluates a σ program in f32 with libm, exactly as the engine does: register 0 is σ,
+/// instruction i writes register i + 1.
+pub fn eval_scalars(program: &[ScalarOp], sigma: f32) -> Vec<f32> {
+    let mut r = vec![sigma];
+    for op in program {
+        let g = |i: &u8| r[*i as usize];
+        let v = match op {
+            ScalarOp::Const(c) => *c,
+            ScalarOp::Add(a, b) => g(a) + g(b),
+            ScalarOp::Sub(a, b) => g(a) - g(b),
+            ScalarOp::Mul(a, b) => g(a) * g(b),
+            ScalarOp::Div(a, b) => g(a) / g(b),
+            ScalarOp::Pow(a, b) => libm::powf(g(a), g(b)),
+            ScalarOp::Sqrt(a) => libm::sqrtf(g(a)),
+            ScalarOp::Neg(a) => -g(a),
+            ScalarOp::Recip(a) => 1.0 / g(a),
+            ScalarOp::Exp(a) => libm::expf(g(a)),
+            ScalarOp::Log(a) => libm::logf(g(a)),
+        };
+        r.push(v);
+    }
+    r
 }

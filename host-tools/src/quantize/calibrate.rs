@@ -1,0 +1,177 @@
+//! Activation ranges from the states the sampler visits: dataset windows with Gaussian
+//! noise at every σ of the model's schedule, run through the float graph.
+
+use std::fmt;
+
+use kantor_core::sampler::Gaussian;
+use kantor_core::NoiseSchedule;
+
+use super::graph::{FGraph, Value};
+use crate::train::data::Window;
+
+/// How a tensor's range is chosen from what calibration saw.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RangeMethod {
+    /// Smallest and largest value seen.
+    MinMax,
+    /// The given central percentage (e.g. 99.99 keeps everything but the 0.005 % tails).
+    Percentile(f64),
+}
+
+impl fmt::Display for RangeMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RangeMethod::MinMax => write!(f, "min/max"),
+            RangeMethod::Percentile(p) => write!(f, "percentile {p}"),
+        }
+    }
+}
+
+/// One noisy calibration or evaluation input.
+#[derive(Clone, Debug)]
+pub struct NoisyInput {
+    pub x: Vec<f32>,
+    pub meta: Vec<f32>,
+    pub sigma: f32,
+    /// Noise level index in the schedule.
+    pub level: usize,
+}
+
+/// `window.voices + σ·z` for each window at each listed level (seeded).
+pub fn noisy_inputs(windows: &[Window], schedule: &NoiseSchedule, levels: &[usize], seed: u64) -> Vec<NoisyInput> {
+    let mut rng = Gaussian::new(seed);
+    let mut out = Vec::with_capacity(windows.len() * levels.len());
+    for &level in levels {
+        let sigma = schedule.sigma(level);
+        for w in windows {
+            let x = w.voices.iter().map(|v| v + sigma * rng.next()).collect();
+            out.push(NoisyInput { x, meta: w.meta.clone(), sigma, level });
+        }
+    }
+    out
+}
+
+/// Collects, for every tensor value, the extremes and a strided subsample.
+#[derive(Clone, Debug)]
+pub struct Observer {
+    lo: Vec<f32>,
+    hi: Vec<f32>,
+    samples: Vec<Vec<f32>>,
+    stride: usize,
+    phase: usize,
+}
+
+impl Observer {
+    /// An observer for `g`'s values keeping every `stride`-th value for percentiles.
+    pub fn new(g: &FGraph, stride: usize) -> Observer {
+        let n = g.values.len();
+        Observer { lo: vec![f32::INFINITY; n], hi: vec![f32::NEG_INFINITY; n], samples: vec![Vec::new(); n], stride: stride.max(1), phase: 0 }
+    }
+
+    /// Records one run's values (as returned by [`FGraph::run`]).
+    pub fn observe(&mut self, g: &FGraph, values: &[Vec<f32>]) {
+        for (v, data) in values.iter().enumerate() {
+            if !matches!(g.values[v], Value::Tensor { .. }) || data.is_empty() {
+                continue;
+            }
+            for &x in data {
+                self.lo[v] = self.lo[v].min(x);
+                self.hi[v] = self.hi[v].max(x);
+            }
+            let start = self.phase % self.stride;
+            self.samples[v].extend(data.iter().skip(start).step_by(self.stride));
+        }
+        self.phase += 1;
+    }
+
+    /// `(lo, hi)` per value by `method` (0, 0 for values never seen).
+    pub fn ranges(&self, method: RangeMethod) -> Vec<(f32, f32)> {
+        (0..self.lo.len())
+            .map(|v| {
+                if self.lo[v] > self.hi[v] {
+                    return (0.0, 0.0);
+                }
+                match method {
+                    RangeMethod::MinMax => (self.lo[v], self.hi[v]),
+                    RangeMethod::Percentile(p) => {
+                        let mut s = self.samples[v].clone();
+                        if s.is_empty() {
+                            return (self.lo[v], self.hi[v]);
+                        }
+                        s.sort_by(f32::total_cmp);
+                        let tail = (1.0 - p / 100.0) / 2.0;
+                        let at = |q: f64| s[((q * (s.len() - 1) as f64).round() as usize).min(s.len() - 1)];
+                        (at(tail), at(1.0 - tail))
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// Relative error ‖a − b‖ / ‖b‖ accumulated per noise level.
+#[derive(Clone, Debug)]
+pub struct LevelErrors {
+    diff: Vec<f64>,
+    norm: Vec<f64>,
+}
+
+impl LevelErrors {
+    pub fn new(levels: usize) -> LevelErrors {
+        LevelErrors { diff: vec![0.0; levels], norm: vec![0.0; levels] }
+    }
+
+    /// Adds one comparison of `got` against the reference `want` at `level`.
+    pub fn add(&mut self, level: usize, got: &[f32], want: &[f32]) {
+        for (g, w) in got.iter().zip(want) {
+            self.diff[level] += ((g - w) as f64).powi(2);
+            self.norm[level] += (*w as f64).powi(2);
+        }
+    }
+
+    /// (level, relative error) for every level that was measured.
+    pub fn per_level(&self) -> Vec<(usize, f64)> {
+        (0..self.diff.len()).filter(|&l| self.norm[l] > 0.0).map(|l| (l, (self.diff[l] / self.norm[l]).sqrt())).collect()
+    }
+
+    /// Mean of the per-level relative errors.
+    pub fn mean(&self) -> f64 {
+        let p = self.per_level();
+        p.iter().map(|(_, e)| e).sum::<f64>() / p.len().max(1) as f64
+    }
+
+    /// Largest per-level relative error.
+    pub fn max(&self) -> f64 {
+        self.per_level().iter().map(|(_, e)| *e).fold(0.0, f64::max)
+    }
+}
+
+/// Rounds `data` in place to the int8 grid of `[lo, hi]` (what one int8 tensor keeps).
+pub fn fake_quantize(data: &mut [f32], lo: f32, hi: f32) {
+    let (scale, zp) = super::lower::activation_params(lo, hi);
+    for v in data.iter_mut() {
+        let q = ((*v / scale).round() + zp as f32).clamp(-128.0, 127.0);
+        *v = (q - zp as f32) * scale;
+    }
+}
+
+/// How much rounding each tensor value alone to int8 moves the output: per value, the
+/// relative error per level against the float graph.
+pub fn sensitivity(g: &FGraph, ranges: &[(f32, f32)], inputs: &[NoisyInput], reference: &[Vec<f32>], levels: usize) -> Vec<(usize, LevelErrors)> {
+    let mut out = Vec::new();
+    for node in &g.nodes {
+        let v = node.output;
+        let mut e = LevelErrors::new(levels);
+        for (i, want) in inputs.iter().zip(reference) {
+            let frames = i.x.len() / kantor_core::onehot::VOICE_CHANNELS;
+            let vals = g.run_with(&i.x, &i.meta, frames, i.sigma, |w, data| {
+                if w == v {
+                    fake_quantize(data, ranges[v].0, ranges[v].1)
+                }
+            });
+            e.add(i.level, &vals[g.output], want);
+        }
+        out.push((v, e));
+    }
+    out
+}

@@ -1,0 +1,290 @@
+//! From the float graph and calibrated ranges to integer ops (TFLite Micro's scheme).
+//!
+//! - weights: int8, symmetric, one scale per output channel; biases int32 at scale
+//!   s_in·s_w; requantisation multiplier s_in·s_w/s_out as Q31 + shift;
+//! - activations: int8, asymmetric, one scale and zero point per tensor from its range;
+//! - a ReLU whose input is used only by it is folded into the producing conv/add's clamp;
+//! - σ multiplies next to the graph's input and output move into the f32 quantise and
+//!   dequantise steps (exactly what a `score = f(c_in·x)/σ` network needs);
+//! - a concat's inputs used nowhere else share the concat's scale (plain copies), and a
+//!   resize keeps its input's scale.
+
+use anyhow::{bail, ensure, Context, Result};
+use kantor_core::engine::fixed::quantize_multiplier;
+use kantor_core::engine::model::Requant;
+use kantor_core::NoiseSchedule;
+
+use super::graph::{FGraph, FOp};
+use super::qgraph::{QGraph, QOp, QTensor, ScalarOp};
+
+/// Scale and zero point for real values in `[lo, hi]` (widened to contain 0).
+pub fn activation_params(lo: f32, hi: f32) -> (f32, i32) {
+    let (lo, hi) = (lo.min(0.0), hi.max(0.0));
+    let span = hi - lo;
+    if !(span > 1e-12) || !span.is_finite() {
+        return (1.0 / 255.0, -128);
+    }
+    let scale = span / 255.0;
+    let zp = (-128.0 - lo / scale).round().clamp(-128.0, 127.0) as i32;
+    (scale, zp)
+}
+
+fn multiplier(real: f64, what: &str) -> Result<Requant> {
+    let (multiplier, shift) = quantize_multiplier(real).with_context(|| format!("{what}: multiplier {real} out of the fixed-point range"))?;
+    Ok(Requant { multiplier, shift })
+}
+
+/// The decisions that turn float values into int8 tensors.
+struct Fusion {
+    /// `skip[n]`: node n is not emitted (folded into a neighbour).
+    skip: Vec<bool>,
+    /// For a conv/add whose output is only read by a ReLU: the ReLU's output value.
+    relu_into: Vec<Option<usize>>,
+    /// Graph input node → (value it quantises into, scalar register).
+    input_into: Vec<Option<(usize, Option<u8>)>>,
+    /// The value the output op dequantises and its scalar register.
+    output: (usize, Option<u8>),
+    /// `share[v]`: the value whose quantisation parameters v uses.
+    share: Vec<usize>,
+}
+
+fn fuse(g: &FGraph, scalars: &mut Vec<ScalarOp>) -> Result<Fusion> {
+    let n = g.nodes.len();
+    let mut f = Fusion { skip: vec![false; n], relu_into: vec![None; n], input_into: vec![None; n], output: (g.output, None), share: (0..g.values.len()).collect() };
+    let node_of = |v: usize| g.nodes.iter().position(|nd| nd.output == v);
+    let consumer = |v: usize| -> Option<usize> {
+        if g.uses(v) != 1 || v == g.output {
+            return None;
+        }
+        g.nodes.iter().position(|nd| nd.op.inputs().contains(&v))
+    };
+    let push_mul = |scalars: &mut Vec<ScalarOp>, a: Option<u8>, b: u8| -> Result<u8> {
+        Ok(match a {
+            None => b,
+            Some(a) => {
+                scalars.push(ScalarOp::Mul(a, b));
+                ensure!(scalars.len() < 255, "σ arithmetic too long");
+                scalars.len() as u8
+            }
+        })
+    };
+    // Inputs: absorb the σ multiplies right after each graph input.
+    for (i, node) in g.nodes.iter().enumerate() {
+        if let FOp::Input(_) = node.op {
+            let (mut v, mut reg) = (node.output, None);
+            while let Some(c) = consumer(v) {
+                match g.nodes[c].op {
+                    FOp::MulScalar { reg: r, .. } => {
+                        reg = Some(push_mul(scalars, reg, r)?);
+                        f.skip[c] = true;
+                        v = g.nodes[c].output;
+                    }
+                    _ => break,
+                }
+            }
+            f.input_into[i] = Some((v, reg));
+        }
+    }
+    // Output: absorb the σ multiplies at the end.
+    let (mut v, mut reg) = (g.output, None);
+    while let Some(p) = node_of(v) {
+        match g.nodes[p].op {
+            FOp::MulScalar { input, reg: r } if g.uses(input) == 1 && !matches!(g.producer(input).map(|n| &n.op), Some(FOp::Input(_))) => {
+                reg = Some(push_mul(scalars, reg, r)?);
+                f.skip[p] = true;
+                v = input;
+            }
+            _ => break,
+        }
+    }
+    f.output = (v, reg);
+    // ReLU folded into the op before it.
+    for (i, node) in g.nodes.iter().enumerate() {
+        if let FOp::Relu { input } = node.op {
+            if let Some(p) = node_of(input) {
+                let foldable = matches!(g.nodes[p].op, FOp::Conv { .. } | FOp::Add { .. }) && g.uses(input) == 1 && input != f.output.0 && !f.skip[p];
+                if foldable {
+                    f.relu_into[p] = Some(node.output);
+                    f.skip[i] = true;
+                }
+            }
+        }
+    }
+    // Shared parameters: resize keeps its input's; concat inputs used only there take the
+    // concat's.
+    for node in &g.nodes {
+        match &node.op {
+            FOp::Resize { input, .. } => f.share[node.output] = *input,
+            FOp::Concat { inputs } => {
+                for &i in inputs {
+                    let materialised = resolve_input(g, &f, i);
+                    if g.uses(i) == 1 && materialised == i {
+                        f.share[i] = node.output;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(f)
+}
+
+/// The value that holds `v` as an int8 tensor (a folded ReLU's output replaces its input's
+/// producer's output; a quantised input replaces the graph input).
+fn resolve_input(g: &FGraph, f: &Fusion, v: usize) -> usize {
+    if let Some(p) = g.nodes.iter().position(|n| n.output == v) {
+        if let Some(r) = f.relu_into[p] {
+            return r;
+        }
+    }
+    v
+}
+
+/// Lowers `g` with per-value ranges `ranges[v] = (lo, hi)` (tensor values).
+pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule) -> Result<QGraph> {
+    let mut scalars = g.scalars.clone();
+    let f = fuse(g, &mut scalars)?;
+    // Ranges of shared groups: the union.
+    let root = |mut v: usize| {
+        while f.share[v] != v {
+            v = f.share[v];
+        }
+        v
+    };
+    let mut group = ranges.to_vec();
+    for v in 0..g.values.len() {
+        let r = root(v);
+        if r != v {
+            group[r] = (group[r].0.min(ranges[v].0), group[r].1.max(ranges[v].1));
+        }
+    }
+    let mut tensors: Vec<QTensor> = Vec::new();
+    let mut qt: Vec<Option<usize>> = vec![None; g.values.len()];
+    let mut tensor_of = |v: usize, tensors: &mut Vec<QTensor>| -> usize {
+        if let Some(t) = qt[v] {
+            return t;
+        }
+        let (lo, hi) = group[root(v)];
+        let (scale, zero_point) = activation_params(lo, hi);
+        tensors.push(QTensor { channels: g.channels(v), scale, zero_point });
+        qt[v] = Some(tensors.len() - 1);
+        tensors.len() - 1
+    };
+
+    let mut ops = Vec::new();
+    // Where each value lives as an int8 tensor.
+    let mut lives: Vec<Option<usize>> = vec![None; g.values.len()];
+    for (i, node) in g.nodes.iter().enumerate() {
+        let what = || format!("{} (#{})", node.name, node.index);
+        if f.skip[i] {
+            // A σ multiply folded into an input's quantisation or the output's
+            // dequantisation, or a ReLU folded into its producer: nothing to emit.
+            continue;
+        }
+        if let FOp::Input(which) = node.op {
+            let (v, reg) = f.input_into[i].expect("every input is planned");
+            let t = tensor_of(v, &mut tensors);
+            ops.push(QOp::Quantize { input: which, scalar: reg, output: t });
+            lives[v] = Some(t);
+            lives[node.output] = Some(t);
+            continue;
+        }
+        let input = |v: usize| -> Result<usize> { lives[v].with_context(|| format!("{}: input is not available as int8", what())) };
+        let out_value = f.relu_into[i].unwrap_or(node.output);
+        let relu = f.relu_into[i].is_some();
+        let out_t = tensor_of(out_value, &mut tensors);
+        let to = tensors[out_t];
+        let act = if relu { (to.zero_point.clamp(-128, 127) as i8, 127) } else { (-128, 127) };
+        match &node.op {
+            FOp::Input(_) => unreachable!("handled above"),
+            FOp::Conv { input: x, weight, bias, cin, cout, kernel, dilation, stride, pad_begin, pad_end } => {
+                let ti = input(*x)?;
+                let s_in = tensors[ti].scale as f64;
+                let mut weights = vec![0i8; cout * kernel * cin];
+                let mut qbias = Vec::with_capacity(*cout);
+                let mut requant = Vec::with_capacity(*cout);
+                for co in 0..*cout {
+                    let w = &weight[co * cin * kernel..(co + 1) * cin * kernel];
+                    let wmax = w.iter().fold(0f32, |m, v| m.max(v.abs()));
+                    let s_w = if wmax > 0.0 { wmax as f64 / 127.0 } else { 1.0 };
+                    for ci in 0..*cin {
+                        for k in 0..*kernel {
+                            let q = (w[ci * kernel + k] as f64 / s_w).round().clamp(-127.0, 127.0) as i8;
+                            weights[(co * kernel + k) * cin + ci] = q;
+                        }
+                    }
+                    let b = (bias[co] as f64 / (s_in * s_w)).round();
+                    qbias.push(b.clamp(i32::MIN as f64 / 4.0, i32::MAX as f64 / 4.0) as i32);
+                    requant.push(multiplier(s_in * s_w / to.scale as f64, &what())?);
+                }
+                ops.push(QOp::Conv {
+                    input: ti,
+                    output: out_t,
+                    kernel: *kernel,
+                    dilation: *dilation,
+                    stride: *stride,
+                    pad_begin: *pad_begin,
+                    pad_end: *pad_end,
+                    act,
+                    weights,
+                    bias: qbias,
+                    requant,
+                });
+            }
+            FOp::Add { a, b } => {
+                let (ta, tb) = (input(*a)?, input(*b)?);
+                let (sa, sb) = (tensors[ta].scale as f64, tensors[tb].scale as f64);
+                let left_shift = 20;
+                let twice_max = 2.0 * sa.max(sb);
+                ops.push(QOp::Add {
+                    a: ta,
+                    b: tb,
+                    output: out_t,
+                    left_shift,
+                    act,
+                    a_rq: multiplier(sa / twice_max, &what())?,
+                    b_rq: multiplier(sb / twice_max, &what())?,
+                    out_rq: multiplier(twice_max / ((1u64 << left_shift) as f64 * to.scale as f64), &what())?,
+                });
+            }
+            FOp::Relu { input: x } => {
+                let ti = input(*x)?;
+                let same = tensors[ti] == to;
+                let requant = if same { None } else { Some(multiplier(tensors[ti].scale as f64 / to.scale as f64, &what())?) };
+                ops.push(QOp::Rescale { input: ti, output: out_t, requant, act: (to.zero_point as i8, 127) });
+            }
+            FOp::Concat { inputs } => {
+                let mut list = Vec::new();
+                for &v in inputs {
+                    let ti = input(v)?;
+                    let t = tensors[ti];
+                    let rq = if t.scale == to.scale { None } else { Some(multiplier(t.scale as f64 / to.scale as f64, &what())?) };
+                    list.push((ti, rq));
+                }
+                ops.push(QOp::Concat { inputs: list, output: out_t });
+            }
+            FOp::MulChannel { input: x, factors } => {
+                let ti = input(*x)?;
+                let s = tensors[ti].scale as f64 / to.scale as f64;
+                let requant = factors.iter().map(|&c| multiplier(c as f64 * s, &what())).collect::<Result<_>>()?;
+                ops.push(QOp::MulChannel { input: ti, output: out_t, act, requant });
+            }
+            FOp::MulScalar { input: x, reg } => {
+                let ti = input(*x)?;
+                ops.push(QOp::MulScalar { input: ti, output: out_t, scalar: *reg, act });
+            }
+            FOp::Resize { input: x, factor } => {
+                let ti = input(*x)?;
+                ensure!(tensors[ti].scale == to.scale && tensors[ti].zero_point == to.zero_point, "{}: resize must keep its input's scale", what());
+                ops.push(QOp::Resize { input: ti, output: out_t, factor: *factor });
+            }
+        }
+        lives[out_value] = Some(out_t);
+        lives[node.output] = Some(out_t);
+    }
+    let (out_v, out_reg) = f.output;
+    let Some(t) = lives[out_v] else { bail!("the score is not computed by the integer graph") };
+    ops.push(QOp::Output { input: t, scalar: out_reg });
+    ensure!(scalars.len() <= kantor_core::engine::format::MAX_SCALARS, "σ arithmetic needs {} registers", scalars.len());
+    Ok(QGraph { tensors, scalars, ops, props: g.props.clone(), schedule })
+}

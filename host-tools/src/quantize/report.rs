@@ -1,0 +1,119 @@
+//! What `kantor quantize` tells about its result, and the files it writes.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use kantor_core::NoiseSchedule;
+use serde::Serialize;
+
+use super::calibrate::LevelErrors;
+use super::qgraph::{QGraph, QOp};
+use super::Candidate;
+
+/// Agreement at one noise level.
+#[derive(Clone, Debug, Serialize)]
+pub struct LevelAgreement {
+    pub level: usize,
+    pub sigma: f32,
+    /// ‖s_int8 − s_f32‖ / ‖s_f32‖ against tract's f32 run of the ONNX model.
+    pub relative_error: f64,
+}
+
+/// One range method tried and its error against the float graph.
+#[derive(Clone, Debug, Serialize)]
+pub struct MethodResult {
+    pub method: String,
+    pub mean_relative_error: f64,
+    pub worst_level_relative_error: f64,
+    pub chosen: bool,
+}
+
+/// The quantisation report (`quantization.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub source: String,
+    pub blob_bytes: usize,
+    pub parameter_bytes: usize,
+    pub tensors: usize,
+    pub ops: usize,
+    /// Conv multiply-accumulates per frame.
+    pub macs_per_frame: u64,
+    /// Working memory (arena) per frame count: the peak activation memory.
+    pub arena_bytes: Vec<(usize, usize)>,
+    pub methods: Vec<MethodResult>,
+    pub agreement: Vec<LevelAgreement>,
+    pub mean_relative_error: f64,
+    pub worst_relative_error: f64,
+    /// The importer's own f32 evaluation against tract (how faithfully the graph was read).
+    pub float_graph_vs_tract: f64,
+}
+
+impl Report {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        source: &Path,
+        g: &QGraph,
+        blob_bytes: usize,
+        arenas: &[(usize, usize)],
+        candidates: &[Candidate],
+        best: usize,
+        vs_tract: &LevelErrors,
+        float_vs_tract: &LevelErrors,
+        schedule: &NoiseSchedule,
+        macs_per_frame: u64,
+    ) -> Report {
+        Report {
+            source: source.display().to_string(),
+            blob_bytes,
+            parameter_bytes: g.parameter_bytes(),
+            tensors: g.tensors.len(),
+            ops: g.ops.iter().filter(|o| !matches!(o, QOp::Output { .. })).count(),
+            macs_per_frame,
+            arena_bytes: arenas.to_vec(),
+            methods: candidates
+                .iter()
+                .enumerate()
+                .map(|(i, c)| MethodResult { method: c.method.to_string(), mean_relative_error: c.errors.mean(), worst_level_relative_error: c.errors.max(), chosen: i == best })
+                .collect(),
+            agreement: vs_tract.per_level().into_iter().map(|(level, e)| LevelAgreement { level, sigma: schedule.sigma(level), relative_error: e }).collect(),
+            mean_relative_error: vs_tract.mean(),
+            worst_relative_error: vs_tract.max(),
+            float_graph_vs_tract: float_vs_tract.max(),
+        }
+    }
+
+    /// The human-readable summary printed at the end.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let arena64 = self.arena_bytes.iter().find(|(f, _)| *f == 64).map_or(0, |a| a.1);
+        s += &format!(
+            "int8 model: {} bytes ({} of parameters), {} ops over {} tensors, {} MACs per frame\n",
+            self.blob_bytes, self.parameter_bytes, self.ops, self.tensors, self.macs_per_frame
+        );
+        s += &format!("peak activation memory (arena) at 64 frames: {arena64} bytes\n");
+        s += "range method        mean rel. error   worst level\n";
+        for m in &self.methods {
+            s += &format!("{:<18}  {:>15.4}   {:>11.4}{}\n", m.method, m.mean_relative_error, m.worst_level_relative_error, if m.chosen { "   <- chosen" } else { "" });
+        }
+        s += "agreement with tract f32, ‖s_int8 − s_f32‖ / ‖s_f32‖ per σ:\n";
+        for a in &self.agreement {
+            s += &format!("  level {:>3}  σ = {:>8.4}  {:.4}\n", a.level, a.sigma, a.relative_error);
+        }
+        s += &format!("mean {:.4}, worst {:.4}", self.mean_relative_error, self.worst_relative_error);
+        s
+    }
+}
+
+/// Writes the blob, `model_sizes.rs` and `quantization.json` next to each other.
+pub fn write_outputs(output: &Path, blob: &[u8], arenas: &[(usize, usize)], report: &Report) -> Result<()> {
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    crate::network::weights::write_atomic(output, blob)?;
+    let sizes = output.with_file_name("model_sizes.rs");
+    std::fs::write(&sizes, super::blob::sizes_rs(blob.len(), arenas)).with_context(|| format!("cannot write {}", sizes.display()))?;
+    let json = output.with_file_name("quantization.json");
+    std::fs::write(&json, serde_json::to_string_pretty(report)? + "\n").with_context(|| format!("cannot write {}", json.display()))?;
+    eprintln!("wrote {}, {} and {}", output.display(), sizes.display(), json.display());
+    Ok(())
+}
