@@ -16,7 +16,8 @@ mod uart;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
-use kantor_core::player::{Cadences, Composer, Happening, Player, PlayerConfig};
+use kantor_board::BoardComposer;
+use kantor_core::player::{Happening, Player, PlayerConfig};
 
 mod settings {
     include!(concat!(env!("OUT_DIR"), "/settings.rs"));
@@ -28,9 +29,16 @@ const PIECE_FRAMES: usize = 256;
 /// UART clock divider for MIDI's 31,250 baud.
 const MIDI_BAUDDIV: u32 = clock::CORE_HZ / 31_250;
 
-/// The composer the board plays.
-fn composer() -> impl Composer {
-    Cadences
+/// The composer the board plays (once: it owns the static buffers).
+fn composer() -> BoardComposer<{ settings::FRAMES }> {
+    match kantor_board::board_composer!() {
+        Ok(c) => c,
+        Err(e) => {
+            hprintln!("cannot load the model: {:?}", e);
+            debug::exit(debug::EXIT_FAILURE);
+            loop {}
+        }
+    }
 }
 
 #[entry]
@@ -40,20 +48,36 @@ fn main() -> ! {
     let clock = clock::SysTickClock::start(cp.SYST);
     // SAFETY: UART0 is driven only through these two halves.
     let (tx, rx) = unsafe { uart::split(uart::UART0, MIDI_BAUDDIV) };
-    let config = PlayerConfig::default();
-    hprintln!("kantor: mps2-an386, {} Hz core clock", clock::CORE_HZ);
+    let config = PlayerConfig { phrases: settings::PHRASES, context_frames: settings::CONTEXT_FRAMES, ..PlayerConfig::default() };
+    let composer = composer();
+    hprintln!(
+        "kantor: mps2-an386, {} Hz core clock, {} network evaluations per phrase",
+        clock::CORE_HZ,
+        composer.evaluations_per_phrase()
+    );
+    hprintln!(
+        "config: model {} frames {} phrase_bars {} context {} phrases {} steps {} pieces {} seed {}",
+        matches!(composer, BoardComposer::Model(_)),
+        settings::FRAMES,
+        settings::PHRASE_BARS,
+        settings::CONTEXT_FRAMES,
+        settings::PHRASES,
+        settings::STEPS_PER_LEVEL.unwrap_or(0),
+        settings::PIECES,
+        settings::SEED
+    );
     #[cfg(feature = "autoplay")]
     {
         let _ = rx;
-        autoplay(tx, clock, config)
+        autoplay(tx, clock, composer, config)
     }
     #[cfg(not(feature = "autoplay"))]
-    interactive(tx, rx, clock, config)
+    interactive(tx, rx, clock, composer, config)
 }
 
 /// Plays pieces back to back on a virtual clock, then exits QEMU.
 #[cfg(feature = "autoplay")]
-fn autoplay(tx: uart::UartTx, mut clock: clock::SysTickClock, config: PlayerConfig) -> ! {
+fn autoplay(tx: uart::UartTx, mut clock: clock::SysTickClock, composer: BoardComposer<{ settings::FRAMES }>, config: PlayerConfig) -> ! {
     use kantor_core::player::sim::{RecordingLed, ScriptedButton, VirtualClock, VirtualTimer};
     use kantor_core::player::FixedSeed;
 
@@ -61,7 +85,7 @@ fn autoplay(tx: uart::UartTx, mut clock: clock::SysTickClock, config: PlayerConf
     let button = ScriptedButton { clock: &time, held: &[] };
     let timer = VirtualTimer { clock: &time };
     let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
-        Player::new(button, RecordingLed::default(), tx, timer, composer(), FixedSeed(0), config);
+        Player::new(button, RecordingLed::default(), tx, timer, composer, FixedSeed(0), config);
     let mut total_bytes = 0u64;
     let mut first_high_water = 0;
     for piece in 0..settings::PIECES {
@@ -108,13 +132,19 @@ fn autoplay(tx: uart::UartTx, mut clock: clock::SysTickClock, config: PlayerConf
 
 /// Waits for presses (bytes on UART0) and plays in real time.
 #[cfg(not(feature = "autoplay"))]
-fn interactive(tx: uart::UartTx, rx: uart::UartRx, clock: clock::SysTickClock, config: PlayerConfig) -> ! {
+fn interactive(
+    tx: uart::UartTx,
+    rx: uart::UartRx,
+    clock: clock::SysTickClock,
+    composer: BoardComposer<{ settings::FRAMES }>,
+    config: PlayerConfig,
+) -> ! {
     use kantor_core::player::sim::RecordingLed;
     use kantor_core::player::PressTime;
 
     let button = uart::RxButton::new(rx, config.debounce_samples + 2);
     let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
-        Player::new(button, RecordingLed::default(), tx, clock, composer(), PressTime, config);
+        Player::new(button, RecordingLed::default(), tx, clock, composer, PressTime, config);
     hprintln!("kantor: send any byte to UART0 to compose and play a chorale");
     loop {
         match player.step() {

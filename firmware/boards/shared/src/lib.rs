@@ -1,0 +1,100 @@
+//! What Kantor's microcontroller boards share.
+//!
+//! - In a board's `build.rs` (feature `build`): [`build::configure`] finds the model blob
+//!   (`KANTOR_MODEL`, default `models/default/model.kq8`), copies it and the board's
+//!   `memory.x` to `OUT_DIR`, sizes the engine's arena for the board's frames, and writes
+//!   the run's settings as constants (`settings.rs`).
+//! - In the board: [`board_composer!`] declares the static buffers and builds the
+//!   [`BoardComposer`]: the annealed Langevin sampler over the int8 engine, or, for a
+//!   build without a model, seeded cadences (and says so).
+#![no_std]
+
+#[cfg(feature = "build")]
+extern crate std;
+
+#[cfg(feature = "build")]
+pub mod build;
+
+use kantor_core::engine::Int8ScoreNet;
+use kantor_core::frame::Frame;
+use kantor_core::meter::TimeSignature;
+use kantor_core::player::{model_settings, Cadences, Composer, LangevinComposer, LangevinError};
+use kantor_core::sampler::PiecePlan;
+
+pub use kantor_core::engine::{Aligned, EngineError};
+pub use kantor_core::player::Cadences as CadenceComposer;
+
+/// The int8 network over a blob and an arena in static memory.
+pub type StaticNet = Int8ScoreNet<&'static [u8], &'static mut [u8]>;
+
+/// The composer a board plays: the model when it was built with one, else cadences.
+pub enum BoardComposer<const MAX: usize> {
+    Model(LangevinComposer<'static, StaticNet, MAX>),
+    Cadences(Cadences),
+}
+
+impl<const MAX: usize> BoardComposer<MAX> {
+    /// The sampler over `blob` for phrases of `phrase_bars` bars of 4/4 continuing
+    /// `MAX - phrase` frames of context, with the model's own settings except
+    /// `steps_per_level` when given.
+    pub fn model(
+        blob: &'static [u8],
+        arena: &'static mut [u8],
+        workspace: &'static mut [f32],
+        phrase_bars: usize,
+        steps_per_level: Option<usize>,
+    ) -> Result<Self, EngineError> {
+        let net = Int8ScoreNet::new(blob, arena, MAX)?;
+        let settings = model_settings(&net.model(), steps_per_level);
+        let plan = PiecePlan { bars: phrase_bars, fermata_every: phrase_bars, ..PiecePlan::new(phrase_bars) };
+        Ok(BoardComposer::Model(LangevinComposer::new(net, settings, plan, workspace)))
+    }
+
+    /// Network evaluations per phrase (0 for cadences).
+    pub fn evaluations_per_phrase(&self) -> usize {
+        match self {
+            BoardComposer::Model(c) => c.settings().evaluations(),
+            BoardComposer::Cadences(_) => 0,
+        }
+    }
+}
+
+impl<const MAX: usize> Composer for BoardComposer<MAX> {
+    type Error = LangevinError<EngineError>;
+
+    fn time(&self) -> TimeSignature {
+        match self {
+            BoardComposer::Model(c) => c.time(),
+            BoardComposer::Cadences(c) => c.time(),
+        }
+    }
+
+    fn compose(&mut self, seed: u64, context: &[Frame], out: &mut [Frame]) -> Result<usize, Self::Error> {
+        match self {
+            BoardComposer::Model(c) => c.compose(seed, context, out),
+            BoardComposer::Cadences(c) => Ok(c.compose(seed, context, out).unwrap_or_else(|e| match e {})),
+        }
+    }
+}
+
+/// Declares the static blob, arena and workspace from the board's `settings.rs` (which
+/// must be in scope as `settings`) and evaluates to a `Result<BoardComposer<FRAMES>,
+/// EngineError>`. Call it once.
+#[macro_export]
+macro_rules! board_composer {
+    () => {{
+        #[cfg(kantor_model)]
+        {
+            static MODEL: &$crate::Aligned<[u8]> = &$crate::Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.kq8")));
+            static mut ARENA: [u8; settings::ARENA_BYTES] = [0; settings::ARENA_BYTES];
+            static mut WORKSPACE: [f32; settings::WORKSPACE_FLOATS] = [0.0; settings::WORKSPACE_FLOATS];
+            // SAFETY: the macro is called once, so these are the only references.
+            let (arena, workspace) = unsafe { (&mut *core::ptr::addr_of_mut!(ARENA), &mut *core::ptr::addr_of_mut!(WORKSPACE)) };
+            $crate::BoardComposer::<{ settings::FRAMES }>::model(&MODEL.0, &mut arena[..], &mut workspace[..], settings::PHRASE_BARS, settings::STEPS_PER_LEVEL)
+        }
+        #[cfg(not(kantor_model))]
+        {
+            Ok::<_, $crate::EngineError>($crate::BoardComposer::<{ settings::FRAMES }>::Cadences($crate::CadenceComposer))
+        }
+    }};
+}
