@@ -28,11 +28,12 @@ pub fn normal(rng: &mut impl Rng) -> f32 {
 
 /// A fresh parameter vector: He-normal convolution weights, zero biases; each residual
 /// branch's closing 1×1 convolution is scaled by `1/sqrt(blocks)` so the residual stream
-/// keeps its scale at initialisation.
+/// keeps its scale at initialisation, and the output convolution starts at a tenth of
+/// its He scale so the untrained network's output is small (loss near ½ at every σ).
 pub fn initial_params(arch: &Architecture, rng: &mut impl Rng) -> Vec<f32> {
     let mut params = vec![0.0; arch.parameters];
     let branch_scale = 1.0 / (arch.blocks.len().max(1) as f32).sqrt();
-    let mut layers = vec![(arch.conv_in, 1.0), (arch.conv_out, 1.0)];
+    let mut layers = vec![(arch.conv_in, 1.0), (arch.conv_out, 0.1)];
     for b in &arch.blocks {
         layers.push((b.dilated, 1.0));
         layers.push((b.pointwise, branch_scale));

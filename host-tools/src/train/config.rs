@@ -58,17 +58,18 @@ pub struct TrainConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SamplerConfig {
-    /// Geometric noise levels from σ_max to σ_min (σ's are the training ones).
+    /// Geometric noise levels from σ_max to σ_min (σ's are the training ones);
+    /// 0 = choose by NCSNv2's rule for the window's dimension.
     pub levels: usize,
     /// Langevin steps per level.
     pub steps_per_level: usize,
-    /// Step size ε; level i steps by α_i = ε·σ_i²/σ_min².
+    /// Step size ε; level i steps by α_i = ε·σ_i²/σ_min². 0 = choose by NCSNv2's rule.
     pub epsilon: f64,
 }
 
 impl Default for SamplerConfig {
     fn default() -> Self {
-        SamplerConfig { levels: 100, steps_per_level: 5, epsilon: 1.0e-5 }
+        SamplerConfig { levels: 0, steps_per_level: 5, epsilon: 0.0 }
     }
 }
 
@@ -108,7 +109,7 @@ impl TrainConfig {
             window: 32,
             batch: 16,
             chunk: 4,
-            steps: 150,
+            steps: 300,
             lr: 3.0e-3,
             warmup_steps: 10,
             eval_every: 50,

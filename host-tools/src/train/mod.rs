@@ -13,6 +13,7 @@ pub mod data;
 pub mod dsm;
 pub mod log;
 pub mod optim;
+pub mod schedule;
 pub mod valid;
 
 use crate::dataset::{Dataset, Split};
@@ -144,6 +145,21 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     .clone()
 }
 
+/// Fills in the sampling schedule fields left at 0 by NCSNv2's rules: the level ratio
+/// from the window's dimension (technique 2), ε from the steps per level (technique 4).
+pub fn choose_sampler_defaults(config: &mut TrainConfig) {
+    let ratio = schedule::level_ratio(kantor_core::onehot::VOICE_CHANNELS * config.window);
+    if config.sampler.levels == 0 {
+        config.sampler.levels = schedule::levels(config.sigma_max, config.sigma_min, ratio);
+    }
+    if config.sampler.epsilon == 0.0 {
+        let actual_ratio = (config.sigma_max / config.sigma_min).powf(1.0 / (config.sampler.levels.max(2) - 1) as f64);
+        let eps = schedule::step_size(actual_ratio, config.sigma_min, config.sampler.steps_per_level);
+        // Three significant digits are plenty and keep the file readable.
+        config.sampler.epsilon = format!("{eps:.3e}").parse().unwrap_or(eps);
+    }
+}
+
 /// Trains on `dataset` in run directory `out`. `config = None` resumes the run stored
 /// there; `Some` starts a fresh run (refusing to overwrite an existing checkpoint).
 pub fn train(dataset: &Dataset, out: &Path, config: Option<TrainConfig>, limits: Limits) -> anyhow::Result<TrainSummary> {
@@ -173,6 +189,7 @@ pub fn train(dataset: &Dataset, out: &Path, config: Option<TrainConfig>, limits:
                 let d = largest_distance(&windows, 1000, &mut rng);
                 config.sigma_max = (d * 100.0).ceil() / 100.0;
             }
+            choose_sampler_defaults(&mut config);
             let arch = Architecture::new(config.net.clone())?;
             let params = initial_params(&arch, &mut Xoshiro256PlusPlus::seed_from_u64(config.seed));
             let state = TrainState { ema: params.clone(), adam: Adam::new(arch.parameters), params, step: 0, seconds: 0.0, config };
@@ -286,7 +303,12 @@ pub fn train(dataset: &Dataset, out: &Path, config: Option<TrainConfig>, limits:
             let v = validation.evaluate(&arch, &state.ema, state.step, config.chunk, threads);
             log_validation(&v, &mut valid_log)?;
             if limits.verbose {
-                progress.println(format!("step {}: validation {}", state.step, v.describe()));
+                let line = format!("step {}: validation {}", state.step, v.describe());
+                if progress.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    progress.println(line);
+                }
             }
             last_validation = Some(v);
         }
