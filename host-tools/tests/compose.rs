@@ -146,7 +146,7 @@ fn harmonize_error(file: &str, content: &[u8], extra: &[&str]) -> String {
     let tune = dir.path().join(file);
     std::fs::write(&tune, content).unwrap();
     let mut args = harm_args(&tune, &dir.path().join("h.mid"), extra);
-    args.common.model = dir.path().join("no-model.onnx");
+    args.common.model = Some(dir.path().join("no-model.onnx"));
     format!("{:#}", compose::harmonize(args).unwrap_err())
 }
 
@@ -190,7 +190,7 @@ fn bad_melodies_are_clear_errors() {
 fn missing_model_names_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = gen_args(dir.path(), &[]);
-    args.common.model = dir.path().join("missing/model.onnx");
+    args.common.model = Some(dir.path().join("missing/model.onnx"));
     let e = format!("{:#}", compose::generate(args).unwrap_err());
     assert!(e.contains("missing/model.onnx") && e.contains("--model"), "{e}");
 }

@@ -12,7 +12,7 @@ mod options;
 mod output;
 
 pub use chain::{compose_frames, Composed};
-pub use engine::{DynScoreNet, Engine, EngineKind};
+pub use engine::{defaults_from, DynScoreNet, Engine, EngineKind};
 pub use melody::{read_melody, Melody};
 pub use musicxml::{musicxml_string, write_musicxml};
 pub use options::{parse_key, parse_time, InitArg, SamplerArgs};
@@ -23,15 +23,14 @@ use kantor_core::sampler::{clamp_voice, PiecePlan, PlanError, SamplerSettings, F
 use kantor_core::{FrameMeta, KeySignature, TimeSignature, Voice};
 use std::path::PathBuf;
 
-/// Where the shipped model lives, relative to the current directory.
-pub const DEFAULT_MODEL: &str = "models/default/model.onnx";
-
 /// Options both commands share: the model and how to sample and play.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// The score network to compose with (an ONNX model from `kantor export-onnx`).
-    #[arg(long, default_value = DEFAULT_MODEL)]
-    pub model: PathBuf,
+    /// The score network to compose with: an ONNX model from `kantor export-onnx` (f32
+    /// engine) or a .kq8 blob from `kantor quantize` (int8 engine). Default:
+    /// models/default/model.onnx, or models/default/model.kq8 with --engine int8.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
     /// Which implementation runs the network: f32 (ONNX through tract) or int8 (the
     /// quantised device engine).
     #[arg(long, value_enum, default_value_t = EngineKind::F32)]
@@ -58,6 +57,14 @@ pub struct ModelArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub sampler: SamplerArgs,
+}
+
+impl ModelArgs {
+    /// Loads the chosen model with the chosen engine.
+    pub fn load_engine(&self) -> Result<Engine> {
+        let path = self.model.clone().unwrap_or_else(|| self.engine.default_model());
+        Engine::load(&path, self.engine)
+    }
 }
 
 /// Arguments of `kantor generate`.
@@ -137,7 +144,7 @@ fn first_seed(seed: Option<u64>) -> u64 {
 /// `kantor generate`: composes `--count` chorales from scratch.
 pub fn generate(args: GenerateArgs) -> Result<()> {
     plan_of(&args)?;
-    let mut engine = Engine::load(&args.common.model, args.common.engine)?;
+    let mut engine = args.common.load_engine()?;
     generate_with(&mut engine, &args).map(|_| ())
 }
 
@@ -156,7 +163,7 @@ pub fn generate_with(engine: &mut Engine, args: &GenerateArgs) -> Result<Vec<Com
 pub fn harmonize(args: HarmonizeArgs) -> Result<()> {
     // Read the melody first: a bad melody is reported before the model is loaded.
     prepare_melody(&args)?;
-    let mut engine = Engine::load(&args.common.model, args.common.engine)?;
+    let mut engine = args.common.load_engine()?;
     harmonize_with(&mut engine, &args).map(|_| ())
 }
 
