@@ -175,3 +175,34 @@ fn never_panics_on_damaged_files() {
         let _ = read_smf_bytes(&bytes);
     }
 }
+
+fn off(delta: u32, channel: u8, key: u8) -> TrackEvent<'static> {
+    TrackEvent {
+        delta: u28::new(delta),
+        kind: TrackEventKind::Midi { channel: u4::new(channel), message: MidiMessage::NoteOff { key: u7::new(key), vel: u7::new(64) } },
+    }
+}
+
+#[test]
+fn legato_overlaps_chords_and_note_offs_make_one_line() {
+    // 120 ticks per quarter (30 per 16th). A legato line whose notes overlap the next
+    // by a little, a two-note chord (the upper note is kept), true note-off events, and
+    // a note on the percussion channel that is not a voice.
+    let track = vec![
+        note(0, 0, 60, 80),
+        note(0, 9, 36, 100),
+        note(118, 0, 62, 80), // starts just before 60 ends
+        off(4, 0, 60),
+        off(0, 9, 36),
+        note(116, 0, 67, 80), // chord 64 + 67 on beat 3
+        note(0, 0, 64, 80),
+        off(2, 0, 62),
+        off(238, 0, 64),
+        off(0, 0, 67),
+        end(),
+    ];
+    let header = Header::new(Format::SingleTrack, Timing::Metrical(u15::new(120)));
+    let read = read_smf_bytes(&encode(&Smf { header, tracks: vec![track] })).unwrap();
+    assert_eq!(read.voices.len(), 1, "percussion is not a voice");
+    assert_eq!(read.voices[0], [P(60), H, H, H, P(62), H, H, H, P(67), H, H, H, H, H, H, H]);
+}

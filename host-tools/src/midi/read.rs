@@ -182,15 +182,11 @@ fn collect(smf: &Smf) -> Collected {
                         g.notes.push(Note { start, end: tick, key });
                     }
                 }
-                TrackEventKind::Meta(MetaMessage::TimeSignature(num, power, ..)) => {
-                    if power <= 4 && num > 0 {
-                        c.times.push((tick, TimeSignature { numerator: num, denominator: 1 << power }));
-                    }
+                TrackEventKind::Meta(MetaMessage::TimeSignature(num, power, ..)) if power <= 4 && num > 0 => {
+                    c.times.push((tick, TimeSignature { numerator: num, denominator: 1 << power }));
                 }
-                TrackEventKind::Meta(MetaMessage::KeySignature(fifths, _)) => {
-                    if (-7..=7).contains(&fifths) {
-                        c.keys.push((tick, KeySignature { fifths }));
-                    }
+                TrackEventKind::Meta(MetaMessage::KeySignature(fifths, _)) if (-7..=7).contains(&fifths) => {
+                    c.keys.push((tick, KeySignature { fifths }));
                 }
                 TrackEventKind::Meta(MetaMessage::Marker(text)) => {
                     if text == FERMATA_MARKER.as_bytes() {

@@ -94,9 +94,9 @@ fn conductor(frames: &[Frame], time: TimeSignature, performance: &Performance) -
 
 /// A signature for a first bar `frames` 16ths long: in quarters, eighths or 16ths.
 fn pickup_signature(frames: u8) -> TimeSignature {
-    if frames % 4 == 0 {
+    if frames.is_multiple_of(4) {
         TimeSignature { numerator: frames / 4, denominator: 4 }
-    } else if frames % 2 == 0 {
+    } else if frames.is_multiple_of(2) {
         TimeSignature { numerator: frames / 2, denominator: 8 }
     } else {
         TimeSignature { numerator: frames, denominator: 16 }

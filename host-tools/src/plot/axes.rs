@@ -44,7 +44,7 @@ impl Scale {
 
 /// Round tick values (steps of 1, 2 or 5 × 10ⁿ) covering [min, max].
 pub fn nice_ticks(min: f64, max: f64, target: usize) -> Vec<f64> {
-    if !(max > min) || !min.is_finite() || !max.is_finite() {
+    if max.partial_cmp(&min) != Some(std::cmp::Ordering::Greater) || !min.is_finite() || !max.is_finite() {
         return vec![min];
     }
     let step = nice_step((max - min) / target.max(1) as f64);
