@@ -206,3 +206,19 @@ fn legato_overlaps_chords_and_note_offs_make_one_line() {
     assert_eq!(read.voices.len(), 1, "percussion is not a voice");
     assert_eq!(read.voices[0], [P(60), H, H, H, P(62), H, H, H, P(67), H, H, H, H, H, H, H]);
 }
+
+#[test]
+fn slow_and_fast_tempos_are_written_as_stated_or_clamped() {
+    let (frames, time) = chorale();
+    for (bpm, expected) in [(1u16, 0xFF_FFFF), (40, 1_500_000), (300, 200_000)] {
+        let p = Performance { tempo_bpm: bpm, ..Performance::default() };
+        let smf_bytes = smf_bytes(&frames, time, &p).unwrap();
+        let smf = Smf::parse(&smf_bytes).unwrap();
+        let first_tempo = smf.tracks[0].iter().find_map(|e| match e.kind {
+            TrackEventKind::Meta(MetaMessage::Tempo(t)) => Some(t.as_int()),
+            _ => None,
+        });
+        assert_eq!(first_tempo, Some(expected), "at {bpm} bpm");
+        assert_eq!(read_smf_bytes(&smf_bytes).unwrap().frames(), frames);
+    }
+}

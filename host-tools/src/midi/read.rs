@@ -206,8 +206,11 @@ fn collect(smf: &Smf) -> Collected {
         }
         c.track_ends.push(tick);
     }
+    // Several tracks may repeat the same signature at the same tick: keep one.
     c.times.sort_by_key(|t| t.0);
+    c.times.dedup_by_key(|t| t.0);
     c.keys.sort_by_key(|k| k.0);
+    c.keys.dedup_by_key(|k| k.0);
     c.fermata_marks.sort_by_key(|m| m.0);
     c
 }
@@ -288,12 +291,12 @@ fn frame_meta(frames: usize, times: &[(usize, TimeSignature)], keys: &[(usize, K
     out
 }
 
-/// An upbeat: a first bar (from the start) shorter than a bar of the signature after it
-/// sits at the end of such a bar.
+/// An upbeat: a first bar of its own signature (from the start), shorter than a bar of
+/// the signature after it, sits at the end of such a bar.
 fn mark_upbeat(meta: &mut [FrameMeta], times: &[(usize, TimeSignature)]) {
     let [(0, first), (len, next), ..] = *times else { return };
     let (Some(first_bar), Some(bar)) = (first.frames_per_bar(), next.frames_per_bar()) else { return };
-    if len == 0 || len > first_bar as usize || len >= bar as usize {
+    if len != first_bar as usize || len >= bar as usize {
         return;
     }
     for (i, m) in meta.iter_mut().take(len).enumerate() {

@@ -67,7 +67,8 @@ fn conductor(frames: &[Frame], time: TimeSignature, performance: &Performance) -
     } else {
         events.push((0, meta(time_signature(time)?)));
     }
-    let normal = u24::new(performance.micros_per_quarter());
+    // The slowest tempo a file can state is 0xFFFFFF µs per quarter (under 4 bpm).
+    let normal = u24::new(performance.micros_per_quarter().min(0xFF_FFFF));
     let slow = u24::new(performance.fermata_micros_per_quarter());
     events.push((0, meta(MetaMessage::Tempo(normal))));
     let mut key = None;
