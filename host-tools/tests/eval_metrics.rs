@@ -43,6 +43,8 @@ fn textbook_parallel_fifth() {
     let vl = voice_leading(&f, None);
     assert_eq!(vl.parallel_fifths_per_100, Some(12.5));
     assert_eq!(vl.parallel_octaves_per_100, Some(0.0));
+    // One change of sonority, and it has the fifth.
+    assert_eq!(vl.parallel_fifths_per_100_changes, Some(100.0));
 }
 
 #[test]

@@ -134,6 +134,8 @@ pub const METRICS: &[Metric] = &[
     Metric { key: "crossing_pct", label: "voice crossing, % frames", group: Group::VoiceLeading, get: |m| m.voice_leading.crossing_pct },
     Metric { key: "parallel_fifths_per_100", label: "parallel fifths / 100 frames", group: Group::VoiceLeading, get: |m| m.voice_leading.parallel_fifths_per_100 },
     Metric { key: "parallel_octaves_per_100", label: "parallel octaves / 100 frames", group: Group::VoiceLeading, get: |m| m.voice_leading.parallel_octaves_per_100 },
+    Metric { key: "parallel_fifths_per_100_changes", label: "parallel fifths / 100 chord changes", group: Group::VoiceLeading, get: |m| m.voice_leading.parallel_fifths_per_100_changes },
+    Metric { key: "parallel_octaves_per_100_changes", label: "parallel octaves / 100 chord changes", group: Group::VoiceLeading, get: |m| m.voice_leading.parallel_octaves_per_100_changes },
     Metric { key: "spacing_upper_pct", label: "S-A or A-T > octave, % frames", group: Group::VoiceLeading, get: |m| m.voice_leading.spacing_upper_pct },
     Metric { key: "spacing_bass_pct", label: "T-B > twelfth, % frames", group: Group::VoiceLeading, get: |m| m.voice_leading.spacing_bass_pct },
     Metric { key: "out_of_range_pct", label: "notes out of range, %", group: Group::VoiceLeading, get: |m| m.voice_leading.out_of_range_pct },

@@ -3,24 +3,172 @@
 //! The metrics work on frames (`&[Frame]`) and are grouped by what they look at:
 //! [`voice_leading`], [`harmony`] (with [`key`] finding), [`statistics`] (histogram
 //! distances), [`structure`] and [`copying`]. [`metrics`] gathers them per piece and
-//! names them for the table and the JSON.
+//! names them; [`evaluation`] measures whole sets against a reference; [`table`] and
+//! [`report`] show the result; [`calibrate`] builds the sets that show what the numbers
+//! mean.
 
+pub mod calibrate;
 pub mod copying;
+pub mod evaluation;
 pub mod harmony;
+pub mod input;
 pub mod key;
 pub mod metrics;
 pub mod notes;
 pub mod statistics;
 pub mod structure;
 pub mod summary;
+pub mod table;
 pub mod voice_leading;
 
+pub use evaluation::{evaluate, Candidates, Evaluation};
 pub use metrics::{measure, Metric, Piece, PieceMetrics, METRICS};
 
-/// Arguments of `kantor eval`.
-#[derive(clap::Args, Debug)]
-pub struct EvalArgs {}
+use crate::dataset::{Dataset, Split};
+use anyhow::{bail, Context, Result};
+use input::{dataset_pieces, parse_reference, read_chorales, split_label, ReferenceSpec};
+use std::path::PathBuf;
 
-pub fn run(_args: EvalArgs) -> anyhow::Result<()> {
-    anyhow::bail!("kantor eval is not built yet")
+/// Arguments of `kantor eval`.
+///
+/// Measures chorales (MIDI files, or the calibration sets) against a reference set of
+/// Bach chorales: voice leading, harmony, distributions, structure and copying of the
+/// training set. Prints a table (mean, median and standard deviation over pieces, one
+/// column group per set), and optionally writes JSON and a Markdown report with pictures.
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// Chorales to measure: .mid files and/or folders of them. Each needs four voices
+    /// (four tracks or four channels; the highest is taken as the soprano).
+    pub inputs: Vec<PathBuf>,
+
+    /// The prepared dataset (from `kantor prepare`): its held-out test split is the
+    /// default reference and its training split is searched for copied passages.
+    #[arg(long, default_value = "models/bach-chorales.kds")]
+    pub dataset: PathBuf,
+
+    /// What to measure against: `test`, `valid` or `train` (a split of --dataset), or a
+    /// .mid file or folder of them.
+    #[arg(long, default_value = "test", value_parser = parse_reference)]
+    pub reference: ReferenceSpec,
+
+    /// Do not search the training split for copied passages.
+    #[arg(long)]
+    pub no_copy: bool,
+
+    /// Calibrate the metrics: measure the reference (held-out Bach), Bach's voices
+    /// shuffled across chorales, and random notes in range on Bach's rhythms. The three
+    /// must separate clearly.
+    #[arg(long)]
+    pub calibrate: bool,
+
+    /// Seed of the random-notes calibration set.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Also print one row per piece of every evaluated set.
+    #[arg(long)]
+    pub per_file: bool,
+
+    /// Write every metric of every piece, and the summaries, to this JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write a Markdown report (REPORT.md) with piano rolls, histograms against the
+    /// reference and the metric table into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
+
+pub fn run(args: EvalArgs) -> Result<()> {
+    let needs_dataset = matches!(args.reference, ReferenceSpec::Split(_)) || !args.no_copy;
+    let dataset = if needs_dataset {
+        match Dataset::load(&args.dataset) {
+            Ok(d) => Some(d),
+            Err(e) if matches!(args.reference, ReferenceSpec::Split(_)) => {
+                return Err(e).context("the reference is a split of the dataset; prepare it with `kantor prepare`, pass --dataset, or give --reference a folder of .mid files")
+            }
+            Err(e) => {
+                eprintln!("warning: no copy detection ({e:#})");
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let (reference_label, reference) = match (&args.reference, &dataset) {
+        (ReferenceSpec::Split(split), Some(d)) => (split_label(*split).to_string(), dataset_pieces(d, *split)),
+        (ReferenceSpec::Files(path), _) => (
+            format!("reference {}", path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())),
+            read_chorales(std::slice::from_ref(path)).context("cannot read the reference")?,
+        ),
+        (ReferenceSpec::Split(_), None) => unreachable!("the dataset was loaded above"),
+    };
+    if reference.is_empty() {
+        bail!("the reference set is empty");
+    }
+
+    let mut candidates = Vec::new();
+    if !args.inputs.is_empty() {
+        let pieces = read_chorales(&args.inputs)?;
+        candidates.push(Candidates { label: "given".into(), settings: None, pieces });
+    }
+    if args.calibrate {
+        candidates.push(Candidates {
+            label: "shuffled voices".into(),
+            settings: None,
+            pieces: calibrate::shuffled_voices(&reference),
+        });
+        candidates.push(Candidates {
+            label: "random notes".into(),
+            settings: Some(format!("seed {}", args.seed)),
+            pieces: calibrate::random_notes(&reference, args.seed),
+        });
+    }
+    if candidates.is_empty() {
+        bail!("nothing to evaluate: give .mid files or folders, or --calibrate");
+    }
+
+    let training = match (&dataset, args.no_copy) {
+        (Some(d), false) => Some(copying::TrainingIndex::build(d.split(Split::Train).map(|c| c.frames.as_slice()))),
+        _ => None,
+    };
+    let evaluation = evaluate(&reference_label, &reference, &candidates, training.as_ref(), !args.quiet);
+
+    let mut text = table::text_table(&evaluation.columns());
+    if args.per_file {
+        for set in &evaluation.sets {
+            text += &format!("\n{}:\n{}", set.label, table::markdown_pieces(set, PER_PIECE));
+        }
+    }
+    print_out(&text)?;
+    if let Some(path) = &args.json {
+        evaluation.write_json(path)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Prints to standard output; a closed pipe (`kantor eval | head`) is not an error.
+fn print_out(text: &str) -> Result<()> {
+    use std::io::Write;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("cannot write to standard output"),
+    }
+}
+
+/// The metrics shown per piece.
+pub const PER_PIECE: &[&str] = &[
+    "crossing_pct",
+    "parallel_fifths_per_100",
+    "parallel_octaves_per_100",
+    "chordal_pct",
+    "in_key_pct",
+    "cadence_pct",
+    "longest_copy_frames",
+];

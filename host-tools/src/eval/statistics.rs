@@ -106,6 +106,19 @@ impl Histograms {
         }
     }
 
+    /// These counts with `other`'s taken away (a reference set without one of its pieces).
+    pub fn without(&self, other: &Histograms) -> Histograms {
+        let mut h = self.clone();
+        let sub = |a: &mut [f64], b: &[f64]| a.iter_mut().zip(b).for_each(|(x, y)| *x = (*x - y).max(0.0));
+        sub(&mut h.pitch_class, &other.pitch_class);
+        sub(&mut h.interval, &other.interval);
+        sub(&mut h.duration, &other.duration);
+        for (a, b) in h.voice_pitch.iter_mut().zip(&other.voice_pitch) {
+            sub(a, b);
+        }
+        h
+    }
+
     /// Distances from `reference`.
     pub fn distance(&self, reference: &Histograms) -> Distances {
         Distances {

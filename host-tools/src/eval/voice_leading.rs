@@ -8,7 +8,8 @@
 //!   [`sonorities`]), a pair of voices (any two of the four) that both sound in both,
 //!   both move, in the same direction, and stand a perfect fifth (7 semitones modulo 12)
 //!   or an octave or unison (0 modulo 12) apart in both. Compound intervals count, so a
-//!   twelfth moving to a fifth is a parallel fifth too. Counted per pair of voices.
+//!   twelfth moving to a fifth is a parallel fifth too. Counted per pair of voices, and
+//!   reported per 100 frames and per 100 changes of sonority.
 //! - *Spacing*: frames where soprano–alto or alto–tenor exceed an octave (upper), or
 //!   tenor–bass exceeds a twelfth (bass).
 //! - *Out of range*: notes outside [`VOICE_RANGES`](kantor_core::VOICE_RANGES).
@@ -75,6 +76,10 @@ pub struct VoiceLeading {
     pub parallel_fifths_per_100: Option<f64>,
     /// Parallel octaves and unisons per 100 frames.
     pub parallel_octaves_per_100: Option<f64>,
+    /// Parallel fifths per 100 changes of sonority (moves from one sonority to the next).
+    pub parallel_fifths_per_100_changes: Option<f64>,
+    /// Parallel octaves and unisons per 100 changes of sonority.
+    pub parallel_octaves_per_100_changes: Option<f64>,
     /// % of frames where S–A or A–T is wider than an octave.
     pub spacing_upper_pct: Option<f64>,
     /// % of frames where T–B is wider than a twelfth.
@@ -107,8 +112,10 @@ pub fn voice_leading(frames: &[Frame], key: Option<Key>) -> VoiceLeading {
         .count();
     let bass = sounding.iter().filter(|s| gap(s, 2, 3).is_some_and(|g| g > BASS_SPACING)).count();
 
-    let p = parallels(&sonorities(frames));
+    let sons = sonorities(frames);
+    let p = parallels(&sons);
     let per_100 = |c: usize| (n > 0).then(|| 100.0 * c as f64 / n as f64);
+    let changes = sons.len().saturating_sub(1);
 
     let lines: Vec<Vec<Note>> = Voice::ALL.iter().map(|&v| voice_notes(frames, v)).collect();
     let all_notes = lines.iter().map(Vec::len).sum();
@@ -137,6 +144,8 @@ pub fn voice_leading(frames: &[Frame], key: Option<Key>) -> VoiceLeading {
         crossing_pct: pct(crossing, n),
         parallel_fifths_per_100: per_100(p.fifths),
         parallel_octaves_per_100: per_100(p.octaves),
+        parallel_fifths_per_100_changes: pct(p.fifths, changes),
+        parallel_octaves_per_100_changes: pct(p.octaves, changes),
         spacing_upper_pct: pct(upper, n),
         spacing_bass_pct: pct(bass, n),
         out_of_range_pct: pct(out_of_range, all_notes),

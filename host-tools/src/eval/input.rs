@@ -1,0 +1,98 @@
+//! Where the pieces come from: MIDI files and folders, or a split of a prepared dataset.
+
+use super::metrics::Piece;
+use crate::dataset::{Dataset, Split};
+use crate::midi::read_smf;
+use anyhow::{bail, Context, Result};
+use kantor_core::TimeSignature;
+use std::path::{Path, PathBuf};
+
+/// Whether `path` names a Standard MIDI File by its extension.
+fn is_midi(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
+}
+
+/// The MIDI files named: files as given, folders as their `.mid`/`.midi` files (not
+/// recursing), sorted by name.
+pub fn midi_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot list folder {}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && is_midi(p))
+                .collect();
+            if found.is_empty() {
+                bail!("folder {} holds no .mid files", path.display());
+            }
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            bail!("{} does not exist", path.display());
+        }
+    }
+    Ok(files)
+}
+
+/// Reads one four-voice chorale from a MIDI file.
+pub fn read_chorale(path: &Path) -> Result<Piece> {
+    let midi = read_smf(path)?;
+    if midi.voices.len() != 4 {
+        bail!(
+            "{} has {} voice{}; a chorale needs four (soprano, alto, tenor, bass as four tracks or four channels)",
+            path.display(),
+            midi.voices.len(),
+            if midi.voices.len() == 1 { "" } else { "s" }
+        );
+    }
+    if midi.is_empty() {
+        bail!("{} holds no music", path.display());
+    }
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Ok(Piece { name, time: midi.time.unwrap_or(TimeSignature::COMMON), frames: midi.frames(), cost: None })
+}
+
+/// Reads every chorale named by `paths` (files or folders).
+pub fn read_chorales(paths: &[PathBuf]) -> Result<Vec<Piece>> {
+    midi_files(paths)?.iter().map(|p| read_chorale(p)).collect()
+}
+
+/// The chorales of one split of a dataset.
+pub fn dataset_pieces(dataset: &Dataset, split: Split) -> Vec<Piece> {
+    dataset
+        .split(split)
+        .map(|c| Piece { name: c.source.clone(), time: c.time, frames: c.frames.clone(), cost: None })
+        .collect()
+}
+
+/// What the pieces are measured against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReferenceSpec {
+    /// A split of the dataset.
+    Split(Split),
+    /// MIDI files or a folder of them.
+    Files(PathBuf),
+}
+
+/// Parses `--reference`: `test`, `valid`, `train`, or a path.
+pub fn parse_reference(text: &str) -> Result<ReferenceSpec, String> {
+    Ok(match text.to_ascii_lowercase().as_str() {
+        "test" => ReferenceSpec::Split(Split::Test),
+        "valid" | "validation" => ReferenceSpec::Split(Split::Valid),
+        "train" | "training" => ReferenceSpec::Split(Split::Train),
+        _ if text.is_empty() => return Err("empty reference".into()),
+        _ => ReferenceSpec::Files(PathBuf::from(text)),
+    })
+}
+
+/// Column title of a split of Bach's chorales.
+pub fn split_label(split: Split) -> &'static str {
+    match split {
+        Split::Train => "Bach (training)",
+        Split::Valid => "Bach (validation)",
+        Split::Test => "held-out Bach",
+    }
+}
