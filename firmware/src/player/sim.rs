@@ -125,3 +125,24 @@ impl<const N: usize> embedded_io::Write for CapturePort<N> {
         Ok(())
     }
 }
+
+/// A MIDI port that keeps every byte (host only).
+#[cfg(feature = "std")]
+#[derive(Clone, Debug, Default)]
+pub struct VecPort(pub std::vec::Vec<u8>);
+
+#[cfg(feature = "std")]
+impl embedded_io::ErrorType for VecPort {
+    type Error = Infallible;
+}
+
+#[cfg(feature = "std")]
+impl embedded_io::Write for VecPort {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! The board application end to end: the host run (player, sampler, int8 engine) sends a
+//! valid MIDI stream, and the emulated Cortex-M4 board sends exactly the same bytes.
+
+mod firmware_common;
+
+use firmware_common::{check_wire, host_pieces, synthetic_blob, BoardConfig};
+
+fn small_config(pieces: u32) -> BoardConfig {
+    BoardConfig { frames: 48, phrase_bars: 2, context: 16, phrases: 3, steps: 2, pieces, seed: 11 }
+}
+
+#[test]
+fn host_run_sends_valid_midi_and_replays_from_its_seed() {
+    let blob = synthetic_blob(5);
+    let cfg = small_config(2);
+    let pieces = host_pieces(&blob, &cfg, [11, 12]);
+    for piece in &pieces {
+        let s = check_wire(piece).unwrap_or_else(|e| panic!("invalid MIDI: {e}"));
+        assert_eq!(s.program_changes, 4, "one program change per voice");
+        assert!(s.note_ons > 0);
+        assert_eq!(s.note_ons, s.note_offs, "every note-on has its note-off");
+        assert_eq!(s.all_notes_off, 0, "nothing stopped the piece");
+    }
+    assert_eq!(host_pieces(&blob, &cfg, [11]), pieces[..1], "same seed, same bytes");
+    assert_ne!(pieces[0], pieces[1], "another seed, another piece");
+}
+
+#[test]
+fn wire_checker_refuses_broken_streams() {
+    assert!(check_wire(&[0x90, 60, 100, 60, 0]).is_ok());
+    assert!(check_wire(&[0x90, 60, 100]).unwrap_err().contains("never ended"));
+    assert!(check_wire(&[60, 100]).unwrap_err().contains("without a status"));
+    assert!(check_wire(&[0x90, 60]).unwrap_err().contains("cut short"));
+    assert!(check_wire(&[0x90, 60, 0]).unwrap_err().contains("silent note"));
+    assert!(check_wire(&[0x90, 60, 1, 0xB0, 123, 0]).is_ok());
+    let s = check_wire(&[0xC0, 19, 0x90, 60, 100, 60, 0, 62, 90, 0x80, 62, 0]).unwrap();
+    assert_eq!((s.running_status, s.note_ons, s.note_offs, s.program_changes), (2, 2, 2, 1));
+}
+
+/// Reads the emulated board's UART capture and semihosting log (paths in
+/// `KANTOR_FIRMWARE_CAPTURE` and `KANTOR_FIRMWARE_LOG`, the blob it was built with in
+/// `KANTOR_MODEL`), as `.ci/firmware.sh` leaves them.
+#[test]
+#[ignore = "needs a run of the emulated board: .ci/firmware.sh"]
+fn emulated_board_matches_the_host_byte_for_byte() {
+    let path = |var: &str| std::env::var(var).unwrap_or_else(|_| panic!("set {var}"));
+    let capture = std::fs::read(path("KANTOR_FIRMWARE_CAPTURE")).expect("the UART capture");
+    let log = std::fs::read_to_string(path("KANTOR_FIRMWARE_LOG")).expect("the board's log");
+    let (model, cfg) = BoardConfig::from_log(&log).unwrap();
+    assert!(model, "the board was built without a model");
+    let blob = std::fs::read(path("KANTOR_MODEL")).expect("the model blob");
+
+    // Every piece the board reports, in order, and then the end of the run.
+    let reported: Vec<(u64, usize)> = log
+        .lines()
+        .filter(|l| l.starts_with("piece "))
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w[3].parse().unwrap(), w[7].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(reported.len(), cfg.pieces as usize, "the board did not finish every piece:\n{log}");
+    let done = log.lines().find(|l| l.starts_with("done:")).expect("the board reached the end");
+    let stack: Vec<usize> = done.split_whitespace().filter_map(|w| w.parse().ok()).skip(2).collect();
+    assert_eq!(stack[0], stack[1], "stack use grew from the first piece to the last: {done}");
+
+    let s = check_wire(&capture).unwrap_or_else(|e| panic!("the board's MIDI is invalid: {e}"));
+    assert!(s.running_status > 0, "running status is never used");
+    assert_eq!(s.note_ons, s.note_offs);
+    assert_eq!(s.program_changes, 4 * cfg.pieces as usize);
+
+    let seeds = (0..cfg.pieces as u64).map(|n| cfg.seed + n);
+    let host = host_pieces(&blob, &cfg, seeds);
+    let mut at = 0;
+    for (n, (piece, (seed, bytes))) in host.iter().zip(&reported).enumerate() {
+        assert_eq!(*seed, cfg.seed + n as u64);
+        assert_eq!(piece.len(), *bytes, "piece {n}: the board sent {bytes} bytes, the host {}", piece.len());
+        assert!(capture[at..at + bytes] == piece[..], "piece {n} (seed {seed}) differs from the host's");
+        at += bytes;
+    }
+    assert_eq!(at, capture.len(), "the capture holds more than the pieces");
+    eprintln!("{} pieces, {} bytes, identical to the host; {:?}", cfg.pieces, capture.len(), s);
+}
