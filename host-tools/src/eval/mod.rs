@@ -15,6 +15,7 @@ pub mod input;
 pub mod key;
 pub mod metrics;
 pub mod notes;
+pub mod report;
 pub mod statistics;
 pub mod structure;
 pub mod summary;
@@ -146,6 +147,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
     }
     print_out(&text)?;
+    if let Some(dir) = &args.report {
+        let pieces: Vec<&[Piece]> = candidates.iter().map(|c| c.pieces.as_slice()).collect();
+        report::write_report(dir, &evaluation, &reference, &pieces)?;
+        eprintln!("wrote {}", dir.join("REPORT.md").display());
+    }
     if let Some(path) = &args.json {
         evaluation.write_json(path)?;
         eprintln!("wrote {}", path.display());
