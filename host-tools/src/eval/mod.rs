@@ -10,6 +10,7 @@
 pub mod calibrate;
 pub mod copying;
 pub mod evaluation;
+pub mod generation;
 pub mod harmony;
 pub mod input;
 pub mod key;
@@ -25,6 +26,7 @@ pub mod voice_leading;
 pub use evaluation::{evaluate, Candidates, Evaluation};
 pub use metrics::{measure, Metric, Piece, PieceMetrics, METRICS};
 
+use crate::compose::{Engine, EngineKind};
 use crate::dataset::{Dataset, Split};
 use anyhow::{bail, Context, Result};
 use input::{dataset_pieces, parse_reference, read_chorales, split_label, ReferenceSpec};
@@ -62,7 +64,30 @@ pub struct EvalArgs {
     #[arg(long)]
     pub calibrate: bool,
 
-    /// Seed of the random-notes calibration set.
+    /// Compose this many chorales with the sampler (per --steps setting) and measure
+    /// them together with their cost. Each takes its length, bar positions, fermatas and
+    /// key signature from a reference chorale in turn.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub generate: Option<u32>,
+
+    /// The score network for --generate: an ONNX model (f32 engine) or a .kq8 blob (int8
+    /// engine). Default: models/default/model.onnx, or models/default/model.kq8 with
+    /// --engine int8.
+    #[arg(long, requires = "generate")]
+    pub model: Option<PathBuf>,
+
+    /// Which implementation runs the network for --generate.
+    #[arg(long, value_enum, default_value_t = EngineKind::F32)]
+    pub engine: EngineKind,
+
+    /// Langevin steps per noise level for --generate, comma separated (e.g. 10,30,100):
+    /// one generated set per value, and a quality-against-evaluations curve in the report
+    /// when there are several. Default: the model's setting.
+    #[arg(long, value_delimiter = ',', requires = "generate")]
+    pub steps: Vec<usize>,
+
+    /// Seed of the sampler (chorale i uses SEED + i) and of the random-notes calibration
+    /// set.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
@@ -130,8 +155,19 @@ pub fn run(args: EvalArgs) -> Result<()> {
             pieces: calibrate::random_notes(&reference, args.seed),
         });
     }
+    if let Some(count) = args.generate {
+        let path = args.model.clone().unwrap_or_else(|| args.engine.default_model());
+        let mut engine = Engine::load(&path, args.engine)?;
+        let steps: Vec<Option<usize>> =
+            if args.steps.is_empty() { vec![None] } else { args.steps.iter().map(|&s| Some(s)).collect() };
+        let sets = generation::generate_sets(&mut engine, &reference, count as usize, &steps, args.seed, !args.quiet)?;
+        for s in &sets {
+            eprintln!("{}: {}", s.label, s.settings.as_deref().unwrap_or(""));
+        }
+        candidates.extend(sets);
+    }
     if candidates.is_empty() {
-        bail!("nothing to evaluate: give .mid files or folders, or --calibrate");
+        bail!("nothing to evaluate: give .mid files or folders, --generate N, or --calibrate");
     }
 
     let training = match (&dataset, args.no_copy) {

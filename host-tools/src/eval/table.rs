@@ -50,8 +50,8 @@ impl EvalSet {
 /// A number with as many decimals as its size deserves.
 pub fn format_value(x: f64) -> String {
     let a = x.abs();
-    if a == 0.0 {
-        "0".into()
+    if x.fract() == 0.0 && a < 1e9 {
+        format!("{}", x as i64)
     } else if a < 1.0 {
         format!("{x:.3}")
     } else if a < 100.0 {

@@ -1,0 +1,83 @@
+//! Composing the pieces to evaluate with the sampler, one set per step setting, keeping
+//! what each chorale cost.
+//!
+//! Every generated chorale takes its plan (length, bar positions, fermatas, key
+//! signature) from a reference chorale in turn, so generated and reference sets have the
+//! same shape and differ only in the notes.
+
+use super::evaluation::Candidates;
+use super::metrics::{Cost, Piece};
+use crate::compose::{compose_frames, Engine, SamplerArgs};
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use kantor_core::sampler::SamplerSettings;
+use kantor_core::FrameMeta;
+
+/// One line describing sampler settings.
+pub fn describe(s: &SamplerSettings) -> String {
+    format!(
+        "{} levels σ {}→{} × {} steps, ε {:e}, τ {}, {} evaluations per chorale",
+        s.schedule.levels,
+        s.schedule.sigma_max,
+        s.schedule.sigma_min,
+        s.steps_per_level,
+        s.epsilon,
+        s.temperature,
+        s.evaluations()
+    )
+}
+
+/// Composes `count` chorales for every entry of `steps` (Langevin steps per noise
+/// level; `None` = the model's default), seeds `seed`, `seed + 1`, …, plans taken from
+/// `plans` in turn.
+pub fn generate_sets(
+    engine: &mut Engine,
+    plans: &[Piece],
+    count: usize,
+    steps: &[Option<usize>],
+    seed: u64,
+    progress: bool,
+) -> Result<Vec<Candidates>> {
+    if plans.is_empty() {
+        bail!("no reference chorales to take the plans of generated chorales from");
+    }
+    let settings: Vec<SamplerSettings> = steps
+        .iter()
+        .map(|&s| SamplerArgs { steps: s, ..SamplerArgs::default() }.apply(engine.defaults))
+        .collect::<Result<_>>()?;
+    if settings.iter().any(|s| s.steps_per_level == 0) {
+        bail!("--steps must be at least 1");
+    }
+    let total: u64 = settings.iter().map(|s| (s.evaluations() * count) as u64).sum();
+    let pb = if progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
+    if let Ok(style) = ProgressStyle::with_template("composing {msg} {bar:40} {pos}/{len} evaluations ({eta})") {
+        pb.set_style(style);
+    }
+    let mut sets = Vec::new();
+    for s in &settings {
+        let mut pieces = Vec::with_capacity(count);
+        for i in 0..count {
+            let plan = &plans[i % plans.len()];
+            let metas: Vec<FrameMeta> = plan.frames.iter().map(|f| f.meta).collect();
+            let chain_seed = seed.wrapping_add(i as u64);
+            pb.set_message(format!("{} steps, chorale {}/{count}", s.steps_per_level, i + 1));
+            let mut net = engine.net();
+            let composed = compose_frames(&mut net, s, chain_seed, &metas, &[])
+                .with_context(|| format!("composing chorale {} (seed {chain_seed}) failed", i + 1))?;
+            pb.inc(composed.evaluations as u64);
+            pieces.push(Piece {
+                name: format!("seed {chain_seed}, plan of {}", plan.name),
+                time: plan.time,
+                frames: composed.frames,
+                cost: Some(Cost { evaluations: composed.evaluations as u64, seconds: composed.seconds }),
+            });
+        }
+        sets.push(Candidates {
+            label: format!("generated, {} step{}", s.steps_per_level, if s.steps_per_level == 1 { "" } else { "s" }),
+            settings: Some(describe(s)),
+            pieces,
+        });
+    }
+    pb.finish_and_clear();
+    Ok(sets)
+}
