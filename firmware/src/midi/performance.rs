@@ -29,7 +29,9 @@ pub enum FermataTiming {
 pub struct Performance {
     /// Quarter notes per minute (default 80). Values below 1 are treated as 1.
     pub tempo_bpm: u16,
-    /// MIDI channel (0..=15) per voice, soprano first (default 0, 1, 2, 3).
+    /// MIDI channel (0..=15) per voice, soprano first (default 0, 1, 2, 3). Voices may
+    /// share a channel (running status then saves more bytes), but two voices singing
+    /// the same key on one channel sound as one note, which the first note-off ends.
     pub channels: [u8; VOICES],
     /// General MIDI program (0-based) per voice (default [`CHURCH_ORGAN`] for all).
     pub programs: [u8; VOICES],

@@ -4,6 +4,10 @@
 //! first ends the notes that stop there (a new pitch or a rest), then starts the new
 //! ones, so within a tick every note-off comes before every note-on, and a repeated
 //! pitch is struck again. After the last frame it ends whatever still sounds.
+//!
+//! Within each half of a tick the voices go soprano to bass. With one channel per voice
+//! running status only saves bytes where one voice's messages meet (a voice moving
+//! alone); with all voices on one channel it saves nearly every status byte.
 
 use super::message::{Message, ALL_NOTES_OFF};
 use super::performance::{FermataTiming, Performance};

@@ -142,12 +142,12 @@ pub fn read_smf_bytes(bytes: &[u8]) -> Result<ReadMidi> {
     let times: Vec<(usize, TimeSignature)> = c.times.iter().map(|&(t, s)| (frame_of(t) as usize, s)).collect();
     let keys: Vec<(usize, KeySignature)> = c.keys.iter().map(|&(t, k)| (frame_of(t) as usize, k)).collect();
     let marks: Vec<(usize, bool)> = c.fermata_marks.iter().map(|&(t, on)| (frame_of(t) as usize, on)).collect();
-    Ok(ReadMidi {
-        voices,
-        time: main_time(&times, frames),
-        key: keys.first().filter(|(f, _)| *f == 0).map(|&(_, k)| k),
-        meta: frame_meta(frames, &times, &keys, &marks),
-    })
+    let time = main_time(&times, frames);
+    let mut meta = frame_meta(frames, &times, &keys, &marks);
+    if let Some(time) = time {
+        mark_upbeat(&mut meta, &times, time);
+    }
+    Ok(ReadMidi { voices, time, key: keys.first().filter(|(f, _)| *f == 0).map(|&(_, k)| k), meta })
 }
 
 /// Walks every track once, pairing note-ons with note-offs per (track, channel).
@@ -287,16 +287,15 @@ fn frame_meta(frames: usize, times: &[(usize, TimeSignature)], keys: &[(usize, K
         out.push(FrameMeta { position_in_bar: position, fermata, key });
         position += 1;
     }
-    mark_upbeat(&mut out, times);
     out
 }
 
-/// An upbeat: a first bar of its own signature (from the start), shorter than a bar of
-/// the signature after it, sits at the end of such a bar.
-fn mark_upbeat(meta: &mut [FrameMeta], times: &[(usize, TimeSignature)]) {
-    let [(0, first), (len, next), ..] = *times else { return };
-    let (Some(first_bar), Some(bar)) = (first.frames_per_bar(), next.frames_per_bar()) else { return };
-    if len != first_bar as usize || len >= bar as usize {
+/// An upbeat: a first bar in a signature of its own (from the start), shorter than a
+/// bar of the piece's main signature `time`, sits at the end of such a bar.
+fn mark_upbeat(meta: &mut [FrameMeta], times: &[(usize, TimeSignature)], time: TimeSignature) {
+    let [(0, first), (len, _), ..] = *times else { return };
+    let (Some(first_bar), Some(bar)) = (first.frames_per_bar(), time.frames_per_bar()) else { return };
+    if first == time || len != first_bar as usize || len >= bar as usize {
         return;
     }
     for (i, m) in meta.iter_mut().take(len).enumerate() {

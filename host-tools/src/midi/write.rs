@@ -58,14 +58,8 @@ fn conductor(frames: &[Frame], time: TimeSignature, performance: &Performance) -
         .with_context(|| format!("cannot write time signature {}/{}", time.numerator, time.denominator))?;
     let meta = |m: MetaMessage<'static>| TrackEventKind::Meta(m);
     let mut events = vec![(0, meta(MetaMessage::TrackName(b"Chorale")))];
-    // An upbeat: a short first bar in its own signature, then the piece's signature.
-    let first_position = frames.first().map_or(0, |f| f.meta.position_in_bar);
-    if first_position > 0 && first_position < bar {
-        let pickup = bar - first_position;
-        events.push((0, meta(time_signature(pickup_signature(pickup))?)));
-        events.push((pickup as u32 * TICKS_PER_FRAME, meta(time_signature(time)?)));
-    } else {
-        events.push((0, meta(time_signature(time)?)));
+    for (frame, signature) in bar_signatures(frames, time, bar) {
+        events.push((frame as u32 * TICKS_PER_FRAME, meta(time_signature(signature)?)));
     }
     // The slowest tempo a file can state is 0xFFFFFF µs per quarter (under 4 bpm).
     let normal = u24::new(performance.micros_per_quarter().min(0xFF_FFFF));
@@ -93,8 +87,34 @@ fn conductor(frames: &[Frame], time: TimeSignature, performance: &Performance) -
     Ok(events)
 }
 
-/// A signature for a first bar `frames` 16ths long: in quarters, eighths or 16ths.
-fn pickup_signature(frames: u8) -> TimeSignature {
+/// Where the time signature changes, by frame. A bar is a run of frames from one
+/// downbeat (`position_in_bar == 0`) to the next; one that is not `bar` frames long
+/// (an upbeat at the start, or a short bar before a repeat) gets its own signature, and
+/// the next regular bar restores `time`. The last bar may stop early under `time`.
+fn bar_signatures(frames: &[Frame], time: TimeSignature, bar: u8) -> Vec<(usize, TimeSignature)> {
+    let mut starts: Vec<usize> = (0..frames.len()).filter(|&i| frames[i].meta.position_in_bar == 0).collect();
+    if starts.first() != Some(&0) {
+        starts.insert(0, 0);
+    }
+    let mut out: Vec<(usize, TimeSignature)> = Vec::new();
+    for (n, &start) in starts.iter().enumerate() {
+        let signature = match starts.get(n + 1) {
+            Some(&end) if end - start != bar as usize => short_bar_signature(end - start),
+            _ => time,
+        };
+        if out.last().is_none_or(|(_, s)| *s != signature) {
+            out.push((start, signature));
+        }
+    }
+    if out.is_empty() {
+        out.push((0, time));
+    }
+    out
+}
+
+/// A signature for a bar `frames` 16ths long: in quarters, eighths or 16ths.
+fn short_bar_signature(frames: usize) -> TimeSignature {
+    let frames = frames.min(u8::MAX as usize) as u8;
     if frames.is_multiple_of(4) {
         TimeSignature { numerator: frames / 4, denominator: 4 }
     } else if frames.is_multiple_of(2) {
