@@ -17,7 +17,7 @@ fn smoke_training_lowers_the_validation_loss() {
     assert!(last.mean < 0.9 * first.mean, "validation loss {} -> {}", first.mean, last.mean);
     // Largest distance between windows: at most √2 per (voice, frame).
     assert!(summary.sigma_max > 1.0 && summary.sigma_max <= (2.0 * 4.0 * 32.0f64).sqrt());
-    for name in ["config.toml", "checkpoint.safetensors", "train.csv", "valid.csv", "summary.json"] {
+    for name in ["config.toml", "checkpoint.safetensors", "train.csv", "valid.csv", "summary.json", "loss.png", "bands.png"] {
         assert!(dir.path().join(name).exists(), "{name} missing");
     }
 }

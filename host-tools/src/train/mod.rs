@@ -5,7 +5,7 @@
 //! moving average of the weights ([`optim`]); validation per noise band on fixed windows
 //! of the validation split ([`valid`]); atomic checkpoints that resume a run exactly
 //! ([`checkpoint`]). A run directory holds `config.toml`, `checkpoint.safetensors`,
-//! `train.csv`, `valid.csv`, `summary.json` and `loss.png`.
+//! `train.csv`, `valid.csv`, `summary.json`, `loss.png` and `bands.png`.
 
 pub mod checkpoint;
 pub mod config;
@@ -13,6 +13,7 @@ pub mod data;
 pub mod dsm;
 pub mod log;
 pub mod optim;
+pub mod plots;
 pub mod schedule;
 pub mod valid;
 
@@ -343,5 +344,9 @@ pub fn train(dataset: &Dataset, out: &Path, config: Option<TrainConfig>, limits:
         stopped,
     };
     write_atomic(&out.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    // The run is saved; a picture that cannot be drawn is worth a warning, not a failure.
+    if let Err(e) = plots::write_plots(out) {
+        eprintln!("warning: could not draw the loss plots: {e:#}");
+    }
     Ok(summary)
 }
