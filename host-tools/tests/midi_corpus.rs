@@ -33,8 +33,6 @@ fn canonical(frames: &[Frame]) -> Vec<Frame> {
             out[0].tokens[v] = Token::Rest;
         }
     }
-    // A leading silence turned into a rest above may now be followed by a rest that
-    // started the same silence; holds after a silence start are already in place.
     out
 }
 
