@@ -3,6 +3,7 @@
 //! Press the button: the Pi composes a chorale and plays it as MIDI on the serial port;
 //! press again to stop. The same player as the microcontroller boards, on std.
 
+mod compose;
 mod hw;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +12,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::Parser;
 use kantor_core::midi::Performance;
-use kantor_core::player::{Cadences, Composer, FixedSeed, Happening, Player, PlayerConfig, SeedSource, State};
+use kantor_core::player::{FixedSeed, Happening, Player, PlayerConfig, SeedSource, State};
+
+use compose::PiComposer;
 
 /// Longest piece, in 16th-note frames.
 const PIECE_FRAMES: usize = 512;
@@ -55,11 +58,18 @@ struct Args {
     /// Phrases per piece (each continues the one before).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=32))]
     phrases: u32,
-}
-
-/// The composer the Pi plays.
-fn composer() -> impl Composer {
-    Cadences
+    /// The int8 score network (`kantor quantize` output).
+    #[arg(long, default_value = "/usr/local/share/kantor/model.kq8")]
+    model: std::path::PathBuf,
+    /// Bars per phrase (each phrase is composed continuing the last bar of the one before).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=8))]
+    phrase_bars: u64,
+    /// Langevin steps per noise level (default: the model's own). Fewer is faster and rougher.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    steps: Option<u64>,
+    /// Play seeded cadences instead of composing with a model (to test the wiring).
+    #[arg(long)]
+    cadences: bool,
 }
 
 /// The seed of each piece: fixed and counting up, or from the kernel.
@@ -103,9 +113,15 @@ fn run(args: Args) -> anyhow::Result<()> {
     let button = hw::Button::new(gpio(args.button_line), soft_press)?;
     let led = hw::Led::new(gpio(args.led_line))?;
     let port = hw::SerialMidi::open(&args.port, args.baud)?;
+    let composer = if args.cadences {
+        PiComposer::Cadences(kantor_core::player::Cadences)
+    } else {
+        PiComposer::load(&args.model, args.phrase_bars as usize, args.steps.map(|s| s as usize))?
+    };
     let config = PlayerConfig {
         performance: Performance { tempo_bpm: args.tempo, ..Performance::default() },
         phrases: args.phrases,
+        context_frames: compose::CONTEXT_FRAMES,
         ..PlayerConfig::default()
     };
     let mut seeds = match args.seed {
@@ -118,7 +134,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         use kantor_core::player::Monotonic;
         seeds.seed(timer.now_us())
     });
-    let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> = Player::new(button, led, port, timer, composer(), seeds, config);
+    let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> = Player::new(button, led, port, timer, composer, seeds, config);
 
     match (autoplay, first_seed) {
         (Some(pieces), Some(seed)) => {
@@ -188,7 +204,7 @@ where
     W: embedded_io::Write,
     W::Error: std::fmt::Debug,
     T: kantor_core::player::Monotonic + embedded_hal::delay::DelayNs,
-    C: Composer,
+    C: kantor_core::player::Composer,
     S: SeedSource,
 {
     fn step_once(&mut self) -> anyhow::Result<Option<Happening>> {
