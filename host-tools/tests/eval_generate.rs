@@ -72,7 +72,7 @@ fn a_network_that_memorised_bach_is_caught_and_costs_are_kept() {
     // The report puts quality and cost side by side, with a curve over the step settings.
     let dir = tempfile::tempdir().unwrap();
     let pieces: Vec<&[Piece]> = sets.iter().map(|s| s.pieces.as_slice()).collect();
-    write_report(dir.path(), &e, &reference, &pieces).unwrap();
+    write_report(dir.path(), &e, &reference, &pieces, "").unwrap();
     let md = std::fs::read_to_string(dir.path().join("REPORT.md")).unwrap();
     assert!(md.contains("## Quality against network evaluations"));
     assert!(md.contains("| generated, 3 steps | 13 |"), "{md}");

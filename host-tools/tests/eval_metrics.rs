@@ -252,3 +252,14 @@ fn measuring_is_deterministic() {
     assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
     assert!(a.distances.unwrap().pitch_class.unwrap() > 0.0);
 }
+
+#[test]
+fn separation_is_the_folded_auc() {
+    use kantor_host::eval::calibrate::separation;
+    assert_eq!(separation(&[1.0, 2.0], &[3.0, 4.0]), Some(1.0));
+    assert_eq!(separation(&[3.0, 4.0], &[1.0, 2.0]), Some(1.0));
+    assert_eq!(separation(&[1.0, 3.0], &[1.0, 3.0]), Some(0.5));
+    assert_eq!(separation(&[1.0, 4.0], &[2.0, 3.0]), Some(0.5));
+    assert_eq!(separation(&[1.0, 2.0, 3.0], &[2.5]), Some(2.0 / 3.0));
+    assert_eq!(separation(&[], &[1.0]), None);
+}

@@ -177,6 +177,14 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let evaluation = evaluate(&reference_label, &reference, &candidates, training.as_ref(), !args.quiet);
 
     let mut text = table::text_table(&evaluation.columns());
+    let separation = if args.calibrate {
+        calibrate::separation_table(&evaluation.reference, &evaluation.sets)
+    } else {
+        String::new()
+    };
+    if args.calibrate {
+        text += &format!("\n{separation}");
+    }
     if args.per_file {
         for set in &evaluation.sets {
             text += &format!("\n{}:\n{}", set.label, table::markdown_pieces(set, PER_PIECE));
@@ -185,7 +193,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
     print_out(&text)?;
     if let Some(dir) = &args.report {
         let pieces: Vec<&[Piece]> = candidates.iter().map(|c| c.pieces.as_slice()).collect();
-        report::write_report(dir, &evaluation, &reference, &pieces)?;
+        let extra = if separation.is_empty() {
+            String::new()
+        } else {
+            format!("\n## Separation\n\n{}\n\n```text\n{separation}```\n", calibrate::SEPARATION_NOTE)
+        };
+        report::write_report(dir, &evaluation, &reference, &pieces, &extra)?;
         eprintln!("wrote {}", dir.join("REPORT.md").display());
     }
     if let Some(path) = &args.json {

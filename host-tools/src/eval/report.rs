@@ -110,8 +110,9 @@ fn cost_curve(dir: &Path, sets: &[EvalSet], md: &mut String) -> Result<()> {
 }
 
 /// Writes `REPORT.md` and its pictures into `dir`. `pieces[i]` are the frames of
-/// `evaluation.sets[i]`; `reference` those of the reference set.
-pub fn write_report(dir: &Path, evaluation: &Evaluation, reference: &[Piece], pieces: &[&[Piece]]) -> Result<()> {
+/// `evaluation.sets[i]`; `reference` those of the reference set; `extra` is Markdown
+/// placed after the metric definitions (e.g. the calibration's separation table).
+pub fn write_report(dir: &Path, evaluation: &Evaluation, reference: &[Piece], pieces: &[&[Piece]], extra: &str) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create report folder {}", dir.display()))?;
     let columns = evaluation.columns();
     let mut md = String::from("# Kantor evaluation\n\n");
@@ -127,6 +128,7 @@ pub fn write_report(dir: &Path, evaluation: &Evaluation, reference: &[Piece], pi
     md.push_str(&markdown_table(&columns));
     md.push_str("\n### Definitions\n\n");
     md.push_str(DEFINITIONS);
+    md.push_str(extra);
     cost_curve(dir, &evaluation.sets, &mut md)?;
     histogram_charts(dir, &columns, &mut md)?;
 
