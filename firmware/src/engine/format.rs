@@ -46,6 +46,8 @@ pub const CRC_BYTES: usize = 4;
 pub const MAX_TENSORS: usize = 128;
 pub const MAX_SCALARS: usize = 63;
 pub const MAX_KERNEL: usize = 64;
+/// Most weights per output channel of a convolution (kernel × input channels).
+pub const MAX_TAPS: usize = 1 << 16;
 /// "No scalar" in a scalar-register field.
 pub const NO_SCALAR: u8 = 0xFF;
 
@@ -84,8 +86,9 @@ pub mod op {
     pub const QUANTIZE_BYTES: usize = 12;
     /// `in u16, out u16, k u16, dilation u16, stride u16, pad_begin u16, pad_end u16,
     /// act_min i8, act_max i8, weights u32, bias u32, multipliers u32, shifts u32`:
-    /// 1-D convolution, weights `[out][k][in]` int8 (symmetric, per output channel),
-    /// int32 bias, per-channel requantisation, clamp (ReLU folded in).
+    /// 1-D convolution with int8 weights (symmetric, per output channel) packed as
+    /// [`super::packed_weight_index`] says, int32 bias, per-channel requantisation, clamp
+    /// (ReLU folded in).
     pub const CONV: u8 = 2;
     pub const CONV_BYTES: usize = 36;
     /// `a u16, b u16, out u16, left_shift u8, act_min i8, act_max i8, 0 u8 ×3,
@@ -118,6 +121,24 @@ pub mod op {
     /// input's frame count): y = (q − zp) · factor, factor = scale · s in f32.
     pub const OUTPUT: u8 = 9;
     pub const OUTPUT_BYTES: usize = 8;
+}
+
+/// Output channels per block of packed convolution weights.
+pub const CO_BLOCK: usize = 8;
+
+/// Bytes of packed weights of a convolution with `cout` outputs and `taps` = kernel × in
+/// inputs per output: `cout` rounded up to [`CO_BLOCK`], `taps` rounded up to even.
+pub const fn packed_weight_bytes(cout: usize, taps: usize) -> usize {
+    cout.div_ceil(CO_BLOCK) * CO_BLOCK * taps.div_ceil(2) * 2
+}
+
+/// Position of weight (output `co`, tap `j` = k · in + ci) in the packed layout
+/// `[cout / 8][taps / 2][8][2]`: pairs of neighbouring taps for eight outputs side by side,
+/// what a 16-bit dual multiply-accumulate (Cortex-M `SMLAD`, x86 `pmaddwd`) consumes.
+/// Padding entries are zero.
+pub const fn packed_weight_index(co: usize, j: usize, taps: usize) -> usize {
+    let pairs = taps.div_ceil(2);
+    ((co / CO_BLOCK) * pairs + j / 2) * 2 * CO_BLOCK + (co % CO_BLOCK) * 2 + j % 2
 }
 
 /// Rounds `n` up to a multiple of 4.

@@ -4,7 +4,7 @@
 //! - [`format`]: the `.kq8` blob layout (shared with `kantor quantize`);
 //! - [`model`]: loading and checking a blob ([`Model`], [`BlobError`]);
 //! - [`fixed`]: fixed-point requantisation (gemmlowp / TFLite Micro arithmetic);
-//! - [`kernels`]: the int8 kernels;
+//! - [`kernels`]: the int8 kernels (portable), [`simd`]: their AVX2 twins on x86-64 hosts;
 //! - [`plan`]: tensor lengths and arena placement for a frame count;
 //! - [`net`]: [`Int8ScoreNet`], the [`crate::ScoreNet`] the sampler drives.
 //!
@@ -18,6 +18,8 @@ pub mod kernels;
 pub mod model;
 pub mod net;
 pub mod plan;
+#[cfg(target_arch = "x86_64")]
+pub mod simd;
 
 pub use format::Aligned;
 pub use model::{BlobError, Model};

@@ -1,7 +1,7 @@
 //! Loading a `.kq8` blob: every length, offset, index and shift is checked once here, so
 //! that running the network afterwards cannot read out of bounds.
 
-use super::format::{self, op, scalar, MAX_KERNEL, MAX_SCALARS, MAX_TENSORS, NO_SCALAR};
+use super::format::{self, op, scalar, MAX_KERNEL, MAX_SCALARS, MAX_TAPS, MAX_TENSORS, NO_SCALAR};
 use crate::noise::NoiseSchedule;
 use crate::onehot::{ENCODING_VERSION, META_CHANNELS, VOICE_CHANNELS};
 use crate::voice::VOICE_RANGES;
@@ -84,7 +84,7 @@ pub struct ConvOp<'a> {
     pub pad_end: usize,
     pub act_min: i8,
     pub act_max: i8,
-    /// `[out][k][in]`.
+    /// Packed as [`format::packed_weight_index`] says.
     pub weights: &'a [i8],
     /// Little-endian i32 per output channel.
     pub bias: &'a [u8],
@@ -179,7 +179,9 @@ pub(crate) fn u16_at(b: &[u8], at: usize) -> u16 {
 }
 
 pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(w)
 }
 
 pub(crate) fn i32_at(b: &[u8], at: usize) -> i32 {
@@ -462,8 +464,8 @@ pub(crate) fn attach_payload<'a>(bytes: &'a [u8], rec: &[u8], op: Op<'a>, tensor
     Ok(match op {
         Op::Conv(mut c) => {
             let (cin, cout) = (tensor(c.input).channels, tensor(c.output).channels);
-            let taps = cout.checked_mul(c.kernel).and_then(|n| n.checked_mul(cin)).ok_or(malformed(index, "conv too large"))?;
-            c.weights = as_i8(payload(bytes, rec, 20, taps, 1, index)?);
+            let taps = c.kernel.checked_mul(cin).filter(|&t| t <= MAX_TAPS && cout <= u16::MAX as usize).ok_or(malformed(index, "conv too large"))?;
+            c.weights = as_i8(payload(bytes, rec, 20, format::packed_weight_bytes(cout, taps), 1, index)?);
             c.bias = payload(bytes, rec, 24, cout, 4, index)?;
             c.multipliers = payload(bytes, rec, 28, cout, 4, index)?;
             c.shifts = payload(bytes, rec, 32, cout, 4, index)?;

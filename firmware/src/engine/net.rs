@@ -165,6 +165,8 @@ fn execute(
     meta: &[f32],
     score: &mut [f32],
 ) -> Result<(), EngineError> {
+    // Tensors first, convolution scratch after them (see `Plan`).
+    let (arena, scratch) = arena.split_at_mut(plan.scratch_offset.min(arena.len()));
     let tensor = |t: usize| model.tensor(t);
     let range = |t: usize| plan.range(t, tensor(t).channels);
     let frames = plan.frames;
@@ -192,7 +194,12 @@ fn execute(
             };
             let ([xin], out) = views(arena, [range(c.input)], range(c.output))?;
             let (t_in, t_out) = (plan.len[c.input] as usize, plan.len[c.output] as usize);
-            kernels::conv1d(&g, c.weights, c.bias, c.multipliers, c.shifts, to.zero_point, (c.act_min, c.act_max), xin, t_in, out, t_out);
+            // SAFETY: every bit pattern is a valid i16; `align_to_mut` only picks the aligned middle.
+            let (_, cols, _) = unsafe { scratch.align_to_mut::<i16>() };
+            if cols.len() < g.scratch_len() {
+                return Err(EngineError::ArenaTooSmall { needed: plan.arena_bytes, available: plan.scratch_offset + scratch.len() });
+            }
+            kernels::conv1d(&g, c.weights, c.bias, c.multipliers, c.shifts, to.zero_point, (c.act_min, c.act_max), xin, t_in, out, t_out, cols);
         }
         Op::Add(a) => {
             let ([qa, qb], out) = views(arena, [range(a.a), range(a.b)], range(a.output))?;

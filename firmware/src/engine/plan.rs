@@ -1,7 +1,8 @@
 //! Arena planning: how long each tensor is for a given frame count, when it is alive, and
 //! where it sits in the working memory. Tensors whose lifetimes do not overlap share bytes
 //! (greedy placement, largest first, as TFLite Micro's planner), so a chain of layers
-//! ping-pongs between two buffers and only skip connections cost extra.
+//! ping-pongs between two buffers and only skip connections cost extra. A small scratch for
+//! the convolution kernel (a few frames of taps as i16) follows the tensors.
 
 use super::format::MAX_TENSORS;
 use super::kernels::ConvGeometry;
@@ -28,7 +29,12 @@ pub struct Plan {
     pub len: [u32; MAX_TENSORS],
     /// Byte offset of each tensor in the arena.
     pub offset: [u32; MAX_TENSORS],
-    /// Bytes the arena needs.
+    /// Where the convolution scratch starts (after every tensor).
+    pub scratch_offset: usize,
+    /// i16 elements of convolution scratch.
+    pub scratch_len: usize,
+    /// Bytes the arena needs: tensors, then the scratch (with one byte of slack to align
+    /// it to 2 whatever the arena's own alignment).
     pub arena_bytes: usize,
 }
 
@@ -38,6 +44,7 @@ impl Plan {
         let n = model.header().tensors;
         let mut len = [0u32; MAX_TENSORS];
         let mut first = [usize::MAX; MAX_TENSORS];
+        let mut scratch_len = 0usize;
         let mut last = [0usize; MAX_TENSORS];
         for (i, op) in model.ops().enumerate() {
             let l = |t: usize| len[t] as usize;
@@ -45,14 +52,15 @@ impl Plan {
                 Op::Quantize { .. } => frames,
                 Op::Conv(c) => {
                     let g = ConvGeometry {
-                        cin: 0,
-                        cout: 0,
+                        cin: model.tensor(c.input).channels,
+                        cout: model.tensor(c.output).channels,
                         kernel: c.kernel,
                         dilation: c.dilation,
                         stride: c.stride,
                         pad_begin: c.pad_begin,
                         in_zero_point: 0,
                     };
+                    scratch_len = scratch_len.max(g.scratch_len());
                     g.out_len(l(c.input), c.pad_end).ok_or(PlanError::TooShort { op: i })?
                 }
                 Op::Add(a) => {
@@ -137,7 +145,9 @@ impl Plan {
             offset[t] = u32::try_from(at).map_err(|_| PlanError::Overflow)?;
             arena = arena.max(at.checked_add(sizes[t]).ok_or(PlanError::Overflow)?);
         }
-        Ok(Plan { frames, len, offset, arena_bytes: arena })
+        let scratch_offset = arena.checked_add(3).ok_or(PlanError::Overflow)? & !3;
+        let arena_bytes = scratch_len.checked_mul(2).and_then(|b| b.checked_add(scratch_offset + 1)).ok_or(PlanError::Overflow)?;
+        Ok(Plan { frames, len, offset, scratch_offset, scratch_len, arena_bytes })
     }
 
     /// Byte range of tensor `t` (`channels` wide) in the arena.

@@ -168,7 +168,13 @@ pub fn write(g: &QGraph) -> Result<Vec<u8>> {
                     b.u16(v)?;
                 }
                 act(&mut b, *a);
-                let w = payload.add(weights.iter().map(|&v| v as u8).collect());
+                let taps = kernel * cin;
+                let mut packed = vec![0u8; format::packed_weight_bytes(cout, taps)];
+                for (i, &v) in weights.iter().enumerate() {
+                    let (co, j) = (i / taps, i % taps);
+                    packed[format::packed_weight_index(co, j, taps)] = v as u8;
+                }
+                let w = payload.add(packed);
                 let bi = payload.i32s(bias.iter().copied());
                 let m = payload.i32s(rq.iter().map(|r| r.multiplier));
                 let s = payload.i32s(rq.iter().map(|r| r.shift));
@@ -328,7 +334,11 @@ pub fn read(bytes: &[u8]) -> Result<QGraph> {
                 pad_begin: c.pad_begin,
                 pad_end: c.pad_end,
                 act: (c.act_min, c.act_max),
-                weights: c.weights.to_vec(),
+                weights: {
+                    let (cin, cout) = (model.tensor(c.input).channels, model.tensor(c.output).channels);
+                    let taps = c.kernel * cin;
+                    (0..cout * taps).map(|i| c.weights[format::packed_weight_index(i / taps, i % taps, taps)]).collect()
+                },
                 bias: i32s(c.bias),
                 requant: requants(c.multipliers, c.shifts),
             },

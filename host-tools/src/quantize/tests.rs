@@ -138,7 +138,8 @@ fn arena_is_checked_and_shared() {
     let frames = 32;
     let plan = kantor_core::engine::Plan::new(&model, frames).unwrap();
     let all: usize = (0..g.tensors.len()).map(|t| plan.len[t] as usize * g.tensors[t].channels).sum();
-    assert!(plan.arena_bytes < all / 2, "arena {} vs {} for every tensor: no reuse", plan.arena_bytes, all);
+    assert!(plan.scratch_offset < all / 2, "tensors take {} bytes of arena vs {} for all of them: no reuse", plan.scratch_offset, all);
+    assert!(plan.arena_bytes > plan.scratch_offset + 2 * plan.scratch_len);
     match Int8ScoreNet::new(&bytes[..], vec![0u8; plan.arena_bytes - 1], frames) {
         Err(EngineError::ArenaTooSmall { needed, .. }) => assert_eq!(needed, plan.arena_bytes),
         other => panic!("expected ArenaTooSmall, got {:?}", other.err()),

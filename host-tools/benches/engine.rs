@@ -1,0 +1,99 @@
+//! One score evaluation at 64 and 256 frames: the int8 engine against tract's f32 run of
+//! the same ONNX model, single thread, in the same process.
+//!
+//! `cargo bench -p kantor --bench engine [-- MODEL.onnx]`: without a model, a network of
+//! the default architecture with random weights is exported and quantised (speed does not
+//! depend on the weights).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use kantor_core::engine::{Int8ScoreNet, Model, Plan};
+use kantor_core::onehot::VOICE_CHANNELS;
+use kantor_core::NoiseSchedule;
+use kantor_host::network::{weights, Architecture, NetConfig, Network};
+use kantor_host::onnx::{export, voice_ranges_text, ModelInfo, OnnxScoreNet};
+use kantor_host::quantize::calibrate::{Observer, RangeMethod};
+use kantor_host::quantize::{blob, import, lower, synthetic};
+use prost::Message;
+use rand_core::SeedableRng;
+
+/// Median time of `f` over enough repetitions to fill about `budget`.
+fn time(budget: Duration, mut f: impl FnMut()) -> Duration {
+    f(); // warm-up
+    let start = Instant::now();
+    f();
+    let once = start.elapsed().max(Duration::from_micros(1));
+    let reps = (budget.as_secs_f64() / once.as_secs_f64()).clamp(5.0, 2000.0) as usize;
+    let mut times: Vec<Duration> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[reps / 2]
+}
+
+fn random_model() -> Vec<u8> {
+    let arch = Architecture::new(NetConfig::default()).expect("default architecture");
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+    let params = weights::initial_params(&arch, &mut rng);
+    let net = Network::new(arch, params).expect("parameters");
+    let info = ModelInfo {
+        encoding_version: kantor_core::onehot::ENCODING_VERSION,
+        voice_ranges: voice_ranges_text(),
+        schedule: NoiseSchedule::new(19.6, 0.05, 100),
+        steps_per_level: 5,
+        epsilon: 1e-5,
+        parameters: net.arch.parameters,
+        architecture: net.arch.describe(),
+    };
+    export::export(&net, &info).encode_to_vec()
+}
+
+fn main() {
+    let path = std::env::args().skip(1).find(|a| a.ends_with(".onnx"));
+    let onnx = match &path {
+        Some(p) => std::fs::read(p).unwrap_or_else(|e| panic!("cannot read {p}: {e}")),
+        None => random_model(),
+    };
+    let proto = import::decode(&onnx).expect("ONNX");
+    let g = import::import(&proto).expect("supported graph");
+    // Quick calibration on synthetic noisy inputs (ranges do not change the speed).
+    let schedule = NoiseSchedule::new(19.6, 0.05, 10);
+    let mut obs = Observer::new(&g, 31);
+    for level in 0..schedule.levels {
+        let (x, meta) = synthetic::input(level as u64, 64, schedule.sigma(level));
+        obs.observe(&g, &g.run(&x, &meta, 64, schedule.sigma(level)));
+    }
+    let q = lower::lower(&g, &obs.ranges(RangeMethod::Percentile(99.9)), schedule).expect("lowering");
+    let bytes = blob::write(&q).expect("blob");
+    let mut tract = OnnxScoreNet::from_bytes(&onnx).expect("tract loads the model");
+    let macs_per_frame = g.macs_per_frame();
+    println!("model: {}", path.as_deref().unwrap_or("default architecture, random weights"));
+    println!("int8 blob {} bytes, {} conv MACs per frame", bytes.len(), macs_per_frame);
+    println!("{:>6}  {:>12}  {:>12}  {:>10}  {:>10}  {:>8}", "frames", "int8", "tract f32", "int8 MAC/s", "f32 MAC/s", "speed-up");
+    for frames in [64usize, 256] {
+        let sigma = 0.7;
+        let (x, meta) = synthetic::input(99, frames, sigma);
+        let model = Model::load(&bytes).expect("blob loads");
+        let arena = Plan::new(&model, frames).expect("plan").arena_bytes;
+        let mut net = Int8ScoreNet::new(&bytes[..], vec![0u8; arena], frames).expect("engine");
+        let mut out = vec![0f32; VOICE_CHANNELS * frames];
+        let t_int8 = time(Duration::from_secs(2), || net.run(black_box(&x), black_box(&meta), frames, sigma, &mut out).expect("int8 run"));
+        let t_f32 = time(Duration::from_secs(2), || {
+            black_box(tract.run(black_box(&x), black_box(&meta), frames, sigma).expect("tract run"));
+        });
+        let macs = (macs_per_frame * frames as u64) as f64;
+        println!(
+            "{frames:>6}  {:>10.3}ms  {:>10.3}ms  {:>9.2}G  {:>9.2}G  {:>7.2}×",
+            t_int8.as_secs_f64() * 1e3,
+            t_f32.as_secs_f64() * 1e3,
+            macs / t_int8.as_secs_f64() / 1e9,
+            macs / t_f32.as_secs_f64() / 1e9,
+            t_f32.as_secs_f64() / t_int8.as_secs_f64()
+        );
+    }
+}
