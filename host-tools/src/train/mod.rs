@@ -50,7 +50,7 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with = "smoke")]
     pub config: Option<PathBuf>,
     /// Continue the run in `--out` from its last checkpoint, with its stored configuration.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["config", "smoke"])]
     pub resume: bool,
     /// Use a tiny network and short schedule that trains in seconds (for testing the setup).
     #[arg(long)]
@@ -106,6 +106,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     } else {
         Some(TrainConfig::default())
     };
+    if let Some(m) = args.minutes {
+        anyhow::ensure!(m.is_finite() && m > 0.0, "--minutes must be a positive number, got {m}");
+    }
     let limits = Limits { steps: args.steps, time: args.minutes.map(|m| Duration::from_secs_f64(m * 60.0)), verbose: true };
     let summary = train(&dataset, &args.out, config, limits)?;
     eprintln!(
