@@ -96,6 +96,9 @@ pub struct TrainSummary {
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    if let Some(m) = args.minutes {
+        anyhow::ensure!(m.is_finite() && m > 0.0, "--minutes must be a positive number, got {m}");
+    }
     let dataset = Dataset::load(&args.data).with_context(|| format!("loading dataset {}", args.data.display()))?;
     let config = if args.resume {
         None
@@ -106,9 +109,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     } else {
         Some(TrainConfig::default())
     };
-    if let Some(m) = args.minutes {
-        anyhow::ensure!(m.is_finite() && m > 0.0, "--minutes must be a positive number, got {m}");
-    }
     let limits = Limits { steps: args.steps, time: args.minutes.map(|m| Duration::from_secs_f64(m * 60.0)), verbose: true };
     let summary = train(&dataset, &args.out, config, limits)?;
     eprintln!(
