@@ -29,6 +29,7 @@ struct Occurrence {
 pub struct TrainingIndex {
     windows: HashMap<u64, Vec<Occurrence>>,
     chorales: usize,
+    names: Vec<String>,
 }
 
 const HOLD_CODE: u8 = 0xfe;
@@ -119,6 +120,18 @@ impl TrainingIndex {
             index.chorales = c + 1;
         }
         index
+    }
+
+    /// Names the indexed chorales (in the order given to [`TrainingIndex::build`]), so
+    /// that reports can say where a copied passage comes from.
+    pub fn with_names(mut self, names: Vec<String>) -> TrainingIndex {
+        self.names = names;
+        self
+    }
+
+    /// The name of indexed chorale `i`, if names were given.
+    pub fn name(&self, i: usize) -> Option<&str> {
+        self.names.get(i).map(String::as_str)
     }
 
     /// Number of chorales indexed.

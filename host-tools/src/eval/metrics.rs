@@ -50,6 +50,8 @@ pub struct PieceMetrics {
     pub distances: Option<Distances>,
     /// Copying of the training set (when one was given).
     pub copying: Option<Copying>,
+    /// Name of the training chorale the longest copied run comes from.
+    pub copied_from: Option<String>,
     pub cost: Option<Cost>,
     #[serde(skip)]
     pub histograms: Histograms,
@@ -60,6 +62,11 @@ pub struct PieceMetrics {
 pub fn measure(piece: &Piece, training: Option<&TrainingIndex>) -> PieceMetrics {
     let harmony = harmony(&piece.frames);
     let key = harmony.key;
+    let copying = training.map(|t| t.copying(&piece.frames, 2 * piece.bar_frames()));
+    let copied_from = training
+        .zip(copying.and_then(|c| c.longest_run_source))
+        .and_then(|(t, i)| t.name(i))
+        .map(str::to_string);
     PieceMetrics {
         name: piece.name.clone(),
         frames: piece.frames.len(),
@@ -68,7 +75,8 @@ pub fn measure(piece: &Piece, training: Option<&TrainingIndex>) -> PieceMetrics 
         structure: structure(&piece.frames, piece.bar_frames()),
         harmony,
         distances: None,
-        copying: training.map(|t| t.copying(&piece.frames, 2 * piece.bar_frames())),
+        copying,
+        copied_from,
         cost: piece.cost,
         histograms: Histograms::of(&piece.frames, key),
     }

@@ -171,7 +171,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
 
     let training = match (&dataset, args.no_copy) {
-        (Some(d), false) => Some(copying::TrainingIndex::build(d.split(Split::Train).map(|c| c.frames.as_slice()))),
+        (Some(d), false) => Some(
+            copying::TrainingIndex::build(d.split(Split::Train).map(|c| c.frames.as_slice()))
+                .with_names(d.split(Split::Train).map(|c| c.source.clone()).collect()),
+        ),
         _ => None,
     };
     let evaluation = evaluate(&reference_label, &reference, &candidates, training.as_ref(), !args.quiet);

@@ -155,7 +155,13 @@ pub fn markdown_pieces(set: &EvalSet, keys: &[&str]) -> String {
         let key = p.key.map_or_else(|| "–".to_string(), |k| k.name());
         out += &format!("| {} | {} |", p.name, key);
         for m in &metrics {
-            out += &format!(" {} |", (m.get)(p).map_or_else(|| "–".to_string(), format_value));
+            let value = (m.get)(p).map_or_else(|| "–".to_string(), format_value);
+            match (&p.copied_from, m.key) {
+                (Some(from), "longest_copy_frames") if (m.get)(p).is_some_and(|v| v > 0.0) => {
+                    out += &format!(" {value} ({from}) |")
+                }
+                _ => out += &format!(" {value} |"),
+            }
         }
         out.push('\n');
     }
