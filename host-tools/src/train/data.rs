@@ -111,7 +111,7 @@ pub fn fixed_windows<'a>(chorales: impl IntoIterator<Item = &'a [Frame]>, window
         let mut s = 0;
         while s + window <= frames.len() {
             starts.push((c, frames, s));
-            s += window / 2;
+            s += (window / 2).max(1);
         }
     }
     let step = (starts.len() as f64 / count.max(1) as f64).max(1.0);
