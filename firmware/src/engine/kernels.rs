@@ -10,7 +10,7 @@ use super::format::CO_BLOCK;
 use super::model::{i32_at, Requant};
 
 /// Output frames computed together by the convolution kernel (rows of its scratch).
-pub const TILE_T: usize = 4;
+pub const TILE_T: usize = 8;
 
 /// Shape of a 1-D convolution.
 #[derive(Clone, Copy, Debug)]
@@ -212,6 +212,12 @@ pub fn add_with(a: &[i8], a_zp: i32, a_rq: Requant, b: &[i8], b_zp: i32, b_rq: R
 /// Requantises `x` (zero point `in_zp`) into `out` (zero point `out_zp`), clamped; with
 /// `None` the scales are equal and values are only shifted by the zero points and clamped.
 pub fn rescale(x: &[i8], in_zp: i32, rq: Option<Requant>, out_zp: i32, act: (i8, i8), out: &mut [i8]) {
+    rescale_with(x, in_zp, rq, out_zp, act, out, use_avx2())
+}
+
+/// [`rescale`] with the kernel chosen by the caller (`simd` = AVX2; ignored elsewhere).
+#[allow(unused_mut, unused_variables)]
+pub fn rescale_with(x: &[i8], in_zp: i32, rq: Option<Requant>, out_zp: i32, act: (i8, i8), out: &mut [i8], simd: bool) {
     let (lo, hi) = (act.0 as i32, act.1 as i32);
     match rq {
         None => {
@@ -220,7 +226,13 @@ pub fn rescale(x: &[i8], in_zp: i32, rq: Option<Requant>, out_zp: i32, act: (i8,
             }
         }
         Some(r) => {
-            for (o, &q) in out.iter_mut().zip(x) {
+            let mut done = 0;
+            #[cfg(target_arch = "x86_64")]
+            if simd {
+                // SAFETY: the caller only asks for SIMD where AVX2 is available.
+                done = unsafe { super::simd::rescale(x, in_zp, r.multiplier, r.shift, out_zp, lo, hi, out) };
+            }
+            for (o, &q) in out.iter_mut().zip(x).skip(done) {
                 *o = requantize(q as i32 - in_zp, r.multiplier, r.shift, out_zp, lo, hi);
             }
         }
@@ -370,6 +382,11 @@ mod tests {
             add_with(&a, za, ra, &b, zb, rb, 20, ro, zo, act, &mut x, false);
             add_with(&a, za, ra, &b, zb, rb, 20, ro, zo, act, &mut y, true);
             assert_eq!(x, y);
+            let lo = 1 - (lcg(&mut s) % 3) as i32;
+            let rs = rq(&mut s, lo);
+            rescale_with(&a, za, Some(rs), zo, act, &mut x, false);
+            rescale_with(&a, za, Some(rs), zo, act, &mut y, true);
+            assert_eq!(x, y, "rescale by {rs:?}");
         }
     }
 }

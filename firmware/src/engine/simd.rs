@@ -112,3 +112,30 @@ pub unsafe fn add(a: &[i8], a_zp: i32, a_m: i32, a_s: i32, b: &[i8], b_zp: i32, 
     }
     n
 }
+
+/// `kernels::rescale` with a requantisation on eight lanes at a time; returns how many
+/// leading elements it handled.
+///
+/// # Safety
+/// AVX2 must be available.
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn rescale(x: &[i8], in_zp: i32, m: i32, s: i32, out_zp: i32, lo: i32, hi: i32, out: &mut [i8]) -> usize {
+    let n = out.len().min(x.len()) / 8 * 8;
+    let (vm, vs, izp, ozp) = (_mm256_set1_epi32(m), _mm256_set1_epi32(s), _mm256_set1_epi32(in_zp), _mm256_set1_epi32(out_zp));
+    let (vlo, vhi) = (_mm256_set1_epi32(lo), _mm256_set1_epi32(hi));
+    let mut i = 0;
+    while i < n {
+        // In bounds: i + 8 ≤ n ≤ both lengths.
+        let q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(x.as_ptr().add(i) as *const __m128i));
+        let v = _mm256_add_epi32(mbqm(_mm256_sub_epi32(q, izp), vm, vs), ozp);
+        let v = _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi);
+        let mut lanes = [0i32; 8];
+        _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, v);
+        for (o, l) in out[i..i + 8].iter_mut().zip(lanes) {
+            *o = l as i8;
+        }
+        i += 8;
+    }
+    n
+}
