@@ -103,6 +103,26 @@ impl<N: ScoreNet, const MAX: usize> Composer for LangevinComposer<'_, N, MAX> {
     }
 }
 
+/// Sampler settings for a quantised model: its own schedule, and the step size and steps
+/// per level it was published with (`kantor.epsilon`, `kantor.steps_per_level`), NCSN's
+/// defaults where the blob does not say. `steps_per_level` overrides the model's count
+/// (boards trade quality for time with it).
+pub fn model_settings(model: &crate::engine::Model<'_>, steps_per_level: Option<usize>) -> SamplerSettings {
+    let mut s = SamplerSettings::ncsn(model.schedule());
+    if let Some(eps) = model.prop("kantor.epsilon").and_then(|v| v.trim().parse::<f32>().ok()) {
+        if eps > 0.0 {
+            s.epsilon = eps;
+        }
+    }
+    if let Some(t) = model.prop("kantor.steps_per_level").and_then(|v| v.trim().parse::<usize>().ok()) {
+        s.steps_per_level = t.max(1);
+    }
+    if let Some(t) = steps_per_level {
+        s.steps_per_level = t.max(1);
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

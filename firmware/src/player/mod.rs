@@ -8,6 +8,8 @@
 //! - [`langevin`]: the composer over the sampler and a score network
 //!   ([`LangevinComposer`]);
 //! - [`machine`]: the state machine that ties them together ([`Player`]);
+//! - [`stream`]: the endless chorale, composed while it plays ([`Streamer`] in the main
+//!   loop, [`Playback`] in a timer interrupt);
 //! - [`sim`]: stand-in hardware on a virtual clock, for hosts and CI runs.
 //!
 //! Boards supply the pins, the port (anything `embedded_io::Write`), the timer and the
@@ -21,12 +23,16 @@ pub mod compose;
 pub mod langevin;
 pub mod machine;
 pub mod sim;
+pub mod stream;
 
 pub use button::{ActiveLevel, Debounced};
 pub use clock::{FixedSeed, Monotonic, PressTime, SeedSource};
 pub use compose::{phrase_seed, Cadences, Composer};
-pub use langevin::{LangevinComposer, LangevinError};
+pub use langevin::{model_settings, LangevinComposer, LangevinError};
 pub use machine::{Happening, Player, PlayerConfig, PlayerError, State};
+pub use stream::{Playback, StreamControl, StreamError, StreamStats, Streamer, Timed};
 
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
