@@ -19,7 +19,14 @@ struct Memorised {
 
 impl ScoreNet for Memorised {
     type Error = core::convert::Infallible;
-    fn score(&mut self, x: &[f32], _meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), Self::Error> {
+    fn score(
+        &mut self,
+        x: &[f32],
+        _meta: &[f32],
+        frames: usize,
+        sigma: f32,
+        score: &mut [f32],
+    ) -> Result<(), Self::Error> {
         let mut x0 = vec![0.0; VOICE_CHANNELS * frames];
         encode_voices(&self.target[..frames], &mut x0);
         for ((s, x), t) in score.iter_mut().zip(x).zip(&x0) {
@@ -30,11 +37,17 @@ impl ScoreNet for Memorised {
 }
 
 fn dataset() -> Dataset {
-    Dataset::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/bach-chorales.kds")).unwrap()
+    Dataset::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/bach-chorales.kds"))
+        .unwrap()
 }
 
 fn piece(name: &str, frames: &[Frame], time: kantor_core::TimeSignature) -> Piece {
-    Piece { name: name.into(), time, frames: frames.to_vec(), cost: None }
+    Piece {
+        name: name.into(),
+        time,
+        frames: frames.to_vec(),
+        cost: None,
+    }
 }
 
 #[test]
@@ -45,21 +58,46 @@ fn a_network_that_memorised_bach_is_caught_and_costs_are_kept() {
     let source = train[42];
     let plan = piece(&source.source, &source.frames, source.time);
 
-    let defaults = SamplerSettings { steps_per_level: 2, ..SamplerSettings::ncsn(NoiseSchedule::new(1.0, 0.01, 4)) };
-    let mut engine = Engine::from_net(Memorised { target: source.frames.clone() }, defaults, "memorised chorale");
-    let sets = generate_sets(&mut engine, std::slice::from_ref(&plan), 2, &[Some(1), Some(3)], 7, false).unwrap();
+    let defaults = SamplerSettings {
+        steps_per_level: 2,
+        ..SamplerSettings::ncsn(NoiseSchedule::new(1.0, 0.01, 4))
+    };
+    let mut engine = Engine::from_net(
+        Memorised {
+            target: source.frames.clone(),
+        },
+        defaults,
+        "memorised chorale",
+    );
+    let sets = generate_sets(
+        &mut engine,
+        std::slice::from_ref(&plan),
+        2,
+        &[Some(1), Some(3)],
+        7,
+        false,
+    )
+    .unwrap();
     assert_eq!(sets.len(), 2);
     assert_eq!(sets[0].pieces.len(), 2);
     // 4 levels × steps, plus the final denoising step.
-    let evals: Vec<u64> = sets.iter().map(|s| s.pieces[0].cost.unwrap().evaluations).collect();
+    let evals: Vec<u64> = sets
+        .iter()
+        .map(|s| s.pieces[0].cost.unwrap().evaluations)
+        .collect();
     assert_eq!(evals, vec![5, 13]);
     assert!(sets[1].settings.as_deref().unwrap().contains("× 3 steps"));
 
-    let reference: Vec<Piece> =
-        d.split(Split::Test).map(|c| piece(&c.source, &c.frames, c.time)).collect();
+    let reference: Vec<Piece> = d
+        .split(Split::Test)
+        .map(|c| piece(&c.source, &c.frames, c.time))
+        .collect();
     let e = evaluate("held-out Bach", &reference, &sets, Some(&index), false);
     for set in &e.sets {
-        assert_eq!(set.mean("evaluations"), Some(set.pieces[0].cost.unwrap().evaluations as f64));
+        assert_eq!(
+            set.mean("evaluations"),
+            Some(set.pieces[0].cost.unwrap().evaluations as f64)
+        );
         assert!(set.mean("seconds").unwrap() >= 0.0);
         for p in &set.pieces {
             let c = p.copying.unwrap();
@@ -76,8 +114,16 @@ fn a_network_that_memorised_bach_is_caught_and_costs_are_kept() {
     let md = std::fs::read_to_string(dir.path().join("REPORT.md")).unwrap();
     assert!(md.contains("## Quality against network evaluations"));
     assert!(md.contains("| generated, 3 steps | 13 |"), "{md}");
-    assert!(md.contains("| network evaluations | – | 5 (5, ±0) | 13 (13, ±0) |"), "{md}");
-    for png in ["quality-vs-evaluations.png", "intervals.png", "roll-generated-1-step-1.png", "roll-held-out-bach-3.png"] {
+    assert!(
+        md.contains("| network evaluations | – | 5 (5, ±0) | 13 (13, ±0) |"),
+        "{md}"
+    );
+    for png in [
+        "quality-vs-evaluations.png",
+        "intervals.png",
+        "roll-generated-1-step-1.png",
+        "roll-held-out-bach-3.png",
+    ] {
         assert!(dir.path().join(png).is_file(), "{png} missing");
     }
 }

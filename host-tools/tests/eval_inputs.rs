@@ -34,7 +34,12 @@ fn a_chorale_measures_the_same_from_a_midi_file() {
     for c in d.split(Split::Test).take(5) {
         let path = write(dir.path(), "chorale.mid", &c.frames, c.time);
         let read = read_chorale(&path).unwrap();
-        let direct = Piece { name: "chorale.mid".into(), time: c.time, frames: c.frames.clone(), cost: None };
+        let direct = Piece {
+            name: "chorale.mid".into(),
+            time: c.time,
+            frames: c.frames.clone(),
+            cost: None,
+        };
         let (a, b) = (measure(&direct, None), measure(&read, None));
         assert_eq!(a.voice_leading, b.voice_leading, "{}", c.source);
         assert_eq!(a.harmony, b.harmony, "{}", c.source);
@@ -45,7 +50,8 @@ fn a_chorale_measures_the_same_from_a_midi_file() {
 #[test]
 fn a_copied_training_chorale_is_caught_from_its_midi_file() {
     let d = dataset();
-    let training: Vec<&[kantor_core::Frame]> = d.split(Split::Train).map(|c| c.frames.as_slice()).collect();
+    let training: Vec<&[kantor_core::Frame]> =
+        d.split(Split::Train).map(|c| c.frames.as_slice()).collect();
     let index = TrainingIndex::build(training.iter().copied());
     let source = d.split(Split::Train).nth(10).unwrap();
     let mut copy = source.frames.clone();
@@ -57,9 +63,18 @@ fn a_copied_training_chorale_is_caught_from_its_midi_file() {
     write(dir.path(), "copy.mid", &copy, source.time);
     let test: Vec<Piece> = d
         .split(Split::Test)
-        .map(|c| Piece { name: c.source.clone(), time: c.time, frames: c.frames.clone(), cost: None })
+        .map(|c| Piece {
+            name: c.source.clone(),
+            time: c.time,
+            frames: c.frames.clone(),
+            cost: None,
+        })
         .collect();
-    let given = Candidates { label: "given".into(), settings: None, pieces: read_chorales(&[dir.path().to_path_buf()]).unwrap() };
+    let given = Candidates {
+        label: "given".into(),
+        settings: None,
+        pieces: read_chorales(&[dir.path().to_path_buf()]).unwrap(),
+    };
     let e = evaluate("held-out Bach", &test, &[given], Some(&index), false);
     let copied = e.sets[0].pieces[0].copying.unwrap();
     assert_eq!(copied.longest_run_frames, copy.len());
@@ -67,25 +82,44 @@ fn a_copied_training_chorale_is_caught_from_its_midi_file() {
     assert_eq!(copied.copied_window_pct, Some(100.0));
     // Held-out Bach shares far less with the training set than the copy does.
     let bach = e.reference.mean("longest_copy_frames").unwrap();
-    assert!(bach < copy.len() as f64 / 3.0, "held-out Bach copies {bach} frames on average");
+    assert!(
+        bach < copy.len() as f64 / 3.0,
+        "held-out Bach copies {bach} frames on average"
+    );
 }
 
 fn note(delta: u32, channel: u8, key: u8, vel: u8) -> TrackEvent<'static> {
     TrackEvent {
         delta: u28::new(delta),
-        kind: TrackEventKind::Midi { channel: u4::new(channel), message: MidiMessage::NoteOn { key: u7::new(key), vel: u7::new(vel) } },
+        kind: TrackEventKind::Midi {
+            channel: u4::new(channel),
+            message: MidiMessage::NoteOn {
+                key: u7::new(key),
+                vel: u7::new(vel),
+            },
+        },
     }
 }
 
 fn end() -> TrackEvent<'static> {
-    TrackEvent { delta: u28::new(0), kind: TrackEventKind::Meta(MetaMessage::EndOfTrack) }
+    TrackEvent {
+        delta: u28::new(0),
+        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+    }
 }
 
 /// A format-1 file with one track per key, each sounding its key for a quarter.
 fn tracks(dir: &Path, name: &str, keys: &[u8]) -> PathBuf {
-    let mut smf = Smf::new(Header::new(Format::Parallel, Timing::Metrical(u15::new(480))));
+    let mut smf = Smf::new(Header::new(
+        Format::Parallel,
+        Timing::Metrical(u15::new(480)),
+    ));
     for (i, &k) in keys.iter().enumerate() {
-        smf.tracks.push(vec![note(0, i as u8, k, 80), note(480, i as u8, k, 0), end()]);
+        smf.tracks.push(vec![
+            note(0, i as u8, k, 80),
+            note(480, i as u8, k, 0),
+            end(),
+        ]);
     }
     let path = dir.join(name);
     smf.save(&path).unwrap();
@@ -94,8 +128,14 @@ fn tracks(dir: &Path, name: &str, keys: &[u8]) -> PathBuf {
 
 /// Runs the `kantor` binary; returns (success, stderr).
 fn kantor(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kantor")).args(args).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_kantor"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -119,12 +159,27 @@ fn bad_files_give_a_clear_error() {
     let dataset = dataset_path();
     let dataset = dataset.to_str().unwrap();
     for bad in [&one, &five, &empty, &garbage, &none] {
-        let (ok, stderr) = kantor(&["eval", "--quiet", "--dataset", dataset, bad.to_str().unwrap()]);
+        let (ok, stderr) = kantor(&[
+            "eval",
+            "--quiet",
+            "--dataset",
+            dataset,
+            bad.to_str().unwrap(),
+        ]);
         assert!(!ok, "{} accepted", bad.display());
-        assert!(stderr.starts_with("error:") && !stderr.contains("panicked"), "{stderr}");
+        assert!(
+            stderr.starts_with("error:") && !stderr.contains("panicked"),
+            "{stderr}"
+        );
     }
     let empty_dir = tempfile::tempdir().unwrap();
-    let (ok, stderr) = kantor(&["eval", "--quiet", "--dataset", dataset, empty_dir.path().to_str().unwrap()]);
+    let (ok, stderr) = kantor(&[
+        "eval",
+        "--quiet",
+        "--dataset",
+        dataset,
+        empty_dir.path().to_str().unwrap(),
+    ]);
     assert!(!ok && stderr.contains("holds no .mid files"), "{stderr}");
     let (ok, stderr) = kantor(&["eval", "--quiet", "--dataset", dataset]);
     assert!(!ok && stderr.contains("nothing to evaluate"), "{stderr}");
@@ -151,12 +206,18 @@ fn a_folder_of_chorales_is_evaluated_with_json() {
         dir.path().to_str().unwrap(),
     ]);
     assert!(ok, "{stderr}");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let sets = v["sets"].as_array().unwrap();
     assert_eq!(sets.len(), 2);
     assert_eq!(sets[0]["label"], "held-out Bach");
     assert_eq!(sets[1]["pieces"].as_array().unwrap().len(), 3);
     assert_eq!(sets[1]["pieces"][0]["name"], "valid0.mid");
-    let crossing = sets[1]["summary"].as_array().unwrap().iter().find(|m| m["key"] == "crossing_pct").unwrap();
+    let crossing = sets[1]["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "crossing_pct")
+        .unwrap();
     assert_eq!(crossing["summary"]["n"], 3);
 }

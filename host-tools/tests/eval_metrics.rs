@@ -1,5 +1,6 @@
 //! The metrics of `kantor eval` on small hand-made chorales with known answers.
 
+use kantor_core::Voice;
 use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token};
 use kantor_host::eval::copying::{TrainingIndex, WINDOW};
 use kantor_host::eval::harmony::{harmony, identify, Cadence, Chord, Quality};
@@ -9,7 +10,6 @@ use kantor_host::eval::statistics::{tvd, Histograms};
 use kantor_host::eval::structure::{phrase_lengths, structure};
 use kantor_host::eval::voice_leading::{parallels, voice_leading};
 use kantor_host::eval::{measure, Piece};
-use kantor_core::Voice;
 
 /// Frames from block chords: each chord is (S, A, T, B) pitches (0 = rest) held for
 /// `len` frames; chords marked `true` carry a fermata.
@@ -23,7 +23,14 @@ fn chords(list: &[([u8; 4], usize, bool)]) -> Vec<Frame> {
                 _ => Token::Hold,
             });
             let position_in_bar = (frames.len() % 16) as u8;
-            frames.push(Frame { tokens, meta: FrameMeta { position_in_bar, fermata, key: KeySignature::default() } });
+            frames.push(Frame {
+                tokens,
+                meta: FrameMeta {
+                    position_in_bar,
+                    fermata,
+                    key: KeySignature::default(),
+                },
+            });
         }
     }
     frames
@@ -91,26 +98,59 @@ fn ranges_leaps_and_leading_tones() {
         ([71, 50, 62, 55], 4, false),
         ([72, 67, 64, 36], 4, false),
     ]);
-    let key = Some(Key { tonic: 0, mode: Mode::Major });
+    let key = Some(Key {
+        tonic: 0,
+        mode: Mode::Major,
+    });
     let vl = voice_leading(&f, key);
     assert_eq!(vl.unresolved_leading_tones_pct, Some(50.0));
     assert_eq!(vl.out_of_range_pct, Some(5.0)); // 1 of 20 notes
-    // 16 melodic intervals; beyond an octave: alto F4 → D3 (15) and back up to G4 (17),
-    // bass G3 → C2 (19).
+                                                // 16 melodic intervals; beyond an octave: alto F4 → D3 (15) and back up to G4 (17),
+                                                // bass G3 → C2 (19).
     assert_eq!(vl.large_leaps_pct, Some(300.0 / 16.0));
 }
 
 #[test]
 fn chords_are_recognised() {
     let set = |pcs: &[u8]| pcs.iter().fold(0u16, |s, p| s | 1 << p);
-    assert_eq!(identify(set(&[0, 4, 7]), Some(48)), Some(Chord { root: 0, quality: Quality::Major }));
-    assert_eq!(identify(set(&[9, 0, 4]), Some(45)), Some(Chord { root: 9, quality: Quality::Minor }));
-    assert_eq!(identify(set(&[7, 11, 2, 5]), Some(43)), Some(Chord { root: 7, quality: Quality::DominantSeventh }));
+    assert_eq!(
+        identify(set(&[0, 4, 7]), Some(48)),
+        Some(Chord {
+            root: 0,
+            quality: Quality::Major
+        })
+    );
+    assert_eq!(
+        identify(set(&[9, 0, 4]), Some(45)),
+        Some(Chord {
+            root: 9,
+            quality: Quality::Minor
+        })
+    );
+    assert_eq!(
+        identify(set(&[7, 11, 2, 5]), Some(43)),
+        Some(Chord {
+            root: 7,
+            quality: Quality::DominantSeventh
+        })
+    );
     // Dominant seventh without its fifth.
-    assert_eq!(identify(set(&[7, 11, 5]), Some(43)), Some(Chord { root: 7, quality: Quality::DominantSeventh }));
+    assert_eq!(
+        identify(set(&[7, 11, 5]), Some(43)),
+        Some(Chord {
+            root: 7,
+            quality: Quality::DominantSeventh
+        })
+    );
     // Diminished seventh: the bass names the root.
-    assert_eq!(identify(set(&[11, 2, 5, 8]), Some(47)).map(|c| c.root), Some(11));
-    assert_eq!(identify(set(&[11, 2, 5, 8]), Some(50)).map(|c| c.root), Some(2));
+    assert_eq!(
+        identify(set(&[11, 2, 5, 8]), Some(47)).map(|c| c.root),
+        Some(11)
+    );
+    assert_eq!(
+        identify(set(&[11, 2, 5, 8]), Some(50)).map(|c| c.root),
+        Some(2)
+    );
     // A cluster and a bare fifth are not chords.
     assert_eq!(identify(set(&[0, 2, 4]), Some(48)), None);
     assert_eq!(identify(set(&[0, 7]), Some(48)), None);
@@ -122,9 +162,26 @@ fn key_finding() {
     for pc in 0..12 {
         a_minor[(pc + 9) % 12] = MINOR_PROFILE[pc];
     }
-    assert_eq!(key_of_weights(&a_minor), Some(Key { tonic: 9, mode: Mode::Minor }));
-    let f = chords(&[(C_MAJOR, 8, false), (F_MAJOR, 4, false), (G_SEVENTH, 4, false), (C_MAJOR, 8, true)]);
-    assert_eq!(find_key(&f), Some(Key { tonic: 0, mode: Mode::Major }));
+    assert_eq!(
+        key_of_weights(&a_minor),
+        Some(Key {
+            tonic: 9,
+            mode: Mode::Minor
+        })
+    );
+    let f = chords(&[
+        (C_MAJOR, 8, false),
+        (F_MAJOR, 4, false),
+        (G_SEVENTH, 4, false),
+        (C_MAJOR, 8, true),
+    ]);
+    assert_eq!(
+        find_key(&f),
+        Some(Key {
+            tonic: 0,
+            mode: Mode::Major
+        })
+    );
     assert_eq!(find_key(&chords(&[([0, 0, 0, 0], 4, false)])), None);
 }
 
@@ -145,8 +202,17 @@ fn cadences_at_fermatas() {
         ([72, 67, 64, 36], 8, true),
     ]);
     let h = harmony(&f);
-    assert_eq!(h.key, Some(Key { tonic: 0, mode: Mode::Major }));
-    assert_eq!(h.cadences, vec![Cadence::Authentic, Cadence::Half, Cadence::Plagal]);
+    assert_eq!(
+        h.key,
+        Some(Key {
+            tonic: 0,
+            mode: Mode::Major
+        })
+    );
+    assert_eq!(
+        h.cadences,
+        vec![Cadence::Authentic, Cadence::Half, Cadence::Plagal]
+    );
     assert_eq!(h.chordal_pct, Some(100.0));
     assert_eq!(h.in_key_pct, Some(100.0));
     assert_eq!(h.cadence_pct(&[Cadence::Authentic]), Some(100.0 / 3.0));
@@ -156,7 +222,12 @@ fn cadences_at_fermatas() {
 fn non_chords_and_chromatic_notes_are_counted() {
     // C major, a cluster C D E G, C E F# (no chord), C major: 2 of 4 sonorities are
     // chords; one F# among 16 notes.
-    let f = chords(&[(C_MAJOR, 4, false), ([74, 64, 60, 43], 4, false), ([72, 66, 64, 48], 4, false), (C_MAJOR, 8, false)]);
+    let f = chords(&[
+        (C_MAJOR, 4, false),
+        ([74, 64, 60, 43], 4, false),
+        ([72, 66, 64, 48], 4, false),
+        (C_MAJOR, 8, false),
+    ]);
     let h = harmony(&f);
     assert_eq!(h.chordal_pct, Some(50.0));
     let notes: usize = Voice::ALL.iter().map(|&v| voice_notes(&f, v).len()).sum();
@@ -166,7 +237,12 @@ fn non_chords_and_chromatic_notes_are_counted() {
 
 #[test]
 fn phrases_and_density() {
-    let f = chords(&[(C_MAJOR, 16, false), (G_MAJOR, 16, true), (C_MAJOR, 8, false), ([0, 0, 0, 0], 8, true)]);
+    let f = chords(&[
+        (C_MAJOR, 16, false),
+        (G_MAJOR, 16, true),
+        (C_MAJOR, 8, false),
+        ([0, 0, 0, 0], 8, true),
+    ]);
     // Phrases run from fermata to fermata: 16 frames, then 24.
     assert_eq!(phrase_lengths(&f), vec![16, 24]);
     let s = structure(&f, 16);
@@ -182,7 +258,13 @@ fn histogram_distances() {
     assert_eq!(tvd(&[1.0, 0.0], &[0.0, 3.0]), Some(1.0));
     assert_eq!(tvd(&[0.0, 0.0], &[1.0, 0.0]), None);
     let a = chords(&[(C_MAJOR, 4, false), (G_MAJOR, 4, false)]);
-    let h = Histograms::of(&a, Some(Key { tonic: 0, mode: Mode::Major }));
+    let h = Histograms::of(
+        &a,
+        Some(Key {
+            tonic: 0,
+            mode: Mode::Major,
+        }),
+    );
     assert_eq!(h.pitch_class.iter().sum::<f64>(), 8.0);
     assert_eq!(h.duration[3], 8.0);
     let d = h.distance(&h);
@@ -200,13 +282,24 @@ fn random_chorale(seed: u64, quarters: usize) -> Vec<Frame> {
         (x % n as u64) as u8
     };
     let list: Vec<([u8; 4], usize, bool)> = (0..quarters)
-        .map(|_| ([64 + next(12), 57 + next(12), 50 + next(12), 40 + next(12)], 4, false))
+        .map(|_| {
+            (
+                [64 + next(12), 57 + next(12), 50 + next(12), 40 + next(12)],
+                4,
+                false,
+            )
+        })
         .collect();
     chords(&list)
 }
 
 fn piece(name: &str, frames: Vec<Frame>) -> Piece {
-    Piece { name: name.into(), time: TimeSignature::COMMON, frames, cost: None }
+    Piece {
+        name: name.into(),
+        time: TimeSignature::COMMON,
+        frames,
+        cost: None,
+    }
 }
 
 #[test]
@@ -249,7 +342,10 @@ fn measuring_is_deterministic() {
     let mut b = measure(&p, Some(&index));
     a.compare(&Histograms::of(&training[0], None));
     b.compare(&Histograms::of(&training[0], None));
-    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
     assert!(a.distances.unwrap().pitch_class.unwrap() > 0.0);
 }
 

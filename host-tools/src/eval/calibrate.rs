@@ -24,7 +24,12 @@ pub fn shuffled_voices(pieces: &[Piece]) -> Vec<Piece> {
                 })
                 .collect();
             let names: Vec<&str> = sources.iter().map(|p| p.name.as_str()).collect();
-            Piece { name: format!("shuffled {}", names.join("/")), time: pieces[i].time, frames, cost: None }
+            Piece {
+                name: format!("shuffled {}", names.join("/")),
+                time: pieces[i].time,
+                frames,
+                cost: None,
+            }
         })
         .collect()
 }
@@ -50,7 +55,12 @@ pub fn random_notes(pieces: &[Piece], seed: u64) -> Vec<Piece> {
                     f
                 })
                 .collect();
-            Piece { name: format!("random {}", p.name), time: p.time, frames, cost: None }
+            Piece {
+                name: format!("random {}", p.name),
+                time: p.time,
+                frames,
+                cost: None,
+            }
         })
         .collect()
 }
@@ -84,11 +94,19 @@ pub fn separation(a: &[f64], b: &[f64]) -> Option<f64> {
 
 /// Per metric, the [`separation`] of every evaluated set from the reference, as a
 /// plain-text table.
-pub fn separation_table(reference: &super::table::EvalSet, sets: &[super::table::EvalSet]) -> String {
+pub fn separation_table(
+    reference: &super::table::EvalSet,
+    sets: &[super::table::EvalSet],
+) -> String {
     use super::metrics::METRICS;
-    let values = |s: &super::table::EvalSet, get: fn(&super::PieceMetrics) -> Option<f64>| -> Vec<f64> {
-        s.pieces.iter().filter_map(get).filter(|v| v.is_finite()).collect()
-    };
+    let values =
+        |s: &super::table::EvalSet, get: fn(&super::PieceMetrics) -> Option<f64>| -> Vec<f64> {
+            s.pieces
+                .iter()
+                .filter_map(get)
+                .filter(|v| v.is_finite())
+                .collect()
+        };
     let mut out = format!("{:38}", "separation from the reference (AUC)");
     for s in sets {
         out += &format!(" | {:>18}", s.label);
@@ -96,7 +114,10 @@ pub fn separation_table(reference: &super::table::EvalSet, sets: &[super::table:
     out.push('\n');
     for m in METRICS {
         let r = values(reference, m.get);
-        let cells: Vec<Option<f64>> = sets.iter().map(|s| separation(&r, &values(s, m.get))).collect();
+        let cells: Vec<Option<f64>> = sets
+            .iter()
+            .map(|s| separation(&r, &values(s, m.get)))
+            .collect();
         if cells.iter().all(Option::is_none) {
             continue;
         }

@@ -46,13 +46,27 @@ fn window_keys(frames: &[Frame]) -> Vec<Option<(u64, u8)>> {
     let sounding = sounding_per_frame(frames);
     (0..=frames.len() - WINDOW)
         .map(|start| {
-            let before = if start == 0 { [None; 4] } else { sounding[start - 1] };
+            let before = if start == 0 {
+                [None; 4]
+            } else {
+                sounding[start - 1]
+            };
             let first = &frames[start].tokens;
-            let held = |v: usize| if first[v] == Token::Hold { before[v] } else { None };
+            let held = |v: usize| {
+                if first[v] == Token::Hold {
+                    before[v]
+                } else {
+                    None
+                }
+            };
             let window = &frames[start..start + WINDOW];
             let lowest = (0..4)
                 .filter_map(held)
-                .chain(window.iter().flat_map(|f| f.tokens.iter().filter_map(|t| t.pitch())))
+                .chain(
+                    window
+                        .iter()
+                        .flat_map(|f| f.tokens.iter().filter_map(|t| t.pitch())),
+                )
                 .min()?;
             let mut h = Fnv::new();
             for v in 0..4 {
@@ -150,7 +164,10 @@ impl TrainingIndex {
             if let Some((hash, lowest)) = key {
                 for o in self.windows.get(&hash).into_iter().flatten() {
                     let shift = lowest as i16 - o.lowest as i16;
-                    let before = o.start.checked_sub(1).and_then(|s| prev.get(&(o.chorale, s, shift)));
+                    let before = o
+                        .start
+                        .checked_sub(1)
+                        .and_then(|s| prev.get(&(o.chorale, s, shift)));
                     let len = before.copied().unwrap_or(0) + 1;
                     cur.insert((o.chorale, o.start, shift), len);
                     if len > best.0 || (len == best.0 && best.1.is_some_and(|c| o.chorale < c)) {
@@ -168,19 +185,29 @@ impl TrainingIndex {
     /// share is reported (two bars).
     pub fn copying(&self, frames: &[Frame], window_frames: usize) -> Copying {
         let chains = self.chains(frames);
-        let (run, source) = chains
-            .iter()
-            .copied()
-            .filter(|(len, _)| *len > 0)
-            .fold((0, None), |best, (len, c)| if len > best.0 { (len, c) } else { best });
+        let (run, source) =
+            chains
+                .iter()
+                .copied()
+                .filter(|(len, _)| *len > 0)
+                .fold(
+                    (0, None),
+                    |best, (len, c)| if len > best.0 { (len, c) } else { best },
+                );
         let longest_run_frames = if run > 0 { run + WINDOW - 1 } else { 0 };
         let window_frames = window_frames.max(WINDOW);
         let copied_window_pct = (frames.len() >= window_frames).then(|| {
             let total = frames.len() - window_frames + 1;
             let need = window_frames - WINDOW + 1;
-            let copied = (0..total).filter(|u| chains[u + window_frames - WINDOW].0 >= need).count();
+            let copied = (0..total)
+                .filter(|u| chains[u + window_frames - WINDOW].0 >= need)
+                .count();
             100.0 * copied as f64 / total as f64
         });
-        Copying { longest_run_frames, longest_run_source: source.map(|c| c as usize), copied_window_pct }
+        Copying {
+            longest_run_frames,
+            longest_run_source: source.map(|c| c as usize),
+            copied_window_pct,
+        }
     }
 }

@@ -28,7 +28,9 @@ pub struct Evaluation {
 impl Evaluation {
     /// Reference first, then the evaluated sets: the columns of the table.
     pub fn columns(&self) -> Vec<EvalSet> {
-        std::iter::once(self.reference.clone()).chain(self.sets.iter().cloned()).collect()
+        std::iter::once(self.reference.clone())
+            .chain(self.sets.iter().cloned())
+            .collect()
     }
 
     /// Writes everything (per piece and summaries) as pretty JSON.
@@ -42,16 +44,23 @@ impl Evaluation {
         }
         let sets: Vec<SetJson> = std::iter::once(&self.reference)
             .chain(&self.sets)
-            .map(|s| SetJson { label: &s.label, settings: &s.settings, summary: s.summaries(), pieces: &s.pieces })
+            .map(|s| SetJson {
+                label: &s.label,
+                settings: &s.settings,
+                summary: s.summaries(),
+                pieces: &s.pieces,
+            })
             .collect();
         let json = serde_json::json!({
             "reference": self.reference.label,
             "training_chorales": self.training_chorales,
             "sets": sets,
         });
-        let text = serde_json::to_string_pretty(&json).context("cannot encode the metrics as JSON")?;
+        let text =
+            serde_json::to_string_pretty(&json).context("cannot encode the metrics as JSON")?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
     }
@@ -62,7 +71,8 @@ fn bar(len: usize, show: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(len as u64);
-    if let Ok(style) = ProgressStyle::with_template("measuring {bar:40} {pos}/{len} pieces ({eta})") {
+    if let Ok(style) = ProgressStyle::with_template("measuring {bar:40} {pos}/{len} pieces ({eta})")
+    {
         pb.set_style(style);
     }
     pb
@@ -93,7 +103,11 @@ pub fn evaluate(
     let mut reference_metrics = run(reference);
     let mut sets: Vec<EvalSet> = candidates
         .iter()
-        .map(|c| EvalSet { label: c.label.clone(), settings: c.settings.clone(), pieces: run(&c.pieces) })
+        .map(|c| EvalSet {
+            label: c.label.clone(),
+            settings: c.settings.clone(),
+            pieces: run(&c.pieces),
+        })
         .collect();
     pb.finish_and_clear();
     let pool = pooled_histograms(&reference_metrics);
@@ -105,7 +119,11 @@ pub fn evaluate(
         m.compare(&pool);
     }
     Evaluation {
-        reference: EvalSet { label: reference_label.to_string(), settings: None, pieces: reference_metrics },
+        reference: EvalSet {
+            label: reference_label.to_string(),
+            settings: None,
+            pieces: reference_metrics,
+        },
         sets,
         training_chorales: training.map_or(0, TrainingIndex::chorales),
     }

@@ -43,14 +43,29 @@ pub fn generate_sets(
     }
     let settings: Vec<SamplerSettings> = steps
         .iter()
-        .map(|&s| SamplerArgs { steps: s, ..SamplerArgs::default() }.apply(engine.defaults))
+        .map(|&s| {
+            SamplerArgs {
+                steps: s,
+                ..SamplerArgs::default()
+            }
+            .apply(engine.defaults)
+        })
         .collect::<Result<_>>()?;
     if settings.iter().any(|s| s.steps_per_level == 0) {
         bail!("--steps must be at least 1");
     }
-    let total: u64 = settings.iter().map(|s| (s.evaluations() * count) as u64).sum();
-    let pb = if progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
-    if let Ok(style) = ProgressStyle::with_template("composing {msg} {bar:40} {pos}/{len} evaluations ({eta})") {
+    let total: u64 = settings
+        .iter()
+        .map(|s| (s.evaluations() * count) as u64)
+        .sum();
+    let pb = if progress {
+        ProgressBar::new(total)
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) =
+        ProgressStyle::with_template("composing {msg} {bar:40} {pos}/{len} evaluations ({eta})")
+    {
         pb.set_style(style);
     }
     let mut sets = Vec::new();
@@ -60,20 +75,33 @@ pub fn generate_sets(
             let plan = &plans[i % plans.len()];
             let metas: Vec<FrameMeta> = plan.frames.iter().map(|f| f.meta).collect();
             let chain_seed = seed.wrapping_add(i as u64);
-            pb.set_message(format!("{} steps, chorale {}/{count}", s.steps_per_level, i + 1));
+            pb.set_message(format!(
+                "{} steps, chorale {}/{count}",
+                s.steps_per_level,
+                i + 1
+            ));
             let mut net = engine.net();
-            let composed = compose_frames(&mut net, s, chain_seed, &metas, &[])
-                .with_context(|| format!("composing chorale {} (seed {chain_seed}) failed", i + 1))?;
+            let composed =
+                compose_frames(&mut net, s, chain_seed, &metas, &[]).with_context(|| {
+                    format!("composing chorale {} (seed {chain_seed}) failed", i + 1)
+                })?;
             pb.inc(composed.evaluations as u64);
             pieces.push(Piece {
                 name: format!("seed {chain_seed}, plan of {}", plan.name),
                 time: plan.time,
                 frames: composed.frames,
-                cost: Some(Cost { evaluations: composed.evaluations as u64, seconds: composed.seconds }),
+                cost: Some(Cost {
+                    evaluations: composed.evaluations as u64,
+                    seconds: composed.seconds,
+                }),
             });
         }
         sets.push(Candidates {
-            label: format!("generated, {} step{}", s.steps_per_level, if s.steps_per_level == 1 { "" } else { "s" }),
+            label: format!(
+                "generated, {} step{}",
+                s.steps_per_level,
+                if s.steps_per_level == 1 { "" } else { "s" }
+            ),
             settings: Some(describe(s)),
             pieces,
         });

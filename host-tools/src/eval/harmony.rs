@@ -3,8 +3,8 @@
 
 use super::key::{find_key, Key};
 use super::notes::{fermatas, sonorities, sonority_at, voice_notes, Sonority};
-use kantor_core::{Frame, Voice};
 use super::summary::pct;
+use kantor_core::{Frame, Voice};
 use serde::Serialize;
 
 /// The kind of chord, named by its intervals above the root.
@@ -24,7 +24,10 @@ pub enum Quality {
 impl Quality {
     /// The triad or seventh chord has a major third above its root.
     pub const fn major_third(self) -> bool {
-        matches!(self, Quality::Major | Quality::Augmented | Quality::DominantSeventh | Quality::MajorSeventh)
+        matches!(
+            self,
+            Quality::Major | Quality::Augmented | Quality::DominantSeventh | Quality::MajorSeventh
+        )
     }
 }
 
@@ -117,7 +120,9 @@ pub enum Cadence {
 /// need the key: IV–I must land on the tonic of `key` or its relative, a half cadence
 /// on the major chord on the dominant of `key` or its relative.
 pub fn cadence_into(sonorities: &[Sonority], end: usize, key: Key, lookback: usize) -> Cadence {
-    let Some(last) = chord_of(&sonorities[end]) else { return Cadence::Other };
+    let Some(last) = chord_of(&sonorities[end]) else {
+        return Cadence::Other;
+    };
     let start = sonorities[end].start;
     let before = sonorities[..end]
         .iter()
@@ -159,7 +164,10 @@ pub struct Harmony {
 impl Harmony {
     /// % of fermatas with a cadence of `kind`; `None` without fermatas.
     pub fn cadence_pct(&self, kind: &[Cadence]) -> Option<f64> {
-        pct(self.cadences.iter().filter(|c| kind.contains(c)).count(), self.cadences.len())
+        pct(
+            self.cadences.iter().filter(|c| kind.contains(c)).count(),
+            self.cadences.len(),
+        )
     }
 }
 
@@ -167,10 +175,22 @@ impl Harmony {
 pub fn harmony(frames: &[Frame]) -> Harmony {
     let key = find_key(frames);
     let sons = sonorities(frames);
-    let chords: Vec<&Sonority> = sons.iter().filter(|s| s.pitch_classes().count_ones() >= 2).collect();
+    let chords: Vec<&Sonority> = sons
+        .iter()
+        .filter(|s| s.pitch_classes().count_ones() >= 2)
+        .collect();
     let chordal = chords.iter().filter(|s| chord_of(s).is_some()).count();
-    let notes: Vec<u8> = Voice::ALL.iter().flat_map(|&v| voice_notes(frames, v)).map(|n| n.pitch % 12).collect();
-    let in_key_pct = key.and_then(|k| pct(notes.iter().filter(|&&pc| k.contains(pc)).count(), notes.len()));
+    let notes: Vec<u8> = Voice::ALL
+        .iter()
+        .flat_map(|&v| voice_notes(frames, v))
+        .map(|n| n.pitch % 12)
+        .collect();
+    let in_key_pct = key.and_then(|k| {
+        pct(
+            notes.iter().filter(|&&pc| k.contains(pc)).count(),
+            notes.len(),
+        )
+    });
     let cadences = match key {
         Some(k) => fermatas(frames)
             .into_iter()
@@ -179,5 +199,10 @@ pub fn harmony(frames: &[Frame]) -> Harmony {
             .collect(),
         None => Vec::new(),
     };
-    Harmony { key, chordal_pct: pct(chordal, chords.len()), in_key_pct, cadences }
+    Harmony {
+        key,
+        chordal_pct: pct(chordal, chords.len()),
+        in_key_pct,
+        cadences,
+    }
 }

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 /// Whether `path` names a Standard MIDI File by its extension.
 fn is_midi(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
 }
 
 /// The MIDI files named: files as given, folders as their `.mid`/`.midi` files (not
@@ -51,8 +53,16 @@ pub fn read_chorale(path: &Path) -> Result<Piece> {
     if midi.is_empty() {
         bail!("{} holds no music", path.display());
     }
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    Ok(Piece { name, time: midi.time.unwrap_or(TimeSignature::COMMON), frames: midi.frames(), cost: None })
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Ok(Piece {
+        name,
+        time: midi.time.unwrap_or(TimeSignature::COMMON),
+        frames: midi.frames(),
+        cost: None,
+    })
 }
 
 /// Reads every chorale named by `paths` (files or folders).
@@ -64,7 +74,12 @@ pub fn read_chorales(paths: &[PathBuf]) -> Result<Vec<Piece>> {
 pub fn dataset_pieces(dataset: &Dataset, split: Split) -> Vec<Piece> {
     dataset
         .split(split)
-        .map(|c| Piece { name: c.source.clone(), time: c.time, frames: c.frames.clone(), cost: None })
+        .map(|c| Piece {
+            name: c.source.clone(),
+            time: c.time,
+            frames: c.frames.clone(),
+            cost: None,
+        })
         .collect()
 }
 

@@ -7,9 +7,13 @@ use kantor_core::{Frame, Voice};
 use serde::Serialize;
 
 /// Krumhansl–Kessler major-key profile, tonic first.
-pub const MAJOR_PROFILE: [f64; 12] = [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88];
+pub const MAJOR_PROFILE: [f64; 12] = [
+    6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88,
+];
 /// Krumhansl–Kessler minor-key profile, tonic first.
-pub const MINOR_PROFILE: [f64; 12] = [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17];
+pub const MINOR_PROFILE: [f64; 12] = [
+    6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17,
+];
 
 /// Major or minor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -25,7 +29,9 @@ pub struct Key {
     pub mode: Mode,
 }
 
-const NAMES: [&str; 12] = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
+const NAMES: [&str; 12] = [
+    "C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B",
+];
 
 impl Key {
     /// Scale degrees of the key as semitones above the tonic. Major: the major scale.
@@ -61,8 +67,14 @@ impl Key {
     /// The relative key (A minor for C major and back).
     pub const fn relative(self) -> Key {
         match self.mode {
-            Mode::Major => Key { tonic: (self.tonic + 9) % 12, mode: Mode::Minor },
-            Mode::Minor => Key { tonic: (self.tonic + 3) % 12, mode: Mode::Major },
+            Mode::Major => Key {
+                tonic: (self.tonic + 9) % 12,
+                mode: Mode::Minor,
+            },
+            Mode::Minor => Key {
+                tonic: (self.tonic + 3) % 12,
+                mode: Mode::Major,
+            },
         }
     }
 
@@ -114,7 +126,13 @@ pub fn key_of_weights(weights: &[f64; 12]) -> Option<Key> {
         for (mode, profile) in [(Mode::Major, &MAJOR_PROFILE), (Mode::Minor, &MINOR_PROFILE)] {
             let r = correlation(weights, profile, tonic);
             if best.map_or(true, |(b, _)| r > b) {
-                best = Some((r, Key { tonic: tonic as u8, mode }));
+                best = Some((
+                    r,
+                    Key {
+                        tonic: tonic as u8,
+                        mode,
+                    },
+                ));
             }
         }
     }

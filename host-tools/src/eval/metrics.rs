@@ -138,6 +138,7 @@ const HALF: &[Cadence] = &[Cadence::Half];
 const ANY_CADENCE: &[Cadence] = &[Cadence::Authentic, Cadence::Plagal, Cadence::Half];
 
 /// Every metric, in table order.
+#[rustfmt::skip]
 pub const METRICS: &[Metric] = &[
     Metric { key: "crossing_pct", label: "voice crossing, % frames", group: Group::VoiceLeading, get: |m| m.voice_leading.crossing_pct },
     Metric { key: "parallel_fifths_per_100", label: "parallel fifths / 100 frames", group: Group::VoiceLeading, get: |m| m.voice_leading.parallel_fifths_per_100 },

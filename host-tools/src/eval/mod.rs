@@ -127,9 +127,17 @@ pub fn run(args: EvalArgs) -> Result<()> {
     };
 
     let (reference_label, reference) = match (&args.reference, &dataset) {
-        (ReferenceSpec::Split(split), Some(d)) => (split_label(*split).to_string(), dataset_pieces(d, *split)),
+        (ReferenceSpec::Split(split), Some(d)) => {
+            (split_label(*split).to_string(), dataset_pieces(d, *split))
+        }
         (ReferenceSpec::Files(path), _) => (
-            format!("reference {}", path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())),
+            format!(
+                "reference {}",
+                path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
+            ),
             read_chorales(std::slice::from_ref(path)).context("cannot read the reference")?,
         ),
         (ReferenceSpec::Split(_), None) => unreachable!("the dataset was loaded above"),
@@ -141,7 +149,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let mut candidates = Vec::new();
     if !args.inputs.is_empty() {
         let pieces = read_chorales(&args.inputs)?;
-        candidates.push(Candidates { label: "given".into(), settings: None, pieces });
+        candidates.push(Candidates {
+            label: "given".into(),
+            settings: None,
+            pieces,
+        });
     }
     if args.calibrate {
         candidates.push(Candidates {
@@ -156,11 +168,24 @@ pub fn run(args: EvalArgs) -> Result<()> {
         });
     }
     if let Some(count) = args.generate {
-        let path = args.model.clone().unwrap_or_else(|| args.engine.default_model());
+        let path = args
+            .model
+            .clone()
+            .unwrap_or_else(|| args.engine.default_model());
         let mut engine = Engine::load(&path, args.engine)?;
-        let steps: Vec<Option<usize>> =
-            if args.steps.is_empty() { vec![None] } else { args.steps.iter().map(|&s| Some(s)).collect() };
-        let sets = generation::generate_sets(&mut engine, &reference, count as usize, &steps, args.seed, !args.quiet)?;
+        let steps: Vec<Option<usize>> = if args.steps.is_empty() {
+            vec![None]
+        } else {
+            args.steps.iter().map(|&s| Some(s)).collect()
+        };
+        let sets = generation::generate_sets(
+            &mut engine,
+            &reference,
+            count as usize,
+            &steps,
+            args.seed,
+            !args.quiet,
+        )?;
         for s in &sets {
             eprintln!("{}: {}", s.label, s.settings.as_deref().unwrap_or(""));
         }
@@ -170,6 +195,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
         bail!("nothing to evaluate: give .mid files or folders, --generate N, or --calibrate");
     }
 
+    if args.reference == ReferenceSpec::Split(Split::Train) && !args.no_copy && !args.quiet {
+        eprintln!("note: the reference is the training split, so its copying figures are trivially 100 % (--no-copy skips them)");
+    }
     let training = match (&dataset, args.no_copy) {
         (Some(d), false) => Some(
             copying::TrainingIndex::build(d.split(Split::Train).map(|c| c.frames.as_slice()))
@@ -177,7 +205,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
         ),
         _ => None,
     };
-    let evaluation = evaluate(&reference_label, &reference, &candidates, training.as_ref(), !args.quiet);
+    let evaluation = evaluate(
+        &reference_label,
+        &reference,
+        &candidates,
+        training.as_ref(),
+        !args.quiet,
+    );
 
     let mut text = table::text_table(&evaluation.columns());
     let separation = if args.calibrate {
@@ -190,7 +224,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     if args.per_file {
         for set in &evaluation.sets {
-            text += &format!("\n{}:\n{}", set.label, table::markdown_pieces(set, PER_PIECE));
+            text += &format!(
+                "\n{}:\n{}",
+                set.label,
+                table::markdown_pieces(set, PER_PIECE)
+            );
         }
     }
     print_out(&text)?;
@@ -199,7 +237,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
         let extra = if separation.is_empty() {
             String::new()
         } else {
-            format!("\n## Separation\n\n{}\n\n```text\n{separation}```\n", calibrate::SEPARATION_NOTE)
+            format!(
+                "\n## Separation\n\n{}\n\n```text\n{separation}```\n",
+                calibrate::SEPARATION_NOTE
+            )
         };
         report::write_report(dir, &evaluation, &reference, &pieces, &extra)?;
         eprintln!("wrote {}", dir.join("REPORT.md").display());

@@ -51,7 +51,12 @@ pub fn voice_notes(frames: &[Frame], voice: Voice) -> Vec<Note> {
             Token::Rest => notes.extend(open.take()),
             Token::Pitch(p) => {
                 notes.extend(open.take());
-                open = Some(Note { voice, pitch: p, start: t, len: 1 });
+                open = Some(Note {
+                    voice,
+                    pitch: p,
+                    start: t,
+                    len: 1,
+                });
             }
         }
     }
@@ -98,7 +103,10 @@ pub struct Sonority {
 impl Sonority {
     /// The pitch classes sounding, as a 12-bit set (bit 0 = C).
     pub fn pitch_classes(&self) -> u16 {
-        self.pitches.iter().flatten().fold(0, |set, p| set | 1 << (p % 12))
+        self.pitches
+            .iter()
+            .flatten()
+            .fold(0, |set, p| set | 1 << (p % 12))
     }
 
     /// The lowest sounding pitch.
@@ -116,7 +124,10 @@ pub fn sonorities(frames: &[Frame]) -> Vec<Sonority> {
     for (t, (f, now)) in frames.iter().zip(&sounding).enumerate() {
         let change = t == 0 || f.tokens.iter().any(|tok| *tok != Token::Hold);
         if change && out.last().map_or(true, |s| s.pitches != *now) {
-            out.push(Sonority { start: t, pitches: *now });
+            out.push(Sonority {
+                start: t,
+                pitches: *now,
+            });
         }
     }
     out

@@ -4,7 +4,9 @@
 
 use super::evaluation::Evaluation;
 use super::metrics::{pooled_histograms, Piece, METRICS};
-use super::statistics::{duration_labels, interval_labels, normalised, pitch_class_labels, pitch_labels, Histograms};
+use super::statistics::{
+    duration_labels, interval_labels, normalised, pitch_class_labels, pitch_labels, Histograms,
+};
 use super::table::{format_value, markdown_pieces, markdown_table, EvalSet};
 use super::PER_PIECE;
 use crate::plot::{bar_compare, line_chart, piano_roll};
@@ -33,8 +35,20 @@ pub const DEFINITIONS: &str = "\
 ";
 
 fn slug(label: &str) -> String {
-    let s: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+    let s: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Normalised histogram, or zeros when empty (so every series has a value per label).
@@ -44,12 +58,35 @@ fn shares(h: &[f64]) -> Vec<f64> {
 
 /// Draws one histogram per kind: the reference against every evaluated set.
 fn histogram_charts(dir: &Path, columns: &[EvalSet], md: &mut String) -> Result<()> {
-    let pools: Vec<Histograms> = columns.iter().map(|s| pooled_histograms(&s.pieces)).collect();
+    let pools: Vec<Histograms> = columns
+        .iter()
+        .map(|s| pooled_histograms(&s.pieces))
+        .collect();
     type Pick = fn(&Histograms) -> &[f64];
-    let mut charts: Vec<(String, String, Vec<String>, Box<dyn Fn(&Histograms) -> Vec<f64>>)> = vec![
-        ("pitch-classes".into(), "Pitch classes above the tonic (share of notes)".into(), pitch_class_labels(), Box::new(|h| shares(&h.pitch_class))),
-        ("intervals".into(), "Melodic intervals in semitones (share)".into(), interval_labels(), Box::new(|h| shares(&h.interval))),
-        ("durations".into(), "Note durations in 16ths (share)".into(), duration_labels(), Box::new(|h| shares(&h.duration))),
+    let mut charts: Vec<(
+        String,
+        String,
+        Vec<String>,
+        Box<dyn Fn(&Histograms) -> Vec<f64>>,
+    )> = vec![
+        (
+            "pitch-classes".into(),
+            "Pitch classes above the tonic (share of notes)".into(),
+            pitch_class_labels(),
+            Box::new(|h| shares(&h.pitch_class)),
+        ),
+        (
+            "intervals".into(),
+            "Melodic intervals in semitones (share)".into(),
+            interval_labels(),
+            Box::new(|h| shares(&h.interval)),
+        ),
+        (
+            "durations".into(),
+            "Note durations in 16ths (share)".into(),
+            duration_labels(),
+            Box::new(|h| shares(&h.duration)),
+        ),
     ];
     for v in Voice::ALL {
         let pick: Pick = match v {
@@ -67,7 +104,11 @@ fn histogram_charts(dir: &Path, columns: &[EvalSet], md: &mut String) -> Result<
     }
     md.push_str("\n## Distributions against the reference\n\n");
     for (file, title, labels, get) in charts {
-        let series: Vec<(&str, Vec<f64>)> = columns.iter().zip(&pools).map(|(s, h)| (s.label.as_str(), get(h))).collect();
+        let series: Vec<(&str, Vec<f64>)> = columns
+            .iter()
+            .zip(&pools)
+            .map(|(s, h)| (s.label.as_str(), get(h)))
+            .collect();
         let name = format!("{file}.png");
         bar_compare(&dir.join(&name), &title, &labels, &series)?;
         let _ = writeln!(md, "![{title}]({name})\n");
@@ -77,30 +118,60 @@ fn histogram_charts(dir: &Path, columns: &[EvalSet], md: &mut String) -> Result<
 
 /// Quality against cost when several sets carry sampler costs (e.g. several step counts).
 fn cost_curve(dir: &Path, sets: &[EvalSet], md: &mut String) -> Result<()> {
-    let costed: Vec<(&EvalSet, f64)> = sets.iter().filter_map(|s| s.mean("evaluations").map(|e| (s, e))).collect();
+    let costed: Vec<(&EvalSet, f64)> = sets
+        .iter()
+        .filter_map(|s| s.mean("evaluations").map(|e| (s, e)))
+        .collect();
     if costed.len() < 2 {
         return Ok(());
     }
     md.push_str("\n## Quality against network evaluations\n\n");
-    let keys = ["crossing_pct", "parallel_fifths_per_100", "spacing_upper_pct", "chordal_pct", "in_key_pct", "cadence_pct"];
+    let keys = [
+        "crossing_pct",
+        "parallel_fifths_per_100",
+        "spacing_upper_pct",
+        "chordal_pct",
+        "in_key_pct",
+        "cadence_pct",
+    ];
     let series: Vec<(&str, Vec<(f64, f64)>)> = keys
         .iter()
         .filter_map(|k| {
             let label = METRICS.iter().find(|m| m.key == *k)?.label;
-            let points: Vec<(f64, f64)> = costed.iter().filter_map(|(s, e)| s.mean(k).map(|v| (*e, v))).collect();
+            let points: Vec<(f64, f64)> = costed
+                .iter()
+                .filter_map(|(s, e)| s.mean(k).map(|v| (*e, v)))
+                .collect();
             (!points.is_empty()).then_some((label, points))
         })
         .collect();
-    line_chart(&dir.join("quality-vs-evaluations.png"), "Quality against network evaluations per chorale", "network evaluations per chorale", "mean over chorales", &series, false)?;
+    line_chart(
+        &dir.join("quality-vs-evaluations.png"),
+        "Quality against network evaluations per chorale",
+        "network evaluations per chorale",
+        "mean over chorales",
+        &series,
+        false,
+    )?;
     md.push_str("![Quality against network evaluations](quality-vs-evaluations.png)\n\n| set | evaluations | wall time, s |");
     for k in keys {
-        let _ = write!(md, " {} |", METRICS.iter().find(|m| m.key == k).map_or(k, |m| m.label));
+        let _ = write!(
+            md,
+            " {} |",
+            METRICS.iter().find(|m| m.key == k).map_or(k, |m| m.label)
+        );
     }
     md.push_str("\n|---|---|---|");
     md.push_str(&"---|".repeat(keys.len()));
     md.push('\n');
     for (s, e) in &costed {
-        let _ = write!(md, "| {} | {} | {} |", s.label, format_value(*e), s.mean("seconds").map_or("–".into(), format_value));
+        let _ = write!(
+            md,
+            "| {} | {} | {} |",
+            s.label,
+            format_value(*e),
+            s.mean("seconds").map_or("–".into(), format_value)
+        );
         for k in keys {
             let _ = write!(md, " {} |", s.mean(k).map_or("–".into(), format_value));
         }
@@ -112,19 +183,46 @@ fn cost_curve(dir: &Path, sets: &[EvalSet], md: &mut String) -> Result<()> {
 /// Writes `REPORT.md` and its pictures into `dir`. `pieces[i]` are the frames of
 /// `evaluation.sets[i]`; `reference` those of the reference set; `extra` is Markdown
 /// placed after the metric definitions (e.g. the calibration's separation table).
-pub fn write_report(dir: &Path, evaluation: &Evaluation, reference: &[Piece], pieces: &[&[Piece]], extra: &str) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create report folder {}", dir.display()))?;
+pub fn write_report(
+    dir: &Path,
+    evaluation: &Evaluation,
+    reference: &[Piece],
+    pieces: &[&[Piece]],
+    extra: &str,
+) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create report folder {}", dir.display()))?;
     let columns = evaluation.columns();
     let mut md = String::from("# Kantor evaluation\n\n");
-    let _ = writeln!(md, "Reference: **{}**, {} chorales.", evaluation.reference.label, evaluation.reference.pieces.len());
+    let _ = writeln!(
+        md,
+        "Reference: **{}**, {} chorales.",
+        evaluation.reference.label,
+        evaluation.reference.pieces.len()
+    );
     for s in &evaluation.sets {
-        let settings = s.settings.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
-        let _ = writeln!(md, "Evaluated: **{}**{settings}, {} chorales.", s.label, s.pieces.len());
+        let settings = s
+            .settings
+            .as_deref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "Evaluated: **{}**{settings}, {} chorales.",
+            s.label,
+            s.pieces.len()
+        );
     }
     if evaluation.training_chorales > 0 {
-        let _ = writeln!(md, "Copy detection searched {} training chorales.", evaluation.training_chorales);
+        let _ = writeln!(
+            md,
+            "Copy detection searched {} training chorales.",
+            evaluation.training_chorales
+        );
     }
-    md.push_str("\n## Metrics\n\nEach cell: mean over chorales (median, ± standard deviation).\n\n");
+    md.push_str(
+        "\n## Metrics\n\nEach cell: mean over chorales (median, ± standard deviation).\n\n",
+    );
     md.push_str(&markdown_table(&columns));
     md.push_str("\n### Definitions\n\n");
     md.push_str(DEFINITIONS);
@@ -133,15 +231,27 @@ pub fn write_report(dir: &Path, evaluation: &Evaluation, reference: &[Piece], pi
     histogram_charts(dir, &columns, &mut md)?;
 
     md.push_str("\n## Piano rolls\n\n");
-    let sets = std::iter::once((&evaluation.reference, reference)).chain(evaluation.sets.iter().zip(pieces.iter().copied()));
+    let sets = std::iter::once((&evaluation.reference, reference))
+        .chain(evaluation.sets.iter().zip(pieces.iter().copied()));
     for (set, frames) in sets {
         for (i, p) in frames.iter().take(ROLLS_PER_SET).enumerate() {
             if p.frames.is_empty() {
                 continue;
             }
             let name = format!("roll-{}-{}.png", slug(&set.label), i + 1);
-            piano_roll(&dir.join(&name), &p.frames, &format!("{} {}", set.label, i + 1))?;
-            let _ = writeln!(md, "**{}**: {}\n\n![{} {}]({name})\n", set.label, p.name, set.label, i + 1);
+            piano_roll(
+                &dir.join(&name),
+                &p.frames,
+                &format!("{} {}", set.label, i + 1),
+            )?;
+            let _ = writeln!(
+                md,
+                "**{}**: {}\n\n![{} {}]({name})\n",
+                set.label,
+                p.name,
+                set.label,
+                i + 1
+            );
         }
     }
 

@@ -62,12 +62,22 @@ pub fn interval_labels() -> Vec<String> {
 
 /// Labels of the duration bins (in 16ths).
 pub fn duration_labels() -> Vec<String> {
-    (1..=MAX_DURATION).map(|d| if d == MAX_DURATION { format!("{d}+") } else { d.to_string() }).collect()
+    (1..=MAX_DURATION)
+        .map(|d| {
+            if d == MAX_DURATION {
+                format!("{d}+")
+            } else {
+                d.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Labels of the voice-range bins (MIDI numbers).
 pub fn pitch_labels() -> Vec<String> {
-    (LOWEST_PITCH..=HIGHEST_PITCH).map(|p| p.to_string()).collect()
+    (LOWEST_PITCH..=HIGHEST_PITCH)
+        .map(|p| p.to_string())
+        .collect()
 }
 
 impl Histograms {
@@ -83,7 +93,10 @@ impl Histograms {
                 let p = n.pitch.clamp(LOWEST_PITCH, HIGHEST_PITCH);
                 h.voice_pitch[v.index()][(p - LOWEST_PITCH) as usize] += 1.0;
             }
-            for w in notes.windows(2).filter(|w| w[0].start + w[0].len == w[1].start) {
+            for w in notes
+                .windows(2)
+                .filter(|w| w[0].start + w[0].len == w[1].start)
+            {
                 let i = (w[1].pitch as i32 - w[0].pitch as i32).clamp(-MAX_INTERVAL, MAX_INTERVAL);
                 h.interval[(i + MAX_INTERVAL) as usize] += 1.0;
             }
@@ -109,7 +122,11 @@ impl Histograms {
     /// These counts with `other`'s taken away (a reference set without one of its pieces).
     pub fn without(&self, other: &Histograms) -> Histograms {
         let mut h = self.clone();
-        let sub = |a: &mut [f64], b: &[f64]| a.iter_mut().zip(b).for_each(|(x, y)| *x = (*x - y).max(0.0));
+        let sub = |a: &mut [f64], b: &[f64]| {
+            a.iter_mut()
+                .zip(b)
+                .for_each(|(x, y)| *x = (*x - y).max(0.0))
+        };
         sub(&mut h.pitch_class, &other.pitch_class);
         sub(&mut h.interval, &other.interval);
         sub(&mut h.duration, &other.duration);
@@ -126,8 +143,12 @@ impl Histograms {
             interval: tvd(&self.interval, &reference.interval),
             duration: tvd(&self.duration, &reference.duration),
             voice_range: {
-                let d: Vec<f64> =
-                    self.voice_pitch.iter().zip(&reference.voice_pitch).filter_map(|(a, b)| tvd(a, b)).collect();
+                let d: Vec<f64> = self
+                    .voice_pitch
+                    .iter()
+                    .zip(&reference.voice_pitch)
+                    .filter_map(|(a, b)| tvd(a, b))
+                    .collect();
                 (!d.is_empty()).then(|| d.iter().sum::<f64>() / d.len() as f64)
             },
         }

@@ -37,11 +37,18 @@ pub fn phrase_lengths(frames: &[Frame]) -> Vec<usize> {
 /// Measures the structure of a piece with bars of `bar_frames` 16ths.
 pub fn structure(frames: &[Frame], bar_frames: usize) -> Structure {
     let phrases = phrase_lengths(frames);
-    let phrase_quarters = (!phrases.is_empty())
-        .then(|| phrases.iter().sum::<usize>() as f64 / phrases.len() as f64 / FRAMES_PER_QUARTER as f64);
-    let notes: usize = Voice::ALL.iter().map(|&v| voice_notes(frames, v).len()).sum();
+    let phrase_quarters = (!phrases.is_empty()).then(|| {
+        phrases.iter().sum::<usize>() as f64 / phrases.len() as f64 / FRAMES_PER_QUARTER as f64
+    });
+    let notes: usize = Voice::ALL
+        .iter()
+        .map(|&v| voice_notes(frames, v).len())
+        .sum();
     let bars = frames.len() as f64 / bar_frames.max(1) as f64;
-    let silent: usize = sounding_per_frame(frames).iter().map(|s| s.iter().filter(|p| p.is_none()).count()).sum();
+    let silent: usize = sounding_per_frame(frames)
+        .iter()
+        .map(|s| s.iter().filter(|p| p.is_none()).count())
+        .sum();
     Structure {
         fermatas: fermatas(frames).len(),
         phrase_quarters,

@@ -66,7 +66,13 @@ pub fn format_value(x: f64) -> String {
 fn rows(sets: &[EvalSet]) -> Vec<(Group, &'static str, Vec<Option<Summary>>)> {
     let all: Vec<Vec<MetricSummary>> = sets.iter().map(EvalSet::summaries).collect();
     (0..METRICS.len())
-        .map(|i| (METRICS[i].group, METRICS[i].label, all.iter().map(|s| s[i].summary).collect::<Vec<_>>()))
+        .map(|i| {
+            (
+                METRICS[i].group,
+                METRICS[i].label,
+                all.iter().map(|s| s[i].summary).collect::<Vec<_>>(),
+            )
+        })
         .filter(|(_, _, values)| values.iter().any(Option::is_some))
         .collect()
 }
@@ -131,7 +137,12 @@ pub fn markdown_table(sets: &[EvalSet]) -> String {
         for v in values {
             match v {
                 Some(s) => {
-                    out += &format!(" {} ({}, ±{}) |", format_value(s.mean), format_value(s.median), format_value(s.sd))
+                    out += &format!(
+                        " {} ({}, ±{}) |",
+                        format_value(s.mean),
+                        format_value(s.median),
+                        format_value(s.sd)
+                    )
                 }
                 None => out += " – |",
             }
@@ -143,7 +154,10 @@ pub fn markdown_table(sets: &[EvalSet]) -> String {
 
 /// A per-piece Markdown table of the main metrics.
 pub fn markdown_pieces(set: &EvalSet, keys: &[&str]) -> String {
-    let metrics: Vec<_> = keys.iter().filter_map(|k| METRICS.iter().find(|m| m.key == *k)).collect();
+    let metrics: Vec<_> = keys
+        .iter()
+        .filter_map(|k| METRICS.iter().find(|m| m.key == *k))
+        .collect();
     let mut out = String::from("| piece | key |");
     for m in &metrics {
         out += &format!(" {} |", m.label.trim());
@@ -172,6 +186,9 @@ fn truncate(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         s.to_string()
     } else {
-        s.chars().take(width.saturating_sub(1)).chain(std::iter::once('…')).collect()
+        s.chars()
+            .take(width.saturating_sub(1))
+            .chain(std::iter::once('…'))
+            .collect()
     }
 }

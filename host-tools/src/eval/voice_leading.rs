@@ -20,9 +20,9 @@
 
 use super::key::Key;
 use super::notes::{sonorities, sounding_per_frame, voice_notes, Note, Sonority};
+use super::summary::pct;
 use kantor_core::voice::VOICES;
 use kantor_core::{Frame, Voice};
-use super::summary::pct;
 use serde::Serialize;
 
 /// Widest interval (semitones) allowed between soprano and alto, and alto and tenor.
@@ -46,16 +46,22 @@ pub fn parallels(sonorities: &[Sonority]) -> Parallels {
     for w in sonorities.windows(2) {
         for upper in 0..VOICES {
             for lower in upper + 1..VOICES {
-                let (Some(a1), Some(b1), Some(a2), Some(b2)) =
-                    (w[0].pitches[upper], w[0].pitches[lower], w[1].pitches[upper], w[1].pitches[lower])
-                else {
+                let (Some(a1), Some(b1), Some(a2), Some(b2)) = (
+                    w[0].pitches[upper],
+                    w[0].pitches[lower],
+                    w[1].pitches[upper],
+                    w[1].pitches[lower],
+                ) else {
                     continue;
                 };
                 let (ma, mb) = (a2 as i32 - a1 as i32, b2 as i32 - b1 as i32);
                 if ma == 0 || mb == 0 || ma.signum() != mb.signum() {
                     continue;
                 }
-                let (i1, i2) = ((a1 as i32 - b1 as i32).rem_euclid(12), (a2 as i32 - b2 as i32).rem_euclid(12));
+                let (i1, i2) = (
+                    (a1 as i32 - b1 as i32).rem_euclid(12),
+                    (a2 as i32 - b2 as i32).rem_euclid(12),
+                );
                 match (i1, i2) {
                     (7, 7) => count.fifths += 1,
                     (0, 0) => count.octaves += 1,
@@ -94,7 +100,10 @@ pub struct VoiceLeading {
 
 /// Consecutive notes of one voice not separated by a rest.
 fn melodic_pairs(notes: &[Note]) -> impl Iterator<Item = (&Note, &Note)> {
-    notes.windows(2).filter(|w| w[0].start + w[0].len == w[1].start).map(|w| (&w[0], &w[1]))
+    notes
+        .windows(2)
+        .filter(|w| w[0].start + w[0].len == w[1].start)
+        .map(|w| (&w[0], &w[1]))
 }
 
 /// Measures voice leading; `key` (the piece's key) is needed for leading tones.
@@ -105,12 +114,22 @@ pub fn voice_leading(frames: &[Frame], key: Option<Key>) -> VoiceLeading {
         (Some(h), Some(l)) => Some(h as i32 - l as i32),
         _ => None,
     };
-    let crossing = sounding.iter().filter(|s| (0..VOICES - 1).any(|v| gap(s, v, v + 1).is_some_and(|g| g < 0))).count();
+    let crossing = sounding
+        .iter()
+        .filter(|s| (0..VOICES - 1).any(|v| gap(s, v, v + 1).is_some_and(|g| g < 0)))
+        .count();
     let upper = sounding
         .iter()
-        .filter(|s| [(0, 1), (1, 2)].iter().any(|&(h, l)| gap(s, h, l).is_some_and(|g| g > UPPER_SPACING)))
+        .filter(|s| {
+            [(0, 1), (1, 2)]
+                .iter()
+                .any(|&(h, l)| gap(s, h, l).is_some_and(|g| g > UPPER_SPACING))
+        })
         .count();
-    let bass = sounding.iter().filter(|s| gap(s, 2, 3).is_some_and(|g| g > BASS_SPACING)).count();
+    let bass = sounding
+        .iter()
+        .filter(|s| gap(s, 2, 3).is_some_and(|g| g > BASS_SPACING))
+        .count();
 
     let sons = sonorities(frames);
     let p = parallels(&sons);
@@ -119,7 +138,11 @@ pub fn voice_leading(frames: &[Frame], key: Option<Key>) -> VoiceLeading {
 
     let lines: Vec<Vec<Note>> = Voice::ALL.iter().map(|&v| voice_notes(frames, v)).collect();
     let all_notes = lines.iter().map(Vec::len).sum();
-    let out_of_range = lines.iter().flatten().filter(|n| !n.voice.range().contains(n.pitch)).count();
+    let out_of_range = lines
+        .iter()
+        .flatten()
+        .filter(|n| !n.voice.range().contains(n.pitch))
+        .count();
     let (mut intervals, mut leaps) = (0, 0);
     for line in &lines {
         for (a, b) in melodic_pairs(line) {
@@ -133,9 +156,9 @@ pub fn voice_leading(frames: &[Frame], key: Option<Key>) -> VoiceLeading {
         for (i, note) in soprano.iter().enumerate() {
             if note.pitch % 12 == k.leading_tone() {
                 leading += 1;
-                let resolved = soprano
-                    .get(i + 1)
-                    .is_some_and(|next| next.start == note.start + note.len && next.pitch == note.pitch + 1);
+                let resolved = soprano.get(i + 1).is_some_and(|next| {
+                    next.start == note.start + note.len && next.pitch == note.pitch + 1
+                });
                 unresolved += (!resolved) as usize;
             }
         }
