@@ -1,6 +1,7 @@
 //! One chain of annealed Langevin dynamics, from noise to tokens.
 
 use super::clamp::{self, Clamp, OutOfRange};
+use super::constrain::{constrain_score, Constraint};
 use super::gauss::Gaussian;
 use super::settings::{Init, SamplerSettings};
 use super::workspace::Workspace;
@@ -60,18 +61,22 @@ impl<E: core::fmt::Debug> core::fmt::Display for SampleError<E> {
 #[cfg(feature = "std")]
 impl<E: core::fmt::Debug> std::error::Error for SampleError<E> {}
 
-/// One network evaluation at `sigma`: state from `ws.x`, score into `ws.score`.
+/// One network evaluation at `sigma`: state from `ws.x`, score into `ws.score`, with the
+/// denoised estimate constrained as `constraint` says.
 fn evaluate<N: ScoreNet>(
     net: &mut N,
     ws: &mut Workspace<'_>,
     frames: usize,
     sigma: f32,
+    constraint: Constraint,
     report: &mut SampleReport,
 ) -> Result<(), SampleError<N::Error>> {
     let n = VOICE_CHANNELS * frames;
     report.evaluations += 1;
     net.score(&ws.x[..n], &ws.meta[..META_CHANNELS * frames], frames, sigma, &mut ws.score[..n])
-        .map_err(SampleError::Network)
+        .map_err(SampleError::Network)?;
+    constrain_score(constraint, &ws.x[..n], &mut ws.score[..n], frames, sigma);
+    Ok(())
 }
 
 /// Composes one chorale: `metas.len()` frames with the given metadata, any clamped entries
@@ -117,13 +122,25 @@ pub fn sample<N: ScoreNet>(
         };
     }
 
+    let constraint = settings.constraint;
     for level in 0..s.levels {
         let sigma = s.sigma(level);
+        if settings.predictor && level > 0 {
+            // Reverse-diffusion predictor from the previous level down to this one.
+            let previous = s.sigma(level - 1);
+            let drop = previous * previous - sigma * sigma;
+            let kick = settings.temperature * libm::sqrtf(drop.max(0.0));
+            clamp::renoise(ws.x, frames, clamps, previous, &mut noise);
+            evaluate(net, ws, frames, previous, constraint, &mut report)?;
+            for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
+                *x += drop * g + kick * noise.next();
+            }
+        }
         let alpha = settings.step_size(level);
         let kick = settings.temperature * libm::sqrtf(2.0 * alpha);
         for _ in 0..settings.steps_per_level {
             clamp::renoise(ws.x, frames, clamps, sigma, &mut noise);
-            evaluate(net, ws, frames, sigma, &mut report)?;
+            evaluate(net, ws, frames, sigma, constraint, &mut report)?;
             for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
                 *x += alpha * g + kick * noise.next();
             }
@@ -133,7 +150,7 @@ pub fn sample<N: ScoreNet>(
     if settings.final_denoise {
         let sigma = s.sigma(s.levels - 1);
         clamp::renoise(ws.x, frames, clamps, sigma, &mut noise);
-        evaluate(net, ws, frames, sigma, &mut report)?;
+        evaluate(net, ws, frames, sigma, constraint, &mut report)?;
         let step = sigma * sigma;
         for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
             *x += step * g;

@@ -14,6 +14,7 @@
 
 pub mod analytic;
 pub mod clamp;
+pub mod constrain;
 pub mod gauss;
 mod langevin;
 pub mod plan;
@@ -21,6 +22,7 @@ pub mod settings;
 pub mod workspace;
 
 pub use clamp::{clamp_continuation, clamp_voice, Clamp, FREE};
+pub use constrain::Constraint;
 pub use gauss::Gaussian;
 pub use langevin::{sample, SampleError, SampleReport};
 pub use plan::{PiecePlan, PlanError};

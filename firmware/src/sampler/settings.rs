@@ -1,5 +1,6 @@
 //! How the sampler anneals: noise levels, step sizes, temperature, final denoising.
 
+use super::constrain::Constraint;
 use crate::noise::NoiseSchedule;
 
 /// Where the chain starts.
@@ -35,6 +36,12 @@ pub struct SamplerSettings {
     pub final_denoise: bool,
     /// The starting point.
     pub init: Init,
+    /// Before each level's Langevin steps (from the second level on), one reverse-diffusion
+    /// predictor step from the previous level: `x ← x + (σ_{i−1}² − σ_i²)·s(x, σ_{i−1}) +
+    /// τ·√(σ_{i−1}² − σ_i²)·z` (Song et al. 2021, predictor–corrector sampling).
+    pub predictor: bool,
+    /// How the network's denoised estimate is constrained at every evaluation.
+    pub constraint: Constraint,
 }
 
 impl SamplerSettings {
@@ -49,6 +56,8 @@ impl SamplerSettings {
             step_exponent: 2.0,
             final_denoise: true,
             init: Init::Uniform,
+            predictor: false,
+            constraint: Constraint::None,
         }
     }
 
@@ -61,7 +70,8 @@ impl SamplerSettings {
 
     /// Network evaluations one chain makes with these settings.
     pub fn evaluations(&self) -> usize {
-        self.schedule.levels * self.steps_per_level + usize::from(self.final_denoise)
+        let predictor = if self.predictor { self.schedule.levels.saturating_sub(1) } else { 0 };
+        self.schedule.levels * self.steps_per_level + predictor + usize::from(self.final_denoise)
     }
 }
 

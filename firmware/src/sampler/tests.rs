@@ -74,6 +74,18 @@ fn samples_match_the_chord_weights() {
 }
 
 #[test]
+fn predictor_corrector_with_simplex_constraint_matches_too() {
+    // With the exact score the denoised estimate is already in the simplex, so the
+    // constraint must not bias the result; the predictor steps add one evaluation per level.
+    let pc = SamplerSettings { predictor: true, constraint: Constraint::Simplex, steps_per_level: 20, ..settings() };
+    assert_eq!(pc.evaluations(), 10 * 20 + 9 + 1);
+    let counts = chord_counts(&pc, &[]);
+    assert_eq!(counts[4], 0, "counts {counts:?}");
+    let chi2 = chi_square(&counts[..4], &[0.4, 0.3, 0.2, 0.1]);
+    assert!(chi2 < CHI2_3DOF, "χ² = {chi2}, counts {counts:?}");
+}
+
+#[test]
 fn a_cold_chain_fails_the_same_test() {
     // The control: at temperature 0.3 the chain over-favours the heaviest chord and the
     // χ² test must notice.

@@ -15,7 +15,7 @@ pub use chain::{compose_frames, Composed};
 pub use engine::{defaults_from, DynScoreNet, Engine, EngineKind};
 pub use melody::{read_melody, Melody};
 pub use musicxml::{musicxml_string, write_musicxml};
-pub use options::{parse_key, parse_time, InitArg, SamplerArgs};
+pub use options::{parse_key, parse_time, ConstraintArg, InitArg, SamplerArgs};
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};
@@ -52,7 +52,7 @@ pub struct ModelArgs {
     /// Also draw a piano roll as PNG.
     #[arg(long, value_name = "FILE")]
     pub png: Option<PathBuf>,
-    /// Don't show a progress bar.
+    /// Don't show the progress bar and the settings line (the line per chorale stays).
     #[arg(long)]
     pub quiet: bool,
     #[command(flatten)]
@@ -225,11 +225,7 @@ fn run_chains(
         let mut net = output::Counting { net: engine.net(), bar: &bar };
         let composed = compose_frames(&mut net, settings, seed, metas, clamps).with_context(|| format!("{what} with seed {seed} failed"))?;
         let written = outputs.write(i, count, &composed.frames, &format!("Kantor {what}, seed {seed}"))?;
-        if !common.quiet {
-            bar.suspend(|| {
-                println!("{}: seed {seed}, {} evaluations, {:.2} s", written.join(", "), composed.evaluations, composed.seconds)
-            });
-        }
+        bar.suspend(|| println!("{}: seed {seed}, {} evaluations, {:.2} s", written.join(", "), composed.evaluations, composed.seconds));
         done.push(composed);
     }
     bar.finish_and_clear();

@@ -2,7 +2,7 @@
 //! parsing of time and key signatures.
 
 use anyhow::{bail, Result};
-use kantor_core::sampler::{Init, SamplerSettings};
+use kantor_core::sampler::{Constraint, Init, SamplerSettings};
 use kantor_core::{KeySignature, NoiseSchedule, TimeSignature};
 
 /// Overrides of the model's default sampler settings.
@@ -37,6 +37,23 @@ pub struct SamplerArgs {
     /// Where the chain starts: uniform noise in [0, 1) or Gaussian noise at σ_max.
     #[arg(long, value_enum)]
     pub init: Option<InitArg>,
+    /// Take a reverse-diffusion predictor step between noise levels (predictor–corrector
+    /// sampling; one more evaluation per level): on or off.
+    #[arg(long)]
+    pub predictor: Option<bool>,
+    /// Constrain the network's denoised estimate x + σ²·s to where one-hot data can be:
+    /// none, clip (each value to [0, 1]) or simplex (each voice's values to a probability
+    /// distribution).
+    #[arg(long, value_enum)]
+    pub constraint: Option<ConstraintArg>,
+}
+
+/// How the denoised estimate is constrained, as a command-line value.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstraintArg {
+    None,
+    Clip,
+    Simplex,
 }
 
 /// Starting point of the chain, as a command-line value.
@@ -66,6 +83,13 @@ impl SamplerArgs {
                 Some(InitArg::Uniform) => Init::Uniform,
                 Some(InitArg::Gaussian) => Init::Gaussian,
                 None => defaults.init,
+            },
+            predictor: self.predictor.unwrap_or(defaults.predictor),
+            constraint: match self.constraint {
+                Some(ConstraintArg::None) => Constraint::None,
+                Some(ConstraintArg::Clip) => Constraint::Clip,
+                Some(ConstraintArg::Simplex) => Constraint::Simplex,
+                None => defaults.constraint,
             },
         };
         if s.schedule.levels == 0 {
