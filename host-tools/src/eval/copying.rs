@@ -69,8 +69,8 @@ fn window_keys(frames: &[Frame]) -> Vec<Option<(u64, u8)>> {
                 )
                 .min()?;
             let mut h = Fnv::new();
-            for v in 0..4 {
-                h.eat(match (first[v], held(v)) {
+            for (v, token) in first.iter().enumerate() {
+                h.eat(match (*token, held(v)) {
                     (Token::Hold, Some(p)) => p - lowest,
                     (Token::Hold, None) => SILENT_CODE,
                     _ => ONSET_CODE,

@@ -125,7 +125,7 @@ pub fn key_of_weights(weights: &[f64; 12]) -> Option<Key> {
     for tonic in 0..12 {
         for (mode, profile) in [(Mode::Major, &MAJOR_PROFILE), (Mode::Minor, &MINOR_PROFILE)] {
             let r = correlation(weights, profile, tonic);
-            if best.map_or(true, |(b, _)| r > b) {
+            if best.is_none_or(|(b, _)| r > b) {
                 best = Some((
                     r,
                     Key {

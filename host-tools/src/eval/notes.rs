@@ -123,7 +123,7 @@ pub fn sonorities(frames: &[Frame]) -> Vec<Sonority> {
     let mut out: Vec<Sonority> = Vec::new();
     for (t, (f, now)) in frames.iter().zip(&sounding).enumerate() {
         let change = t == 0 || f.tokens.iter().any(|tok| *tok != Token::Hold);
-        if change && out.last().map_or(true, |s| s.pitches != *now) {
+        if change && out.last().is_none_or(|s| s.pitches != *now) {
             out.push(Sonority {
                 start: t,
                 pitches: *now,

@@ -63,12 +63,14 @@ fn histogram_charts(dir: &Path, columns: &[EvalSet], md: &mut String) -> Result<
         .map(|s| pooled_histograms(&s.pieces))
         .collect();
     type Pick = fn(&Histograms) -> &[f64];
-    let mut charts: Vec<(
+    /// File stem, title, bin labels, and the shares of a pooled histogram.
+    type Chart = (
         String,
         String,
         Vec<String>,
         Box<dyn Fn(&Histograms) -> Vec<f64>>,
-    )> = vec![
+    );
+    let mut charts: Vec<Chart> = vec![
         (
             "pitch-classes".into(),
             "Pitch classes above the tonic (share of notes)".into(),
