@@ -112,8 +112,9 @@ fn a_network_that_memorised_bach_is_caught_and_costs_are_kept() {
     let pieces: Vec<&[Piece]> = sets.iter().map(|s| s.pieces.as_slice()).collect();
     write_report(dir.path(), &e, &reference, &pieces, "").unwrap();
     let md = std::fs::read_to_string(dir.path().join("REPORT.md")).unwrap();
-    assert!(md.contains("## Quality against network evaluations"));
-    assert!(md.contains("| generated, 3 steps | 13 |"), "{md}");
+    assert!(md.contains("## Quality and cost"));
+    assert!(md.contains("quality-vs-evaluations.png"));
+    assert!(md.contains("| generated, 3 steps | 4 levels σ 1→0.01 × 3 steps, ε 2e-5, τ 1, 13 evaluations per chorale | 13 |"), "{md}");
     assert!(
         md.contains("| network evaluations | – | 5 (5, ±0) | 13 (13, ±0) |"),
         "{md}"

@@ -118,16 +118,17 @@ fn histogram_charts(dir: &Path, columns: &[EvalSet], md: &mut String) -> Result<
     Ok(())
 }
 
-/// Quality against cost when several sets carry sampler costs (e.g. several step counts).
-fn cost_curve(dir: &Path, sets: &[EvalSet], md: &mut String) -> Result<()> {
+/// Quality and cost side by side for the sets the sampler made here (sampler settings,
+/// network evaluations and wall time per chorale next to the main metrics), and a
+/// quality-against-evaluations curve when there are several.
+fn cost_section(dir: &Path, sets: &[EvalSet], md: &mut String) -> Result<()> {
     let costed: Vec<(&EvalSet, f64)> = sets
         .iter()
         .filter_map(|s| s.mean("evaluations").map(|e| (s, e)))
         .collect();
-    if costed.len() < 2 {
+    if costed.is_empty() {
         return Ok(());
     }
-    md.push_str("\n## Quality against network evaluations\n\n");
     let keys = [
         "crossing_pct",
         "parallel_fifths_per_100",
@@ -135,42 +136,51 @@ fn cost_curve(dir: &Path, sets: &[EvalSet], md: &mut String) -> Result<()> {
         "chordal_pct",
         "in_key_pct",
         "cadence_pct",
+        "longest_copy_frames",
     ];
-    let series: Vec<(&str, Vec<(f64, f64)>)> = keys
-        .iter()
-        .filter_map(|k| {
-            let label = METRICS.iter().find(|m| m.key == *k)?.label;
-            let points: Vec<(f64, f64)> = costed
-                .iter()
-                .filter_map(|(s, e)| s.mean(k).map(|v| (*e, v)))
-                .collect();
-            (!points.is_empty()).then_some((label, points))
-        })
-        .collect();
-    line_chart(
-        &dir.join("quality-vs-evaluations.png"),
-        "Quality against network evaluations per chorale",
-        "network evaluations per chorale",
-        "mean over chorales",
-        &series,
-        false,
-    )?;
-    md.push_str("![Quality against network evaluations](quality-vs-evaluations.png)\n\n| set | evaluations | wall time, s |");
-    for k in keys {
-        let _ = write!(
-            md,
-            " {} |",
-            METRICS.iter().find(|m| m.key == k).map_or(k, |m| m.label)
-        );
+    let label = |k: &'static str| METRICS.iter().find(|m| m.key == k).map_or(k, |m| m.label);
+    md.push_str(
+        "
+## Quality and cost
+
+",
+    );
+    if costed.len() >= 2 {
+        let series: Vec<(&str, Vec<(f64, f64)>)> = keys
+            .iter()
+            .filter(|k| **k != "longest_copy_frames")
+            .map(|k| {
+                let points = costed
+                    .iter()
+                    .filter_map(|(s, e)| s.mean(k).map(|v| (*e, v)))
+                    .collect();
+                (label(k), points)
+            })
+            .filter(|(_, p): &(&str, Vec<(f64, f64)>)| !p.is_empty())
+            .collect();
+        line_chart(
+            &dir.join("quality-vs-evaluations.png"),
+            "Quality against network evaluations per chorale",
+            "network evaluations per chorale",
+            "mean over chorales",
+            &series,
+            false,
+        )?;
+        md.push_str("![Quality against network evaluations](quality-vs-evaluations.png)\n\n");
     }
-    md.push_str("\n|---|---|---|");
+    md.push_str("| set | sampler settings | evaluations | wall time, s |");
+    for k in keys {
+        let _ = write!(md, " {} |", label(k));
+    }
+    md.push_str("\n|---|---|---|---|");
     md.push_str(&"---|".repeat(keys.len()));
     md.push('\n');
     for (s, e) in &costed {
         let _ = write!(
             md,
-            "| {} | {} | {} |",
+            "| {} | {} | {} | {} |",
             s.label,
+            s.settings.as_deref().unwrap_or("–"),
             format_value(*e),
             s.mean("seconds").map_or("–".into(), format_value)
         );
@@ -229,7 +239,7 @@ pub fn write_report(
     md.push_str("\n### Definitions\n\n");
     md.push_str(DEFINITIONS);
     md.push_str(extra);
-    cost_curve(dir, &evaluation.sets, &mut md)?;
+    cost_section(dir, &evaluation.sets, &mut md)?;
     histogram_charts(dir, &columns, &mut md)?;
 
     md.push_str("\n## Piano rolls\n\n");
