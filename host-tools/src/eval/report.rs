@@ -268,7 +268,7 @@ pub fn write_report(
     }
 
     md.push_str("\n## Per piece\n");
-    for s in &evaluation.sets {
+    for s in &columns {
         let _ = writeln!(md, "\n### {}\n\n{}", s.label, markdown_pieces(s, PER_PIECE));
     }
     let path = dir.join("REPORT.md");
