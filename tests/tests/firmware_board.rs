@@ -3,7 +3,7 @@
 
 mod firmware_common;
 
-use firmware_common::{check_wire, host_pieces, synthetic_blob, BoardConfig};
+use firmware_common::{check_wire, host_pieces, host_stream, synthetic_blob, BoardConfig};
 
 fn small_config(pieces: u32) -> BoardConfig {
     BoardConfig { frames: 48, phrase_bars: 2, context: 16, phrases: 3, steps: 2, pieces, seed: 11 }
@@ -80,4 +80,34 @@ fn emulated_board_matches_the_host_byte_for_byte() {
     }
     assert_eq!(at, capture.len(), "the capture holds more than the pieces");
     eprintln!("{} pieces, {} bytes, identical to the host; {:?}", cfg.pieces, capture.len(), s);
+}
+
+/// The emulated board's endless chorale (`stream` feature; capture and log in
+/// `KANTOR_STREAM_CAPTURE` and `KANTOR_STREAM_LOG`): valid MIDI, every phrase in time,
+/// and the same bytes as the host's stream.
+#[test]
+#[ignore = "needs a streaming run of the emulated board: .ci/firmware.sh"]
+fn emulated_stream_matches_the_host() {
+    let path = |var: &str| std::env::var(var).unwrap_or_else(|_| panic!("set {var}"));
+    let capture = std::fs::read(path("KANTOR_STREAM_CAPTURE")).expect("the UART capture");
+    let log = std::fs::read_to_string(path("KANTOR_STREAM_LOG")).expect("the board's log");
+    let (model, cfg) = BoardConfig::from_log(&log).unwrap();
+    let done = log.lines().find(|l| l.starts_with("stream done:")).unwrap_or_else(|| panic!("the stream did not finish:\n{log}"));
+    let s = check_wire(&capture).unwrap_or_else(|e| panic!("the board's MIDI is invalid: {e}"));
+    assert_eq!(s.program_changes, 4, "programs are set once for the whole stream");
+    assert_eq!(s.all_notes_off, 4, "the stop turns every voice's channel off");
+    let blob = model.then(|| std::fs::read(path("KANTOR_MODEL")).expect("the model blob"));
+    let host = host_stream(blob.as_deref(), &cfg, cfg.seed, cfg.phrases);
+    assert!(capture == host, "the stream differs from the host's ({} vs {} bytes)", capture.len(), host.len());
+    eprintln!("{done}");
+}
+
+/// Writes a stand-in int8 network to `KANTOR_WRITE_MODEL`, for building the boards when
+/// no trained model is shipped (the synthetic network uses every op of the format, so the
+/// engine, the sampler and the player run exactly as with a trained one).
+#[test]
+#[ignore = "a helper of .ci/firmware.sh"]
+fn write_stand_in_model() {
+    let path = std::env::var("KANTOR_WRITE_MODEL").expect("set KANTOR_WRITE_MODEL");
+    std::fs::write(&path, synthetic_blob(5)).expect("the stand-in model is written");
 }

@@ -30,7 +30,7 @@ pub use clock::{FixedSeed, Monotonic, PressTime, SeedSource};
 pub use compose::{phrase_seed, Cadences, Composer};
 pub use langevin::{model_settings, LangevinComposer, LangevinError};
 pub use machine::{Happening, Player, PlayerConfig, PlayerError, State};
-pub use stream::{Playback, StreamControl, StreamError, StreamStats, Streamer, Timed};
+pub use stream::{EventQueue, Playback, StreamControl, StreamError, StreamStats, Streamer, Timed};
 
 #[cfg(test)]
 mod stream_tests;

@@ -36,6 +36,10 @@ pub struct Timed {
     pub message: Message,
 }
 
+/// The queue between the two sides, holding up to `N - 1` messages; `split` it into the
+/// streamer's producer and the playback's consumer.
+pub type EventQueue<const N: usize> = heapless::spsc::Queue<Timed, N>;
+
 /// Shared between the two sides: the main loop asks for a stop, the timer side performs
 /// it (empties the queue, turns every note off) and clears the request.
 #[derive(Debug, Default)]
@@ -97,6 +101,11 @@ impl<'q, W: embedded_io::Write> Playback<'q, W> {
         }
         self.sent += bytes;
         Ok(bytes)
+    }
+
+    /// True when nothing is queued.
+    pub fn is_idle(&self) -> bool {
+        !self.queue.ready()
     }
 
     /// Bytes sent so far.

@@ -157,6 +157,48 @@ pub fn host_pieces(blob: &[u8], cfg: &BoardConfig, seeds: impl IntoIterator<Item
     pieces
 }
 
+/// The bytes of the endless chorale from `seed`: `phrases` phrases streamed through the
+/// player's queue and playback on a virtual clock, then a stop. With `blob`, composed by
+/// the int8 network as the board does; without, by the model-free cadences.
+pub fn host_stream(blob: Option<&[u8]>, cfg: &BoardConfig, seed: u64, phrases: u32) -> Vec<u8> {
+    use kantor_core::player::{Cadences, Composer, EventQueue, Playback, StreamControl, Streamer};
+    fn run<C: Composer>(composer: C, cfg: &BoardConfig, seed: u64, phrases: u32) -> Vec<u8> {
+        let clock = VirtualClock::new();
+        let mut queue: EventQueue<1024> = EventQueue::new();
+        let (producer, consumer) = queue.split();
+        let control = StreamControl::new();
+        let config = PlayerConfig { phrases: cfg.phrases, context_frames: cfg.context, ..PlayerConfig::default() };
+        let playback = std::cell::RefCell::new(Playback::new(consumer, VecPort::default(), &control, config.performance));
+        let mut streamer: Streamer<'_, C, 256> = Streamer::new(producer, &control, composer, config);
+        let mut timer = VirtualTimer { clock: &clock };
+        let mut wait = |t: &mut VirtualTimer<'_>| {
+            t.clock.advance_ns(1_000_000);
+            playback.borrow_mut().on_tick(t.clock.now_us()).unwrap();
+        };
+        streamer.start(seed);
+        for _ in 0..phrases {
+            streamer.step(&mut timer, &mut wait).expect("the stream composes");
+        }
+        while !playback.borrow().is_idle() {
+            wait(&mut timer);
+        }
+        streamer.stop(&mut timer, &mut wait);
+        let bytes = std::mem::take(&mut playback.borrow_mut().port().0);
+        bytes
+    }
+    match blob {
+        None => run(Cadences, cfg, seed, phrases),
+        Some(blob) => {
+            let net = Int8ScoreNet::new(blob.to_vec(), vec![0u8; 1 << 22], cfg.frames).expect("the engine loads the blob");
+            let settings = model_settings(&net.model(), (cfg.steps > 0).then_some(cfg.steps));
+            let plan = PiecePlan { bars: cfg.phrase_bars, fermata_every: cfg.phrase_bars, ..PiecePlan::new(cfg.phrase_bars) };
+            let mut buffer = vec![0f32; Workspace::floats_needed(cfg.frames)];
+            let composer: LangevinComposer<'_, _, 256> = LangevinComposer::new(net, settings, plan, &mut buffer);
+            run(composer, cfg, seed, phrases)
+        }
+    }
+}
+
 /// A seeded random int8 network that uses every op of the blob format (the engine's
 /// test material), as a blob.
 pub fn synthetic_blob(seed: u64) -> Vec<u8> {

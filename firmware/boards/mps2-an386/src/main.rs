@@ -4,30 +4,38 @@
 //! of the button; the piece is timed by SysTick. With the `autoplay` feature the board
 //! plays `KANTOR_PIECES` pieces back to back on a virtual clock (no real waiting), logs
 //! each piece's seed, size and composing time over semihosting, reports the stack
-//! high-water mark and exits QEMU.
+//! high-water mark and exits QEMU. With the `stream` feature it streams an endless
+//! chorale from boot (see `streaming`).
 #![no_std]
 #![no_main]
 
-mod clock;
-mod stack;
+#[cfg(feature = "stream")]
+mod streaming;
 // Auto-play has no use for the receive side.
-#[cfg_attr(feature = "autoplay", allow(dead_code))]
+#[cfg_attr(any(feature = "autoplay", feature = "stream"), allow(dead_code))]
 mod uart;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
-use kantor_board::BoardComposer;
+use kantor_board::systick::SysTickClock;
+use kantor_board::{stack, BoardComposer};
+#[cfg_attr(feature = "stream", allow(unused_imports))]
 use kantor_core::player::{Happening, Player, PlayerConfig};
 
+#[allow(dead_code)] // not every mode uses every setting
 mod settings {
     include!(concat!(env!("OUT_DIR"), "/settings.rs"));
 }
 
 /// Longest piece the board holds, in 16th-note frames.
+#[cfg_attr(feature = "stream", allow(dead_code))]
 const PIECE_FRAMES: usize = 256;
 
+/// The MPS2's core clock as QEMU models it.
+const CORE_HZ: u32 = 25_000_000;
+
 /// UART clock divider for MIDI's 31,250 baud.
-const MIDI_BAUDDIV: u32 = clock::CORE_HZ / 31_250;
+const MIDI_BAUDDIV: u32 = CORE_HZ / 31_250;
 
 /// The composer the board plays (once: it owns the static buffers).
 fn composer() -> BoardComposer<{ settings::FRAMES }> {
@@ -45,14 +53,14 @@ fn composer() -> BoardComposer<{ settings::FRAMES }> {
 fn main() -> ! {
     stack::paint();
     let cp = cortex_m::Peripherals::take().unwrap();
-    let clock = clock::SysTickClock::start(cp.SYST);
+    let clock = SysTickClock::start(cp.SYST, CORE_HZ, 1_000);
     // SAFETY: UART0 is driven only through these two halves.
     let (tx, rx) = unsafe { uart::split(uart::UART0, MIDI_BAUDDIV) };
     let config = PlayerConfig { phrases: settings::PHRASES, context_frames: settings::CONTEXT_FRAMES, ..PlayerConfig::default() };
     let composer = composer();
     hprintln!(
         "kantor: mps2-an386, {} Hz core clock, {} network evaluations per phrase",
-        clock::CORE_HZ,
+        CORE_HZ,
         composer.evaluations_per_phrase()
     );
     hprintln!(
@@ -66,18 +74,23 @@ fn main() -> ! {
         settings::PIECES,
         settings::SEED
     );
-    #[cfg(feature = "autoplay")]
+    #[cfg(feature = "stream")]
+    {
+        let _ = rx;
+        streaming::run(tx, clock, composer, config)
+    }
+    #[cfg(all(feature = "autoplay", not(feature = "stream")))]
     {
         let _ = rx;
         autoplay(tx, clock, composer, config)
     }
-    #[cfg(not(feature = "autoplay"))]
+    #[cfg(not(any(feature = "autoplay", feature = "stream")))]
     interactive(tx, rx, clock, composer, config)
 }
 
 /// Plays pieces back to back on a virtual clock, then exits QEMU.
-#[cfg(feature = "autoplay")]
-fn autoplay(tx: uart::UartTx, mut clock: clock::SysTickClock, composer: BoardComposer<{ settings::FRAMES }>, config: PlayerConfig) -> ! {
+#[cfg(all(feature = "autoplay", not(feature = "stream")))]
+fn autoplay(tx: uart::UartTx, mut clock: SysTickClock, composer: BoardComposer<{ settings::FRAMES }>, config: PlayerConfig) -> ! {
     use kantor_core::player::sim::{RecordingLed, ScriptedButton, VirtualClock, VirtualTimer};
     use kantor_core::player::FixedSeed;
 
@@ -131,11 +144,11 @@ fn autoplay(tx: uart::UartTx, mut clock: clock::SysTickClock, composer: BoardCom
 }
 
 /// Waits for presses (bytes on UART0) and plays in real time.
-#[cfg(not(feature = "autoplay"))]
+#[cfg(not(any(feature = "autoplay", feature = "stream")))]
 fn interactive(
     tx: uart::UartTx,
     rx: uart::UartRx,
-    clock: clock::SysTickClock,
+    clock: SysTickClock,
     composer: BoardComposer<{ settings::FRAMES }>,
     config: PlayerConfig,
 ) -> ! {

@@ -7,6 +7,8 @@
 //! - In the board: [`board_composer!`] declares the static buffers and builds the
 //!   [`BoardComposer`]: the annealed Langevin sampler over the int8 engine, or, for a
 //!   build without a model, seeded cadences (and says so).
+//! - On Cortex-M (feature `cortex-m`): [`systick::SysTickClock`], the player's clock and
+//!   delay from SysTick, and [`stack`], the stack high-water mark by painting.
 #![no_std]
 
 #[cfg(feature = "build")]
@@ -14,6 +16,10 @@ extern crate std;
 
 #[cfg(feature = "build")]
 pub mod build;
+#[cfg(feature = "cortex-m")]
+pub mod stack;
+#[cfg(feature = "cortex-m")]
+pub mod systick;
 
 use kantor_core::engine::Int8ScoreNet;
 use kantor_core::frame::Frame;

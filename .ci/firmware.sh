@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Firmware CI: installs the cross toolchains (Debian packages), proves the device core is
+# no_std, runs the emulated Cortex-M4 board in QEMU and checks its MIDI byte for byte
+# against the host, cross-builds the Raspberry Pi binary and plays it into a
+# pseudo-terminal under user-mode QEMU, and builds the STM32F4 board.
+#
+# Environment: KANTOR_MODEL (blob; default models/default/model.kq8, a synthetic stand-in
+# when missing), KANTOR_CI_PIECES (back-to-back pieces on the emulated board, default 100).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+section() { printf '\n=== %s\n' "$*"; }
+t0=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - t0 )) s"; }
+
+# --- Toolchains ---------------------------------------------------------------------------
+section "toolchains"
+sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+native="rustc-web cargo-web rust-web-src lld-19 qemu-system-arm qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils"
+missing=""
+for p in $native; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
+# Debian's cargo and rustc build every embedded target from source (build-std); rustup's
+# cargo comes first on PATH and would ignore [unstable], so it is kept out.
+deb() { env PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 "$@"; }
+deb cargo --version
+deb rustc --version
+echo "toolchains ready after $(elapsed)"
+
+# --- The device core without std ----------------------------------------------------------
+section "device core for thumbv7em-none-eabihf (no_std, no alloc)"
+for features in "" "defmt"; do
+    deb cargo build --release -p kantor-core --target thumbv7em-none-eabihf -Zbuild-std=core \
+        --target-dir target/debian --features "$features"
+done
+echo "device core built after $(elapsed)"
+
+# --- The model the boards compose with ----------------------------------------------------
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+model=${KANTOR_MODEL:-models/default/model.kq8}
+if [ ! -f "$model" ]; then
+    echo "no model at $model: using a synthetic stand-in network"
+    model="$work/stand-in.kq8"
+    KANTOR_WRITE_MODEL="$model" cargo test --release -q -p kantor-e2e --test firmware_board -- --ignored write_stand_in_model >/dev/null
+fi
+model=$(realpath "$model")
+export KANTOR_MODEL="$model"
+echo "model: $model ($(stat -c %s "$model") bytes)"
+
+# --- Emulated board: mps2-an386 (Cortex-M4F) in QEMU ---------------------------------------
+board=firmware/boards/mps2-an386
+elf=$board/target/thumbv7em-none-eabihf/release/kantor-mps2-an386
+qemu_m4() {  # qemu_m4 <uart capture> <log>: boots $elf, UART0 to the capture, semihosting to the log
+    timeout "${KANTOR_CI_QEMU_TIMEOUT:-1800}" qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic \
+        -monitor none -semihosting-config enable=on,target=native -icount shift=0 \
+        -serial "file:$1" -kernel "$elf" >"$2"
+}
+build_m4() {  # build_m4 <env...>: the auto-play firmware with these settings
+    (cd "$board" && env "$@" PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 cargo build --release --features autoplay -q)
+}
+check_m4() {  # check_m4 <capture> <log>: the host-side checks of that run
+    KANTOR_FIRMWARE_CAPTURE="$1" KANTOR_FIRMWARE_LOG="$2" \
+        cargo test --release -q -p kantor-e2e --test firmware_board -- --ignored emulated_board_matches_the_host_byte_for_byte --nocapture
+}
+
+section "emulated board: one piece at the model's settings (cycle count)"
+build_m4 KANTOR_PIECES=1 KANTOR_SEED=1 KANTOR_PHRASES=4 KANTOR_STEPS="${KANTOR_CI_STEPS:-0}"
+size "$elf"
+qemu_m4 "$work/one.bin" "$work/one.log"
+cat "$work/one.log"
+check_m4 "$work/one.bin" "$work/one.log"
+# With -icount shift=0 QEMU retires one instruction per virtual nanosecond, and the
+# board's SysTick counts the 25 MHz core clock of that virtual time: 40 instructions a tick.
+awk '/^piece /{ for (i = 1; i < NF; i++) if ($i == "compose_ticks") t = $(i+1); }
+     /^config:/{ for (i = 1; i < NF; i++) if ($i == "phrases") p = $(i+1) }
+     END { insn = t * 40 / p;
+           printf "per phrase: %.3g instructions; on a 168 MHz Cortex-M4 at 1.0-1.5 cycles per instruction: %.2f-%.2f s\n",
+                  insn, insn / 168e6, insn * 1.5 / 168e6 }' "$work/one.log"
+
+pieces=${KANTOR_CI_PIECES:-100}
+section "emulated board: $pieces pieces back to back (hangs, memory growth)"
+build_m4 KANTOR_PIECES="$pieces" KANTOR_SEED=1000 KANTOR_PHRASES=2 KANTOR_STEPS=1
+qemu_m4 "$work/many.bin" "$work/many.log"
+tail -n 3 "$work/many.log"
+check_m4 "$work/many.bin" "$work/many.log"
+echo "emulated board done after $(elapsed)"
+
+# --- Raspberry Pi: aarch64 Linux under user-mode QEMU --------------------------------------
+section "Raspberry Pi binary (aarch64, std built from source)"
+pi=firmware/boards/raspberry-pi
+(cd "$pi" && deb cargo build --release -q --target aarch64-unknown-linux-gnu -Zbuild-std=std,panic_unwind)
+pi_bin=$root/$pi/target/aarch64-unknown-linux-gnu/release/kantor-pi
+size "$pi_bin" 2>/dev/null || ls -l "$pi_bin"
+# The cross libc's own loader: with -L / a foreign host loader would be mixed with it.
+KANTOR_PI_BIN="$pi_bin" KANTOR_PI_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
+    cargo test --release -q -p kantor-e2e --test firmware_pi -- --ignored --nocapture
+section "the same binary built for this machine"
+(cd "$pi" && cargo build --release -q)
+KANTOR_PI_BIN="$root/$pi/target/release/kantor-pi" \
+    cargo test --release -q -p kantor-e2e --test firmware_pi -- --ignored --nocapture
+echo "Pi done after $(elapsed)"
+
+# --- Real board: STM32F4 Discovery ---------------------------------------------------------
+stm=firmware/boards/stm32f4-discovery
+if [ -d "$stm" ]; then
+    section "STM32F4 Discovery (thumbv7em-none-eabihf)"
+    (cd "$stm" && deb cargo build --release -q)
+    size "$stm/target/thumbv7em-none-eabihf/release/kantor-stm32f4-discovery"
+fi
+
+section "firmware CI passed in $(elapsed)"

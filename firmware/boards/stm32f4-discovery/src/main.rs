@@ -1,0 +1,100 @@
+//! Kantor on the STM32F4 Discovery board (STM32F407VG, Cortex-M4F at 168 MHz).
+//!
+//! - the blue user button (B1, PA0, active high) starts a piece, and stops it;
+//! - the orange LED (LD3, PD13) is lit while composing and playing;
+//! - USART2 TX on PA2 is the MIDI out (31,250 baud; wiring in the firmware README);
+//! - seeds come from the on-chip true random number generator.
+//!
+//! A thin layer: the pins, the UART and the clock are handed to the same player the
+//! other boards run.
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use kantor_board::systick::SysTickClock;
+use kantor_board::BoardComposer;
+use kantor_core::player::{ActiveLevel, Player, PlayerConfig, SeedSource};
+use panic_halt as _;
+use rand_core_06::RngCore;
+use stm32f4xx_hal::{pac, prelude::*, rng::Rng, serial::Serial};
+
+#[allow(dead_code)] // the auto-play settings are for the emulated board
+mod settings {
+    include!(concat!(env!("OUT_DIR"), "/settings.rs"));
+}
+
+/// Core clock: 168 MHz from the 8 MHz crystal (the PLL's 48 MHz output feeds the RNG).
+const CORE_HZ: u32 = 168_000_000;
+
+/// Longest piece the board holds, in 16th-note frames.
+const PIECE_FRAMES: usize = 256;
+
+/// USART2 as an `embedded_io` MIDI port (the HAL speaks an older embedded-io).
+struct MidiOut<T>(T);
+
+impl<T: embedded_hal_nb::serial::ErrorType> embedded_io::ErrorType for MidiOut<T> {
+    type Error = core::convert::Infallible;
+}
+
+impl<T: embedded_hal_nb::serial::Write<u8>> embedded_io::Write for MidiOut<T> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        for &b in buf {
+            // The only transmit error is a framing one on receive lines; never on TX.
+            let _ = nb::block!(self.0.write(b));
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        let _ = nb::block!(self.0.flush());
+        Ok(())
+    }
+}
+
+/// Seeds from the true RNG; from the press time if it reports a clock or seed error.
+struct HardwareSeed(Rng);
+
+impl SeedSource for HardwareSeed {
+    fn seed(&mut self, press_us: u64) -> u64 {
+        let mut bytes = [0u8; 8];
+        match self.0.try_fill_bytes(&mut bytes) {
+            Ok(()) => u64::from_le_bytes(bytes),
+            Err(_) => press_us,
+        }
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    kantor_board::stack::paint();
+    let dp = pac::Peripherals::take().unwrap();
+    let cp = cortex_m::Peripherals::take().unwrap();
+    let clocks = dp.RCC.constrain().cfgr.use_hse(8.MHz()).sysclk(CORE_HZ.Hz()).require_pll48clk().freeze();
+
+    let gpioa = dp.GPIOA.split();
+    let gpiod = dp.GPIOD.split();
+    let button = gpioa.pa0.into_floating_input();
+    let led = gpiod.pd13.into_push_pull_output();
+    let tx = match Serial::tx(dp.USART2, gpioa.pa2, 31_250.bps(), &clocks) {
+        Ok(tx) => tx,
+        Err(_) => panic!("USART2 cannot run at 31,250 baud from these clocks"),
+    };
+    let seeds = HardwareSeed(dp.RNG.constrain(&clocks));
+    let clock = SysTickClock::start(cp.SYST, clocks.sysclk().raw(), 1_000);
+
+    let composer: BoardComposer<{ settings::FRAMES }> = match kantor_board::board_composer!() {
+        Ok(c) => c,
+        Err(_) => panic!("the model does not load"),
+    };
+    let config = PlayerConfig {
+        phrases: settings::PHRASES,
+        context_frames: settings::CONTEXT_FRAMES,
+        active: ActiveLevel::High,
+        ..PlayerConfig::default()
+    };
+    let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
+        Player::new(button, led, MidiOut(tx), clock, composer, seeds, config);
+    loop {
+        // Errors leave the player idle with all notes off; the next press tries again.
+        let _ = player.step();
+    }
+}
