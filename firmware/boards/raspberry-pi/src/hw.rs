@@ -9,7 +9,8 @@ use anyhow::Context;
 use gpiocdev::line::{Bias, Value};
 use kantor_core::player::{Monotonic, SeedSource};
 
-/// The MIDI port: a serial device (the Pi's UART, a USB-MIDI serial adapter, a pty).
+/// The MIDI port: a serial device (the Pi's UART, a USB serial adapter, a pty) or an
+/// ALSA raw MIDI device (`/dev/snd/midiC1D0`: a class-compliant USB-MIDI interface).
 pub struct SerialMidi {
     port: Box<dyn std::io::Write + Send>,
 }
@@ -21,6 +22,11 @@ impl SerialMidi {
     /// the non-standard-rate ioctl through: if setting up the serial port fails on a
     /// pty, it is opened as a raw terminal instead.
     pub fn open(path: &str, baud: u32) -> anyhow::Result<Self> {
+        if path.starts_with("/dev/snd/") {
+            // An ALSA raw MIDI device (a USB-MIDI interface): bytes in, MIDI out.
+            let file = std::fs::OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open the raw MIDI device {path}"))?;
+            return Ok(SerialMidi { port: Box::new(file) });
+        }
         match serialport::new(path, baud).timeout(Duration::from_secs(1)).open() {
             Ok(port) => Ok(SerialMidi { port: Box::new(port) }),
             Err(e) if is_pty(path) => {

@@ -26,8 +26,9 @@ const PIECE_FRAMES: usize = 512;
 #[derive(Parser, Debug)]
 #[command(name = "kantor-pi", version, about, long_about)]
 struct Args {
-    /// Serial device of the MIDI out port: the Pi's UART (/dev/serial0), a USB-MIDI serial
-    /// adapter, or a pseudo-terminal (/dev/pts/N) for testing.
+    /// The MIDI out port: the Pi's UART (/dev/serial0), a USB serial adapter, a USB-MIDI
+    /// interface's raw MIDI device (/dev/snd/midiC1D0), or a pseudo-terminal (/dev/pts/N)
+    /// for testing.
     #[arg(long, default_value = "/dev/serial0")]
     port: String,
     /// Baud rate. MIDI is 31,250; the Pi's UART needs its clock set for it (see README).
