@@ -1,5 +1,6 @@
-//! One score evaluation at 64 and 256 frames: the int8 engine against tract's f32 run of
-//! the same ONNX model, single thread, in the same process.
+//! One score evaluation at 64 and 256 frames: the integer engine (all-int8 activations,
+//! and the 16x8 layout with an int16 residual stream) against tract's f32 run of the same
+//! ONNX model, single thread, in the same process.
 //!
 //! `cargo bench -p kantor --bench engine [-- MODEL.onnx]`: without a model, a network of
 //! the default architecture with random weights is exported and quantised (speed does not
@@ -68,14 +69,14 @@ fn main() {
         let (x, meta) = synthetic::input(level as u64, 64, schedule.sigma(level));
         obs.observe(&g, &g.run(&x, &meta, 64, schedule.sigma(level)));
     }
-    let q = lower::lower(&g, &obs.ranges(RangeMethod::Percentile(99.9)), schedule).expect("lowering");
-    let bytes = blob::write(&q).expect("blob");
     let mut tract = OnnxScoreNet::from_bytes(&onnx).expect("tract loads the model");
     let macs_per_frame = g.macs_per_frame();
     println!("model: {}", path.as_deref().unwrap_or("default architecture, random weights"));
-    println!("int8 blob {} bytes, {} conv MACs per frame", bytes.len(), macs_per_frame);
-    println!("{:>6}  {:>12}  {:>12}  {:>10}  {:>10}  {:>8}", "frames", "int8", "tract f32", "int8 MAC/s", "f32 MAC/s", "speed-up");
-    for frames in [64usize, 256] {
+    println!("{macs_per_frame} conv MACs per frame");
+    println!("{:>5} {:>6}  {:>12}  {:>12}  {:>10}  {:>10}  {:>8}", "acts", "frames", "int engine", "tract f32", "int MAC/s", "f32 MAC/s", "speed-up");
+    for (int16, frames) in [(false, 64usize), (true, 64), (false, 256), (true, 256)] {
+        let q = lower::lower(&g, &obs.ranges(RangeMethod::Percentile(99.9)), schedule, int16).expect("lowering");
+        let bytes = blob::write(&q).expect("blob");
         let sigma = 0.7;
         let (x, meta) = synthetic::input(99, frames, sigma);
         let model = Model::load(&bytes).expect("blob loads");
@@ -88,7 +89,8 @@ fn main() {
         });
         let macs = (macs_per_frame * frames as u64) as f64;
         println!(
-            "{frames:>6}  {:>10.3}ms  {:>10.3}ms  {:>9.2}G  {:>9.2}G  {:>7.2}×",
+            "{:>5} {frames:>6}  {:>10.3}ms  {:>10.3}ms  {:>9.2}G  {:>9.2}G  {:>7.2}×",
+            if int16 { "16x8" } else { "int8" },
             t_int8.as_secs_f64() * 1e3,
             t_f32.as_secs_f64() * 1e3,
             macs / t_int8.as_secs_f64() / 1e9,

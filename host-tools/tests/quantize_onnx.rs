@@ -158,7 +158,7 @@ fn quantise_at(g: &FGraph, frames: usize, schedule: NoiseSchedule) -> kantor_hos
             obs.observe(g, &g.run(&x, &meta, frames, schedule.sigma(level)));
         }
     }
-    lower::lower(g, &obs.ranges(RangeMethod::MinMax), schedule).unwrap()
+    lower::lower(g, &obs.ranges(RangeMethod::MinMax), schedule, true).unwrap()
 }
 
 #[test]

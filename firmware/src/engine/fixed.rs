@@ -60,11 +60,11 @@ pub fn quantize_multiplier(real: f64) -> Option<(i32, i32)> {
     Some((if negative { -q } else { q }, exponent))
 }
 
-/// Requantises an accumulator: clamp(x · m + zero_point, lo, hi) as int8.
+/// Requantises an accumulator: clamp(x · m + zero_point, lo, hi).
 #[inline(always)]
-pub fn requantize(acc: i32, multiplier: i32, shift: i32, zero_point: i32, lo: i32, hi: i32) -> i8 {
-    let v = multiply_by_quantized_multiplier(acc, multiplier, shift) + zero_point;
-    v.clamp(lo, hi) as i8
+pub fn requantize(acc: i32, multiplier: i32, shift: i32, zero_point: i32, lo: i32, hi: i32) -> i32 {
+    let v = multiply_by_quantized_multiplier(acc, multiplier, shift).wrapping_add(zero_point);
+    v.clamp(lo, hi)
 }
 
 #[cfg(test)]

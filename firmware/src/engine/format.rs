@@ -21,8 +21,9 @@
 //!    end-4     4  CRC-32 (IEEE) of every byte before it
 //! ```
 //!
-//! Tensors are int8 activations laid out time-major (`frames × channels`), each with one
-//! scale and zero point (real = scale · (q − zero_point)). Their lengths in time follow
+//! Tensors are int8 or int16 activations laid out time-major (`frames × channels`), each
+//! with one scale and zero point (real = scale · (q − zero_point)). `relu` flags in op
+//! records fold a ReLU into the output clamp. Their lengths in time follow
 //! from the ops and the frame count, so the blob works for any number of frames.
 //!
 //! The scalar program evaluates the σ-only arithmetic in f32: register 0 holds σ, and
@@ -31,13 +32,18 @@
 /// First four bytes of every blob.
 pub const MAGIC: [u8; 4] = *b"KQ8\x1a";
 /// Version of this layout; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Size of the fixed header.
 pub const HEADER_BYTES: usize = 64;
 /// Bytes per scalar instruction: op u8, a u8, b u8, 0 u8, constant f32.
 pub const SCALAR_RECORD: usize = 8;
-/// Bytes per tensor: channels u32, scale f32, zero point i32.
-pub const TENSOR_RECORD: usize = 12;
+/// Bytes per tensor: channels u32, scale f32, zero point i32, element type u8, 0 u8 ×3.
+pub const TENSOR_RECORD: usize = 16;
+/// Element type of an int8 tensor (asymmetric: any zero point).
+pub const ELEM_I8: u8 = 0;
+/// Element type of an int16 tensor (symmetric: zero point 0), TFLite's "16x8" scheme for
+/// the tensors where int8 loses too much (the residual stream, the input).
+pub const ELEM_I16: u8 = 1;
 /// Bytes of the CRC trailer.
 pub const CRC_BYTES: usize = 4;
 
@@ -85,13 +91,13 @@ pub mod op {
     pub const QUANTIZE: u8 = 1;
     pub const QUANTIZE_BYTES: usize = 12;
     /// `in u16, out u16, k u16, dilation u16, stride u16, pad_begin u16, pad_end u16,
-    /// act_min i8, act_max i8, weights u32, bias u32, multipliers u32, shifts u32`:
+    /// relu u8, 0 u8, weights u32, bias u32, multipliers u32, shifts u32`:
     /// 1-D convolution with int8 weights (symmetric, per output channel) packed as
     /// [`super::packed_weight_index`] says, int32 bias, per-channel requantisation, clamp
     /// (ReLU folded in).
     pub const CONV: u8 = 2;
     pub const CONV_BYTES: usize = 36;
-    /// `a u16, b u16, out u16, left_shift u8, act_min i8, act_max i8, 0 u8 ×3,
+    /// `a u16, b u16, out u16, left_shift u8, relu u8, 0 u8, 0 u8 ×3,
     /// a_mult i32, a_shift i32, b_mult i32, b_shift i32, out_mult i32, out_shift i32`:
     /// elementwise sum with rescale (TFLite's scheme).
     pub const ADD: u8 = 3;
@@ -102,15 +108,15 @@ pub mod op {
     pub const CONCAT: u8 = 4;
     pub const CONCAT_HEAD_BYTES: usize = 8;
     pub const CONCAT_INPUT_BYTES: usize = 12;
-    /// `in u16, out u16, identity u8, act_min i8, act_max i8, 0 u8, mult i32, shift i32`:
+    /// `in u16, out u16, identity u8, relu u8, 0 u8, 0 u8, mult i32, shift i32`:
     /// elementwise requantisation with clamp (a ReLU that was not folded into a conv).
     pub const RESCALE: u8 = 5;
     pub const RESCALE_BYTES: usize = 20;
-    /// `in u16, out u16, act_min i8, act_max i8, 0 u16, multipliers u32, shifts u32`:
+    /// `in u16, out u16, relu u8, 0 u8, 0 u16, multipliers u32, shifts u32`:
     /// multiply by a per-channel constant; a negative multiplier negates the channel.
     pub const MUL_CHANNEL: u8 = 6;
     pub const MUL_CHANNEL_BYTES: usize = 20;
-    /// `in u16, out u16, scalar u8, act_min i8, act_max i8, 0 u8`: multiply by a σ-derived
+    /// `in u16, out u16, scalar u8, relu u8, 0 u8, 0 u8`: multiply by a σ-derived
     /// scalar; the multiplier is computed at run time from f32 (see `fixed`).
     pub const MUL_SCALAR: u8 = 7;
     pub const MUL_SCALAR_BYTES: usize = 12;

@@ -1,13 +1,78 @@
-//! The int8 kernels. Activations are time-major (`frames × channels`), so a convolution
-//! tap is a dot product of two contiguous int8 rows, which compilers vectorise well.
+//! The integer kernels. Activations are time-major (`frames × channels`) byte buffers of
+//! int8 or int16 elements ([`Elem`]; int16 where int8 loses too much, TFLite's "16x8"
+//! scheme: weights stay int8). A convolution gathers a few frames of taps into an i16
+//! scratch and multiplies them with pair-interleaved weights, what 16-bit dual
+//! multiply-accumulate instructions consume.
 //!
 //! Every function here is integer-only except [`quantize`] and [`dequantize`], which use
 //! plain f32 multiplies and `libm::roundf` (no fused operations), so results are the same
-//! on every target.
+//! on every target. The AVX2 twins in [`super::simd`] give identical results.
 
 use super::fixed::{multiply_by_quantized_multiplier, requantize};
 use super::format::CO_BLOCK;
 use super::model::{i32_at, Requant};
+
+/// Storage type of an activation tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Elem {
+    I8,
+    I16,
+}
+
+impl Elem {
+    /// Bytes per element.
+    pub const fn bytes(self) -> usize {
+        match self {
+            Elem::I8 => 1,
+            Elem::I16 => 2,
+        }
+    }
+    pub const fn min(self) -> i32 {
+        match self {
+            Elem::I8 => i8::MIN as i32,
+            Elem::I16 => i16::MIN as i32,
+        }
+    }
+    pub const fn max(self) -> i32 {
+        match self {
+            Elem::I8 => i8::MAX as i32,
+            Elem::I16 => i16::MAX as i32,
+        }
+    }
+}
+
+/// How a kernel reads or writes one tensor: element type and zero point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Q {
+    pub elem: Elem,
+    pub zp: i32,
+}
+
+impl Q {
+    /// Output clamp: the element's range, from the zero point up with a folded ReLU.
+    pub fn clamp(self, relu: bool) -> (i32, i32) {
+        (if relu { self.zp } else { self.elem.min() }, self.elem.max())
+    }
+}
+
+/// Element `i` of a buffer.
+#[inline(always)]
+pub fn load(b: &[u8], i: usize, e: Elem) -> i32 {
+    match e {
+        Elem::I8 => b[i] as i8 as i32,
+        Elem::I16 => i16::from_le_bytes([b[2 * i], b[2 * i + 1]]) as i32,
+    }
+}
+
+/// Writes element `i` (already in range).
+#[inline(always)]
+pub fn store(b: &mut [u8], i: usize, e: Elem, v: i32) {
+    match e {
+        Elem::I8 => b[i] = v as i8 as u8,
+        Elem::I16 => b[2 * i..2 * i + 2].copy_from_slice(&(v as i16).to_le_bytes()),
+    }
+}
 
 /// Output frames computed together by the convolution kernel (rows of its scratch).
 pub const TILE_T: usize = 8;
@@ -21,7 +86,6 @@ pub struct ConvGeometry {
     pub dilation: usize,
     pub stride: usize,
     pub pad_begin: usize,
-    pub in_zero_point: i32,
 }
 
 impl ConvGeometry {
@@ -49,8 +113,9 @@ impl ConvGeometry {
 
 /// Fills the scratch rows for output frames `t0..t0 + TILE_T`: row r holds, for every
 /// tap (k, ci), the centred input x − zp at frame (t0 + r)·stride + k·dilation − pad, or
-/// 0 where that falls in the padding (the real value zero) or past the tile.
-fn gather(p: &ConvGeometry, x: &[i8], t_in: usize, t0: usize, t_out: usize, cols: &mut [i16]) {
+/// 0 where that falls in the padding (the real value zero) or past the tile. (Centred
+/// int16 inputs are symmetric, zp = 0, so they fit.)
+fn gather(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize, t_out: usize, cols: &mut [i16]) {
     let taps = p.taps_padded();
     for r in 0..TILE_T {
         let row = &mut cols[r * taps..(r + 1) * taps];
@@ -62,12 +127,21 @@ fn gather(p: &ConvGeometry, x: &[i8], t_in: usize, t0: usize, t_out: usize, cols
         for k in 0..p.kernel {
             let seg = &mut row[k * p.cin..(k + 1) * p.cin];
             let ti = (t * p.stride + k * p.dilation).wrapping_sub(p.pad_begin);
-            if ti < t_in {
-                for (c, &q) in seg.iter_mut().zip(&x[ti * p.cin..(ti + 1) * p.cin]) {
-                    *c = (q as i32 - p.in_zero_point) as i16;
-                }
-            } else {
+            if ti >= t_in {
                 seg.fill(0);
+                continue;
+            }
+            match xq.elem {
+                Elem::I8 => {
+                    for (c, &q) in seg.iter_mut().zip(&x[ti * p.cin..(ti + 1) * p.cin]) {
+                        *c = (q as i8 as i32 - xq.zp) as i16;
+                    }
+                }
+                Elem::I16 => {
+                    for (c, q) in seg.iter_mut().zip(x[2 * ti * p.cin..2 * (ti + 1) * p.cin].chunks_exact(2)) {
+                        *c = (i16::from_le_bytes([q[0], q[1]]) as i32 - xq.zp) as i16;
+                    }
+                }
             }
         }
         row[p.kernel * p.cin..].fill(0);
@@ -82,15 +156,15 @@ fn block_portable(w: &[i8], cols: &[i16], taps: usize, acc: &mut [[i32; CO_BLOCK
             let c0 = cols[r * taps + 2 * p] as i32;
             let c1 = cols[r * taps + 2 * p + 1] as i32;
             for (j, aj) in a.iter_mut().enumerate() {
-                *aj = aj.wrapping_add(wp[2 * j] as i32 * c0 + wp[2 * j + 1] as i32 * c1);
+                *aj = aj.wrapping_add((wp[2 * j] as i32 * c0).wrapping_add(wp[2 * j + 1] as i32 * c1));
             }
         }
     }
 }
 
-/// Whether the AVX2 kernel may run here.
+/// Whether the AVX2 kernels may run here.
 #[inline]
-fn use_avx2() -> bool {
+pub fn use_avx2() -> bool {
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
     {
         std::is_x86_feature_detected!("avx2")
@@ -105,77 +179,55 @@ fn use_avx2() -> bool {
     }
 }
 
-/// Convolution: `x` is `t_in × cin`, `y` is `t_out × cout`, `weights` packed (see
-/// [`super::format::packed_weight_index`]), `bias`/`multipliers`/`shifts` little-endian i32
-/// per output channel, `cols` at least [`ConvGeometry::scratch_len`] i16 of scratch.
-#[allow(clippy::too_many_arguments)]
-pub fn conv1d(
-    p: &ConvGeometry,
-    weights: &[i8],
-    bias: &[u8],
-    multipliers: &[u8],
-    shifts: &[u8],
-    out_zero_point: i32,
-    act: (i8, i8),
-    x: &[i8],
-    t_in: usize,
-    y: &mut [i8],
-    t_out: usize,
-    cols: &mut [i16],
-) {
-    conv1d_with(p, weights, bias, multipliers, shifts, out_zero_point, act, x, t_in, y, t_out, cols, use_avx2())
+/// A convolution's parameters: packed weights (see [`super::format::packed_weight_index`])
+/// and little-endian i32 bias, multiplier and shift per output channel.
+#[derive(Clone, Copy, Debug)]
+pub struct ConvParams<'a> {
+    pub weights: &'a [i8],
+    pub bias: &'a [u8],
+    pub multipliers: &'a [u8],
+    pub shifts: &'a [u8],
 }
 
-/// [`conv1d`] with the kernel chosen by the caller (`simd` = AVX2; ignored elsewhere).
-#[allow(clippy::too_many_arguments)]
-pub fn conv1d_with(
-    p: &ConvGeometry,
-    weights: &[i8],
-    bias: &[u8],
-    multipliers: &[u8],
-    shifts: &[u8],
-    out_zero_point: i32,
-    act: (i8, i8),
-    x: &[i8],
-    t_in: usize,
-    y: &mut [i8],
-    t_out: usize,
-    cols: &mut [i16],
-    simd: bool,
-) {
+/// Convolution: `x` is `t_in × cin`, `y` is `t_out × cout`; `cols` at least
+/// [`ConvGeometry::scratch_len`] i16 of scratch; `simd` asks for AVX2 (where present).
+#[allow(clippy::too_many_arguments, unused_variables)]
+pub fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16], simd: bool) {
     let taps = p.taps_padded();
     let cols = &mut cols[..TILE_T * taps];
     let block_bytes = taps * CO_BLOCK;
-    let (lo, hi) = (act.0 as i32, act.1 as i32);
+    let (lo, hi) = yq.clamp(relu);
     let simd = simd && cfg!(target_arch = "x86_64");
     for t0 in (0..t_out).step_by(TILE_T) {
-        gather(p, x, t_in, t0, t_out, cols);
-        for (b, w) in weights.chunks_exact(block_bytes).enumerate() {
+        gather(p, xq, x, t_in, t0, t_out, cols);
+        for (b, wb) in w.weights.chunks_exact(block_bytes).enumerate() {
             let mut acc = [[0i32; CO_BLOCK]; TILE_T];
             if simd {
                 #[cfg(target_arch = "x86_64")]
-                // SAFETY: only reached when AVX2 is available (`use_avx2`); `w` is one whole
-                // block and `cols` has TILE_T rows of `taps`.
+                // SAFETY: only reached when AVX2 is available; `wb` is one whole block and
+                // `cols` has TILE_T rows of `taps`.
                 unsafe {
-                    super::simd::block(w, cols, taps, &mut acc)
+                    super::simd::block(wb, cols, taps, &mut acc)
                 };
             } else {
-                block_portable(w, cols, taps, &mut acc);
+                block_portable(wb, cols, taps, &mut acc);
             }
+            let co0 = b * CO_BLOCK;
             for (r, a) in acc.iter().enumerate().take(t_out - t0) {
-                let row = &mut y[(t0 + r) * p.cout..(t0 + r + 1) * p.cout];
-                let co0 = b * CO_BLOCK;
+                let base = (t0 + r) * p.cout;
                 #[cfg(target_arch = "x86_64")]
                 if simd && co0 + CO_BLOCK <= p.cout {
+                    let bytes = yq.elem.bytes();
+                    let out = &mut y[(base + co0) * bytes..(base + co0 + CO_BLOCK) * bytes];
                     // SAFETY: AVX2 is available; a whole block of outputs and parameters.
-                    unsafe { super::simd::requantize8(a, bias, multipliers, shifts, 4 * co0, out_zero_point, lo, hi, &mut row[co0..co0 + CO_BLOCK]) };
+                    unsafe { super::simd::requantize8(a, w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, out) };
                     continue;
                 }
                 for (j, &v) in a.iter().enumerate() {
-                    let co = b * CO_BLOCK + j;
+                    let co = co0 + j;
                     if co < p.cout {
-                        let (bi, m, s) = (i32_at(bias, 4 * co), i32_at(multipliers, 4 * co), i32_at(shifts, 4 * co));
-                        row[co] = requantize(v.wrapping_add(bi), m, s, out_zero_point, lo, hi);
+                        let (bi, m, s) = (i32_at(w.bias, 4 * co), i32_at(w.multipliers, 4 * co), i32_at(w.shifts, 4 * co));
+                        store(y, base + co, yq.elem, requantize(v.wrapping_add(bi), m, s, yq.zp, lo, hi));
                     }
                 }
             }
@@ -183,46 +235,34 @@ pub fn conv1d_with(
     }
 }
 
-/// Elementwise sum `out = a + b` with TFLite's rescaling: both inputs are shifted left by
-/// `left_shift`, scaled to a common scale, added, and scaled to the output.
-#[allow(clippy::too_many_arguments)]
-pub fn add(a: &[i8], a_zp: i32, a_rq: Requant, b: &[i8], b_zp: i32, b_rq: Requant, left_shift: i32, out_rq: Requant, out_zp: i32, act: (i8, i8), out: &mut [i8]) {
-    add_with(a, a_zp, a_rq, b, b_zp, b_rq, left_shift, out_rq, out_zp, act, out, use_avx2())
-}
-
-/// [`add`] with the kernel chosen by the caller (`simd` = AVX2; ignored elsewhere).
+/// Elementwise sum `out = a + b` with TFLite's rescaling: both centred inputs are shifted
+/// left by `left_shift`, scaled to a common scale, added, and scaled to the output.
 #[allow(clippy::too_many_arguments, unused_mut, unused_variables)]
-pub fn add_with(a: &[i8], a_zp: i32, a_rq: Requant, b: &[i8], b_zp: i32, b_rq: Requant, left_shift: i32, out_rq: Requant, out_zp: i32, act: (i8, i8), out: &mut [i8], simd: bool) {
-    let (lo, hi) = (act.0 as i32, act.1 as i32);
+pub fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, relu: bool, out: &mut [u8], n: usize, simd: bool) {
+    let (lo, hi) = oq.clamp(relu);
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if simd {
         // SAFETY: the caller only asks for SIMD where AVX2 is available.
-        done = unsafe {
-            super::simd::add(a, a_zp, a_rq.multiplier, a_rq.shift, b, b_zp, b_rq.multiplier, b_rq.shift, left_shift, out_rq.multiplier, out_rq.shift, out_zp, lo, hi, out)
-        };
+        done = unsafe { super::simd::add(aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n) };
     }
-    for ((o, &qa), &qb) in out.iter_mut().zip(a).zip(b).skip(done) {
-        let sa = multiply_by_quantized_multiplier((qa as i32 - a_zp) << left_shift, a_rq.multiplier, a_rq.shift);
-        let sb = multiply_by_quantized_multiplier((qb as i32 - b_zp) << left_shift, b_rq.multiplier, b_rq.shift);
-        *o = requantize(sa.wrapping_add(sb), out_rq.multiplier, out_rq.shift, out_zp, lo, hi);
+    for i in done..n {
+        let sa = multiply_by_quantized_multiplier((load(a, i, aq.elem) - aq.zp) << left_shift, a_rq.multiplier, a_rq.shift);
+        let sb = multiply_by_quantized_multiplier((load(b, i, bq.elem) - bq.zp) << left_shift, b_rq.multiplier, b_rq.shift);
+        store(out, i, oq.elem, requantize(sa.wrapping_add(sb), out_rq.multiplier, out_rq.shift, oq.zp, lo, hi));
     }
 }
 
-/// Requantises `x` (zero point `in_zp`) into `out` (zero point `out_zp`), clamped; with
-/// `None` the scales are equal and values are only shifted by the zero points and clamped.
-pub fn rescale(x: &[i8], in_zp: i32, rq: Option<Requant>, out_zp: i32, act: (i8, i8), out: &mut [i8]) {
-    rescale_with(x, in_zp, rq, out_zp, act, out, use_avx2())
-}
-
-/// [`rescale`] with the kernel chosen by the caller (`simd` = AVX2; ignored elsewhere).
-#[allow(unused_mut, unused_variables)]
-pub fn rescale_with(x: &[i8], in_zp: i32, rq: Option<Requant>, out_zp: i32, act: (i8, i8), out: &mut [i8], simd: bool) {
-    let (lo, hi) = (act.0 as i32, act.1 as i32);
+/// Requantises `n` elements of `x` into `out`, clamped; with `None` the scales are equal
+/// and values are only moved between the zero points and clamped.
+#[allow(clippy::too_many_arguments, unused_mut, unused_variables)]
+pub fn rescale(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mut [u8], n: usize, simd: bool) {
+    let (lo, hi) = oq.clamp(relu);
     match rq {
+        None if xq == oq && !relu => out[..n * xq.elem.bytes()].copy_from_slice(&x[..n * xq.elem.bytes()]),
         None => {
-            for (o, &q) in out.iter_mut().zip(x) {
-                *o = (q as i32 - in_zp + out_zp).clamp(lo, hi) as i8;
+            for i in 0..n {
+                store(out, i, oq.elem, (load(x, i, xq.elem) - xq.zp + oq.zp).clamp(lo, hi));
             }
         }
         Some(r) => {
@@ -230,10 +270,10 @@ pub fn rescale_with(x: &[i8], in_zp: i32, rq: Option<Requant>, out_zp: i32, act:
             #[cfg(target_arch = "x86_64")]
             if simd {
                 // SAFETY: the caller only asks for SIMD where AVX2 is available.
-                done = unsafe { super::simd::rescale(x, in_zp, r.multiplier, r.shift, out_zp, lo, hi, out) };
+                done = unsafe { super::simd::rescale(xq, x, r, oq, lo, hi, out, n) };
             }
-            for (o, &q) in out.iter_mut().zip(x).skip(done) {
-                *o = requantize(q as i32 - in_zp, r.multiplier, r.shift, out_zp, lo, hi);
+            for i in done..n {
+                store(out, i, oq.elem, requantize(load(x, i, xq.elem) - xq.zp, r.multiplier, r.shift, oq.zp, lo, hi));
             }
         }
     }
@@ -242,68 +282,65 @@ pub fn rescale_with(x: &[i8], in_zp: i32, rq: Option<Requant>, out_zp: i32, act:
 /// Writes `x` (`frames × c_in`) into channels `offset..offset + c_in` of `out`
 /// (`frames × c_out`), requantised as [`rescale`] does.
 #[allow(clippy::too_many_arguments)]
-pub fn concat_part(x: &[i8], c_in: usize, in_zp: i32, rq: Option<Requant>, out_zp: i32, out: &mut [i8], c_out: usize, offset: usize, frames: usize) {
+pub fn concat_part(xq: Q, x: &[u8], c_in: usize, rq: Option<Requant>, oq: Q, out: &mut [u8], c_out: usize, offset: usize, frames: usize, simd: bool) {
+    let (bi, bo) = (xq.elem.bytes(), oq.elem.bytes());
     for t in 0..frames {
-        let src = &x[t * c_in..(t + 1) * c_in];
-        let dst = &mut out[t * c_out + offset..t * c_out + offset + c_in];
-        if rq.is_none() && in_zp == out_zp {
-            dst.copy_from_slice(src);
-        } else {
-            rescale(src, in_zp, rq, out_zp, (i8::MIN, i8::MAX), dst);
-        }
+        let src = &x[t * c_in * bi..(t + 1) * c_in * bi];
+        let dst = &mut out[(t * c_out + offset) * bo..(t * c_out + offset + c_in) * bo];
+        rescale(xq, src, rq, oq, false, dst, c_in, simd);
     }
 }
 
 /// Multiplies each channel by a constant given as (multiplier, shift) per channel; a
 /// negative multiplier negates.
 #[allow(clippy::too_many_arguments)]
-pub fn mul_channel(x: &[i8], channels: usize, in_zp: i32, multipliers: &[u8], shifts: &[u8], out_zp: i32, act: (i8, i8), out: &mut [i8]) {
-    let (lo, hi) = (act.0 as i32, act.1 as i32);
-    for (xr, or) in x.chunks_exact(channels).zip(out.chunks_exact_mut(channels)) {
-        for c in 0..channels {
-            let (m, s) = (i32_at(multipliers, 4 * c), i32_at(shifts, 4 * c));
-            let v = xr[c] as i32 - in_zp;
-            let (v, m) = if m < 0 { (-v, -m) } else { (v, m) };
-            or[c] = requantize(v, m, s, out_zp, lo, hi);
-        }
+pub fn mul_channel(xq: Q, x: &[u8], channels: usize, multipliers: &[u8], shifts: &[u8], oq: Q, relu: bool, out: &mut [u8], n: usize) {
+    let (lo, hi) = oq.clamp(relu);
+    for i in 0..n {
+        let c = i % channels;
+        let (m, s) = (i32_at(multipliers, 4 * c), i32_at(shifts, 4 * c));
+        let v = load(x, i, xq.elem) - xq.zp;
+        let (v, m) = if m < 0 { (-v, -m) } else { (v, m) };
+        store(out, i, oq.elem, requantize(v, m, s, oq.zp, lo, hi));
     }
 }
 
 /// Multiplies everything by one (run-time) multiplier; negative negates.
-pub fn mul_scalar(x: &[i8], in_zp: i32, rq: Requant, out_zp: i32, act: (i8, i8), out: &mut [i8]) {
-    let (lo, hi) = (act.0 as i32, act.1 as i32);
+pub fn mul_scalar(xq: Q, x: &[u8], rq: Requant, oq: Q, relu: bool, out: &mut [u8], n: usize) {
+    let (lo, hi) = oq.clamp(relu);
     let (sign, m) = if rq.multiplier < 0 { (-1, -rq.multiplier) } else { (1, rq.multiplier) };
-    for (o, &q) in out.iter_mut().zip(x) {
-        *o = requantize(sign * (q as i32 - in_zp), m, rq.shift, out_zp, lo, hi);
+    for i in 0..n {
+        store(out, i, oq.elem, requantize(sign * (load(x, i, xq.elem) - xq.zp), m, rq.shift, oq.zp, lo, hi));
     }
 }
 
-/// Nearest-neighbour upsampling in time: output frame t copies input frame t / factor.
-pub fn resize(x: &[i8], channels: usize, factor: usize, out: &mut [i8]) {
-    for (t, row) in out.chunks_exact_mut(channels).enumerate() {
+/// Nearest-neighbour upsampling in time: output frame t copies input frame t / factor
+/// (`row_bytes` per frame).
+pub fn resize(x: &[u8], row_bytes: usize, factor: usize, out: &mut [u8]) {
+    for (t, row) in out.chunks_exact_mut(row_bytes).enumerate() {
         let s = t / factor;
-        row.copy_from_slice(&x[s * channels..(s + 1) * channels]);
+        row.copy_from_slice(&x[s * row_bytes..(s + 1) * row_bytes]);
     }
 }
 
 /// Quantises a channel-major f32 input (`channels × frames`) into a time-major tensor:
-/// q = clamp(roundf(v · factor) + zp, −128, 127).
-pub fn quantize(src: &[f32], channels: usize, frames: usize, factor: f32, zp: i32, out: &mut [i8]) {
+/// q = clamp(roundf(v · factor) + zp) to the element's range.
+pub fn quantize(src: &[f32], channels: usize, frames: usize, factor: f32, oq: Q, out: &mut [u8]) {
     for c in 0..channels {
         for t in 0..frames {
             let v = libm::roundf(src[c * frames + t] * factor);
             // NaN becomes 0 through the saturating cast; ±inf saturate.
-            let q = (v.clamp(-1.0e6, 1.0e6) as i32).saturating_add(zp);
-            out[t * channels + c] = q.clamp(-128, 127) as i8;
+            let q = (v.clamp(-1.0e6, 1.0e6) as i32).saturating_add(oq.zp);
+            store(out, t * channels + c, oq.elem, q.clamp(oq.elem.min(), oq.elem.max()));
         }
     }
 }
 
 /// Dequantises a time-major tensor into a channel-major f32 output: y = (q − zp) · factor.
-pub fn dequantize(x: &[i8], channels: usize, frames: usize, zp: i32, factor: f32, out: &mut [f32]) {
+pub fn dequantize(xq: Q, x: &[u8], channels: usize, frames: usize, factor: f32, out: &mut [f32]) {
     for t in 0..frames {
         for c in 0..channels {
-            out[c * frames + t] = (x[t * channels + c] as i32 - zp) as f32 * factor;
+            out[c * frames + t] = (load(x, t * channels + c, xq.elem) - xq.zp) as f32 * factor;
         }
     }
 }
@@ -346,19 +383,25 @@ mod tests {
             let dilation = 1 + lcg(&mut s) as usize % 3;
             let stride = 1 + lcg(&mut s) as usize % 2;
             let pad = lcg(&mut s) as usize % 4;
-            let g = ConvGeometry { cin, cout, kernel, dilation, stride, pad_begin: pad, in_zero_point: lcg(&mut s) as i32 % 50 - 25 };
+            let g = ConvGeometry { cin, cout, kernel, dilation, stride, pad_begin: pad };
+            let wide = lcg(&mut s) % 2 == 0;
+            let xq = if wide { Q { elem: Elem::I16, zp: 0 } } else { Q { elem: Elem::I8, zp: lcg(&mut s) as i32 % 50 - 25 } };
+            let yq = if lcg(&mut s) % 2 == 0 { Q { elem: Elem::I16, zp: 0 } } else { Q { elem: Elem::I8, zp: 3 } };
+            let relu = lcg(&mut s) % 2 == 0;
             let t_in = 1 + lcg(&mut s) as usize % 30;
             let Some(t_out) = g.out_len(t_in, pad) else { continue };
             let taps = kernel * cin;
             let weights: Vec<i8> = (0..super::super::format::packed_weight_bytes(cout, taps)).map(|_| lcg(&mut s) as i8).collect();
-            let x: Vec<i8> = (0..t_in * cin).map(|_| lcg(&mut s) as i8).collect();
+            let x: Vec<u8> = (0..t_in * cin * xq.elem.bytes()).map(|_| lcg(&mut s) as u8).collect();
             let bias: Vec<u8> = (0..cout).flat_map(|_| (lcg(&mut s) as i32 % 5000).to_le_bytes()).collect();
             let mult: Vec<u8> = (0..cout).flat_map(|_| ((1 << 30) + (lcg(&mut s) >> 2) as i32).to_le_bytes()).collect();
             let shift: Vec<u8> = (0..cout).flat_map(|_| (-(8 + lcg(&mut s) as i32 % 6)).to_le_bytes()).collect();
             let mut cols = vec![0i16; g.scratch_len()];
-            let (mut a, mut b) = (vec![0i8; t_out * cout], vec![0i8; t_out * cout]);
-            conv1d_with(&g, &weights, &bias, &mult, &shift, 3, (-128, 127), &x, t_in, &mut a, t_out, &mut cols, false);
-            conv1d_with(&g, &weights, &bias, &mult, &shift, 3, (-128, 127), &x, t_in, &mut b, t_out, &mut cols, true);
+            let n = t_out * cout * yq.elem.bytes();
+            let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
+            let w = ConvParams { weights: &weights, bias: &bias, multipliers: &mult, shifts: &shift };
+            conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut a, t_out, &mut cols, false);
+            conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut b, t_out, &mut cols, true);
             assert_eq!(a, b, "{g:?}, {t_in} frames");
         }
     }
@@ -369,23 +412,27 @@ mod tests {
             return;
         }
         let mut s = 5u64;
-        for _ in 0..200 {
+        let elems = [Elem::I8, Elem::I16];
+        for _ in 0..300 {
             let n = lcg(&mut s) as usize % 70;
-            let a: Vec<i8> = (0..n).map(|_| lcg(&mut s) as i8).collect();
-            let b: Vec<i8> = (0..n).map(|_| lcg(&mut s) as i8).collect();
+            let q = |s: &mut u64| {
+                let elem = elems[lcg(s) as usize % 2];
+                Q { elem, zp: if elem == Elem::I8 { (lcg(s) % 256) as i32 - 128 } else { 0 } }
+            };
+            let (aq, bq, oq) = (q(&mut s), q(&mut s), q(&mut s));
+            let a: Vec<u8> = (0..n * 2).map(|_| lcg(&mut s) as u8).collect();
+            let b: Vec<u8> = (0..n * 2).map(|_| lcg(&mut s) as u8).collect();
             let rq = |s: &mut u64, lo: i32| Requant { multiplier: (1 << 30) + (lcg(s) >> 2) as i32, shift: lo - (lcg(s) % 4) as i32 };
-            let (ra, rb, ro) = (rq(&mut s, -1), rq(&mut s, -1), rq(&mut s, -18));
-            let zp = |s: &mut u64| (lcg(s) % 256) as i32 - 128;
-            let (za, zb, zo) = (zp(&mut s), zp(&mut s), zp(&mut s));
-            let act = if lcg(&mut s) % 2 == 0 { (-128, 127) } else { (zo as i8, 127) };
-            let (mut x, mut y) = (vec![0i8; n], vec![0i8; n]);
-            add_with(&a, za, ra, &b, zb, rb, 20, ro, zo, act, &mut x, false);
-            add_with(&a, za, ra, &b, zb, rb, 20, ro, zo, act, &mut y, true);
-            assert_eq!(x, y);
+            let (ra, rb, ro) = (rq(&mut s, -1), rq(&mut s, -1), rq(&mut s, -14));
+            let relu = lcg(&mut s) % 2 == 0;
+            let (mut x, mut y) = (vec![0u8; 2 * n], vec![0u8; 2 * n]);
+            add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut x, n, false);
+            add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut y, n, true);
+            assert_eq!(x, y, "add {aq:?} {bq:?} -> {oq:?}");
             let lo = 1 - (lcg(&mut s) % 3) as i32;
             let rs = rq(&mut s, lo);
-            rescale_with(&a, za, Some(rs), zo, act, &mut x, false);
-            rescale_with(&a, za, Some(rs), zo, act, &mut y, true);
+            rescale(aq, &a, Some(rs), oq, relu, &mut x, n, false);
+            rescale(aq, &a, Some(rs), oq, relu, &mut y, n, true);
             assert_eq!(x, y, "rescale by {rs:?}");
         }
     }

@@ -2,6 +2,7 @@
 //! that running the network afterwards cannot read out of bounds.
 
 use super::format::{self, op, scalar, MAX_KERNEL, MAX_SCALARS, MAX_TAPS, MAX_TENSORS, NO_SCALAR};
+use super::kernels::{Elem, Q};
 use crate::noise::NoiseSchedule;
 use crate::onehot::{ENCODING_VERSION, META_CHANNELS, VOICE_CHANNELS};
 use crate::voice::VOICE_RANGES;
@@ -63,6 +64,28 @@ pub struct TensorInfo {
     pub channels: usize,
     pub scale: f32,
     pub zero_point: i32,
+    /// int8, or int16 (symmetric: zero point 0).
+    pub elem: Elem,
+}
+
+impl TensorInfo {
+    /// Element type and zero point, as the kernels take them.
+    pub fn q(&self) -> Q {
+        Q { elem: self.elem, zp: self.zero_point }
+    }
+
+    /// Bytes of one frame.
+    pub fn row_bytes(&self) -> usize {
+        self.channels * self.elem.bytes()
+    }
+}
+
+fn elem_of(code: u8) -> Elem {
+    if code == format::ELEM_I16 {
+        Elem::I16
+    } else {
+        Elem::I8
+    }
 }
 
 /// Requantisation shared by several ops: Q31 multiplier and shift.
@@ -82,8 +105,8 @@ pub struct ConvOp<'a> {
     pub stride: usize,
     pub pad_begin: usize,
     pub pad_end: usize,
-    pub act_min: i8,
-    pub act_max: i8,
+    /// ReLU folded into the output clamp.
+    pub relu: bool,
     /// Packed as [`format::packed_weight_index`] says.
     pub weights: &'a [i8],
     /// Little-endian i32 per output channel.
@@ -99,8 +122,7 @@ pub struct AddOp {
     pub b: usize,
     pub output: usize,
     pub left_shift: i32,
-    pub act_min: i8,
-    pub act_max: i8,
+    pub relu: bool,
     pub a_requant: Requant,
     pub b_requant: Requant,
     pub out_requant: Requant,
@@ -122,9 +144,9 @@ pub enum Op<'a> {
     Add(AddOp),
     /// `inputs` holds `n` raw input records; see [`Op::concat_input`].
     Concat { output: usize, n: usize, inputs: &'a [u8] },
-    Rescale { input: usize, output: usize, requant: Option<Requant>, act_min: i8, act_max: i8 },
-    MulChannel { input: usize, output: usize, act_min: i8, act_max: i8, multipliers: &'a [u8], shifts: &'a [u8] },
-    MulScalar { input: usize, output: usize, scalar: usize, act_min: i8, act_max: i8 },
+    Rescale { input: usize, output: usize, requant: Option<Requant>, relu: bool },
+    MulChannel { input: usize, output: usize, relu: bool, multipliers: &'a [u8], shifts: &'a [u8] },
+    MulScalar { input: usize, output: usize, scalar: usize, relu: bool },
     Resize { input: usize, output: usize, factor: usize },
     Output { input: usize, scalar: Option<usize> },
 }
@@ -278,7 +300,12 @@ impl<'a> Model<'a> {
     /// Quantisation of tensor `i` (< `header().tensors`).
     pub fn tensor(&self, i: usize) -> TensorInfo {
         let at = self.layout.tensors + i * format::TENSOR_RECORD;
-        TensorInfo { channels: u32_at(self.bytes, at) as usize, scale: f32_at(self.bytes, at + 4), zero_point: i32_at(self.bytes, at + 8) }
+        TensorInfo {
+            channels: u32_at(self.bytes, at) as usize,
+            scale: f32_at(self.bytes, at + 4),
+            zero_point: i32_at(self.bytes, at + 8),
+            elem: elem_of(self.bytes[at + 12]),
+        }
     }
 
     /// The raw scalar instruction records (`SCALAR_RECORD` bytes each).
@@ -371,12 +398,12 @@ fn check_requant(r: Requant, index: usize) -> Result<Requant, BlobError> {
     Ok(r)
 }
 
-fn act(rec: &[u8], at: usize, index: usize) -> Result<(i8, i8), BlobError> {
-    let (lo, hi) = (rec[at] as i8, rec[at + 1] as i8);
-    if lo > hi {
-        return Err(malformed(index, "activation clamp is empty"));
+/// The ReLU flag byte (and the reserved byte after it).
+fn act(rec: &[u8], at: usize, index: usize) -> Result<bool, BlobError> {
+    if rec[at] > 1 || rec[at + 1] != 0 {
+        return Err(malformed(index, "activation flag"));
     }
-    Ok((lo, hi))
+    Ok(rec[at] == 1)
 }
 
 /// Decodes one op record (`index` only labels errors). Payload slices are checked against
@@ -392,7 +419,7 @@ fn decode_op<'a>(rec: &'a [u8], index: usize) -> Result<Op<'a>, BlobError> {
         }
         op::CONV => {
             need(op::CONV_BYTES)?;
-            let (act_min, act_max) = act(rec, 18, index)?;
+            let relu = act(rec, 18, index)?;
             let c = ConvOp {
                 input: t(4),
                 output: t(6),
@@ -401,8 +428,7 @@ fn decode_op<'a>(rec: &'a [u8], index: usize) -> Result<Op<'a>, BlobError> {
                 stride: t(12),
                 pad_begin: t(14),
                 pad_end: t(16),
-                act_min,
-                act_max,
+                relu,
                 weights: &[],
                 bias: &[],
                 multipliers: &[],
@@ -412,13 +438,13 @@ fn decode_op<'a>(rec: &'a [u8], index: usize) -> Result<Op<'a>, BlobError> {
         }
         op::ADD => {
             need(op::ADD_BYTES)?;
-            let (act_min, act_max) = act(rec, 11, index)?;
+            let relu = act(rec, 11, index)?;
             let r = |at| check_requant(Requant { multiplier: i32_at(rec, at), shift: i32_at(rec, at + 4) }, index);
             let left_shift = rec[10] as i32;
             if left_shift > 24 {
                 return Err(malformed(index, "add left shift too large"));
             }
-            Op::Add(AddOp { a: t(4), b: t(6), output: t(8), left_shift, act_min, act_max, a_requant: r(16)?, b_requant: r(24)?, out_requant: r(32)? })
+            Op::Add(AddOp { a: t(4), b: t(6), output: t(8), left_shift, relu, a_requant: r(16)?, b_requant: r(24)?, out_requant: r(32)? })
         }
         op::CONCAT => {
             let n = t(6);
@@ -433,19 +459,19 @@ fn decode_op<'a>(rec: &'a [u8], index: usize) -> Result<Op<'a>, BlobError> {
         }
         op::RESCALE => {
             need(op::RESCALE_BYTES)?;
-            let (act_min, act_max) = act(rec, 9, index)?;
+            let relu = act(rec, 9, index)?;
             let requant = if rec[8] == 1 { None } else { Some(check_requant(Requant { multiplier: i32_at(rec, 12), shift: i32_at(rec, 16) }, index)?) };
-            Op::Rescale { input: t(4), output: t(6), requant, act_min, act_max }
+            Op::Rescale { input: t(4), output: t(6), requant, relu }
         }
         op::MUL_CHANNEL => {
             need(op::MUL_CHANNEL_BYTES)?;
-            let (act_min, act_max) = act(rec, 8, index)?;
-            Op::MulChannel { input: t(4), output: t(6), act_min, act_max, multipliers: &[], shifts: &[] }
+            let relu = act(rec, 8, index)?;
+            Op::MulChannel { input: t(4), output: t(6), relu, multipliers: &[], shifts: &[] }
         }
         op::MUL_SCALAR => {
             need(op::MUL_SCALAR_BYTES)?;
-            let (act_min, act_max) = act(rec, 9, index)?;
-            Op::MulScalar { input: t(4), output: t(6), scalar: rec[8] as usize, act_min, act_max }
+            let relu = act(rec, 9, index)?;
+            Op::MulScalar { input: t(4), output: t(6), scalar: rec[8] as usize, relu }
         }
         op::RESIZE => {
             need(op::RESIZE_BYTES)?;
@@ -472,12 +498,12 @@ pub(crate) fn attach_payload<'a>(bytes: &'a [u8], rec: &[u8], op: Op<'a>, tensor
             check_shifts(c.shifts, Some(c.multipliers), index)?;
             Op::Conv(c)
         }
-        Op::MulChannel { input, output, act_min, act_max, .. } => {
+        Op::MulChannel { input, output, relu, .. } => {
             let c = tensor(input).channels;
             let multipliers = payload(bytes, rec, 12, c, 4, index)?;
             let shifts = payload(bytes, rec, 16, c, 4, index)?;
             check_shifts(shifts, Some(multipliers), index)?;
-            Op::MulChannel { input, output, act_min, act_max, multipliers, shifts }
+            Op::MulChannel { input, output, relu, multipliers, shifts }
         }
         other => other,
     })
@@ -571,14 +597,19 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
     let tensors = cur.pos;
     for _ in 0..header.tensors {
         let r = cur.take(format::TENSOR_RECORD)?;
-        let (c, scale, zp) = (u32_at(r, 0), f32_at(r, 4), i32_at(r, 8));
-        if c == 0 || c > u16::MAX as u32 || !(scale.is_finite() && scale > 0.0) || !(-128..=127).contains(&zp) {
-            return Err(malformed(usize::MAX, "tensor has no channels, a bad scale or a bad zero point"));
+        let (c, scale, zp, elem) = (u32_at(r, 0), f32_at(r, 4), i32_at(r, 8), r[12]);
+        let zp_ok = match elem {
+            format::ELEM_I8 => (-128..=127).contains(&zp),
+            format::ELEM_I16 => zp == 0,
+            _ => false,
+        };
+        if c == 0 || c > u16::MAX as u32 || !(scale.is_finite() && scale > 0.0) || !zp_ok || r[13..16] != [0, 0, 0] {
+            return Err(malformed(usize::MAX, "tensor has no channels, a bad scale, element type or zero point"));
         }
     }
     let tensor_at = |i: usize| {
         let at = tensors + i * format::TENSOR_RECORD;
-        TensorInfo { channels: u32_at(bytes, at) as usize, scale: f32_at(bytes, at + 4), zero_point: i32_at(bytes, at + 8) }
+        TensorInfo { channels: u32_at(bytes, at) as usize, scale: f32_at(bytes, at + 4), zero_point: i32_at(bytes, at + 8), elem: elem_of(bytes[at + 12]) }
     };
 
     let ops = cur.pos;
@@ -645,7 +676,7 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
                 }
             }
             Op::Resize { input, output, factor } => {
-                if factor == 0 || ch(input) != ch(output) {
+                if factor == 0 || ch(input) != ch(output) || tensor_at(input).elem != tensor_at(output).elem {
                     return Err(malformed(index, "resize factor or channels"));
                 }
             }

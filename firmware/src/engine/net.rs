@@ -5,7 +5,7 @@ use core::ops::Range;
 
 use super::fixed::quantize_multiplier;
 use super::format::{self, MAX_SCALARS};
-use super::kernels::{self, ConvGeometry};
+use super::kernels::{self, ConvGeometry, ConvParams};
 use super::model::{BlobError, Layout, Model, Op, Requant};
 use super::plan::{Plan, PlanError};
 use crate::noise::NoiseSchedule;
@@ -124,8 +124,9 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
         let arena = self.arena.as_mut();
         let mut regs = [0f32; MAX_SCALARS + 1];
         model.eval_scalars(sigma, &mut regs);
+        let simd = kernels::use_avx2();
         for (index, op) in model.ops().enumerate() {
-            execute(&model, plan, arena, &regs, index, op, x, meta, score)?;
+            execute(&model, plan, arena, &regs, index, op, x, meta, score, simd)?;
         }
         Ok(())
     }
@@ -133,7 +134,7 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
 
 /// Input `ins` and output `out` views of the arena. The planner never places an op's
 /// output over a tensor the op reads; this checks it anyway.
-fn views<'x, const N: usize>(arena: &'x mut [u8], ins: [Range<usize>; N], out: Range<usize>) -> Result<([&'x [i8]; N], &'x mut [i8]), EngineError> {
+fn views<'x, const N: usize>(arena: &'x mut [u8], ins: [Range<usize>; N], out: Range<usize>) -> Result<([&'x [u8]; N], &'x mut [u8]), EngineError> {
     let bad = EngineError::Plan(PlanError::Overflow);
     if out.end > arena.len() || out.start > out.end {
         return Err(bad);
@@ -145,10 +146,10 @@ fn views<'x, const N: usize>(arena: &'x mut [u8], ins: [Range<usize>; N], out: R
     }
     let base = arena.as_mut_ptr();
     // SAFETY: every range is inside `arena`, and the mutable one overlaps none of the
-    // shared ones (checked above); i8 and u8 have the same layout.
+    // shared ones (checked above).
     unsafe {
-        let ins = ins.map(|r| core::slice::from_raw_parts(base.add(r.start) as *const i8, r.end - r.start));
-        let out = core::slice::from_raw_parts_mut(base.add(out.start) as *mut i8, out.end - out.start);
+        let ins = ins.map(|r| core::slice::from_raw_parts(base.add(r.start) as *const u8, r.end - r.start));
+        let out = core::slice::from_raw_parts_mut(base.add(out.start), out.end - out.start);
         Ok((ins, out))
     }
 }
@@ -164,11 +165,13 @@ fn execute(
     x: &[f32],
     meta: &[f32],
     score: &mut [f32],
+    simd: bool,
 ) -> Result<(), EngineError> {
     // Tensors first, convolution scratch after them (see `Plan`).
     let (arena, scratch) = arena.split_at_mut(plan.scratch_offset.min(arena.len()));
     let tensor = |t: usize| model.tensor(t);
-    let range = |t: usize| plan.range(t, tensor(t).channels);
+    let range = |t: usize| plan.range(t, tensor(t).row_bytes());
+    let elems = |t: usize| plan.len[t] as usize * tensor(t).channels;
     let frames = plan.frames;
     match op {
         Op::Quantize { input, scalar, output } => {
@@ -179,19 +182,11 @@ fn execute(
             };
             let src = if input == format::INPUT_VOICES { x } else { meta };
             let ([], out) = views(arena, [], range(output))?;
-            kernels::quantize(src, info.channels, frames, factor, info.zero_point, out);
+            kernels::quantize(src, info.channels, frames, factor, info.q(), out);
         }
         Op::Conv(c) => {
             let (ti, to) = (tensor(c.input), tensor(c.output));
-            let g = ConvGeometry {
-                cin: ti.channels,
-                cout: to.channels,
-                kernel: c.kernel,
-                dilation: c.dilation,
-                stride: c.stride,
-                pad_begin: c.pad_begin,
-                in_zero_point: ti.zero_point,
-            };
+            let g = ConvGeometry { cin: ti.channels, cout: to.channels, kernel: c.kernel, dilation: c.dilation, stride: c.stride, pad_begin: c.pad_begin };
             let ([xin], out) = views(arena, [range(c.input)], range(c.output))?;
             let (t_in, t_out) = (plan.len[c.input] as usize, plan.len[c.output] as usize);
             // SAFETY: every bit pattern is a valid i16; `align_to_mut` only picks the aligned middle.
@@ -199,23 +194,13 @@ fn execute(
             if cols.len() < g.scratch_len() {
                 return Err(EngineError::ArenaTooSmall { needed: plan.arena_bytes, available: plan.scratch_offset + scratch.len() });
             }
-            kernels::conv1d(&g, c.weights, c.bias, c.multipliers, c.shifts, to.zero_point, (c.act_min, c.act_max), xin, t_in, out, t_out, cols);
+            let params = ConvParams { weights: c.weights, bias: c.bias, multipliers: c.multipliers, shifts: c.shifts };
+            kernels::conv1d(&g, &params, ti.q(), xin, t_in, to.q(), c.relu, out, t_out, cols, simd);
         }
         Op::Add(a) => {
             let ([qa, qb], out) = views(arena, [range(a.a), range(a.b)], range(a.output))?;
-            kernels::add(
-                qa,
-                tensor(a.a).zero_point,
-                a.a_requant,
-                qb,
-                tensor(a.b).zero_point,
-                a.b_requant,
-                a.left_shift,
-                a.out_requant,
-                tensor(a.output).zero_point,
-                (a.act_min, a.act_max),
-                out,
-            );
+            let (ta, tb, to) = (tensor(a.a), tensor(a.b), tensor(a.output));
+            kernels::add(ta.q(), qa, a.a_requant, tb.q(), qb, a.b_requant, a.left_shift, to.q(), a.out_requant, a.relu, out, elems(a.output), simd);
         }
         Op::Concat { output, n, inputs } => {
             let to = tensor(output);
@@ -224,30 +209,29 @@ fn execute(
                 let ci = Op::concat_input(inputs, i);
                 let ti = tensor(ci.input);
                 let ([xin], out) = views(arena, [range(ci.input)], range(output))?;
-                let len = plan.len[output] as usize;
-                kernels::concat_part(xin, ti.channels, ti.zero_point, ci.requant, to.zero_point, out, to.channels, offset, len);
+                kernels::concat_part(ti.q(), xin, ti.channels, ci.requant, to.q(), out, to.channels, offset, plan.len[output] as usize, simd);
                 offset += ti.channels;
             }
         }
-        Op::Rescale { input, output, requant, act_min, act_max } => {
+        Op::Rescale { input, output, requant, relu } => {
             let ([xin], out) = views(arena, [range(input)], range(output))?;
-            kernels::rescale(xin, tensor(input).zero_point, requant, tensor(output).zero_point, (act_min, act_max), out);
+            kernels::rescale(tensor(input).q(), xin, requant, tensor(output).q(), relu, out, elems(output), simd);
         }
-        Op::MulChannel { input, output, act_min, act_max, multipliers, shifts } => {
+        Op::MulChannel { input, output, relu, multipliers, shifts } => {
             let ([xin], out) = views(arena, [range(input)], range(output))?;
             let ti = tensor(input);
-            kernels::mul_channel(xin, ti.channels, ti.zero_point, multipliers, shifts, tensor(output).zero_point, (act_min, act_max), out);
+            kernels::mul_channel(ti.q(), xin, ti.channels, multipliers, shifts, tensor(output).q(), relu, out, elems(output));
         }
-        Op::MulScalar { input, output, scalar, act_min, act_max } => {
+        Op::MulScalar { input, output, scalar, relu } => {
             let (ti, to) = (tensor(input), tensor(output));
             let real = regs[scalar] as f64 * ti.scale as f64 / to.scale as f64;
             let (multiplier, shift) = quantize_multiplier(real).ok_or(EngineError::ScalarOutOfRange { op: index })?;
             let ([xin], out) = views(arena, [range(input)], range(output))?;
-            kernels::mul_scalar(xin, ti.zero_point, Requant { multiplier, shift }, to.zero_point, (act_min, act_max), out);
+            kernels::mul_scalar(ti.q(), xin, Requant { multiplier, shift }, to.q(), relu, out, elems(output));
         }
         Op::Resize { input, output, factor } => {
             let ([xin], out) = views(arena, [range(input)], range(output))?;
-            kernels::resize(xin, tensor(input).channels, factor, out);
+            kernels::resize(xin, tensor(input).row_bytes(), factor, out);
         }
         Op::Output { input, scalar } => {
             let ti = tensor(input);
@@ -256,7 +240,7 @@ fn execute(
                 None => ti.scale,
             };
             let ([xin], _) = views(arena, [range(input)], 0..0)?;
-            kernels::dequantize(xin, ti.channels, frames, ti.zero_point, factor, score);
+            kernels::dequantize(ti.q(), xin, ti.channels, frames, factor, score);
         }
     }
     Ok(())

@@ -58,7 +58,6 @@ impl Plan {
                         dilation: c.dilation,
                         stride: c.stride,
                         pad_begin: c.pad_begin,
-                        in_zero_point: 0,
                     };
                     scratch_len = scratch_len.max(g.scratch_len());
                     g.out_len(l(c.input), c.pad_end).ok_or(PlanError::TooShort { op: i })?
@@ -93,7 +92,7 @@ impl Plan {
             }
         }
         let size = |t: usize| -> Result<usize, PlanError> {
-            (len[t] as usize).checked_mul(model.tensor(t).channels).map(|b| (b + 3) & !3).ok_or(PlanError::Overflow)
+            (len[t] as usize).checked_mul(model.tensor(t).row_bytes()).map(|b| (b + 3) & !3).ok_or(PlanError::Overflow)
         };
         // Place tensors largest first, each at the lowest offset clear of every placed
         // tensor alive at the same time.
@@ -150,9 +149,9 @@ impl Plan {
         Ok(Plan { frames, len, offset, scratch_offset, scratch_len, arena_bytes })
     }
 
-    /// Byte range of tensor `t` (`channels` wide) in the arena.
-    pub fn range(&self, t: usize, channels: usize) -> core::ops::Range<usize> {
+    /// Byte range of tensor `t` (`row_bytes` per frame) in the arena.
+    pub fn range(&self, t: usize, row_bytes: usize) -> core::ops::Range<usize> {
         let start = self.offset[t] as usize;
-        start..start + self.len[t] as usize * channels
+        start..start + self.len[t] as usize * row_bytes
     }
 }

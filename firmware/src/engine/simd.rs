@@ -7,7 +7,8 @@
 use core::arch::x86_64::*;
 
 use super::format::CO_BLOCK;
-use super::kernels::TILE_T;
+use super::kernels::{Elem, Q, TILE_T};
+use super::model::Requant;
 
 /// Accumulators of one block of eight outputs over the frames of a tile, with
 /// `vpmaddwd` doing a tap pair for eight outputs at once. Mirrors `block_portable`.
@@ -60,82 +61,107 @@ pub unsafe fn mbqm(x: __m256i, m: __m256i, shift: __m256i) -> __m256i {
     _mm256_sub_epi32(_mm256_srav_epi32(high, right), up)
 }
 
-/// Requantises eight accumulators (plus bias) into eight int8 outputs.
+/// Eight elements of `e` from `b` at element index `i`, widened to i32.
+///
+/// # Safety
+/// AVX2; `b` holds elements `i..i + 8`.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn load8(b: &[u8], i: usize, e: Elem) -> __m256i {
+    match e {
+        Elem::I8 => {
+            assert!(b.len() >= i + 8);
+            _mm256_cvtepi8_epi32(_mm_loadl_epi64(b.as_ptr().add(i) as *const __m128i))
+        }
+        Elem::I16 => {
+            assert!(b.len() >= 2 * (i + 8));
+            _mm256_cvtepi16_epi32(_mm_loadu_si128(b.as_ptr().add(2 * i) as *const __m128i))
+        }
+    }
+}
+
+/// Stores eight in-range lanes as elements `i..i + 8` of `b`.
+///
+/// # Safety
+/// AVX2; `b` holds elements `i..i + 8`.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn store8(b: &mut [u8], i: usize, e: Elem, v: __m256i) {
+    let mut lanes = [0i32; 8];
+    _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, v);
+    match e {
+        Elem::I8 => {
+            for (o, l) in b[i..i + 8].iter_mut().zip(lanes) {
+                *o = l as i8 as u8;
+            }
+        }
+        Elem::I16 => {
+            for (o, l) in b[2 * i..2 * i + 16].chunks_exact_mut(2).zip(lanes) {
+                o.copy_from_slice(&(l as i16).to_le_bytes());
+            }
+        }
+    }
+}
+
+/// Requantises eight accumulators (plus bias) into eight outputs of `oq` (`out` holds
+/// exactly those eight).
 ///
 /// # Safety
 /// AVX2 must be available; `bias`, `multipliers` and `shifts` hold at least 32 bytes from
-/// `at`, `out` at least 8.
+/// `at`.
 #[inline]
 #[target_feature(enable = "avx2")]
-pub unsafe fn requantize8(acc: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8], shifts: &[u8], at: usize, zp: i32, lo: i32, hi: i32, out: &mut [i8]) {
-    assert!(bias.len() >= at + 32 && multipliers.len() >= at + 32 && shifts.len() >= at + 32 && out.len() >= CO_BLOCK);
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn requantize8(acc: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8], shifts: &[u8], at: usize, oq: Q, lo: i32, hi: i32, out: &mut [u8]) {
+    assert!(bias.len() >= at + 32 && multipliers.len() >= at + 32 && shifts.len() >= at + 32);
     let load = |b: &[u8]| _mm256_loadu_si256(b.as_ptr().add(at) as *const __m256i);
     let a = _mm256_add_epi32(_mm256_loadu_si256(acc.as_ptr() as *const __m256i), load(bias));
-    let v = _mm256_add_epi32(mbqm(a, load(multipliers), load(shifts)), _mm256_set1_epi32(zp));
+    let v = _mm256_add_epi32(mbqm(a, load(multipliers), load(shifts)), _mm256_set1_epi32(oq.zp));
     let v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
-    let mut lanes = [0i32; CO_BLOCK];
-    _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, v);
-    for (o, l) in out.iter_mut().zip(lanes) {
-        *o = l as i8;
-    }
+    store8(out, 0, oq.elem, v);
 }
 
-/// The elementwise sum of `kernels::add` on eight lanes at a time; returns how many
+/// `kernels::add` eight lanes at a time over the first `n` elements; returns how many
 /// leading elements it handled (the caller finishes the tail).
 ///
 /// # Safety
-/// AVX2 must be available.
+/// AVX2 must be available; the buffers hold `n` elements.
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn add(a: &[i8], a_zp: i32, a_m: i32, a_s: i32, b: &[i8], b_zp: i32, b_m: i32, b_s: i32, left_shift: i32, out_m: i32, out_s: i32, out_zp: i32, lo: i32, hi: i32, out: &mut [i8]) -> usize {
-    let n = out.len().min(a.len()).min(b.len()) / 8 * 8;
-    let (am, as_, bm, bs, om, os) =
-        (_mm256_set1_epi32(a_m), _mm256_set1_epi32(a_s), _mm256_set1_epi32(b_m), _mm256_set1_epi32(b_s), _mm256_set1_epi32(out_m), _mm256_set1_epi32(out_s));
-    let (azp, bzp, ozp) = (_mm256_set1_epi32(a_zp), _mm256_set1_epi32(b_zp), _mm256_set1_epi32(out_zp));
+pub unsafe fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
+    let n8 = n / 8 * 8;
+    let set = _mm256_set1_epi32;
+    let (am, as_, bm, bs, om, os) = (set(a_rq.multiplier), set(a_rq.shift), set(b_rq.multiplier), set(b_rq.shift), set(out_rq.multiplier), set(out_rq.shift));
+    let (azp, bzp, ozp) = (set(aq.zp), set(bq.zp), set(oq.zp));
     let shift = _mm_cvtsi32_si128(left_shift);
-    let (vlo, vhi) = (_mm256_set1_epi32(lo), _mm256_set1_epi32(hi));
+    let (vlo, vhi) = (set(lo), set(hi));
     let mut i = 0;
-    while i < n {
-        // In bounds: i + 8 ≤ n ≤ every length.
-        let qa = _mm256_cvtepi8_epi32(_mm_loadl_epi64(a.as_ptr().add(i) as *const __m128i));
-        let qb = _mm256_cvtepi8_epi32(_mm_loadl_epi64(b.as_ptr().add(i) as *const __m128i));
-        let sa = mbqm(_mm256_sll_epi32(_mm256_sub_epi32(qa, azp), shift), am, as_);
-        let sb = mbqm(_mm256_sll_epi32(_mm256_sub_epi32(qb, bzp), shift), bm, bs);
+    while i < n8 {
+        let sa = mbqm(_mm256_sll_epi32(_mm256_sub_epi32(load8(a, i, aq.elem), azp), shift), am, as_);
+        let sb = mbqm(_mm256_sll_epi32(_mm256_sub_epi32(load8(b, i, bq.elem), bzp), shift), bm, bs);
         let v = _mm256_add_epi32(mbqm(_mm256_add_epi32(sa, sb), om, os), ozp);
-        let v = _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi);
-        let mut lanes = [0i32; 8];
-        _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, v);
-        for (o, l) in out[i..i + 8].iter_mut().zip(lanes) {
-            *o = l as i8;
-        }
+        store8(out, i, oq.elem, _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi));
         i += 8;
     }
-    n
+    n8
 }
 
-/// `kernels::rescale` with a requantisation on eight lanes at a time; returns how many
-/// leading elements it handled.
+/// `kernels::rescale` with a requantisation, eight lanes at a time over the first `n`
+/// elements; returns how many leading elements it handled.
 ///
 /// # Safety
-/// AVX2 must be available.
+/// AVX2 must be available; the buffers hold `n` elements.
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn rescale(x: &[i8], in_zp: i32, m: i32, s: i32, out_zp: i32, lo: i32, hi: i32, out: &mut [i8]) -> usize {
-    let n = out.len().min(x.len()) / 8 * 8;
-    let (vm, vs, izp, ozp) = (_mm256_set1_epi32(m), _mm256_set1_epi32(s), _mm256_set1_epi32(in_zp), _mm256_set1_epi32(out_zp));
-    let (vlo, vhi) = (_mm256_set1_epi32(lo), _mm256_set1_epi32(hi));
+pub unsafe fn rescale(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
+    let n8 = n / 8 * 8;
+    let set = _mm256_set1_epi32;
+    let (vm, vs, izp, ozp, vlo, vhi) = (set(rq.multiplier), set(rq.shift), set(xq.zp), set(oq.zp), set(lo), set(hi));
     let mut i = 0;
-    while i < n {
-        // In bounds: i + 8 ≤ n ≤ both lengths.
-        let q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(x.as_ptr().add(i) as *const __m128i));
-        let v = _mm256_add_epi32(mbqm(_mm256_sub_epi32(q, izp), vm, vs), ozp);
-        let v = _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi);
-        let mut lanes = [0i32; 8];
-        _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, v);
-        for (o, l) in out[i..i + 8].iter_mut().zip(lanes) {
-            *o = l as i8;
-        }
+    while i < n8 {
+        let v = _mm256_add_epi32(mbqm(_mm256_sub_epi32(load8(x, i, xq.elem), izp), vm, vs), ozp);
+        store8(out, i, oq.elem, _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi));
         i += 8;
     }
-    n
+    n8
 }

@@ -7,7 +7,7 @@ use kantor_core::engine::model::Requant;
 use kantor_core::onehot::{ENCODING_VERSION, META_CHANNELS, VOICE_CHANNELS};
 use kantor_core::VOICE_RANGES;
 
-use super::qgraph::{GraphInput, QGraph, QOp, ScalarOp};
+use super::qgraph::{Elem, GraphInput, QGraph, QOp, ScalarOp};
 
 /// Little-endian byte sink.
 #[derive(Default)]
@@ -64,9 +64,10 @@ fn scalar_reg(s: Option<u8>) -> u8 {
     s.unwrap_or(NO_SCALAR)
 }
 
-fn act(b: &mut Bytes, a: (i8, i8)) {
-    b.u8(a.0 as u8);
-    b.u8(a.1 as u8);
+/// The ReLU flag and its reserved byte.
+fn act(b: &mut Bytes, relu: bool) {
+    b.u8(relu as u8);
+    b.u8(0);
 }
 
 fn requant(b: &mut Bytes, r: Requant) {
@@ -132,6 +133,11 @@ pub fn write(g: &QGraph) -> Result<Vec<u8>> {
         b.u32(t.channels as u32);
         b.f32(t.scale);
         b.i32(t.zero_point);
+        b.u8(match t.elem {
+            Elem::I8 => format::ELEM_I8,
+            Elem::I16 => format::ELEM_I16,
+        });
+        b.0.extend_from_slice(&[0, 0, 0]);
     }
 
     // Op records; payload references are written as chunk indices and patched.
@@ -157,7 +163,7 @@ pub fn write(g: &QGraph) -> Result<Vec<u8>> {
                 b.u16(*output)?;
                 b.u16(0)?;
             }
-            QOp::Conv { input, output, kernel, dilation, stride, pad_begin, pad_end, act: a, weights, bias, requant: rq } => {
+            QOp::Conv { input, output, kernel, dilation, stride, pad_begin, pad_end, relu: a, weights, bias, requant: rq } => {
                 ensure!(*kernel >= 1 && *kernel <= MAX_KERNEL, "op {index}: kernel width {kernel} (the engine supports 1–{MAX_KERNEL})");
                 let (cin, cout) = (g.tensors[*input].channels, g.tensors[*output].channels);
                 ensure!(weights.len() == cout * kernel * cin && bias.len() == cout && rq.len() == cout, "op {index}: conv parameter sizes");
@@ -182,7 +188,7 @@ pub fn write(g: &QGraph) -> Result<Vec<u8>> {
                     reference(&mut b, chunk);
                 }
             }
-            QOp::Add { a, b: bb, output, left_shift, act: ac, a_rq, b_rq, out_rq } => {
+            QOp::Add { a, b: bb, output, left_shift, relu: ac, a_rq, b_rq, out_rq } => {
                 b.u8(op::ADD);
                 b.u8(0);
                 b.u16(op::ADD_BYTES)?;
@@ -209,7 +215,7 @@ pub fn write(g: &QGraph) -> Result<Vec<u8>> {
                     requant(&mut b, rq.unwrap_or(Requant { multiplier: 0, shift: 0 }));
                 }
             }
-            QOp::Rescale { input, output, requant: rq, act: a } => {
+            QOp::Rescale { input, output, requant: rq, relu: a } => {
                 b.u8(op::RESCALE);
                 b.u8(0);
                 b.u16(op::RESCALE_BYTES)?;
@@ -220,7 +226,7 @@ pub fn write(g: &QGraph) -> Result<Vec<u8>> {
                 b.u8(0);
                 requant(&mut b, rq.unwrap_or(Requant { multiplier: 0, shift: 0 }));
             }
-            QOp::MulChannel { input, output, act: a, requant: rq } => {
+            QOp::MulChannel { input, output, relu: a, requant: rq } => {
                 ensure!(rq.len() == g.tensors[*input].channels, "op {index}: one multiplier per channel");
                 b.u8(op::MUL_CHANNEL);
                 b.u8(0);
@@ -234,7 +240,7 @@ pub fn write(g: &QGraph) -> Result<Vec<u8>> {
                 reference(&mut b, m);
                 reference(&mut b, s);
             }
-            QOp::MulScalar { input, output, scalar, act: a } => {
+            QOp::MulScalar { input, output, scalar, relu: a } => {
                 b.u8(op::MUL_SCALAR);
                 b.u8(0);
                 b.u16(op::MUL_SCALAR_BYTES)?;
@@ -311,7 +317,7 @@ pub fn read(bytes: &[u8]) -> Result<QGraph> {
     let tensors = (0..h.tensors)
         .map(|i| {
             let t = model.tensor(i);
-            QTensor { channels: t.channels, scale: t.scale, zero_point: t.zero_point }
+            QTensor { channels: t.channels, scale: t.scale, zero_point: t.zero_point, elem: t.elem }
         })
         .collect();
     let i32s = |b: &[u8]| b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect::<Vec<_>>();
@@ -333,7 +339,7 @@ pub fn read(bytes: &[u8]) -> Result<QGraph> {
                 stride: c.stride,
                 pad_begin: c.pad_begin,
                 pad_end: c.pad_end,
-                act: (c.act_min, c.act_max),
+                relu: c.relu,
                 weights: {
                     let (cin, cout) = (model.tensor(c.input).channels, model.tensor(c.output).channels);
                     let taps = c.kernel * cin;
@@ -347,7 +353,7 @@ pub fn read(bytes: &[u8]) -> Result<QGraph> {
                 b: a.b,
                 output: a.output,
                 left_shift: a.left_shift,
-                act: (a.act_min, a.act_max),
+                relu: a.relu,
                 a_rq: a.a_requant,
                 b_rq: a.b_requant,
                 out_rq: a.out_requant,
@@ -356,11 +362,9 @@ pub fn read(bytes: &[u8]) -> Result<QGraph> {
                 inputs: (0..n).map(|i| Op::concat_input(inputs, i)).map(|c| (c.input, c.requant)).collect(),
                 output,
             },
-            Op::Rescale { input, output, requant, act_min, act_max } => QOp::Rescale { input, output, requant, act: (act_min, act_max) },
-            Op::MulChannel { input, output, act_min, act_max, multipliers, shifts } => {
-                QOp::MulChannel { input, output, act: (act_min, act_max), requant: requants(multipliers, shifts) }
-            }
-            Op::MulScalar { input, output, scalar, act_min, act_max } => QOp::MulScalar { input, output, scalar: scalar as u8, act: (act_min, act_max) },
+            Op::Rescale { input, output, requant, relu } => QOp::Rescale { input, output, requant, relu },
+            Op::MulChannel { input, output, relu, multipliers, shifts } => QOp::MulChannel { input, output, relu, requant: requants(multipliers, shifts) },
+            Op::MulScalar { input, output, scalar, relu } => QOp::MulScalar { input, output, scalar: scalar as u8, relu },
             Op::Resize { input, output, factor } => QOp::Resize { input, output, factor },
             Op::Output { input, scalar } => QOp::Output { input, scalar: reg(scalar) },
         })

@@ -3,6 +3,7 @@
 //! - weights: int8, symmetric, one scale per output channel; biases int32 at scale
 //!   s_in·s_w; requantisation multiplier s_in·s_w/s_out as Q31 + shift;
 //! - activations: int8, asymmetric, one scale and zero point per tensor from its range;
+//!   int16 (symmetric) for the residual stream, input and output when asked (16x8);
 //! - a ReLU whose input is used only by it is folded into the producing conv/add's clamp;
 //! - σ multiplies next to the graph's input and output move into the f32 quantise and
 //!   dequantise steps (exactly what a `score = f(c_in·x)/σ` network needs);
@@ -15,9 +16,24 @@ use kantor_core::engine::model::Requant;
 use kantor_core::NoiseSchedule;
 
 use super::graph::{FGraph, FOp};
-use super::qgraph::{QGraph, QOp, QTensor, ScalarOp};
+use super::qgraph::{Elem, QGraph, QOp, QTensor, ScalarOp};
 
-/// Scale and zero point for real values in `[lo, hi]` (widened to contain 0).
+/// Scale and zero point for real values in `[lo, hi]` (widened to contain 0): int8
+/// asymmetric, int16 symmetric (zero point 0).
+pub fn tensor_params(lo: f32, hi: f32, elem: Elem) -> (f32, i32) {
+    if elem == Elem::I16 {
+        let m = lo.abs().max(hi.abs());
+        return if m > 1e-12 && m.is_finite() { (m / 32767.0, 0) } else { (1.0 / 32767.0, 0) };
+    }
+    activation_params(lo, hi)
+}
+
+/// Most kernel taps (kernel × input channels) a convolution may have on an int16 input:
+/// keeps the int32 accumulator from overflowing (512 · 127 · 32767 < 2³¹).
+pub const MAX_TAPS_INT16_INPUT: usize = 512;
+
+/// Scale and zero point of an int8 tensor for real values in `[lo, hi]` (widened to
+/// contain 0).
 pub fn activation_params(lo: f32, hi: f32) -> (f32, i32) {
     let (lo, hi) = (lo.min(0.0), hi.max(0.0));
     let span = hi - lo;
@@ -140,10 +156,55 @@ fn resolve_input(g: &FGraph, f: &Fusion, v: usize) -> usize {
     v
 }
 
-/// Lowers `g` with per-value ranges `ranges[v] = (lo, hi)` (tensor values).
-pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule) -> Result<QGraph> {
+/// Which tensors are stored as int16 (TFLite's 16x8 scheme, weights stay int8): those
+/// where int8 rounding costs the most accuracy in a residual network — the residual stream
+/// (sums, and skip inputs of sums), the quantised input, and the dequantised output.
+fn wide_values(g: &FGraph, f: &Fusion) -> Vec<bool> {
+    let mut wide = vec![false; g.values.len()];
+    let node_of = |v: usize| g.nodes.iter().position(|n| n.output == v);
+    for (i, node) in g.nodes.iter().enumerate() {
+        match &node.op {
+            FOp::Input(_) => {
+                if let Some((v, _)) = f.input_into[i] {
+                    wide[v] = true;
+                }
+            }
+            FOp::Concat { .. } => wide[node.output] = true,
+            FOp::Add { a, b } => {
+                wide[f.relu_into[i].unwrap_or(node.output)] = true;
+                for &v in [a, b] {
+                    if g.uses(v) > 1 {
+                        wide[resolve_input(g, f, v)] = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    wide[f.output.0] = true;
+    // Convolutions too wide for an int16 input keep an int8 one.
+    for node in &g.nodes {
+        if let FOp::Conv { input, cin, kernel, .. } = &node.op {
+            if cin * kernel > MAX_TAPS_INT16_INPUT {
+                let v = resolve_input(g, f, *input);
+                wide[v] = false;
+                if let Some(p) = node_of(*input) {
+                    if let Some(r) = f.relu_into[p] {
+                        wide[r] = false;
+                    }
+                }
+            }
+        }
+    }
+    wide
+}
+
+/// Lowers `g` with per-value ranges `ranges[v] = (lo, hi)` (tensor values); `int16` stores
+/// the accuracy-critical tensors as int16 (see [`wide_values`]), otherwise all are int8.
+pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule, int16: bool) -> Result<QGraph> {
     let mut scalars = g.scalars.clone();
     let f = fuse(g, &mut scalars)?;
+    let wide = if int16 { wide_values(g, &f) } else { vec![false; g.values.len()] };
     // Ranges of shared groups: the union.
     let root = |mut v: usize| {
         while f.share[v] != v {
@@ -152,10 +213,12 @@ pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule) -> Resu
         v
     };
     let mut group = ranges.to_vec();
+    let mut group_wide = wide.clone();
     for v in 0..g.values.len() {
         let r = root(v);
         if r != v {
             group[r] = (group[r].0.min(ranges[v].0), group[r].1.max(ranges[v].1));
+            group_wide[r] |= wide[v];
         }
     }
     let mut tensors: Vec<QTensor> = Vec::new();
@@ -165,8 +228,9 @@ pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule) -> Resu
             return t;
         }
         let (lo, hi) = group[root(v)];
-        let (scale, zero_point) = activation_params(lo, hi);
-        tensors.push(QTensor { channels: g.channels(v), scale, zero_point });
+        let elem = if group_wide[root(v)] { Elem::I16 } else { Elem::I8 };
+        let (scale, zero_point) = tensor_params(lo, hi, elem);
+        tensors.push(QTensor { channels: g.channels(v), scale, zero_point, elem });
         qt[v] = Some(tensors.len() - 1);
         tensors.len() - 1
     };
@@ -194,7 +258,6 @@ pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule) -> Resu
         let relu = f.relu_into[i].is_some();
         let out_t = tensor_of(out_value, &mut tensors);
         let to = tensors[out_t];
-        let act = if relu { (to.zero_point.clamp(-128, 127) as i8, 127) } else { (-128, 127) };
         match &node.op {
             FOp::Input(_) => unreachable!("handled above"),
             FOp::Conv { input: x, weight, bias, cin, cout, kernel, dilation, stride, pad_begin, pad_end } => {
@@ -225,7 +288,7 @@ pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule) -> Resu
                     stride: *stride,
                     pad_begin: *pad_begin,
                     pad_end: *pad_end,
-                    act,
+                    relu,
                     weights,
                     bias: qbias,
                     requant,
@@ -234,14 +297,15 @@ pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule) -> Resu
             FOp::Add { a, b } => {
                 let (ta, tb) = (input(*a)?, input(*b)?);
                 let (sa, sb) = (tensors[ta].scale as f64, tensors[tb].scale as f64);
-                let left_shift = 20;
+                // TFLite's shifts: 20 for int8 inputs, 15 when an input is int16.
+                let left_shift = if tensors[ta].elem == Elem::I16 || tensors[tb].elem == Elem::I16 { 15 } else { 20 };
                 let twice_max = 2.0 * sa.max(sb);
                 ops.push(QOp::Add {
                     a: ta,
                     b: tb,
                     output: out_t,
                     left_shift,
-                    act,
+                    relu,
                     a_rq: multiplier(sa / twice_max, &what())?,
                     b_rq: multiplier(sb / twice_max, &what())?,
                     out_rq: multiplier(twice_max / ((1u64 << left_shift) as f64 * to.scale as f64), &what())?,
@@ -251,7 +315,7 @@ pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule) -> Resu
                 let ti = input(*x)?;
                 let same = tensors[ti] == to;
                 let requant = if same { None } else { Some(multiplier(tensors[ti].scale as f64 / to.scale as f64, &what())?) };
-                ops.push(QOp::Rescale { input: ti, output: out_t, requant, act: (to.zero_point as i8, 127) });
+                ops.push(QOp::Rescale { input: ti, output: out_t, requant, relu: true });
             }
             FOp::Concat { inputs } => {
                 let mut list = Vec::new();
@@ -267,15 +331,15 @@ pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule) -> Resu
                 let ti = input(*x)?;
                 let s = tensors[ti].scale as f64 / to.scale as f64;
                 let requant = factors.iter().map(|&c| multiplier(c as f64 * s, &what())).collect::<Result<_>>()?;
-                ops.push(QOp::MulChannel { input: ti, output: out_t, act, requant });
+                ops.push(QOp::MulChannel { input: ti, output: out_t, relu, requant });
             }
             FOp::MulScalar { input: x, reg } => {
                 let ti = input(*x)?;
-                ops.push(QOp::MulScalar { input: ti, output: out_t, scalar: *reg, act });
+                ops.push(QOp::MulScalar { input: ti, output: out_t, scalar: *reg, relu });
             }
             FOp::Resize { input: x, factor } => {
                 let ti = input(*x)?;
-                ensure!(tensors[ti].scale == to.scale && tensors[ti].zero_point == to.zero_point, "{}: resize must keep its input's scale", what());
+                ensure!(tensors[ti] == QTensor { channels: tensors[ti].channels, ..to }, "{}: resize must keep its input's quantisation", what());
                 ops.push(QOp::Resize { input: ti, output: out_t, factor: *factor });
             }
         }

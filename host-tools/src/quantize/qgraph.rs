@@ -1,15 +1,25 @@
 //! The quantised network in memory: what `kantor quantize` builds, what [`super::blob`]
 //! serialises into a `.kq8` file, and what [`super::reference`] runs.
 
+pub use kantor_core::engine::kernels::Elem;
 use kantor_core::engine::model::Requant;
 use kantor_core::NoiseSchedule;
 
-/// One int8 activation tensor (time-major on the device): real = scale · (q − zero_point).
+/// One activation tensor (time-major on the device): real = scale · (q − zero_point),
+/// q int8 (asymmetric) or int16 (symmetric, zero point 0).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct QTensor {
     pub channels: usize,
     pub scale: f32,
     pub zero_point: i32,
+    pub elem: Elem,
+}
+
+impl QTensor {
+    /// The smallest and largest code.
+    pub fn code_range(&self) -> (i32, i32) {
+        (self.elem.min(), self.elem.max())
+    }
 }
 
 /// One f32 instruction of the σ program; register 0 is σ, instruction i writes register
@@ -50,21 +60,21 @@ pub enum QOp {
         stride: usize,
         pad_begin: usize,
         pad_end: usize,
-        act: (i8, i8),
+        relu: bool,
         weights: Vec<i8>,
         bias: Vec<i32>,
         requant: Vec<Requant>,
     },
     /// out = a + b, TFLite's rescaling.
-    Add { a: usize, b: usize, output: usize, left_shift: i32, act: (i8, i8), a_rq: Requant, b_rq: Requant, out_rq: Requant },
+    Add { a: usize, b: usize, output: usize, left_shift: i32, relu: bool, a_rq: Requant, b_rq: Requant, out_rq: Requant },
     /// Channel concatenation; `None` = the input already has the output's scale.
     Concat { inputs: Vec<(usize, Option<Requant>)>, output: usize },
     /// Requantise with clamp (`None` = same scale).
-    Rescale { input: usize, output: usize, requant: Option<Requant>, act: (i8, i8) },
+    Rescale { input: usize, output: usize, requant: Option<Requant>, relu: bool },
     /// Multiply each channel by a constant (negative multiplier negates).
-    MulChannel { input: usize, output: usize, act: (i8, i8), requant: Vec<Requant> },
+    MulChannel { input: usize, output: usize, relu: bool, requant: Vec<Requant> },
     /// Multiply by a σ-derived scalar register.
-    MulScalar { input: usize, output: usize, scalar: u8, act: (i8, i8) },
+    MulScalar { input: usize, output: usize, scalar: u8, relu: bool },
     /// Nearest-neighbour upsampling in time.
     Resize { input: usize, output: usize, factor: usize },
     /// y = (q − zp) · scale · s.

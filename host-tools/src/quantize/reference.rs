@@ -7,7 +7,7 @@ use kantor_core::engine::fixed::quantize_multiplier;
 use kantor_core::engine::model::Requant;
 use kantor_core::onehot::VOICE_CHANNELS;
 
-use super::qgraph::{GraphInput, QGraph, QOp};
+use super::qgraph::{GraphInput, QGraph, QOp, QTensor};
 
 /// gemmlowp's SaturatingRoundingDoublingHighMul: a·b / 2³¹ rounded half towards +∞.
 fn high_mul(a: i32, b: i32) -> i32 {
@@ -31,8 +31,10 @@ fn scale(x: i32, r: Requant) -> i32 {
     divide_pot(high_mul(x.wrapping_mul(1 << left), r.multiplier), right)
 }
 
-fn clamp(v: i32, act: (i8, i8)) -> i8 {
-    v.max(act.0 as i32).min(act.1 as i32) as i8
+/// Clamps a code to the output tensor's range, from its zero point up with a ReLU.
+fn clamp(v: i32, out: &QTensor, relu: bool) -> i32 {
+    let (lo, hi) = out.code_range();
+    v.max(if relu { out.zero_point } else { lo }).min(hi)
 }
 
 /// Multiplies by a possibly negative multiplier (negative = negate, then scale).
@@ -44,17 +46,17 @@ fn signed_scale(x: i32, r: Requant) -> i32 {
     }
 }
 
-/// A channel-major int8 tensor.
+/// A channel-major tensor of codes (int8 or int16 values).
 #[derive(Clone, Debug)]
 struct T {
     channels: usize,
     frames: usize,
-    q: Vec<i8>,
+    q: Vec<i32>,
 }
 
 impl T {
     fn at(&self, c: usize, t: usize) -> i32 {
-        self.q[c * self.frames + t] as i32
+        self.q[c * self.frames + t]
     }
 }
 
@@ -80,12 +82,13 @@ pub fn run(g: &QGraph, x: &[f32], meta: &[f32], frames: usize, sigma: f32) -> Op
                     .map(|&v| {
                         let r = (v * factor).round();
                         let r = if r.is_nan() { 0 } else { r.clamp(-1e6, 1e6) as i32 };
-                        (r + info.zero_point).clamp(-128, 127) as i8
+                        let (lo, hi) = info.code_range();
+                        (r + info.zero_point).clamp(lo, hi)
                     })
                     .collect();
                 (*output, T { channels: info.channels, frames, q })
             }
-            QOp::Conv { input, output, kernel, dilation, stride, pad_begin, pad_end, act, weights, bias, requant } => {
+            QOp::Conv { input, output, kernel, dilation, stride, pad_begin, pad_end, relu, weights, bias, requant } => {
                 let xin = vals[*input].as_ref()?;
                 let (cin, cout) = (xin.channels, g.tensors[*output].channels);
                 let span = dilation * (kernel - 1) + 1;
@@ -94,7 +97,7 @@ pub fn run(g: &QGraph, x: &[f32], meta: &[f32], frames: usize, sigma: f32) -> Op
                     return None;
                 }
                 let t_out = (padded - span) / stride + 1;
-                let mut q = vec![0i8; cout * t_out];
+                let mut q = vec![0i32; cout * t_out];
                 for co in 0..cout {
                     for t in 0..t_out {
                         let mut acc = bias[co] as i64;
@@ -109,12 +112,12 @@ pub fn run(g: &QGraph, x: &[f32], meta: &[f32], frames: usize, sigma: f32) -> Op
                             }
                         }
                         let v = scale(acc as i32, requant[co]) + zp(*output);
-                        q[co * t_out + t] = clamp(v, *act);
+                        q[co * t_out + t] = clamp(v, &g.tensors[*output], *relu);
                     }
                 }
                 (*output, T { channels: cout, frames: t_out, q })
             }
-            QOp::Add { a, b, output, left_shift, act, a_rq, b_rq, out_rq } => {
+            QOp::Add { a, b, output, left_shift, relu, a_rq, b_rq, out_rq } => {
                 let (ta, tb) = (vals[*a].as_ref()?, vals[*b].as_ref()?);
                 if ta.frames != tb.frames {
                     return None;
@@ -124,9 +127,9 @@ pub fn run(g: &QGraph, x: &[f32], meta: &[f32], frames: usize, sigma: f32) -> Op
                     .iter()
                     .zip(&tb.q)
                     .map(|(&qa, &qb)| {
-                        let sa = scale((qa as i32 - zp(*a)) * (1 << left_shift), *a_rq);
-                        let sb = scale((qb as i32 - zp(*b)) * (1 << left_shift), *b_rq);
-                        clamp(scale(sa + sb, *out_rq) + zp(*output), *act)
+                        let sa = scale((qa - zp(*a)) * (1 << left_shift), *a_rq);
+                        let sb = scale((qb - zp(*b)) * (1 << left_shift), *b_rq);
+                        clamp(scale(sa + sb, *out_rq) + zp(*output), &g.tensors[*output], *relu)
                     })
                     .collect();
                 (*output, T { channels: ta.channels, frames: ta.frames, q })
@@ -140,52 +143,52 @@ pub fn run(g: &QGraph, x: &[f32], meta: &[f32], frames: usize, sigma: f32) -> Op
                         return None;
                     }
                     for &v in &ti.q {
-                        let centred = v as i32 - zp(*i);
+                        let centred = v - zp(*i);
                         let r = match rq {
                             None => centred,
                             Some(r) => scale(centred, *r),
                         };
-                        q.push(clamp(r + zp(*output), (-128, 127)));
+                        q.push(clamp(r + zp(*output), &g.tensors[*output], false));
                     }
                 }
                 (*output, T { channels: g.tensors[*output].channels, frames: frames0, q })
             }
-            QOp::Rescale { input, output, requant, act } => {
+            QOp::Rescale { input, output, requant, relu } => {
                 let ti = vals[*input].as_ref()?;
                 let q = ti
                     .q
                     .iter()
                     .map(|&v| {
-                        let centred = v as i32 - zp(*input);
+                        let centred = v - zp(*input);
                         let r = requant.map_or(centred, |r| scale(centred, r));
-                        clamp(r + zp(*output), *act)
+                        clamp(r + zp(*output), &g.tensors[*output], *relu)
                     })
                     .collect();
                 (*output, T { channels: ti.channels, frames: ti.frames, q })
             }
-            QOp::MulChannel { input, output, act, requant } => {
+            QOp::MulChannel { input, output, relu, requant } => {
                 let ti = vals[*input].as_ref()?;
-                let mut q = vec![0i8; ti.q.len()];
+                let mut q = vec![0i32; ti.q.len()];
                 for c in 0..ti.channels {
                     for t in 0..ti.frames {
                         let v = signed_scale(ti.at(c, t) - zp(*input), requant[c]);
-                        q[c * ti.frames + t] = clamp(v + zp(*output), *act);
+                        q[c * ti.frames + t] = clamp(v + zp(*output), &g.tensors[*output], *relu);
                     }
                 }
                 (*output, T { channels: ti.channels, frames: ti.frames, q })
             }
-            QOp::MulScalar { input, output, scalar, act } => {
+            QOp::MulScalar { input, output, scalar, relu } => {
                 let ti = vals[*input].as_ref()?;
                 let real = regs[*scalar as usize] as f64 * g.tensors[*input].scale as f64 / g.tensors[*output].scale as f64;
                 let (multiplier, shift) = quantize_multiplier(real)?;
                 let r = Requant { multiplier, shift };
-                let q = ti.q.iter().map(|&v| clamp(signed_scale(v as i32 - zp(*input), r) + zp(*output), *act)).collect();
+                let q = ti.q.iter().map(|&v| clamp(signed_scale(v - zp(*input), r) + zp(*output), &g.tensors[*output], *relu)).collect();
                 (*output, T { channels: ti.channels, frames: ti.frames, q })
             }
             QOp::Resize { input, output, factor } => {
                 let ti = vals[*input].as_ref()?;
                 let t_out = ti.frames * factor;
-                let mut q = vec![0i8; ti.channels * t_out];
+                let mut q = vec![0i32; ti.channels * t_out];
                 for c in 0..ti.channels {
                     for t in 0..t_out {
                         q[c * t_out + t] = ti.q[c * ti.frames + t / factor];
@@ -200,7 +203,7 @@ pub fn run(g: &QGraph, x: &[f32], meta: &[f32], frames: usize, sigma: f32) -> Op
                 }
                 let s = scalar.map_or(1.0, |r| regs[r as usize]);
                 let factor = g.tensors[*input].scale * s;
-                result = Some(ti.q.iter().map(|&v| (v as i32 - zp(*input)) as f32 * factor).collect());
+                result = Some(ti.q.iter().map(|&v| (v - zp(*input)) as f32 * factor).collect());
                 continue;
             }
         };

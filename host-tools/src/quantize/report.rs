@@ -22,7 +22,10 @@ pub struct LevelAgreement {
 /// One range method tried and its error against the float graph.
 #[derive(Clone, Debug, Serialize)]
 pub struct MethodResult {
+    /// "int8" (every activation int8) or "16x8" (residual stream, input, output int16).
+    pub activations: String,
     pub method: String,
+    pub blob_bytes: usize,
     pub mean_relative_error: f64,
     pub worst_level_relative_error: f64,
     pub chosen: bool,
@@ -73,7 +76,11 @@ impl Report {
             methods: candidates
                 .iter()
                 .enumerate()
-                .map(|(i, c)| MethodResult { method: c.method.to_string(), mean_relative_error: c.errors.mean(), worst_level_relative_error: c.errors.max(), chosen: i == best })
+                .map(|(i, c)| MethodResult {
+                    activations: if c.int16 { "16x8" } else { "int8" }.to_string(),
+                    method: c.method.to_string(),
+                    blob_bytes: c.blob.len(),
+                    mean_relative_error: c.errors.mean(), worst_level_relative_error: c.errors.max(), chosen: i == best })
                 .collect(),
             agreement: vs_tract.per_level().into_iter().map(|(level, e)| LevelAgreement { level, sigma: schedule.sigma(level), relative_error: e }).collect(),
             mean_relative_error: vs_tract.mean(),
@@ -91,9 +98,16 @@ impl Report {
             self.blob_bytes, self.parameter_bytes, self.ops, self.tensors, self.macs_per_frame
         );
         s += &format!("peak activation memory (arena) at 64 frames: {arena64} bytes\n");
-        s += "range method        mean rel. error   worst level\n";
+        s += "activations  range method        mean rel. error   worst level   (vs the f32 graph)\n";
         for m in &self.methods {
-            s += &format!("{:<18}  {:>15.4}   {:>11.4}{}\n", m.method, m.mean_relative_error, m.worst_level_relative_error, if m.chosen { "   <- chosen" } else { "" });
+            s += &format!(
+                "{:<11}  {:<18}  {:>15.4}   {:>11.4}{}\n",
+                m.activations,
+                m.method,
+                m.mean_relative_error,
+                m.worst_level_relative_error,
+                if m.chosen { "   <- chosen" } else { "" }
+            );
         }
         s += "agreement with tract f32, ‖s_int8 − s_f32‖ / ‖s_f32‖ per σ:\n";
         for a in &self.agreement {

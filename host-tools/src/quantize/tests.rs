@@ -137,7 +137,7 @@ fn arena_is_checked_and_shared() {
     let model = Model::load(&bytes).unwrap();
     let frames = 32;
     let plan = kantor_core::engine::Plan::new(&model, frames).unwrap();
-    let all: usize = (0..g.tensors.len()).map(|t| plan.len[t] as usize * g.tensors[t].channels).sum();
+    let all: usize = (0..g.tensors.len()).map(|t| plan.len[t] as usize * g.tensors[t].channels * g.tensors[t].elem.bytes()).sum();
     assert!(plan.scratch_offset < all / 2, "tensors take {} bytes of arena vs {} for all of them: no reuse", plan.scratch_offset, all);
     assert!(plan.arena_bytes > plan.scratch_offset + 2 * plan.scratch_len);
     match Int8ScoreNet::new(&bytes[..], vec![0u8; plan.arena_bytes - 1], frames) {
@@ -161,6 +161,8 @@ fn golden_dir() -> PathBuf {
 /// Network, input and reference output of the golden case.
 fn golden_case() -> (Vec<u8>, Vec<u8>) {
     let g = synthetic::network(2024, Shape { channels: 12, blocks: 2, kernel: 3 });
+    use super::qgraph::Elem;
+    assert!(g.tensors.iter().any(|t| t.elem == Elem::I16) && g.tensors.iter().any(|t| t.elem == Elem::I8), "golden case should mix int8 and int16");
     let frames = 16usize;
     let sigma = g.schedule.sigma(4);
     let (x, meta) = synthetic::input(77, frames, sigma);
