@@ -21,7 +21,7 @@ pub struct NetConfig {
 
 impl Default for NetConfig {
     fn default() -> Self {
-        NetConfig { channels: 80, kernel: 3, dilations: vec![1, 2, 4, 8, 16, 1, 2, 4] }
+        NetConfig { channels: 78, kernel: 3, dilations: vec![1, 2, 4, 8, 16, 1, 2, 4] }
     }
 }
 
@@ -105,7 +105,9 @@ impl Architecture {
                 pointwise: layer(&format!("blocks.{i}.pointwise"), ConvShape { cin: c, cout: c, kernel: 1, dilation: 1 }),
             })
             .collect();
-        let conv_out = layer("conv_out", ConvShape { cin: c, cout: VOICE_CHANNELS, kernel: 1, dilation: 1 });
+        // The output layer also reads the scaled input itself: without that skip a 1×1 layer from
+        // `c` < 101 channels could only reach `c` of the 101 score directions per frame.
+        let conv_out = layer("conv_out", ConvShape { cin: c + VOICE_CHANNELS, cout: VOICE_CHANNELS, kernel: 1, dilation: 1 });
         Ok(Architecture { config, tensors, conv_in, blocks, conv_out, parameters: total })
     }
 
@@ -121,7 +123,7 @@ impl Architecture {
     /// A one-line description, e.g. for model metadata.
     pub fn describe(&self) -> String {
         format!(
-            "NCSNv2-style 1-D residual convnet: conv_in k{k} {i}->{c}; {r} blocks h+conv1x1(relu(conv_k{k}_d(relu(h)))) dilations {d:?}; relu; conv_out 1x1 {c}->{o}; input c_in(sigma)*x with c_in=1/sqrt(1+sigma^2), meta concatenated; score=f/sigma; receptive field {rf} frames",
+            "NCSNv2-style 1-D residual convnet: conv_in k{k} {i}->{c}; {r} blocks h+conv1x1(relu(conv_k{k}_d(relu(h)))) dilations {d:?}; conv_out 1x1 on concat(relu(h), c_in*x) {c}+{o}->{o}; input c_in(sigma)*x with c_in=1/sqrt(1+sigma^2), meta concatenated; score=f/sigma; receptive field {rf} frames",
             k = self.config.kernel,
             i = INPUT_CHANNELS,
             c = self.config.channels,
@@ -150,7 +152,7 @@ mod tests {
     #[test]
     fn default_size_fits_the_device() {
         let a = Architecture::new(NetConfig::default()).unwrap();
-        assert_eq!(a.parameters, 244_101);
+        assert_eq!(a.parameters, 243_210);
         assert_eq!(a.receptive_field(), 3 + 2 * (1 + 2 + 4 + 8 + 16 + 1 + 2 + 4));
         let last = a.tensors.last().unwrap();
         assert_eq!(last.offset + last.len(), a.parameters);

@@ -48,6 +48,8 @@ pub struct Activations {
     pub stream: Vec<Vec<f32>>,
     /// Each block's dilated convolution output, before its ReLU.
     pub inner: Vec<Vec<f32>>,
+    /// Input of the output layer: `concat(relu(h_R), c_in·x)` (`(channels + VOICE_CHANNELS) × n`).
+    pub head: Vec<f32>,
     /// Output of `f` (`VOICE_CHANNELS × n`).
     pub output: Vec<f32>,
     cols: Vec<f32>,
@@ -87,10 +89,11 @@ impl Architecture {
             let next: Vec<f32> = acts.stream[i].iter().zip(&branch).map(|(h, r)| h + r).collect();
             acts.stream[i + 1] = next;
         }
-        relu_into(&acts.stream[self.blocks.len()], &mut acts.relu);
+        relu_into(&acts.stream[self.blocks.len()], &mut acts.head);
+        acts.head.extend_from_slice(&acts.input[..VOICE_CHANNELS * n]);
         acts.output.resize(VOICE_CHANNELS * n, 0.0);
         let (w, b) = self.layer_params(params, &self.conv_out);
-        conv::forward(&self.conv_out.shape, w, b, &acts.relu, samples, frames, &mut acts.cols, &mut acts.output);
+        conv::forward(&self.conv_out.shape, w, b, &acts.head, samples, frames, &mut acts.cols, &mut acts.output);
     }
 
     /// Back-propagates `grad_output` (d loss / d `acts.output`) through the last forward
@@ -103,12 +106,13 @@ impl Architecture {
         let blocks = self.blocks.len();
         let mut cols = std::mem::take(&mut acts.cols);
 
-        // conv_out on relu(h_R).
-        let mut grad_stream = vec![0.0; c * n];
-        relu_into(&acts.stream[blocks], &mut acts.relu);
+        // conv_out on concat(relu(h_R), c_in·x).
+        let mut grad_head = vec![0.0; (c + VOICE_CHANNELS) * n];
         let (gw, gb) = split_grad(grad, self, &self.conv_out);
         let (w, _) = self.layer_params(params, &self.conv_out);
-        conv::backward(&self.conv_out.shape, w, &acts.relu, grad_output, samples, frames, &mut cols, gw, gb, Some(&mut grad_stream));
+        conv::backward(&self.conv_out.shape, w, &acts.head, grad_output, samples, frames, &mut cols, gw, gb, Some(&mut grad_head));
+        let grad_skip = grad_head.split_off(c * n);
+        let mut grad_stream = grad_head;
         mask_relu(&mut grad_stream, &acts.stream[blocks]);
 
         let mut grad_inner = vec![0.0; c * n];
@@ -137,6 +141,9 @@ impl Architecture {
         let (gw, gb) = split_grad(grad, self, &self.conv_in);
         let (w, _) = self.layer_params(params, &self.conv_in);
         conv::backward(&self.conv_in.shape, w, &acts.input, &grad_stream, samples, frames, &mut cols, gw, gb, Some(&mut grad_input));
+        for (g, s) in grad_input.iter_mut().zip(&grad_skip) {
+            *g += s;
+        }
         acts.cols = cols;
         grad_input
     }

@@ -3,7 +3,7 @@
 //! Inputs `x` `[N, 101, T]`, `meta` `[N, 23, T]`, `sigma` `[N, 1, 1]`; output `score`
 //! `[N, 101, T]`. The σ-only arithmetic is a separate scalar path —
 //! `c_in = 1 / Sqrt(1 + sigma·sigma)` — feeding one `Mul` on `x`; the tensor path is
-//! Concat, Conv, Relu and Add; the graph ends with `Div(f, sigma)`.
+//! Concat, Conv, Relu and Add (the output layer reads `concat(relu(h), c_in·x)`); the graph ends with `Div(f, sigma)`.
 
 use super::metadata::ModelInfo;
 use crate::network::architecture::ConvLayer;
@@ -109,7 +109,8 @@ pub fn export(net: &Network, info: &ModelInfo) -> ModelProto {
         h = g.node("Add", &format!("blocks.{i}.residual"), &[&h, &w], vec![]);
     }
     let r = g.node("Relu", "relu_out", &[&h], vec![]);
-    let f = g.conv(&arch.conv_out, &r, "conv_out");
+    let head = g.node("Concat", "head", &[&r, &x_in], vec![int("axis", 1)]);
+    let f = g.conv(&arch.conv_out, &head, "conv_out");
     g.node("Div", "score", &[&f, "sigma"], vec![]);
 
     let n = || Dim::DimParam("N".into());
