@@ -4,7 +4,7 @@
 use kantor_core::onehot::{encode_voices, VOICE_CHANNELS};
 use kantor_core::sampler::SamplerSettings;
 use kantor_core::{Frame, NoiseSchedule, ScoreNet};
-use kantor_host::compose::Engine;
+use kantor_host::compose::{Engine, SamplerArgs};
 use kantor_host::dataset::{Dataset, Split};
 use kantor_host::eval::copying::TrainingIndex;
 use kantor_host::eval::generation::generate_sets;
@@ -73,6 +73,7 @@ fn a_network_that_memorised_bach_is_caught_and_costs_are_kept() {
         &mut engine,
         std::slice::from_ref(&plan),
         2,
+        &SamplerArgs::default(),
         &[Some(1), Some(3)],
         7,
         false,

@@ -10,13 +10,19 @@ use super::metrics::{Cost, Piece};
 use crate::compose::{compose_frames, Engine, SamplerArgs};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use kantor_core::sampler::SamplerSettings;
+use kantor_core::sampler::{Constraint, SamplerSettings};
 use kantor_core::FrameMeta;
 
 /// One line describing sampler settings.
 pub fn describe(s: &SamplerSettings) -> String {
+    let predictor = if s.predictor { ", predictor steps" } else { "" };
+    let constraint = match s.constraint {
+        Constraint::None => "",
+        Constraint::Clip => ", clipped estimate",
+        Constraint::Simplex => ", simplex-projected estimate",
+    };
     format!(
-        "{} levels σ {}→{} × {} steps, ε {:e}, τ {}, {} evaluations per chorale",
+        "{} levels σ {}→{} × {} steps, ε {:e}, τ {}{predictor}{constraint}, {} evaluations per chorale",
         s.schedule.levels,
         s.schedule.sigma_max,
         s.schedule.sigma_min,
@@ -28,12 +34,14 @@ pub fn describe(s: &SamplerSettings) -> String {
 }
 
 /// Composes `count` chorales for every entry of `steps` (Langevin steps per noise
-/// level; `None` = the model's default), seeds `seed`, `seed + 1`, …, plans taken from
-/// `plans` in turn.
+/// level; `None` = the model's default, or `base`'s), seeds `seed`, `seed + 1`, …, plans
+/// taken from `plans` in turn. `base` holds the other overrides of the model's sampler
+/// settings.
 pub fn generate_sets(
     engine: &mut Engine,
     plans: &[Piece],
     count: usize,
+    base: &SamplerArgs,
     steps: &[Option<usize>],
     seed: u64,
     progress: bool,
@@ -45,8 +53,8 @@ pub fn generate_sets(
         .iter()
         .map(|&s| {
             SamplerArgs {
-                steps: s,
-                ..SamplerArgs::default()
+                steps: s.or(base.steps),
+                ..base.clone()
             }
             .apply(engine.defaults)
         })

@@ -26,7 +26,7 @@ pub mod voice_leading;
 pub use evaluation::{evaluate, Candidates, Evaluation};
 pub use metrics::{measure, Metric, Piece, PieceMetrics, METRICS};
 
-use crate::compose::{Engine, EngineKind};
+use crate::compose::{ConstraintArg, Engine, EngineKind, SamplerArgs};
 use crate::dataset::{Dataset, Split};
 use anyhow::{bail, Context, Result};
 use input::{dataset_pieces, parse_reference, read_chorales, split_label, ReferenceSpec};
@@ -85,6 +85,21 @@ pub struct EvalArgs {
     /// when there are several. Default: the model's setting.
     #[arg(long, value_delimiter = ',', requires = "generate")]
     pub steps: Vec<usize>,
+
+    /// Scale of the injected noise for --generate: 1 is true Langevin dynamics, lower
+    /// values give safer, plainer music (default: the model's).
+    #[arg(long, requires = "generate")]
+    pub temperature: Option<f32>,
+
+    /// Take a reverse-diffusion predictor step between noise levels for --generate: on
+    /// or off (default: the model's).
+    #[arg(long, requires = "generate")]
+    pub predictor: Option<bool>,
+
+    /// Constrain the denoised estimate for --generate: none, clip or simplex (default:
+    /// the model's).
+    #[arg(long, value_enum, requires = "generate")]
+    pub constraint: Option<ConstraintArg>,
 
     /// Seed of the sampler (chorale i uses SEED + i) and of the random-notes calibration
     /// set.
@@ -178,10 +193,17 @@ pub fn run(args: EvalArgs) -> Result<()> {
         } else {
             args.steps.iter().map(|&s| Some(s)).collect()
         };
+        let base = SamplerArgs {
+            temperature: args.temperature,
+            predictor: args.predictor,
+            constraint: args.constraint,
+            ..SamplerArgs::default()
+        };
         let sets = generation::generate_sets(
             &mut engine,
             &reference,
             count as usize,
+            &base,
             &steps,
             args.seed,
             !args.quiet,
