@@ -94,6 +94,7 @@ impl embedded_io::Write for SerialMidi {
 }
 
 /// Wall-clock time since start, and sleeping delays.
+#[derive(Clone)]
 pub struct StdTimer {
     start: Instant,
 }

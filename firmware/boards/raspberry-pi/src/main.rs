@@ -4,6 +4,7 @@
 //! press again to stop. The same player as the microcontroller boards, on std.
 
 mod compose;
+mod endless;
 mod hw;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,9 +47,14 @@ struct Args {
     /// GPIO line of the busy LED (lit while composing and playing).
     #[arg(long, default_value_t = 27)]
     led_line: u32,
-    /// Play this many pieces back to back without waiting for a press, then exit.
+    /// Play this many pieces back to back without waiting for a press, then exit (with
+    /// --stream: stream this many phrases).
     #[arg(long, value_name = "PIECES")]
     autoplay: Option<u32>,
+    /// Stream an endless chorale from start-up: each phrase is composed while the one
+    /// before plays. Stops at a press, Ctrl-C or SIGTERM.
+    #[arg(long)]
+    stream: bool,
     /// Seed of the first piece (the next ones count up from it). Default: from the
     /// kernel's entropy pool at each press.
     #[arg(long)]
@@ -130,6 +136,16 @@ fn run(args: Args) -> anyhow::Result<()> {
         None => Seeds::Kernel(hw::KernelSeed),
     };
     let mut timer = hw::StdTimer::new();
+    if args.stream {
+        use kantor_core::player::Monotonic;
+        use embedded_hal::digital::OutputPin;
+        let seed = seeds.seed(timer.now_us());
+        let mut led = led;
+        let _ = led.set_high();
+        let result = endless::run(port, composer, config, seed, args.autoplay, button, &quit);
+        let _ = led.set_low();
+        return result;
+    }
     let autoplay = args.autoplay;
     let first_seed = autoplay.map(|_| {
         use kantor_core::player::Monotonic;
