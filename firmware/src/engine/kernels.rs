@@ -151,6 +151,7 @@ fn gather(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize, t_out: usiz
 /// Accumulators of one block of [`CO_BLOCK`] outputs for the [`TILE_T`] frames of `cols`
 /// (portable: the reference the SIMD version must equal).
 fn block_portable(w: &[i8], cols: &[i16], taps: usize, acc: &mut [[i32; CO_BLOCK]; TILE_T]) {
+    *acc = [[0; CO_BLOCK]; TILE_T];
     for (p, wp) in w.chunks_exact(2 * CO_BLOCK).enumerate() {
         for (r, a) in acc.iter_mut().enumerate() {
             let c0 = cols[r * taps + 2 * p] as i32;
@@ -159,6 +160,40 @@ fn block_portable(w: &[i8], cols: &[i16], taps: usize, acc: &mut [[i32; CO_BLOCK
                 *aj = aj.wrapping_add((wp[2 * j] as i32 * c0).wrapping_add(wp[2 * j + 1] as i32 * c1));
             }
         }
+    }
+}
+
+/// Which instruction set the kernels use. All give identical results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Simd {
+    /// Plain Rust (every target; the reference for the others).
+    Portable,
+    /// x86-64 AVX2.
+    Avx2,
+    /// x86-64 AVX-512 with VNNI (convolutions; the rest as AVX2).
+    Avx512,
+}
+
+impl Simd {
+    /// The best this machine offers (run-time detection with `std`, otherwise what the
+    /// build enables).
+    pub fn detect() -> Simd {
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") && std::is_x86_feature_detected!("avx512vnni") {
+                return Simd::Avx512;
+            }
+        }
+        if use_avx2() {
+            Simd::Avx2
+        } else {
+            Simd::Portable
+        }
+    }
+
+    /// AVX2 (or better) is available.
+    pub fn avx2(self) -> bool {
+        self >= Simd::Avx2
     }
 }
 
@@ -190,46 +225,61 @@ pub struct ConvParams<'a> {
 }
 
 /// Convolution: `x` is `t_in × cin`, `y` is `t_out × cout`; `cols` at least
-/// [`ConvGeometry::scratch_len`] i16 of scratch; `simd` asks for AVX2 (where present).
+/// [`ConvGeometry::scratch_len`] i16 of scratch; `simd` picks the instruction set (only
+/// one the machine has).
 #[allow(clippy::too_many_arguments, unused_variables)]
-pub fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16], simd: bool) {
+pub fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16], simd: Simd) {
     let taps = p.taps_padded();
     let cols = &mut cols[..TILE_T * taps];
     let block_bytes = taps * CO_BLOCK;
+    let blocks = w.weights.len() / block_bytes.max(1);
     let (lo, hi) = yq.clamp(relu);
-    let simd = simd && cfg!(target_arch = "x86_64");
+    let simd = if cfg!(target_arch = "x86_64") { simd } else { Simd::Portable };
+    let mut accs = [[[0i32; CO_BLOCK]; TILE_T]; 2];
     for t0 in (0..t_out).step_by(TILE_T) {
         gather(p, xq, x, t_in, t0, t_out, cols);
-        for (b, wb) in w.weights.chunks_exact(block_bytes).enumerate() {
-            let mut acc = [[0i32; CO_BLOCK]; TILE_T];
-            if simd {
+        let mut b = 0;
+        while b < blocks {
+            // Two blocks at once with AVX-512, else one.
+            let n = if simd == Simd::Avx512 && b + 1 < blocks { 2 } else { 1 };
+            let wb = &w.weights[b * block_bytes..(b + n) * block_bytes];
+            match (simd, n) {
                 #[cfg(target_arch = "x86_64")]
-                // SAFETY: only reached when AVX2 is available; `wb` is one whole block and
-                // `cols` has TILE_T rows of `taps`.
-                unsafe {
-                    super::simd::block(wb, cols, taps, &mut acc)
-                };
-            } else {
-                block_portable(wb, cols, taps, &mut acc);
+                // SAFETY: AVX-512 VNNI is available (`simd` comes from `Simd::detect`); two
+                // whole blocks; `cols` has TILE_T rows of `taps`.
+                (Simd::Avx512, 2) => unsafe { super::simd::block_pair512(wb, block_bytes, cols, taps, &mut accs) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: AVX2 is available; one whole block.
+                (Simd::Avx2 | Simd::Avx512, _) => unsafe { super::simd::block(wb, cols, taps, &mut accs[0]) },
+                _ => block_portable(wb, cols, taps, &mut accs[0]),
             }
-            let co0 = b * CO_BLOCK;
-            for (r, a) in acc.iter().enumerate().take(t_out - t0) {
-                let base = (t0 + r) * p.cout;
-                #[cfg(target_arch = "x86_64")]
-                if simd && co0 + CO_BLOCK <= p.cout {
-                    let bytes = yq.elem.bytes();
-                    let out = &mut y[(base + co0) * bytes..(base + co0 + CO_BLOCK) * bytes];
-                    // SAFETY: AVX2 is available; a whole block of outputs and parameters.
-                    unsafe { super::simd::requantize8(a, w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, out) };
-                    continue;
-                }
-                for (j, &v) in a.iter().enumerate() {
-                    let co = co0 + j;
-                    if co < p.cout {
-                        let (bi, m, s) = (i32_at(w.bias, 4 * co), i32_at(w.multipliers, 4 * co), i32_at(w.shifts, 4 * co));
-                        store(y, base + co, yq.elem, requantize(v.wrapping_add(bi), m, s, yq.zp, lo, hi));
-                    }
-                }
+            for (k, acc) in accs.iter().enumerate().take(n) {
+                requantize_block(p, w, acc, (b + k) * CO_BLOCK, t0, t_out, yq, lo, hi, y, simd.avx2());
+            }
+            b += n;
+        }
+    }
+}
+
+/// Writes one block of accumulators (outputs `co0..co0 + CO_BLOCK` for the frames of the
+/// tile at `t0`) with bias, requantisation and clamp.
+#[allow(clippy::too_many_arguments, unused_variables)]
+fn requantize_block(p: &ConvGeometry, w: &ConvParams<'_>, acc: &[[i32; CO_BLOCK]; TILE_T], co0: usize, t0: usize, t_out: usize, yq: Q, lo: i32, hi: i32, y: &mut [u8], simd: bool) {
+    for (r, a) in acc.iter().enumerate().take(t_out - t0) {
+        let base = (t0 + r) * p.cout;
+        #[cfg(target_arch = "x86_64")]
+        if simd && co0 + CO_BLOCK <= p.cout {
+            let bytes = yq.elem.bytes();
+            let out = &mut y[(base + co0) * bytes..(base + co0 + CO_BLOCK) * bytes];
+            // SAFETY: AVX2 is available; a whole block of outputs and parameters.
+            unsafe { super::simd::requantize8(a, w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, out) };
+            continue;
+        }
+        for (j, &v) in a.iter().enumerate() {
+            let co = co0 + j;
+            if co < p.cout {
+                let (bi, m, s) = (i32_at(w.bias, 4 * co), i32_at(w.multipliers, 4 * co), i32_at(w.shifts, 4 * co));
+                store(y, base + co, yq.elem, requantize(v.wrapping_add(bi), m, s, yq.zp, lo, hi));
             }
         }
     }
@@ -238,11 +288,11 @@ pub fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize
 /// Elementwise sum `out = a + b` with TFLite's rescaling: both centred inputs are shifted
 /// left by `left_shift`, scaled to a common scale, added, and scaled to the output.
 #[allow(clippy::too_many_arguments, unused_mut, unused_variables)]
-pub fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, relu: bool, out: &mut [u8], n: usize, simd: bool) {
+pub fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, relu: bool, out: &mut [u8], n: usize, simd: Simd) {
     let (lo, hi) = oq.clamp(relu);
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    if simd {
+    if simd.avx2() {
         // SAFETY: the caller only asks for SIMD where AVX2 is available.
         done = unsafe { super::simd::add(aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n) };
     }
@@ -256,7 +306,7 @@ pub fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_
 /// Requantises `n` elements of `x` into `out`, clamped; with `None` the scales are equal
 /// and values are only moved between the zero points and clamped.
 #[allow(clippy::too_many_arguments, unused_mut, unused_variables)]
-pub fn rescale(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mut [u8], n: usize, simd: bool) {
+pub fn rescale(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mut [u8], n: usize, simd: Simd) {
     let (lo, hi) = oq.clamp(relu);
     match rq {
         None if xq == oq && !relu => out[..n * xq.elem.bytes()].copy_from_slice(&x[..n * xq.elem.bytes()]),
@@ -268,7 +318,7 @@ pub fn rescale(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mu
         Some(r) => {
             let mut done = 0;
             #[cfg(target_arch = "x86_64")]
-            if simd {
+            if simd.avx2() {
                 // SAFETY: the caller only asks for SIMD where AVX2 is available.
                 done = unsafe { super::simd::rescale(xq, x, r, oq, lo, hi, out, n) };
             }
@@ -282,7 +332,7 @@ pub fn rescale(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mu
 /// Writes `x` (`frames × c_in`) into channels `offset..offset + c_in` of `out`
 /// (`frames × c_out`), requantised as [`rescale`] does.
 #[allow(clippy::too_many_arguments)]
-pub fn concat_part(xq: Q, x: &[u8], c_in: usize, rq: Option<Requant>, oq: Q, out: &mut [u8], c_out: usize, offset: usize, frames: usize, simd: bool) {
+pub fn concat_part(xq: Q, x: &[u8], c_in: usize, rq: Option<Requant>, oq: Q, out: &mut [u8], c_out: usize, offset: usize, frames: usize, simd: Simd) {
     let (bi, bo) = (xq.elem.bytes(), oq.elem.bytes());
     for t in 0..frames {
         let src = &x[t * c_in * bi..(t + 1) * c_in * bi];
@@ -364,6 +414,18 @@ mod tests {
         }
     }
 
+    /// AVX-512 with VNNI on this machine.
+    fn avx512() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") && std::is_x86_feature_detected!("avx512vnni")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
     /// A tiny deterministic generator for test data.
     fn lcg(state: &mut u64) -> u32 {
         *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -376,9 +438,9 @@ mod tests {
             return; // nothing to compare on this machine
         }
         let mut s = 3u64;
-        for _ in 0..200 {
+        for _ in 0..300 {
             let cin = 1 + lcg(&mut s) as usize % 40;
-            let cout = 1 + lcg(&mut s) as usize % 20;
+            let cout = 1 + lcg(&mut s) as usize % 40;
             let kernel = 1 + lcg(&mut s) as usize % 5;
             let dilation = 1 + lcg(&mut s) as usize % 3;
             let stride = 1 + lcg(&mut s) as usize % 2;
@@ -400,9 +462,13 @@ mod tests {
             let n = t_out * cout * yq.elem.bytes();
             let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
             let w = ConvParams { weights: &weights, bias: &bias, multipliers: &mult, shifts: &shift };
-            conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut a, t_out, &mut cols, false);
-            conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut b, t_out, &mut cols, true);
-            assert_eq!(a, b, "{g:?}, {t_in} frames");
+            conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut a, t_out, &mut cols, Simd::Portable);
+            conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut b, t_out, &mut cols, Simd::Avx2);
+            assert_eq!(a, b, "AVX2: {g:?}, {t_in} frames");
+            if avx512() {
+                conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut b, t_out, &mut cols, Simd::Avx512);
+                assert_eq!(a, b, "AVX-512: {g:?}, {t_in} frames");
+            }
         }
     }
 
@@ -426,13 +492,13 @@ mod tests {
             let (ra, rb, ro) = (rq(&mut s, -1), rq(&mut s, -1), rq(&mut s, -14));
             let relu = lcg(&mut s) % 2 == 0;
             let (mut x, mut y) = (vec![0u8; 2 * n], vec![0u8; 2 * n]);
-            add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut x, n, false);
-            add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut y, n, true);
+            add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut x, n, Simd::Portable);
+            add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut y, n, Simd::Avx2);
             assert_eq!(x, y, "add {aq:?} {bq:?} -> {oq:?}");
             let lo = 1 - (lcg(&mut s) % 3) as i32;
             let rs = rq(&mut s, lo);
-            rescale(aq, &a, Some(rs), oq, relu, &mut x, n, false);
-            rescale(aq, &a, Some(rs), oq, relu, &mut y, n, true);
+            rescale(aq, &a, Some(rs), oq, relu, &mut x, n, Simd::Portable);
+            rescale(aq, &a, Some(rs), oq, relu, &mut y, n, Simd::Avx2);
             assert_eq!(x, y, "rescale by {rs:?}");
         }
     }

@@ -124,7 +124,7 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
         let arena = self.arena.as_mut();
         let mut regs = [0f32; MAX_SCALARS + 1];
         model.eval_scalars(sigma, &mut regs);
-        let simd = kernels::use_avx2();
+        let simd = kernels::Simd::detect();
         for (index, op) in model.ops().enumerate() {
             execute(&model, plan, arena, &regs, index, op, x, meta, score, simd)?;
         }
@@ -165,7 +165,7 @@ fn execute(
     x: &[f32],
     meta: &[f32],
     score: &mut [f32],
-    simd: bool,
+    simd: kernels::Simd,
 ) -> Result<(), EngineError> {
     // Tensors first, convolution scratch after them (see `Plan`).
     let (arena, scratch) = arena.split_at_mut(plan.scratch_offset.min(arena.len()));

@@ -36,6 +36,37 @@ pub unsafe fn block(w: &[i8], cols: &[i16], taps: usize, acc: &mut [[i32; CO_BLO
     }
 }
 
+/// Accumulators of two neighbouring blocks (sixteen outputs) over the frames of a tile
+/// with AVX-512 VNNI: one `vpdpwssd` multiplies a tap pair for sixteen outputs and adds.
+/// `w` holds the two blocks (`block_bytes` each). Mirrors `block_portable` twice.
+///
+/// # Safety
+/// AVX-512 F/BW and VNNI must be available.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+pub unsafe fn block_pair512(w: &[i8], block_bytes: usize, cols: &[i16], taps: usize, acc: &mut [[[i32; CO_BLOCK]; TILE_T]; 2]) {
+    let pairs = block_bytes / (2 * CO_BLOCK);
+    assert!(w.len() >= 2 * block_bytes && cols.len() >= TILE_T * taps && 2 * pairs <= taps);
+    let mut a = [_mm512_setzero_si512(); TILE_T];
+    let (w0, w1) = (w.as_ptr(), w.as_ptr().add(block_bytes));
+    let cp = cols.as_ptr();
+    for p in 0..pairs {
+        // In bounds by the assertion above: 16 bytes of each block at pair p.
+        let lo = _mm_loadu_si128(w0.add(p * 2 * CO_BLOCK) as *const __m128i);
+        let hi = _mm_loadu_si128(w1.add(p * 2 * CO_BLOCK) as *const __m128i);
+        let wv = _mm512_cvtepi8_epi16(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
+        for (r, ar) in a.iter_mut().enumerate() {
+            let pair = core::ptr::read_unaligned(cp.add(r * taps + 2 * p) as *const i32);
+            *ar = _mm512_dpwssd_epi32(*ar, wv, _mm512_set1_epi32(pair));
+        }
+    }
+    for (r, ar) in a.iter().enumerate() {
+        let mut lanes = [0i32; 2 * CO_BLOCK];
+        _mm512_storeu_si512(lanes.as_mut_ptr() as *mut __m512i, *ar);
+        acc[0][r].copy_from_slice(&lanes[..CO_BLOCK]);
+        acc[1][r].copy_from_slice(&lanes[CO_BLOCK..]);
+    }
+}
+
 /// `multiply_by_quantized_multiplier` on eight lanes, with per-lane multiplier and shift.
 /// Multipliers must not be `i32::MIN` (the loader refuses them), so the doubling high
 /// multiply never saturates and equals ⌊(a·b + 2³⁰) / 2³¹⌋.
