@@ -1,0 +1,118 @@
+//! The command line of `kantor eval`.
+
+use super::input::{parse_reference, ReferenceSpec};
+use crate::compose::{ConstraintArg, EngineKind, SamplerArgs};
+use std::path::PathBuf;
+
+/// Arguments of `kantor eval`.
+///
+/// Measures chorales (MIDI files, or the calibration sets) against a reference set of
+/// Bach chorales: voice leading, harmony, distributions, structure and copying of the
+/// training set. Prints a table (mean, median and standard deviation over pieces, one
+/// column group per set), and optionally writes JSON and a Markdown report with pictures.
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// Chorales to measure: .mid files and/or folders of them. Each needs four voices
+    /// (four tracks or four channels; the highest is taken as the soprano).
+    pub inputs: Vec<PathBuf>,
+
+    /// The prepared dataset (from `kantor prepare`): its held-out test split is the
+    /// default reference and its training split is searched for copied passages.
+    #[arg(long, default_value = "models/bach-chorales.kds")]
+    pub dataset: PathBuf,
+
+    /// What to measure against: `test`, `valid` or `train` (a split of --dataset), or a
+    /// .mid file or folder of them.
+    #[arg(long, default_value = "test", value_parser = parse_reference)]
+    pub reference: ReferenceSpec,
+
+    /// Do not search the training split for copied passages.
+    #[arg(long)]
+    pub no_copy: bool,
+
+    /// Calibrate the metrics: measure the reference (held-out Bach), Bach's voices
+    /// shuffled across chorales, and random notes in range on Bach's rhythms. The three
+    /// must separate clearly.
+    #[arg(long)]
+    pub calibrate: bool,
+
+    /// Compose this many chorales with the sampler (per --steps setting) and measure
+    /// them together with their cost. Each takes its length, bar positions, fermatas and
+    /// key signature from a reference chorale in turn.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub generate: Option<u32>,
+
+    /// The score network for --generate: an ONNX model (f32 engine) or a .kq8 blob (int8
+    /// engine). Default: models/default/model.onnx, or models/default/model.kq8 with
+    /// --engine int8.
+    #[arg(long, requires = "generate")]
+    pub model: Option<PathBuf>,
+
+    /// Which implementation runs the network for --generate.
+    #[arg(long, value_enum, default_value_t = EngineKind::F32)]
+    pub engine: EngineKind,
+
+    /// Langevin steps per noise level for --generate, comma separated (e.g. 10,30,100):
+    /// one generated set per value, and a quality-against-evaluations curve in the report
+    /// when there are several. Default: the model's setting.
+    #[arg(long, value_delimiter = ',', requires = "generate")]
+    pub steps: Vec<usize>,
+
+    /// Scale of the injected noise for --generate: 1 is true Langevin dynamics, lower
+    /// values give safer, plainer music (default: the model's).
+    #[arg(long, requires = "generate")]
+    pub temperature: Option<f32>,
+
+    /// Take a reverse-diffusion predictor step between noise levels for --generate: on
+    /// or off (default: the model's).
+    #[arg(long, requires = "generate")]
+    pub predictor: Option<bool>,
+
+    /// Constrain the denoised estimate for --generate: none, clip or simplex (default:
+    /// the model's).
+    #[arg(long, value_enum, requires = "generate")]
+    pub constraint: Option<ConstraintArg>,
+
+    /// Seed of the sampler (chorale i uses SEED + i) and of the random-notes calibration
+    /// set.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Also print one row per piece of every evaluated set.
+    #[arg(long)]
+    pub per_file: bool,
+
+    /// Write every metric of every piece, and the summaries, to this JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write a Markdown report (REPORT.md) with piano rolls, histograms against the
+    /// reference and the metric table into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl EvalArgs {
+    /// The sampler overrides other than the step count.
+    pub fn sampler_overrides(&self) -> SamplerArgs {
+        SamplerArgs {
+            temperature: self.temperature,
+            predictor: self.predictor,
+            constraint: self.constraint,
+            ..SamplerArgs::default()
+        }
+    }
+
+    /// The step settings to compose with (`None` = the model's).
+    pub fn step_settings(&self) -> Vec<Option<usize>> {
+        if self.steps.is_empty() {
+            vec![None]
+        } else {
+            self.steps.iter().map(|&s| Some(s)).collect()
+        }
+    }
+}
