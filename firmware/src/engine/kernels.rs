@@ -115,7 +115,7 @@ impl ConvGeometry {
 /// tap (k, ci), the centred input x − zp at frame (t0 + r)·stride + k·dilation − pad, or
 /// 0 where that falls in the padding (the real value zero) or past the tile. (Centred
 /// int16 inputs are symmetric, zp = 0, so they fit.)
-fn gather(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize, t_out: usize, cols: &mut [i16]) {
+fn gather(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize, t_out: usize, cols: &mut [i16], simd: Simd) {
     let taps = p.taps_padded();
     for r in 0..TILE_T {
         let row = &mut cols[r * taps..(r + 1) * taps];
@@ -131,20 +131,24 @@ fn gather(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize, t_out: usiz
                 seg.fill(0);
                 continue;
             }
-            match xq.elem {
-                Elem::I8 => {
-                    for (c, &q) in seg.iter_mut().zip(&x[ti * p.cin..(ti + 1) * p.cin]) {
-                        *c = (q as i8 as i32 - xq.zp) as i16;
-                    }
-                }
-                Elem::I16 => {
-                    for (c, q) in seg.iter_mut().zip(x[2 * ti * p.cin..2 * (ti + 1) * p.cin].chunks_exact(2)) {
-                        *c = (i16::from_le_bytes([q[0], q[1]]) as i32 - xq.zp) as i16;
-                    }
-                }
-            }
+            let row_bytes = p.cin * xq.elem.bytes();
+            widen(&x[ti * row_bytes..(ti + 1) * row_bytes], xq, seg, simd);
         }
         row[p.kernel * p.cin..].fill(0);
+    }
+}
+
+/// One input frame centred into i16: `dst[i] = src[i] − zp`.
+#[allow(unused_mut, unused_variables)]
+fn widen(src: &[u8], xq: Q, dst: &mut [i16], simd: Simd) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if simd.avx2() {
+        // SAFETY: AVX2 is available.
+        done = unsafe { super::simd::widen(src, xq, dst) };
+    }
+    for (i, d) in dst.iter_mut().enumerate().skip(done) {
+        *d = (load(src, i, xq.elem) - xq.zp) as i16;
     }
 }
 
@@ -237,7 +241,7 @@ pub fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize
     let simd = if cfg!(target_arch = "x86_64") { simd } else { Simd::Portable };
     let mut accs = [[[0i32; CO_BLOCK]; TILE_T]; 2];
     for t0 in (0..t_out).step_by(TILE_T) {
-        gather(p, xq, x, t_in, t0, t_out, cols);
+        gather(p, xq, x, t_in, t0, t_out, cols, simd);
         let mut b = 0;
         while b < blocks {
             // Two blocks at once with AVX-512, else one.

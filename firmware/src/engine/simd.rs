@@ -196,3 +196,27 @@ pub unsafe fn rescale(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out
     }
     n8
 }
+
+/// `kernels::widen` sixteen elements at a time; returns how many leading elements it
+/// handled.
+///
+/// # Safety
+/// AVX2 must be available; `src` holds `dst.len()` elements.
+#[target_feature(enable = "avx2")]
+pub unsafe fn widen(src: &[u8], xq: Q, dst: &mut [i16]) -> usize {
+    let n16 = dst.len() / 16 * 16;
+    assert!(src.len() >= dst.len() * xq.elem.bytes());
+    let zp = _mm256_set1_epi16(xq.zp as i16);
+    let mut i = 0;
+    while i < n16 {
+        // In bounds by the assertion: elements i..i + 16 of both.
+        let v = match xq.elem {
+            Elem::I8 => _mm256_cvtepi8_epi16(_mm_loadu_si128(src.as_ptr().add(i) as *const __m128i)),
+            Elem::I16 => _mm256_loadu_si256(src.as_ptr().add(2 * i) as *const __m256i),
+        };
+        // x − zp fits in i16 (|x − zp| ≤ 255 for int8; zp = 0 for int16).
+        _mm256_storeu_si256(dst.as_mut_ptr().add(i) as *mut __m256i, _mm256_sub_epi16(v, zp));
+        i += 16;
+    }
+    n16
+}
