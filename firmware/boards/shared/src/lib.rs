@@ -8,7 +8,8 @@
 //!   [`BoardComposer`]: the annealed Langevin sampler over the int8 engine, or, for a
 //!   build without a model, seeded cadences (and says so).
 //! - On Cortex-M (feature `cortex-m`): [`systick::SysTickClock`], the player's clock and
-//!   delay from SysTick, and [`stack`], the stack high-water mark by painting.
+//!   delay from SysTick, [`stack`], the stack high-water mark by painting, and
+//!   [`endless`], the endless chorale played from the SysTick interrupt.
 #![no_std]
 
 #[cfg(feature = "build")]
@@ -16,6 +17,8 @@ extern crate std;
 
 #[cfg(feature = "build")]
 pub mod build;
+#[cfg(feature = "cortex-m")]
+pub mod endless;
 #[cfg(feature = "cortex-m")]
 pub mod stack;
 #[cfg(feature = "cortex-m")]

@@ -6,13 +6,15 @@
 //! - seeds come from the on-chip true random number generator.
 //!
 //! A thin layer: the pins, the UART and the clock are handed to the same player the
-//! other boards run.
+//! other boards run. With the `stream` feature a press starts an endless chorale instead
+//! (composed phrase by phrase while it plays) and the next press stops it.
 #![no_std]
 #![no_main]
 
 use cortex_m_rt::entry;
 use kantor_board::systick::SysTickClock;
 use kantor_board::BoardComposer;
+#[cfg_attr(feature = "stream", allow(unused_imports))]
 use kantor_core::player::{ActiveLevel, Player, PlayerConfig, SeedSource};
 use panic_halt as _;
 use rand_core_06::RngCore;
@@ -27,6 +29,7 @@ mod settings {
 const CORE_HZ: u32 = 168_000_000;
 
 /// Longest piece the board holds, in 16th-note frames.
+#[cfg_attr(feature = "stream", allow(dead_code))]
 const PIECE_FRAMES: usize = 256;
 
 /// USART2 as an `embedded_io` MIDI port (the HAL speaks an older embedded-io).
@@ -91,10 +94,56 @@ fn main() -> ! {
         active: ActiveLevel::High,
         ..PlayerConfig::default()
     };
-    let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
-        Player::new(button, led, MidiOut(tx), clock, composer, seeds, config);
+    #[cfg(feature = "stream")]
+    endless(button, led, MidiOut(tx), clock, composer, seeds, config);
+    #[cfg(not(feature = "stream"))]
+    {
+        let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
+            Player::new(button, led, MidiOut(tx), clock, composer, seeds, config);
+        loop {
+            // Errors leave the player idle with all notes off; the next press tries again.
+            let _ = player.step();
+        }
+    }
+}
+
+/// Press: an endless chorale from a fresh seed; press again: all notes off, wait.
+#[cfg(feature = "stream")]
+fn endless(
+    button: impl embedded_hal::digital::InputPin,
+    mut led: impl embedded_hal::digital::OutputPin,
+    port: MidiOut<stm32f4xx_hal::serial::Tx<pac::USART2>>,
+    mut clock: SysTickClock,
+    composer: BoardComposer<{ settings::FRAMES }>,
+    mut seeds: HardwareSeed,
+    config: PlayerConfig,
+) -> ! {
+    use embedded_hal::delay::DelayNs;
+    use kantor_board::endless::Endless;
+    use kantor_core::player::{Debounced, Monotonic};
+
+    let mut button = Debounced::new(button, config.active, config.debounce_samples);
+    let press = |clock: &mut SysTickClock, button: &mut Debounced<_>| loop {
+        if button.poll() {
+            return;
+        }
+        clock.delay_ms(1);
+    };
+    press(&mut clock, &mut button);
+    let port = cortex_m::singleton!(: MidiOut<stm32f4xx_hal::serial::Tx<pac::USART2>> = port).unwrap();
+    let mut endless: Endless<_, { settings::FRAMES }> = Endless::start(port, composer, config, seeds.seed(clock.now_us()));
     loop {
-        // Errors leave the player idle with all notes off; the next press tries again.
-        let _ = player.step();
+        let _ = led.set_high();
+        // Between phrases the button is read once; a press during composing counts when
+        // the debouncer sees it held.
+        while !button.poll() {
+            if endless.phrase(&mut clock).is_err() {
+                break;
+            }
+        }
+        endless.stop(&mut clock);
+        let _ = led.set_low();
+        press(&mut clock, &mut button);
+        endless.restart(seeds.seed(clock.now_us()));
     }
 }

@@ -1,0 +1,99 @@
+//! The endless chorale on a single Cortex-M core: the SysTick interrupt plays what the
+//! main loop queued while the main loop composes the next phrase.
+
+use core::cell::RefCell;
+use core::convert::Infallible;
+use core::ptr::addr_of_mut;
+
+use cortex_m::interrupt::Mutex;
+use kantor_core::player::{Composer, EventQueue, Playback, PlayerConfig, StreamControl, StreamError, StreamStats, Streamer};
+
+use crate::systick::{set_tick_hook, SysTickClock};
+
+/// The MIDI port as the interrupt sees it.
+pub type Port = &'static mut (dyn embedded_io::Write<Error = Infallible> + Send);
+
+/// Messages queued ahead: two phrases of two bars with every voice moving every 16th.
+const QUEUE: usize = 1024;
+
+static CONTROL: StreamControl = StreamControl::new();
+static PLAYBACK: Mutex<RefCell<Option<Playback<'static, Port>>>> = Mutex::new(RefCell::new(None));
+
+/// The timer side, from the SysTick interrupt.
+fn tick(now_us: u64) {
+    cortex_m::interrupt::free(|cs| {
+        if let Some(p) = PLAYBACK.borrow(cs).borrow_mut().as_mut() {
+            let _ = p.on_tick(now_us);
+        }
+    });
+}
+
+/// Sleeps until the next interrupt (the playback runs in it).
+fn wait(_: &mut SysTickClock) {
+    cortex_m::asm::wfi();
+}
+
+/// What happened to one phrase.
+#[derive(Clone, Copy, Debug)]
+pub struct PhraseReport {
+    pub index: u32,
+    /// Core cycles spent composing and queuing it.
+    pub cycles: u64,
+    /// How long before its first message was due it was queued (µs; negative: late).
+    pub margin_us: i64,
+}
+
+/// The streaming side of a board. Call [`Endless::start`] once (it takes the port and
+/// hooks SysTick), then [`Endless::phrase`] in the main loop and [`Endless::stop`].
+pub struct Endless<C: Composer, const N: usize> {
+    streamer: Streamer<'static, C, N>,
+    index: u32,
+}
+
+impl<C: Composer, const N: usize> Endless<C, N> {
+    /// Takes the port and the composer. Call once: the queue is a static.
+    pub fn start(port: Port, composer: C, config: PlayerConfig, seed: u64) -> Self {
+        static mut QUEUE_STORAGE: EventQueue<QUEUE> = EventQueue::new();
+        // SAFETY: called once (documented); the queue is split once and its halves live
+        // for the rest of the program.
+        let (producer, consumer) = unsafe { (*addr_of_mut!(QUEUE_STORAGE)).split() };
+        cortex_m::interrupt::free(|cs| {
+            PLAYBACK.borrow(cs).replace(Some(Playback::new(consumer, port, &CONTROL, config.performance)));
+        });
+        set_tick_hook(tick);
+        let mut streamer = Streamer::new(producer, &CONTROL, composer, config);
+        streamer.start(seed);
+        Endless { streamer, index: 0 }
+    }
+
+    /// Begins a new endless chorale from `seed` (after a [`Endless::stop`]).
+    pub fn restart(&mut self, seed: u64) {
+        self.streamer.start(seed);
+        self.index = 0;
+    }
+
+    /// Composes and queues the next phrase (sleeping while the queue is full).
+    pub fn phrase(&mut self, clock: &mut SysTickClock) -> Result<PhraseReport, StreamError<C::Error>> {
+        let began = clock.cycles();
+        let margin_us = self.streamer.step(clock, wait)?;
+        let index = self.index;
+        self.index += 1;
+        Ok(PhraseReport { index, cycles: clock.cycles() - began, margin_us })
+    }
+
+    /// True once everything queued has been sent.
+    pub fn drained(&self) -> bool {
+        cortex_m::interrupt::free(|cs| PLAYBACK.borrow(cs).borrow().as_ref().is_none_or(|p| p.is_idle()))
+    }
+
+    /// Bytes sent so far.
+    pub fn sent(&self) -> u32 {
+        cortex_m::interrupt::free(|cs| PLAYBACK.borrow(cs).borrow().as_ref().map_or(0, |p| p.sent()))
+    }
+
+    /// Stops: the interrupt empties the queue and turns every note off.
+    pub fn stop(&mut self, clock: &mut SysTickClock) -> StreamStats {
+        self.streamer.stop(clock, wait);
+        self.streamer.stats()
+    }
+}
