@@ -122,8 +122,11 @@ echo "Pi done after $(elapsed)"
 stm=firmware/boards/stm32f4-discovery
 if [ -d "$stm" ]; then
     section "STM32F4 Discovery (thumbv7em-none-eabihf)"
-    (cd "$stm" && deb cargo build --release -q)
-    size "$stm/target/thumbv7em-none-eabihf/release/kantor-stm32f4-discovery"
+    for features in stream ""; do
+        (cd "$stm" && deb cargo build --release -q --features "$features")
+        echo "features: ${features:-(pieces)}"
+        size "$stm/target/thumbv7em-none-eabihf/release/kantor-stm32f4-discovery"
+    done
 fi
 
 section "firmware CI passed in $(elapsed)"
