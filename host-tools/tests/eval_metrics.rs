@@ -219,6 +219,32 @@ fn cadences_at_fermatas() {
 }
 
 #[test]
+fn a_long_dominant_and_a_passing_tone_before_the_final_chord() {
+    // I, then V held for a whole bar, then I with a fermata: still authentic.
+    let f = chords(&[
+        (C_MAJOR, 4, false),
+        (G_MAJOR, 16, false),
+        (C_MAJOR, 8, true),
+    ]);
+    assert_eq!(harmony(&f).cadences, vec![Cadence::Authentic]);
+    // V7, a passing sonority (no chord), then I: the V7 is found behind it.
+    let f = chords(&[
+        (C_MAJOR, 4, false),
+        (G_SEVENTH, 4, false),
+        ([72, 65, 62, 43], 2, false),
+        (C_MAJOR, 8, true),
+    ]);
+    assert_eq!(harmony(&f).cadences, vec![Cadence::Authentic]);
+    // The chord before lies more than two quarters back (a long non-chord in between).
+    let f = chords(&[
+        (G_MAJOR, 4, false),
+        ([74, 65, 60, 55], 12, false),
+        (C_MAJOR, 8, true),
+    ]);
+    assert_eq!(harmony(&f).cadences, vec![Cadence::Other]);
+}
+
+#[test]
 fn non_chords_and_chromatic_notes_are_counted() {
     // C major, a cluster C D E G, C E F# (no chord), C major: 2 of 4 sonorities are
     // chords; one F# among 16 notes.

@@ -113,7 +113,8 @@ pub enum Cadence {
 }
 
 /// Classifies the cadence into sonority `end` (the one sounding at a fermata), looking
-/// back at most `lookback` frames from its start for the last chord with another root.
+/// back for the last chord with another root among the sonorities that sound within
+/// `lookback` frames before its start.
 ///
 /// V–I is recognised in any key (phrases cadence in related keys): the chord before
 /// must be major with its root a fifth above the final root. IV–I and the half cadence
@@ -124,11 +125,12 @@ pub fn cadence_into(sonorities: &[Sonority], end: usize, key: Key, lookback: usi
         return Cadence::Other;
     };
     let start = sonorities[end].start;
-    let before = sonorities[..end]
-        .iter()
+    // Sonorities that still sound within `lookback` frames of the final one, latest
+    // first (sonority j sounds until sonority j + 1 starts).
+    let before = (0..end)
         .rev()
-        .take_while(|s| s.start + lookback >= start)
-        .filter_map(chord_of)
+        .take_while(|&j| sonorities[j + 1].start + lookback >= start)
+        .filter_map(|j| chord_of(&sonorities[j]))
         .find(|c| c.root != last.root);
     let homes = [key, key.relative()];
     if let Some(prev) = before {
