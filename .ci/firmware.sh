@@ -122,7 +122,7 @@ echo "Pi done after $(elapsed)"
 stm=firmware/boards/stm32f4-discovery
 if [ -d "$stm" ]; then
     section "STM32F4 Discovery (thumbv7em-none-eabihf)"
-    for features in stream ""; do
+    for features in "stream,defmt" ""; do
         (cd "$stm" && deb cargo build --release -q --features "$features")
         echo "features: ${features:-(pieces)}"
         size "$stm/target/thumbv7em-none-eabihf/release/kantor-stm32f4-discovery"

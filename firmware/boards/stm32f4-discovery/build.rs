@@ -3,4 +3,7 @@
 fn main() {
     // Phrases of two bars, each continuing the last bar of the one before: 48 frames.
     kantor_board::build::configure(48, 2);
+    if std::env::var_os("CARGO_FEATURE_DEFMT").is_some() {
+        println!("cargo:rustc-link-arg=-Tdefmt.x");
+    }
 }

@@ -21,6 +21,7 @@ use heapless::spsc::{Consumer, Producer};
 
 use super::clock::Monotonic;
 use super::compose::{phrase_seed, Composer};
+use super::log::log;
 use super::machine::PlayerConfig;
 use crate::chorale::sounding;
 use crate::frame::{Frame, FrameMeta};
@@ -175,6 +176,7 @@ impl<'q, C: Composer, const N: usize> Streamer<'q, C, N> {
 
     /// Begins a new endless chorale from `seed`.
     pub fn start(&mut self, seed: u64) {
+        log!("stream seed {=u64}", seed);
         self.seed = seed;
         self.index = 0;
         self.previous.clear();
@@ -216,6 +218,7 @@ impl<'q, C: Composer, const N: usize> Streamer<'q, C, N> {
             self.next_start_us = now;
         }
         self.queue_phrase(clock, &mut wait);
+        log!("phrase {=u32} queued {=i64} us ahead", self.index, margin);
         core::mem::swap(&mut self.previous, &mut self.phrase);
         self.index += 1;
         self.stats.phrases += 1;

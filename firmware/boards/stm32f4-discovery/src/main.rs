@@ -17,6 +17,8 @@ use kantor_board::BoardComposer;
 #[cfg_attr(feature = "stream", allow(unused_imports))]
 use kantor_core::player::{ActiveLevel, Player, PlayerConfig, SeedSource};
 use panic_halt as _;
+#[cfg(feature = "defmt")]
+use defmt_rtt as _;
 use rand_core_06::RngCore;
 use stm32f4xx_hal::{pac, prelude::*, rng::Rng, serial::Serial};
 
