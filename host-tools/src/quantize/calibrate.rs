@@ -84,6 +84,15 @@ impl Observer {
         self.phase += 1;
     }
 
+    /// Adds what `other` saw (same graph).
+    pub fn merge(&mut self, other: &Observer) {
+        for v in 0..self.lo.len() {
+            self.lo[v] = self.lo[v].min(other.lo[v]);
+            self.hi[v] = self.hi[v].max(other.hi[v]);
+            self.samples[v].extend_from_slice(&other.samples[v]);
+        }
+    }
+
     /// `(lo, hi)` per value by `method` (0, 0 for values never seen).
     pub fn ranges(&self, method: RangeMethod) -> Vec<(f32, f32)> {
         (0..self.lo.len())
@@ -174,4 +183,71 @@ pub fn sensitivity(g: &FGraph, ranges: &[(f32, f32)], inputs: &[NoisyInput], ref
         out.push((v, e));
     }
     out
+}
+
+/// The float graph as a [`ScoreNet`] that records every activation it computes (so that
+/// calibration also sees the states the sampler itself visits) and keeps every `keep`-th
+/// input it is asked about (states for measuring agreement on sampler trajectories).
+pub struct Recorder<'a> {
+    pub graph: &'a FGraph,
+    pub observer: Option<&'a mut Observer>,
+    pub schedule: NoiseSchedule,
+    pub keep: usize,
+    pub kept: Vec<NoisyInput>,
+    calls: usize,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(graph: &'a FGraph, observer: Option<&'a mut Observer>, schedule: NoiseSchedule, keep: usize) -> Recorder<'a> {
+        Recorder { graph, observer, schedule, keep, kept: Vec::new(), calls: 0 }
+    }
+}
+
+/// The schedule level closest to `sigma` (geometrically).
+pub fn level_of(schedule: &NoiseSchedule, sigma: f32) -> usize {
+    (0..schedule.levels).min_by(|&a, &b| (schedule.sigma(a) / sigma).ln().abs().total_cmp(&(schedule.sigma(b) / sigma).ln().abs())).unwrap_or(0)
+}
+
+impl kantor_core::ScoreNet for Recorder<'_> {
+    type Error = std::convert::Infallible;
+
+    fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), Self::Error> {
+        let n = kantor_core::onehot::VOICE_CHANNELS * frames;
+        let meta = &meta[..kantor_core::onehot::META_CHANNELS * frames];
+        let values = self.graph.run(&x[..n], meta, frames, sigma);
+        score[..n].copy_from_slice(&values[self.graph.output]);
+        if let Some(obs) = self.observer.as_deref_mut() {
+            obs.observe(self.graph, &values);
+        }
+        if self.keep > 0 && self.calls % self.keep == 0 {
+            self.kept.push(NoisyInput { x: x[..n].to_vec(), meta: meta.to_vec(), sigma, level: level_of(&self.schedule, sigma) });
+        }
+        self.calls += 1;
+        Ok(())
+    }
+}
+
+/// Runs one annealed Langevin chain per entry of `metas` (each a piece's frame metadata)
+/// through the float graph; records its activations into `observer` (if any) and returns
+/// every `keep`-th state it scored.
+pub fn run_chains(
+    graph: &FGraph,
+    mut observer: Option<&mut Observer>,
+    settings: &kantor_core::sampler::SamplerSettings,
+    metas: &[Vec<kantor_core::FrameMeta>],
+    seed: u64,
+    keep: usize,
+) -> anyhow::Result<Vec<NoisyInput>> {
+    use kantor_core::sampler::{sample, Workspace};
+    let mut kept = Vec::new();
+    for (k, m) in metas.iter().enumerate() {
+        let frames = m.len();
+        let mut buffer = vec![0f32; Workspace::floats_needed(frames)];
+        let mut ws = Workspace::split(&mut buffer, frames).expect("sized above");
+        let mut out = vec![[kantor_core::Token::Rest; kantor_core::voice::VOICES]; frames];
+        let mut rec = Recorder::new(graph, observer.as_deref_mut(), settings.schedule, keep);
+        sample(&mut rec, settings, seed + k as u64, m, &[], &mut ws, &mut out).map_err(|e| anyhow::anyhow!("sampling a calibration chain: {e}"))?;
+        kept.append(&mut rec.kept);
+    }
+    Ok(kept)
 }

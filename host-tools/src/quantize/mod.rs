@@ -29,7 +29,8 @@ use anyhow::{ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kantor_core::engine::{Int8ScoreNet, Model, Plan};
 use kantor_core::onehot::VOICE_CHANNELS;
-use kantor_core::NoiseSchedule;
+use kantor_core::sampler::SamplerSettings;
+use kantor_core::{FrameMeta, NoiseSchedule};
 
 use crate::dataset::{Dataset, Split};
 use crate::onnx::{ModelInfo, OnnxScoreNet};
@@ -65,6 +66,10 @@ pub struct QuantizeArgs {
     /// Frames per window.
     #[arg(long, default_value_t = 64)]
     pub frames: usize,
+    /// Sampler chains (annealed Langevin with the model's own settings, through the float
+    /// network) whose visited states also calibrate the ranges.
+    #[arg(long, default_value_t = 2)]
+    pub trajectories: usize,
     /// Seed of the calibration noise.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -175,16 +180,72 @@ pub struct Candidate {
     pub method: RangeMethod,
     /// Residual stream, input and output in int16 (otherwise everything int8).
     pub int16: bool,
+    /// Calibrated on sampler chains as well as noisy windows.
+    pub chains: bool,
     pub graph: QGraph,
     pub blob: Vec<u8>,
+    /// Against the float graph on noisy validation windows.
     pub errors: LevelErrors,
+    /// Against the float graph on states of held-out sampler chains.
+    pub chain_errors: LevelErrors,
+}
+
+impl Candidate {
+    /// What the choice minimises: the mean relative error over both evaluation sets.
+    pub fn score(&self) -> f64 {
+        let c = self.chain_errors.mean();
+        if self.chain_errors.per_level().is_empty() {
+            self.errors.mean()
+        } else {
+            (self.errors.mean() + c) / 2.0
+        }
+    }
+
+    /// "int8" or "16x8", and the calibration data.
+    pub fn label(&self) -> String {
+        format!("{} {}", if self.int16 { "16x8" } else { "int8" }, if self.chains { "windows+chains" } else { "windows" })
+    }
+}
+
+/// The inputs agreement is measured on, with the float graph's answers.
+struct EvalSet {
+    inputs: Vec<NoisyInput>,
+    float: Vec<Vec<f32>>,
+}
+
+impl EvalSet {
+    fn new(g: &FGraph, inputs: Vec<NoisyInput>) -> EvalSet {
+        let float = inputs
+            .iter()
+            .map(|i| {
+                let frames = i.x.len() / VOICE_CHANNELS;
+                g.run(&i.x, &i.meta, frames, i.sigma).swap_remove(g.output)
+            })
+            .collect();
+        EvalSet { inputs, float }
+    }
+
+    /// Relative error of an int8 blob against the float graph.
+    fn errors(&self, blob: &[u8], levels: usize) -> Result<LevelErrors> {
+        if self.inputs.is_empty() {
+            return Ok(LevelErrors::new(levels));
+        }
+        Ok(compare(&self.inputs, &run_int8(blob, &self.inputs)?, &self.float, levels))
+    }
+}
+
+/// Metadata of the first `count` chorales of `split` that are at least `frames` long.
+fn piece_metas(dataset: &Dataset, split: Split, frames: usize, count: usize) -> Vec<Vec<FrameMeta>> {
+    dataset.split(split).filter(|c| c.frames.len() >= frames).take(count).map(|c| c.frames[..frames].iter().map(|f| f.meta).collect()).collect()
 }
 
 pub fn run(args: QuantizeArgs) -> Result<()> {
     let methods = parse_ranges(&args.ranges)?;
     ensure!(args.frames >= 1 && args.windows >= 1 && args.eval_windows >= 1, "--frames, --windows and --eval-windows must be positive");
     let model = read_model(&args.model)?;
+    let g = &model.graph;
     let schedule = model.info.schedule;
+    let levels = schedule.levels;
     let dataset = Dataset::load(&args.calibration_data)?;
     let train = fixed_windows(dataset.split(Split::Train).map(|c| c.frames.as_slice()), args.frames, args.windows);
     ensure!(!train.is_empty(), "no training chorale in {} has {} frames", args.calibration_data.display(), args.frames);
@@ -193,72 +254,90 @@ pub fn run(args: QuantizeArgs) -> Result<()> {
         eprintln!("warning: no validation chorale is {} frames long; measuring agreement on training windows", args.frames);
         valid = train.clone();
     }
-    eprintln!(
-        "{}: {} conv MACs per frame; calibrating on {} windows × {} σ levels",
-        args.model.display(),
-        model.graph.macs_per_frame(),
-        train.len(),
-        schedule.levels
-    );
-    let obs = calibrate(&model.graph, &train, &schedule, args.seed);
+    eprintln!("{}: {} conv MACs per frame; calibrating on {} windows × {} σ levels", args.model.display(), g.macs_per_frame(), train.len(), levels);
+    let obs_windows = calibrate(g, &train, &schedule, args.seed);
 
-    let levels = eval_levels(&schedule);
-    let eval = noisy_inputs(&valid, &schedule, &levels, args.seed ^ 0x5eed);
-    let float_ref: Vec<Vec<f32>> = eval.iter().map(|i| model.graph.run(&i.x, &i.meta, args.frames, i.sigma).swap_remove(model.graph.output)).collect();
+    // Sampler chains with the model's own settings: some calibrate, held-out ones measure.
+    let settings = SamplerSettings { steps_per_level: model.info.steps_per_level, epsilon: model.info.epsilon, ..SamplerSettings::ncsn(schedule) };
+    let mut obs_chains = obs_windows.clone();
+    let mut chain_eval = Vec::new();
+    if args.trajectories > 0 {
+        eprintln!("running {} + {} sampler chains of {} evaluations through the f32 graph", args.trajectories, args.trajectories, settings.evaluations());
+        let train_metas = piece_metas(&dataset, Split::Train, args.frames, args.trajectories);
+        calibrate::run_chains(g, Some(&mut obs_chains), &settings, &train_metas, args.seed, 0)?;
+        let valid_metas = piece_metas(&dataset, Split::Valid, args.frames, args.trajectories);
+        let keep = (settings.evaluations() / 25).max(1);
+        chain_eval = calibrate::run_chains(g, None, &settings, &valid_metas, args.seed ^ 0xc4a1, keep)?;
+    }
+
+    let window_set = EvalSet::new(g, noisy_inputs(&valid, &schedule, &eval_levels(&schedule), args.seed ^ 0x5eed));
+    let chain_set = EvalSet::new(g, chain_eval);
     let mut candidates = Vec::new();
-    for int16 in [false, true] {
-        for &method in &methods {
-            let graph = lower::lower(&model.graph, &obs.ranges(method), schedule, int16)?;
-            let blob = blob::write(&graph)?;
-            let got = run_int8(&blob, &eval)?;
-            let errors = compare(&eval, &got, &float_ref, schedule.levels);
-            let layout = if int16 { "16x8" } else { "int8" };
-            eprintln!("  {layout} {method:<18} mean relative error {:.4}, worst level {:.4}", errors.mean(), errors.max());
-            candidates.push(Candidate { method, int16, graph, blob, errors });
+    for chains in if args.trajectories > 0 { vec![false, true] } else { vec![false] } {
+        let obs = if chains { &obs_chains } else { &obs_windows };
+        for int16 in [false, true] {
+            for &method in &methods {
+                let graph = lower::lower(g, &obs.ranges(method), schedule, int16)?;
+                let blob = blob::write(&graph)?;
+                let errors = window_set.errors(&blob, levels)?;
+                let chain_errors = chain_set.errors(&blob, levels)?;
+                let c = Candidate { method, int16, chains, graph, blob, errors, chain_errors };
+                eprintln!("  {:<22} {method:<18} windows {:.4}, chains {:.4}", c.label(), c.errors.mean(), c.chain_errors.mean());
+                candidates.push(c);
+            }
         }
     }
     if args.sensitivity {
-        let method = candidates.iter().filter(|c| !c.int16).min_by(|a, b| a.errors.mean().total_cmp(&b.errors.mean())).map(|c| c.method).expect("a method");
-        eprintln!("sensitivity ({method}): relative error from rounding one tensor alone, at the largest / middle / smallest σ");
-        let ranges = obs.ranges(method);
-        let mid = levels[levels.len() / 2];
-        for (v, e) in calibrate::sensitivity(&model.graph, &ranges, &eval, &float_ref, schedule.levels) {
-            let at = |l: usize| e.per_level().iter().find(|(k, _)| *k == l).map_or(0.0, |p| p.1);
-            let name = model.graph.producer(v).map_or("?", |n| n.name.as_str());
-            eprintln!("  {name:<28} {:.4} {:.4} {:.4}", at(levels[0]), at(mid), at(*levels.last().unwrap()));
-        }
+        print_sensitivity(g, &obs_windows, &window_set, &candidates, &schedule);
     }
     let best = candidates
         .iter()
         .enumerate()
         .filter(|(_, c)| !(args.int8_only && c.int16))
-        .min_by(|a, b| a.1.errors.mean().total_cmp(&b.1.errors.mean()))
+        .min_by(|a, b| a.1.score().total_cmp(&b.1.score()))
         .map(|(i, _)| i)
         .expect("at least one method");
 
     // Agreement with tract's f32 run of the ONNX file itself.
     let mut tract = OnnxScoreNet::from_bytes(&model.bytes).context("running the float model through tract")?;
-    let pb = bar(eval.len() as u64, "tract f32");
-    let tract_out: Vec<Vec<f32>> = eval
+    let all: Vec<&NoisyInput> = window_set.inputs.iter().chain(&chain_set.inputs).collect();
+    let pb = bar(all.len() as u64, "tract f32");
+    let tract_out: Vec<Vec<f32>> = all
         .iter()
         .map(|i| {
             pb.inc(1);
-            tract.run(&i.x, &i.meta, args.frames, i.sigma)
+            tract.run(&i.x, &i.meta, i.x.len() / VOICE_CHANNELS, i.sigma)
         })
         .collect::<Result<_>>()?;
     pb.finish_and_clear();
+    let (tract_windows, tract_chains) = tract_out.split_at(window_set.inputs.len());
     let chosen = &candidates[best];
-    let int8 = run_int8(&chosen.blob, &eval)?;
-    let vs_tract = compare(&eval, &int8, &tract_out, schedule.levels);
-    let float_vs_tract = compare(&eval, &float_ref, &tract_out, schedule.levels);
+    let vs_tract = compare(&window_set.inputs, &run_int8(&chosen.blob, &window_set.inputs)?, tract_windows, levels);
+    let chains_vs_tract = if chain_set.inputs.is_empty() { LevelErrors::new(levels) } else { compare(&chain_set.inputs, &run_int8(&chosen.blob, &chain_set.inputs)?, tract_chains, levels) };
+    let float_vs_tract = compare(&window_set.inputs, &window_set.float, tract_windows, levels);
 
     let model_ref = Model::load(&chosen.blob).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let arenas: Vec<(usize, usize)> = [16usize, 32, 64, 128, 256]
         .iter()
         .map(|&f| Ok((f, Plan::new(&model_ref, f).map_err(|e| anyhow::anyhow!("planning {f} frames: {e:?}"))?.arena_bytes)))
         .collect::<Result<_>>()?;
-    let rep = report::Report::new(&args.model, &chosen.graph, chosen.blob.len(), &arenas, &candidates, best, &vs_tract, &float_vs_tract, &schedule, model.graph.macs_per_frame());
+    let agreement = report::Agreement { windows: &vs_tract, chains: &chains_vs_tract, float_graph: &float_vs_tract };
+    let rep = report::Report::new(&args.model, &chosen.graph, chosen.blob.len(), &arenas, &candidates, best, &agreement, &schedule, g.macs_per_frame());
     report::write_outputs(&args.output, &chosen.blob, &arenas, &rep)?;
     println!("{}", rep.summary());
     Ok(())
+}
+
+/// Prints how much rounding each tensor alone to int8 costs (the best all-int8 ranges).
+fn print_sensitivity(g: &FGraph, obs: &Observer, set: &EvalSet, candidates: &[Candidate], schedule: &NoiseSchedule) {
+    let method = candidates.iter().filter(|c| !c.int16 && !c.chains).min_by(|a, b| a.errors.mean().total_cmp(&b.errors.mean())).map_or(RangeMethod::MinMax, |c| c.method);
+    let levels = eval_levels(schedule);
+    eprintln!("sensitivity ({method}): relative error from rounding one tensor alone to int8, at the largest / middle / smallest σ");
+    let ranges = obs.ranges(method);
+    let mid = levels[levels.len() / 2];
+    for (v, e) in calibrate::sensitivity(g, &ranges, &set.inputs, &set.float, schedule.levels) {
+        let at = |l: usize| e.per_level().iter().find(|(k, _)| *k == l).map_or(0.0, |p| p.1);
+        let name = g.producer(v).map_or("?", |n| n.name.as_str());
+        eprintln!("  {name:<28} {:.4} {:.4} {:.4}", at(levels[0]), at(mid), at(*levels.last().unwrap_or(&0)));
+    }
 }

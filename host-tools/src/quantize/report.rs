@@ -7,7 +7,7 @@ use kantor_core::NoiseSchedule;
 use serde::Serialize;
 
 use super::calibrate::LevelErrors;
-use super::qgraph::{QGraph, QOp};
+use super::qgraph::{Elem, QGraph, QOp};
 use super::Candidate;
 
 /// Agreement at one noise level.
@@ -19,16 +19,32 @@ pub struct LevelAgreement {
     pub relative_error: f64,
 }
 
-/// One range method tried and its error against the float graph.
+/// One candidate tried and its error against the float graph.
 #[derive(Clone, Debug, Serialize)]
 pub struct MethodResult {
     /// "int8" (every activation int8) or "16x8" (residual stream, input, output int16).
     pub activations: String,
+    /// "windows" (noisy dataset windows at every σ) or "windows+chains" (plus the states
+    /// of sampler chains).
+    pub calibration: String,
     pub method: String,
     pub blob_bytes: usize,
+    /// On noisy validation windows: mean over σ levels, and the worst level.
     pub mean_relative_error: f64,
     pub worst_level_relative_error: f64,
+    /// On states of held-out sampler chains (mean over the levels they visit).
+    pub chain_mean_relative_error: f64,
     pub chosen: bool,
+}
+
+/// The chosen model's agreement with tract.
+pub struct Agreement<'a> {
+    /// On noisy validation windows, per level.
+    pub windows: &'a LevelErrors,
+    /// On states of held-out sampler chains.
+    pub chains: &'a LevelErrors,
+    /// The quantiser's own f32 graph against tract (how faithfully the graph was read).
+    pub float_graph: &'a LevelErrors,
 }
 
 /// The quantisation report (`quantization.json`).
@@ -38,16 +54,21 @@ pub struct Report {
     pub blob_bytes: usize,
     pub parameter_bytes: usize,
     pub tensors: usize,
+    pub int16_tensors: usize,
     pub ops: usize,
     /// Conv multiply-accumulates per frame.
     pub macs_per_frame: u64,
     /// Working memory (arena) per frame count: the peak activation memory.
     pub arena_bytes: Vec<(usize, usize)>,
     pub methods: Vec<MethodResult>,
+    /// ‖s_int8 − s_f32‖ / ‖s_f32‖ against tract's f32 run, per σ level, on noisy
+    /// validation windows.
     pub agreement: Vec<LevelAgreement>,
     pub mean_relative_error: f64,
     pub worst_relative_error: f64,
-    /// The importer's own f32 evaluation against tract (how faithfully the graph was read).
+    /// The same on states of held-out sampler chains (mean over levels; 0 without chains).
+    pub chain_mean_relative_error: f64,
+    /// The importer's own f32 evaluation against tract (worst level).
     pub float_graph_vs_tract: f64,
 }
 
@@ -60,8 +81,7 @@ impl Report {
         arenas: &[(usize, usize)],
         candidates: &[Candidate],
         best: usize,
-        vs_tract: &LevelErrors,
-        float_vs_tract: &LevelErrors,
+        agreement: &Agreement<'_>,
         schedule: &NoiseSchedule,
         macs_per_frame: u64,
     ) -> Report {
@@ -70,6 +90,7 @@ impl Report {
             blob_bytes,
             parameter_bytes: g.parameter_bytes(),
             tensors: g.tensors.len(),
+            int16_tensors: g.tensors.iter().filter(|t| t.elem == Elem::I16).count(),
             ops: g.ops.iter().filter(|o| !matches!(o, QOp::Output { .. })).count(),
             macs_per_frame,
             arena_bytes: arenas.to_vec(),
@@ -78,14 +99,20 @@ impl Report {
                 .enumerate()
                 .map(|(i, c)| MethodResult {
                     activations: if c.int16 { "16x8" } else { "int8" }.to_string(),
+                    calibration: if c.chains { "windows+chains" } else { "windows" }.to_string(),
                     method: c.method.to_string(),
                     blob_bytes: c.blob.len(),
-                    mean_relative_error: c.errors.mean(), worst_level_relative_error: c.errors.max(), chosen: i == best })
+                    mean_relative_error: c.errors.mean(),
+                    worst_level_relative_error: c.errors.max(),
+                    chain_mean_relative_error: c.chain_errors.mean(),
+                    chosen: i == best,
+                })
                 .collect(),
-            agreement: vs_tract.per_level().into_iter().map(|(level, e)| LevelAgreement { level, sigma: schedule.sigma(level), relative_error: e }).collect(),
-            mean_relative_error: vs_tract.mean(),
-            worst_relative_error: vs_tract.max(),
-            float_graph_vs_tract: float_vs_tract.max(),
+            agreement: agreement.windows.per_level().into_iter().map(|(level, e)| LevelAgreement { level, sigma: schedule.sigma(level), relative_error: e }).collect(),
+            mean_relative_error: agreement.windows.mean(),
+            worst_relative_error: agreement.windows.max(),
+            chain_mean_relative_error: agreement.chains.mean(),
+            float_graph_vs_tract: agreement.float_graph.max(),
         }
     }
 
@@ -94,26 +121,32 @@ impl Report {
         let mut s = String::new();
         let arena64 = self.arena_bytes.iter().find(|(f, _)| *f == 64).map_or(0, |a| a.1);
         s += &format!(
-            "int8 model: {} bytes ({} of parameters), {} ops over {} tensors, {} MACs per frame\n",
-            self.blob_bytes, self.parameter_bytes, self.ops, self.tensors, self.macs_per_frame
+            "model: {} bytes ({} of parameters), {} ops over {} tensors ({} int16), {} MACs per frame\n",
+            self.blob_bytes, self.parameter_bytes, self.ops, self.tensors, self.int16_tensors, self.macs_per_frame
         );
         s += &format!("peak activation memory (arena) at 64 frames: {arena64} bytes\n");
-        s += "activations  range method        mean rel. error   worst level   (vs the f32 graph)\n";
+        s += "relative error against the f32 graph (validation windows: mean, worst level; sampler chains: mean)\n";
+        s += "acts  calibration     ranges              windows    worst   chains\n";
         for m in &self.methods {
             s += &format!(
-                "{:<11}  {:<18}  {:>15.4}   {:>11.4}{}\n",
+                "{:<5} {:<15} {:<18} {:>8.4} {:>8.4} {:>8.4}{}\n",
                 m.activations,
+                m.calibration,
                 m.method,
                 m.mean_relative_error,
                 m.worst_level_relative_error,
+                m.chain_mean_relative_error,
                 if m.chosen { "   <- chosen" } else { "" }
             );
         }
-        s += "agreement with tract f32, ‖s_int8 − s_f32‖ / ‖s_f32‖ per σ:\n";
+        s += "agreement with tract f32, ‖s_int − s_f32‖ / ‖s_f32‖ per σ (validation windows):\n";
         for a in &self.agreement {
             s += &format!("  level {:>3}  σ = {:>8.4}  {:.4}\n", a.level, a.sigma, a.relative_error);
         }
-        s += &format!("mean {:.4}, worst {:.4}", self.mean_relative_error, self.worst_relative_error);
+        s += &format!(
+            "mean {:.4}, worst {:.4}; on sampler-chain states {:.4}; f32 graph vs tract {:.1e}",
+            self.mean_relative_error, self.worst_relative_error, self.chain_mean_relative_error, self.float_graph_vs_tract
+        );
         s
     }
 }
