@@ -1,0 +1,17 @@
+// Sizes of the int8 score network next to this file, written by `kantor quantize`.
+// A board sizes its static arena with one of these, e.g.
+//   static mut ARENA: [u8; ARENA_BYTES_64] = [0; ARENA_BYTES_64];
+// and `Int8ScoreNet::new` checks on start-up that it is large enough.
+
+/// Size of `model.kq8` in bytes.
+pub const MODEL_BYTES: usize = 267804;
+/// Working memory for one evaluation at 16 frames.
+pub const ARENA_BYTES_16: usize = 17409;
+/// Working memory for one evaluation at 32 frames.
+pub const ARENA_BYTES_32: usize = 28865;
+/// Working memory for one evaluation at 64 frames.
+pub const ARENA_BYTES_64: usize = 51777;
+/// Working memory for one evaluation at 128 frames.
+pub const ARENA_BYTES_128: usize = 97601;
+/// Working memory for one evaluation at 256 frames.
+pub const ARENA_BYTES_256: usize = 189249;
