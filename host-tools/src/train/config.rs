@@ -125,7 +125,7 @@ impl TrainConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.window >= 1, "window must be at least one frame");
         anyhow::ensure!(self.batch >= 1 && self.chunk >= 1, "batch and chunk must be positive");
-        anyhow::ensure!(self.batch % self.chunk == 0, "batch ({}) must be a multiple of chunk ({})", self.batch, self.chunk);
+        anyhow::ensure!(self.batch.is_multiple_of(self.chunk), "batch ({}) must be a multiple of chunk ({})", self.batch, self.chunk);
         anyhow::ensure!(self.lr > 0.0 && self.steps > 0, "lr and steps must be positive");
         anyhow::ensure!(self.sigma_min > 0.0, "sigma_min must be positive");
         anyhow::ensure!(self.sigma_max == 0.0 || self.sigma_max > self.sigma_min, "sigma_max must exceed sigma_min (or be 0 to measure it)");

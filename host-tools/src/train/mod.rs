@@ -189,7 +189,7 @@ pub fn train(dataset: &Dataset, out: &Path, config: Option<TrainConfig>, limits:
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
             let windows = TrainWindows::new(train_frames.iter().copied(), config.window)?;
             if config.sigma_max == 0.0 {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ 0x5349_474d_41);
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ 0x0053_4947_4d41);
                 let d = largest_distance(&windows, 1000, &mut rng);
                 config.sigma_max = (d * 100.0).ceil() / 100.0;
             }
