@@ -3,7 +3,8 @@
 use super::clamp::{self, Clamp, OutOfRange};
 use super::constrain::{constrain_score, Constraint};
 use super::gauss::Gaussian;
-use super::settings::{Init, SamplerSettings};
+use super::refine;
+use super::settings::{Init, Method, SamplerSettings};
 use super::workspace::Workspace;
 use crate::frame::FrameMeta;
 use crate::onehot::{decode_voices, encode_meta, META_CHANNELS, VOICE_CHANNELS};
@@ -63,7 +64,7 @@ impl<E: core::fmt::Debug> std::error::Error for SampleError<E> {}
 
 /// One network evaluation at `sigma`: state from `ws.x`, score into `ws.score`, with the
 /// denoised estimate constrained as `constraint` says.
-fn evaluate<N: ScoreNet>(
+pub(super) fn evaluate<N: ScoreNet>(
     net: &mut N,
     ws: &mut Workspace<'_>,
     frames: usize,
@@ -79,12 +80,118 @@ fn evaluate<N: ScoreNet>(
     Ok(())
 }
 
+/// What stays fixed while annealing: the caller's clamps and, while refining, the frames
+/// that are not re-sampled (their tokens; `ws.per_frame` marks the re-sampled ones).
+#[derive(Clone, Copy)]
+struct Held<'a> {
+    clamps: &'a [Clamp],
+    kept: Option<&'a [[Token; VOICES]]>,
+}
+
+impl Held<'_> {
+    /// Sets every held entry of `ws.x` to its one-hot plus noise at `sigma`.
+    fn renoise(&self, ws: &mut Workspace<'_>, frames: usize, sigma: f32, noise: &mut Gaussian) {
+        clamp::renoise(ws.x, frames, self.clamps, sigma, noise);
+        if let Some(tokens) = self.kept {
+            refine::renoise_kept(ws.x, ws.per_frame, tokens, frames, sigma, noise);
+        }
+    }
+}
+
+/// Noise scale β·σ' of a consistent annealing step of size `alpha` from `sigma` to `next`.
+fn consistent_kick(alpha: f32, sigma: f32, next: f32) -> f32 {
+    if next <= 0.0 {
+        return 0.0;
+    }
+    let keep = (1.0 - alpha / (sigma * sigma)) * sigma / next;
+    libm::sqrtf((1.0 - keep * keep).max(0.0)) * next
+}
+
+/// Anneals `ws.x` from level `from` down to the last level, then takes the final
+/// denoising step if asked to.
+#[allow(clippy::too_many_arguments)]
+fn anneal<N: ScoreNet>(
+    net: &mut N,
+    settings: &SamplerSettings,
+    from: usize,
+    ws: &mut Workspace<'_>,
+    frames: usize,
+    held: Held<'_>,
+    noise: &mut Gaussian,
+    report: &mut SampleReport,
+) -> Result<(), SampleError<N::Error>> {
+    let s = &settings.schedule;
+    let n = VOICE_CHANNELS * frames;
+    let constraint = settings.constraint;
+    let tau = settings.temperature;
+    for level in from..s.levels {
+        let sigma = s.sigma(level);
+        if settings.predictor && level > from {
+            // Reverse-diffusion predictor from the previous level down to this one.
+            let previous = s.sigma(level - 1);
+            let drop = previous * previous - sigma * sigma;
+            let kick = tau * libm::sqrtf(drop.max(0.0));
+            held.renoise(ws, frames, previous, noise);
+            evaluate(net, ws, frames, previous, constraint, report)?;
+            for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
+                *x += drop * g + kick * noise.next();
+            }
+        }
+        let alpha = settings.step_size(level);
+        for step in 0..settings.steps_per_level {
+            let kick = tau
+                * match settings.method {
+                    Method::Langevin => libm::sqrtf(2.0 * alpha),
+                    Method::Consistent => {
+                        let next = if step + 1 < settings.steps_per_level {
+                            sigma
+                        } else if level + 1 < s.levels {
+                            s.sigma(level + 1)
+                        } else {
+                            0.0
+                        };
+                        consistent_kick(alpha, sigma, next)
+                    }
+                };
+            held.renoise(ws, frames, sigma, noise);
+            evaluate(net, ws, frames, sigma, constraint, report)?;
+            for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
+                *x += alpha * g + kick * noise.next();
+            }
+        }
+    }
+    if settings.final_denoise {
+        let sigma = s.sigma(s.levels - 1);
+        held.renoise(ws, frames, sigma, noise);
+        evaluate(net, ws, frames, sigma, constraint, report)?;
+        let step = sigma * sigma;
+        for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
+            *x += step * g;
+        }
+    }
+    held.renoise(ws, frames, 0.0, noise);
+    Ok(())
+}
+
+/// Decodes `ws.x` into `out` and writes the clamped tokens over it.
+fn decode(ws: &Workspace<'_>, frames: usize, clamps: &[Clamp], out: &mut [[Token; VOICES]]) {
+    decode_voices(&ws.x[..VOICE_CHANNELS * frames], frames, &mut out[..frames]);
+    for (tokens, c) in out.iter_mut().zip(clamps) {
+        for (tok, fixed) in tokens.iter_mut().zip(c) {
+            if let Some(f) = fixed {
+                *tok = *f;
+            }
+        }
+    }
+}
+
 /// Composes one chorale: `metas.len()` frames with the given metadata, any clamped entries
 /// held to their tokens, drawn by annealed Langevin dynamics from the stream of `seed`.
 /// Writes the tokens to `out` and returns how many network evaluations it took.
 ///
 /// `clamps` is empty (nothing fixed) or holds one [`Clamp`] per frame. Clamped tokens come
-/// out exactly as given.
+/// out exactly as given. With [`SamplerSettings::refine`] on, the decoded chorale is then
+/// judged and its worst frames composed again ([`super::refine`]).
 pub fn sample<N: ScoreNet>(
     net: &mut N,
     settings: &SamplerSettings,
@@ -102,8 +209,7 @@ pub fn sample<N: ScoreNet>(
     if capacity < frames {
         return Err(SampleError::BufferTooSmall { frames, capacity });
     }
-    let s = &settings.schedule;
-    if s.levels == 0 || !(s.sigma_min > 0.0) || !(s.sigma_max >= s.sigma_min) || !(settings.epsilon > 0.0) {
+    if !settings.is_valid() {
         return Err(SampleError::BadSettings);
     }
     let clamps = &clamps[..clamps.len().min(frames)];
@@ -114,57 +220,24 @@ pub fn sample<N: ScoreNet>(
     let n = VOICE_CHANNELS * frames;
     encode_meta(metas.iter().copied(), ws.meta);
 
-    let sigma_max = s.sigma(0);
+    let sigma_max = settings.schedule.sigma(0);
     for v in ws.x[..n].iter_mut() {
         *v = match settings.init {
             Init::Uniform => noise.uniform(),
             Init::Gaussian => sigma_max * noise.next(),
         };
     }
+    anneal(net, settings, 0, ws, frames, Held { clamps, kept: None }, &mut noise, &mut report)?;
+    decode(ws, frames, clamps, out);
 
-    let constraint = settings.constraint;
-    for level in 0..s.levels {
-        let sigma = s.sigma(level);
-        if settings.predictor && level > 0 {
-            // Reverse-diffusion predictor from the previous level down to this one.
-            let previous = s.sigma(level - 1);
-            let drop = previous * previous - sigma * sigma;
-            let kick = settings.temperature * libm::sqrtf(drop.max(0.0));
-            clamp::renoise(ws.x, frames, clamps, previous, &mut noise);
-            evaluate(net, ws, frames, previous, constraint, &mut report)?;
-            for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
-                *x += drop * g + kick * noise.next();
-            }
-        }
-        let alpha = settings.step_size(level);
-        let kick = settings.temperature * libm::sqrtf(2.0 * alpha);
-        for _ in 0..settings.steps_per_level {
-            clamp::renoise(ws.x, frames, clamps, sigma, &mut noise);
-            evaluate(net, ws, frames, sigma, constraint, &mut report)?;
-            for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
-                *x += alpha * g + kick * noise.next();
-            }
-        }
-    }
-
-    if settings.final_denoise {
-        let sigma = s.sigma(s.levels - 1);
-        clamp::renoise(ws.x, frames, clamps, sigma, &mut noise);
-        evaluate(net, ws, frames, sigma, constraint, &mut report)?;
-        let step = sigma * sigma;
-        for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
-            *x += step * g;
-        }
-    }
-
-    clamp::renoise(ws.x, frames, clamps, 0.0, &mut noise);
-    decode_voices(&ws.x[..n], frames, &mut out[..frames]);
-    for (tokens, c) in out.iter_mut().zip(clamps) {
-        for (tok, fixed) in tokens.iter_mut().zip(c) {
-            if let Some(f) = fixed {
-                *tok = *f;
-            }
-        }
+    let r = &settings.refine;
+    let from = settings.first_level_below(r.sigma);
+    for _ in 0..r.rounds {
+        refine::judge(net, ws, &out[..frames], r.judge_sigma, &mut noise, &mut report)?;
+        refine::select_worst(&mut ws.per_frame[..frames], r.fraction);
+        refine::restart(ws.x, ws.per_frame, &out[..frames], settings.schedule.sigma(from), &mut noise);
+        anneal(net, settings, from, ws, frames, Held { clamps, kept: Some(&out[..frames]) }, &mut noise, &mut report)?;
+        decode(ws, frames, clamps, out);
     }
     Ok(report)
 }

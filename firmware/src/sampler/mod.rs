@@ -10,6 +10,8 @@
 //! - [`SamplerSettings`] holds the schedule, step size, steps per level, temperature;
 //! - [`sample`] runs one chain (one seed, one chorale), with optional clamped entries
 //!   ([`clamp`]) for harmonisation and continuation;
+//! - [`refine`] lets the network judge the result and re-sample the frames it likes least;
+//! - [`text`] reads and writes settings as `key=value` pairs (model metadata);
 //! - [`analytic`] is a network with an exactly known score, for tests and calibration.
 
 pub mod analytic;
@@ -18,7 +20,9 @@ pub mod constrain;
 pub mod gauss;
 mod langevin;
 pub mod plan;
+pub mod refine;
 pub mod settings;
+pub mod text;
 pub mod workspace;
 
 pub use clamp::{clamp_continuation, clamp_voice, Clamp, FREE};
@@ -26,7 +30,8 @@ pub use constrain::Constraint;
 pub use gauss::Gaussian;
 pub use langevin::{sample, SampleError, SampleReport};
 pub use plan::{PiecePlan, PlanError};
-pub use settings::{Init, SamplerSettings};
+pub use settings::{Init, Method, Refine, SamplerSettings};
+pub use text::BadPair;
 pub use workspace::Workspace;
 
 

@@ -13,12 +13,51 @@ pub enum Init {
     Gaussian,
 }
 
+/// How each step injects noise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Method {
+    /// Annealed Langevin dynamics (Song & Ermon 2019): `x ← x + α·s + τ·√(2α)·z`.
+    Langevin,
+    /// Consistent annealed sampling (Jolicoeur-Martineau et al. 2021):
+    /// `x ← x + α·s + τ·β·σ'·z`, where σ' is the level the step lands on (the next level
+    /// after a level's last step, the same level otherwise; 0 after the very last step)
+    /// and `β = √(1 − (1 − α/σ²)²·σ²/σ'²)` (0 if negative). With an exact score the
+    /// noise left in x is then exactly σ', so few levels suffice; with α = σ² a step is
+    /// "denoise, then add noise of the next level".
+    Consistent,
+}
+
+/// Self-judging: after decoding, the network scores the chorale by its own denoising
+/// error at a small noise level, and the frames it judges worst are composed again
+/// (SDEdit-style: re-noised to `sigma` and annealed down with the rest held), `rounds`
+/// times. Costs one evaluation per round for judging plus the levels from `sigma` down.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Refine {
+    /// Rounds of judging and re-sampling (0 = off).
+    pub rounds: usize,
+    /// Share of frames judged worst that are re-sampled each round (with a beat around
+    /// each, see [`super::refine::REACH`]).
+    pub fraction: f32,
+    /// Noise level the re-sampled frames restart from.
+    pub sigma: f32,
+    /// Noise level at which the chorale is judged.
+    pub judge_sigma: f32,
+}
+
+impl Refine {
+    /// No refinement.
+    pub const OFF: Refine = Refine { rounds: 0, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3 };
+}
+
 /// Settings of annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1).
 ///
 /// At level σ_i the chain takes `steps_per_level` steps
 /// `x ← x + α_i·s(x, σ_i) + τ·√(2α_i)·z` with `α_i = ε·(σ_i/σ_L)^p`, where p =
-/// `step_exponent` (2 in the paper) and τ = `temperature`. With `final_denoise` one last
-/// step `x ← x + σ_L²·s(x, σ_L)` (Tweedie's formula) removes the remaining noise.
+/// `step_exponent` (2 in the paper) and τ = `temperature` ([`Method::Consistent`] changes
+/// the noise term). With `final_denoise` one last step `x ← x + σ_L²·s(x, σ_L)`
+/// (Tweedie's formula) removes the remaining noise.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SamplerSettings {
@@ -42,6 +81,10 @@ pub struct SamplerSettings {
     pub predictor: bool,
     /// How the network's denoised estimate is constrained at every evaluation.
     pub constraint: Constraint,
+    /// How each step injects noise.
+    pub method: Method,
+    /// Judging and re-sampling the worst frames after the chain.
+    pub refine: Refine,
 }
 
 impl SamplerSettings {
@@ -58,7 +101,22 @@ impl SamplerSettings {
             init: Init::Uniform,
             predictor: false,
             constraint: Constraint::None,
+            method: Method::Langevin,
+            refine: Refine::OFF,
         }
+    }
+
+    /// The first level at or below `sigma` (the last level if none is).
+    pub fn first_level_below(&self, sigma: f32) -> usize {
+        let levels = self.schedule.levels;
+        (0..levels).find(|&i| self.schedule.sigma(i) <= sigma).unwrap_or(levels.saturating_sub(1))
+    }
+
+    /// Network evaluations of annealing from level `from` to the end.
+    fn anneal_evaluations(&self, from: usize) -> usize {
+        let levels = self.schedule.levels.saturating_sub(from);
+        let predictor = if self.predictor { levels.saturating_sub(1) } else { 0 };
+        levels * self.steps_per_level + predictor + usize::from(self.final_denoise)
     }
 
     /// Step size α_i at level `i`.
@@ -70,8 +128,8 @@ impl SamplerSettings {
 
     /// Network evaluations one chain makes with these settings.
     pub fn evaluations(&self) -> usize {
-        let predictor = if self.predictor { self.schedule.levels.saturating_sub(1) } else { 0 };
-        self.schedule.levels * self.steps_per_level + predictor + usize::from(self.final_denoise)
+        let round = 1 + self.anneal_evaluations(self.first_level_below(self.refine.sigma));
+        self.anneal_evaluations(0) + self.refine.rounds * round
     }
 }
 

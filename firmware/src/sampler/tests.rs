@@ -161,3 +161,87 @@ fn bad_requests_are_errors() {
     assert!(matches!(sample(&mut net, &flat, 0, &metas, &[], &mut ws, &mut out), Err(SampleError::BadSettings)));
     assert!(matches!(sample(&mut net, &s, 0, &[], &[], &mut ws, &mut out), Err(SampleError::NoFrames)));
 }
+
+#[test]
+fn consistent_annealing_matches_the_chord_weights_with_one_step_per_level() {
+    // η = α/σ² = ε/σ_L² = 0.5 at every level; one evaluation per level.
+    let cas = SamplerSettings {
+        method: Method::Consistent,
+        steps_per_level: 1,
+        epsilon: 0.5 * 0.01 * 0.01,
+        ..SamplerSettings::ncsn(NoiseSchedule::new(3.0, 0.01, 40))
+    };
+    assert_eq!(cas.evaluations(), 41);
+    let counts = chord_counts(&cas, &[]);
+    assert_eq!(counts[4], 0, "counts {counts:?}");
+    let chi2 = chi_square(&counts[..4], &[0.4, 0.3, 0.2, 0.1]);
+    assert!(chi2 < CHI2_3DOF, "χ² = {chi2}, counts {counts:?}");
+}
+
+#[test]
+fn the_judge_points_at_the_frame_that_is_no_chord() {
+    let table = chords();
+    let mut net = ChordMixture { chords: &table };
+    let mut tokens = [table[0].0; FRAMES];
+    tokens[7] = [P(72), P(64), P(57), P(43)]; // no chord of the mixture
+    tokens[20] = table[2].0;
+    let metas = [FrameMeta::default(); FRAMES];
+    let mut buf = [0.0f32; Workspace::floats_needed(FRAMES)];
+    let mut ws = Workspace::split(&mut buf, FRAMES).unwrap();
+    crate::onehot::encode_meta(metas.iter().copied(), ws.meta);
+    let mut noise = Gaussian::new(3);
+    let mut report = SampleReport::default();
+    let total = refine::judge(&mut net, &mut ws, &tokens, 0.3, &mut noise, &mut report).unwrap();
+    assert_eq!(report.evaluations, 1);
+    let worst = (0..FRAMES).max_by(|&a, &b| ws.per_frame[a].total_cmp(&ws.per_frame[b])).unwrap();
+    assert_eq!(worst, 7, "errors {:?}", &ws.per_frame[..FRAMES]);
+    assert!((ws.per_frame[..FRAMES].iter().sum::<f32>() - total).abs() < 1e-3 * total);
+}
+
+/// Frames of `SEEDS` chains that are none of the mixture's chords, and the evaluations.
+fn strays(settings: &SamplerSettings, clamps: &[Clamp]) -> (usize, usize) {
+    let table = chords();
+    let mut net = ChordMixture { chords: &table };
+    let metas = [FrameMeta::default(); FRAMES];
+    let mut buf = [0.0f32; Workspace::floats_needed(FRAMES)];
+    let mut out = [[Token::Rest; VOICES]; FRAMES];
+    let (mut bad, mut evaluations) = (0, 0);
+    for seed in 0..SEEDS {
+        let mut ws = Workspace::split(&mut buf, FRAMES).unwrap();
+        let report = sample(&mut net, settings, seed, &metas, clamps, &mut ws, &mut out).unwrap();
+        evaluations += report.evaluations;
+        for (frame, c) in out.iter().zip(clamps) {
+            for v in 0..VOICES {
+                if let Some(tok) = c[v] {
+                    assert_eq!(frame[v], tok);
+                }
+            }
+        }
+        bad += out.iter().filter(|f| !table.iter().any(|(c, _)| c == *f)).count();
+    }
+    (bad, evaluations)
+}
+
+#[test]
+fn refining_repairs_a_hurried_chain_and_keeps_the_clamps() {
+    // Three levels of one step leave some frames off the chords; three rounds of judging
+    // and re-sampling a quarter of the frames from σ ≤ 1 must repair most of them.
+    let hurried = SamplerSettings {
+        steps_per_level: 1,
+        epsilon: 0.5 * 0.1 * 0.1,
+        ..SamplerSettings::ncsn(NoiseSchedule::new(3.0, 0.1, 3))
+    };
+    let refined = SamplerSettings { refine: Refine { rounds: 3, fraction: 0.25, sigma: 1.0, judge_sigma: 0.3 }, ..hurried };
+    let mut clamps = [FREE; FRAMES];
+    for c in clamps.iter_mut().step_by(5) {
+        c[0] = Some(P(72));
+    }
+    let (before, e0) = strays(&hurried, &clamps);
+    let (after, e1) = strays(&refined, &clamps);
+    assert_eq!(e0, SEEDS as usize * hurried.evaluations());
+    assert_eq!(e1, SEEDS as usize * refined.evaluations());
+    // Levels σ 3, 0.55, 0.1; each round judges once and re-anneals from 0.55.
+    assert_eq!(refined.evaluations(), 4 + 3 * (1 + 2 + 1));
+    
+    assert!(before >= 8 && after * 4 <= before, "stray frames: {before} before, {after} after refining");
+}

@@ -15,7 +15,7 @@ pub use chain::{compose_frames, Composed};
 pub use engine::{defaults_from, DynScoreNet, Engine, EngineKind};
 pub use melody::{read_melody, Melody};
 pub use musicxml::{musicxml_string, write_musicxml};
-pub use options::{parse_key, parse_time, ConstraintArg, InitArg, SamplerArgs};
+pub use options::{parse_key, parse_time, ConstraintArg, InitArg, MethodArg, SamplerArgs};
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};

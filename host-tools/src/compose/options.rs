@@ -2,7 +2,7 @@
 //! parsing of time and key signatures.
 
 use anyhow::{bail, Result};
-use kantor_core::sampler::{Constraint, Init, SamplerSettings};
+use kantor_core::sampler::{Constraint, Init, Method, SamplerSettings};
 use kantor_core::{KeySignature, NoiseSchedule, TimeSignature};
 
 /// Overrides of the model's default sampler settings.
@@ -46,6 +46,32 @@ pub struct SamplerArgs {
     /// distribution).
     #[arg(long, value_enum)]
     pub constraint: Option<ConstraintArg>,
+    /// How each step adds noise: langevin (NCSN's annealed Langevin dynamics) or
+    /// consistent (consistent annealed sampling: the noise left after each step matches
+    /// the next level, so few levels suffice).
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
+    /// Self-judging rounds after the chain: the network scores the chorale by its own
+    /// denoising error and the frames it judges worst are composed again (0 = off).
+    #[arg(long, value_name = "ROUNDS")]
+    pub refine: Option<usize>,
+    /// Share of frames (0–1) re-sampled in each self-judging round, with half a beat
+    /// around each.
+    #[arg(long)]
+    pub refine_fraction: Option<f32>,
+    /// Noise level the re-sampled frames restart from.
+    #[arg(long)]
+    pub refine_sigma: Option<f32>,
+    /// Noise level at which the network judges the chorale.
+    #[arg(long)]
+    pub judge_sigma: Option<f32>,
+}
+
+/// How the sampler steps, as a command-line value.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodArg {
+    Langevin,
+    Consistent,
 }
 
 /// How the denoised estimate is constrained, as a command-line value.
@@ -91,6 +117,17 @@ impl SamplerArgs {
                 Some(ConstraintArg::Simplex) => Constraint::Simplex,
                 None => defaults.constraint,
             },
+            method: match self.method {
+                Some(MethodArg::Langevin) => Method::Langevin,
+                Some(MethodArg::Consistent) => Method::Consistent,
+                None => defaults.method,
+            },
+            refine: kantor_core::sampler::Refine {
+                rounds: self.refine.unwrap_or(defaults.refine.rounds),
+                fraction: self.refine_fraction.unwrap_or(defaults.refine.fraction),
+                sigma: self.refine_sigma.unwrap_or(defaults.refine.sigma),
+                judge_sigma: self.judge_sigma.unwrap_or(defaults.refine.judge_sigma),
+            },
         };
         if s.schedule.levels == 0 {
             bail!("--levels must be at least 1");
@@ -106,6 +143,12 @@ impl SamplerArgs {
         }
         if !s.step_exponent.is_finite() {
             bail!("--step-exponent must be a number");
+        }
+        if s.steps_per_level == 0 {
+            bail!("--steps must be at least 1");
+        }
+        if !s.is_valid() {
+            bail!("--refine-fraction must lie in (0, 1] and --refine-sigma and --judge-sigma must be positive");
         }
         Ok(s)
     }
