@@ -115,7 +115,7 @@ fn a_network_that_memorised_bach_is_caught_and_costs_are_kept() {
     let md = std::fs::read_to_string(dir.path().join("REPORT.md")).unwrap();
     assert!(md.contains("## Quality and cost"));
     assert!(md.contains("quality-vs-evaluations.png"));
-    assert!(md.contains("| generated, 3 steps | 4 levels σ 1→0.01 × 3 steps, ε 2e-5, τ 1, 13 evaluations per chorale | 13 |"), "{md}");
+    assert!(md.contains("| generated, 3 steps | memorised chorale; 4 levels σ 1→0.01 × 3 steps, ε 2e-5, τ 1, 13 evaluations per chorale | 13 |"), "{md}");
     assert!(
         md.contains("| network evaluations | – | 5 (5, ±0) | 13 (13, ±0) |"),
         "{md}"

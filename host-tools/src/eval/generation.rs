@@ -110,7 +110,7 @@ pub fn generate_sets(
                 s.steps_per_level,
                 if s.steps_per_level == 1 { "" } else { "s" }
             ),
-            settings: Some(describe(s)),
+            settings: Some(format!("{}; {}", engine.description, describe(s))),
             pieces,
         });
     }
