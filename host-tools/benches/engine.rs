@@ -75,7 +75,7 @@ fn main() {
     println!("{macs_per_frame} conv MACs per frame");
     println!("{:>5} {:>6}  {:>12}  {:>12}  {:>10}  {:>10}  {:>8}", "acts", "frames", "int engine", "tract f32", "int MAC/s", "f32 MAC/s", "speed-up");
     for (int16, frames) in [(false, 64usize), (true, 64), (false, 256), (true, 256)] {
-        let q = lower::lower(&g, &obs.ranges(RangeMethod::Percentile(99.9)), schedule, int16).expect("lowering");
+        let q = lower::lower(&g, &obs.ranges(RangeMethod::Percentile(99.9)), schedule, int16, &[]).expect("lowering");
         let bytes = blob::write(&q).expect("blob");
         let sigma = 0.7;
         let (x, meta) = synthetic::input(99, frames, sigma);

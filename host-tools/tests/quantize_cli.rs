@@ -53,6 +53,7 @@ fn args(model: PathBuf, output: PathBuf) -> QuantizeArgs {
         seed: 1,
         sensitivity: false,
         int8_only: false,
+        split_threshold: 0.01,
     }
 }
 

@@ -158,7 +158,7 @@ fn quantise_at(g: &FGraph, frames: usize, schedule: NoiseSchedule) -> kantor_hos
             obs.observe(g, &g.run(&x, &meta, frames, schedule.sigma(level)));
         }
     }
-    lower::lower(g, &obs.ranges(RangeMethod::MinMax), schedule, true).unwrap()
+    lower::lower(g, &obs.ranges(RangeMethod::MinMax), schedule, true, &[]).unwrap()
 }
 
 #[test]
@@ -266,4 +266,41 @@ fn unsupported_ops_are_refused_by_name() {
 
     // Not ONNX at all.
     assert!(import::decode(b"definitely not protobuf \xff\xff\xff").is_err());
+}
+
+#[test]
+fn two_term_weights_add_precision() {
+    let (_, proto) = exported(6);
+    let g = import::import(&proto).unwrap();
+    let frames = 24;
+    let schedule = NoiseSchedule::new(10.0, 0.05, 10);
+    let mut obs = Observer::new(&g, 7);
+    for level in 0..schedule.levels {
+        let (x, meta) = synthetic::input(300 + level as u64, frames, schedule.sigma(level));
+        obs.observe(&g, &g.run(&x, &meta, frames, schedule.sigma(level)));
+    }
+    let ranges = obs.ranges(RangeMethod::MinMax);
+    let convs: Vec<usize> = g.nodes.iter().enumerate().filter(|(_, n)| matches!(n.op, kantor_host::quantize::graph::FOp::Conv { .. })).map(|(i, _)| i).collect();
+    let plain = lower::lower(&g, &ranges, schedule, true, &[]).unwrap();
+    let split = lower::lower(&g, &ranges, schedule, true, &convs).unwrap();
+    // Each split conv becomes two convs and a sum.
+    let count = |q: &kantor_host::quantize::qgraph::QGraph, name: &str| q.ops.iter().filter(|o| o.name() == name).count();
+    assert_eq!(count(&split, "conv"), 2 * count(&plain, "conv"));
+    assert_eq!(count(&split, "add"), count(&plain, "add") + convs.len());
+    let (mut e_plain, mut e_split) = (0.0, 0.0);
+    for k in 0..4u64 {
+        let sigma = schedule.sigma(3 * k as usize);
+        let (x, meta) = synthetic::input(500 + k, frames, sigma);
+        let want = g.run(&x, &meta, frames, sigma).swap_remove(g.output);
+        e_plain += rel(&reference::run(&plain, &x, &meta, frames, sigma).unwrap(), &want);
+        let got = reference::run(&split, &x, &meta, frames, sigma).unwrap();
+        e_split += rel(&got, &want);
+        // The engine runs the split network bit-exactly too.
+        let bytes = blob::write(&split).unwrap();
+        let mut net = Int8ScoreNet::new(&bytes[..], vec![0u8; 1 << 17], frames).unwrap();
+        let mut out = vec![0f32; VOICE_CHANNELS * frames];
+        net.run(&x, &meta, frames, sigma, &mut out).unwrap();
+        assert_eq!(out, got);
+    }
+    assert!(e_split < e_plain, "two-term weights {e_split} vs int8 weights {e_plain}");
 }

@@ -251,3 +251,30 @@ pub fn run_chains(
     }
     Ok(kept)
 }
+
+/// How much rounding each convolution's weights alone to int8 (per output channel) moves
+/// the output: per conv node index, the relative error per level against the float graph.
+pub fn weight_sensitivity(g: &FGraph, inputs: &[NoisyInput], reference: &[Vec<f32>], levels: usize) -> Vec<(usize, LevelErrors)> {
+    use super::graph::FOp;
+    let mut out = Vec::new();
+    for (n, node) in g.nodes.iter().enumerate() {
+        let FOp::Conv { cout, .. } = node.op else { continue };
+        let mut rounded = g.clone();
+        if let FOp::Conv { weight, .. } = &mut rounded.nodes[n].op {
+            let per_channel = weight.len() / cout.max(1);
+            for w in weight.chunks_mut(per_channel.max(1)) {
+                let s = w.iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0;
+                if s > 0.0 {
+                    w.iter_mut().for_each(|v| *v = (*v / s).round() * s);
+                }
+            }
+        }
+        let mut e = LevelErrors::new(levels);
+        for (i, want) in inputs.iter().zip(reference) {
+            let frames = i.x.len() / kantor_core::onehot::VOICE_CHANNELS;
+            e.add(i.level, &rounded.run(&i.x, &i.meta, frames, i.sigma)[g.output], want);
+        }
+        out.push((n, e));
+    }
+    out
+}

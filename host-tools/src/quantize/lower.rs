@@ -199,9 +199,53 @@ fn wide_values(g: &FGraph, f: &Fusion) -> Vec<bool> {
     wide
 }
 
+/// Symmetric per-output-channel int8 weights `[out][k][in]` of ONNX-ordered `[out][in][k]`
+/// float weights: the codes, each channel's scale, and what rounding left over (in the
+/// input's layout).
+fn int8_weights(weight: &[f32], cin: usize, cout: usize, kernel: usize) -> (Vec<i8>, Vec<f64>, Vec<f32>) {
+    let mut codes = vec![0i8; cout * kernel * cin];
+    let mut scales = Vec::with_capacity(cout);
+    let mut residual = vec![0f32; weight.len()];
+    for co in 0..cout {
+        let w = &weight[co * cin * kernel..(co + 1) * cin * kernel];
+        let wmax = w.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let s_w = if wmax > 0.0 { wmax as f64 / 127.0 } else { 1.0 };
+        for ci in 0..cin {
+            for k in 0..kernel {
+                let v = w[ci * kernel + k] as f64;
+                let q = (v / s_w).round().clamp(-127.0, 127.0);
+                codes[(co * kernel + k) * cin + ci] = q as i8;
+                residual[(co * cin + ci) * kernel + k] = (v - q * s_w) as f32;
+            }
+        }
+        scales.push(s_w);
+    }
+    (codes, scales, residual)
+}
+
+/// An elementwise sum with TFLite's rescaling: shift 20 for int8 inputs, 15 when an input
+/// is int16.
+fn add_op(ta: usize, tb: usize, out: usize, relu: bool, tensors: &[QTensor], what: &str) -> Result<QOp> {
+    let (sa, sb, so) = (tensors[ta].scale as f64, tensors[tb].scale as f64, tensors[out].scale as f64);
+    let left_shift = if tensors[ta].elem == Elem::I16 || tensors[tb].elem == Elem::I16 { 15 } else { 20 };
+    let twice_max = 2.0 * sa.max(sb);
+    Ok(QOp::Add {
+        a: ta,
+        b: tb,
+        output: out,
+        left_shift,
+        relu,
+        a_rq: multiplier(sa / twice_max, what)?,
+        b_rq: multiplier(sb / twice_max, what)?,
+        out_rq: multiplier(twice_max / ((1u64 << left_shift) as f64 * so), what)?,
+    })
+}
+
 /// Lowers `g` with per-value ranges `ranges[v] = (lo, hi)` (tensor values); `int16` stores
 /// the accuracy-critical tensors as int16 (see [`wide_values`]), otherwise all are int8.
-pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule, int16: bool) -> Result<QGraph> {
+/// The convolutions at node indices `split` get two-term int8 weights (about 15 bits; for
+/// the layers whose weight rounding costs the most, see `calibrate::weight_sensitivity`).
+pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule, int16: bool, split: &[usize]) -> Result<QGraph> {
     let mut scalars = g.scalars.clone();
     let f = fuse(g, &mut scalars)?;
     let wide = if int16 { wide_values(g, &f) } else { vec![false; g.values.len()] };
@@ -263,53 +307,38 @@ pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule, int16: 
             FOp::Conv { input: x, weight, bias, cin, cout, kernel, dilation, stride, pad_begin, pad_end } => {
                 let ti = input(*x)?;
                 let s_in = tensors[ti].scale as f64;
-                let mut weights = vec![0i8; cout * kernel * cin];
-                let mut qbias = Vec::with_capacity(*cout);
-                let mut requant = Vec::with_capacity(*cout);
-                for co in 0..*cout {
-                    let w = &weight[co * cin * kernel..(co + 1) * cin * kernel];
-                    let wmax = w.iter().fold(0f32, |m, v| m.max(v.abs()));
-                    let s_w = if wmax > 0.0 { wmax as f64 / 127.0 } else { 1.0 };
-                    for ci in 0..*cin {
-                        for k in 0..*kernel {
-                            let q = (w[ci * kernel + k] as f64 / s_w).round().clamp(-127.0, 127.0) as i8;
-                            weights[(co * kernel + k) * cin + ci] = q;
-                        }
-                    }
-                    let b = (bias[co] as f64 / (s_in * s_w)).round();
-                    qbias.push(b.clamp(i32::MIN as f64 / 4.0, i32::MAX as f64 / 4.0) as i32);
-                    requant.push(multiplier(s_in * s_w / to.scale as f64, &what())?);
+                let (hi, s_w, residual) = int8_weights(weight, *cin, *cout, *kernel);
+                let conv = |output: usize, weights: Vec<i8>, scales: &[f64], bias: Option<&[f32]>, relu: bool, tensors: &[QTensor]| -> Result<QOp> {
+                    let s_out = tensors[output].scale as f64;
+                    let bias = (0..*cout)
+                        .map(|co| bias.map_or(0, |b| (b[co] as f64 / (s_in * scales[co])).round().clamp(i32::MIN as f64 / 4.0, i32::MAX as f64 / 4.0) as i32))
+                        .collect();
+                    let requant = scales.iter().map(|s| multiplier(s_in * s / s_out, &what())).collect::<Result<_>>()?;
+                    Ok(QOp::Conv { input: ti, output, kernel: *kernel, dilation: *dilation, stride: *stride, pad_begin: *pad_begin, pad_end: *pad_end, relu, weights, bias, requant })
+                };
+                if split.contains(&i) {
+                    // Two int8 terms: w ≈ s·hi + (s/128)·lo. Each conv writes an int16
+                    // partial sum; an add joins them (and takes the ReLU).
+                    let (lo, s_lo, _) = int8_weights(&residual, *cin, *cout, *kernel);
+                    let t = tensors[ti];
+                    let x_max = t.scale as f64 * (t.code_range().1 - t.zero_point).max(t.zero_point - t.code_range().0) as f64;
+                    let lo_bound = s_lo.iter().fold(0f64, |m, s| m.max(*s)) * 127.0 * (cin * kernel) as f64 * x_max;
+                    let part = |bound: f64| QTensor { channels: *cout, scale: (bound.max(1e-12) / 32767.0) as f32, zero_point: 0, elem: Elem::I16 };
+                    let (glo, ghi) = group[root(out_value)];
+                    tensors.push(part(glo.abs().max(ghi.abs()) as f64));
+                    let t_hi = tensors.len() - 1;
+                    tensors.push(part(lo_bound));
+                    let t_lo = tensors.len() - 1;
+                    ops.push(conv(t_hi, hi, &s_w, Some(bias), false, &tensors)?);
+                    ops.push(conv(t_lo, lo, &s_lo, None, false, &tensors)?);
+                    ops.push(add_op(t_hi, t_lo, out_t, relu, &tensors, &what())?);
+                } else {
+                    ops.push(conv(out_t, hi, &s_w, Some(bias), relu, &tensors)?);
                 }
-                ops.push(QOp::Conv {
-                    input: ti,
-                    output: out_t,
-                    kernel: *kernel,
-                    dilation: *dilation,
-                    stride: *stride,
-                    pad_begin: *pad_begin,
-                    pad_end: *pad_end,
-                    relu,
-                    weights,
-                    bias: qbias,
-                    requant,
-                });
             }
             FOp::Add { a, b } => {
                 let (ta, tb) = (input(*a)?, input(*b)?);
-                let (sa, sb) = (tensors[ta].scale as f64, tensors[tb].scale as f64);
-                // TFLite's shifts: 20 for int8 inputs, 15 when an input is int16.
-                let left_shift = if tensors[ta].elem == Elem::I16 || tensors[tb].elem == Elem::I16 { 15 } else { 20 };
-                let twice_max = 2.0 * sa.max(sb);
-                ops.push(QOp::Add {
-                    a: ta,
-                    b: tb,
-                    output: out_t,
-                    left_shift,
-                    relu,
-                    a_rq: multiplier(sa / twice_max, &what())?,
-                    b_rq: multiplier(sb / twice_max, &what())?,
-                    out_rq: multiplier(twice_max / ((1u64 << left_shift) as f64 * to.scale as f64), &what())?,
-                });
+                ops.push(add_op(ta, tb, out_t, relu, &tensors, &what())?);
             }
             FOp::Relu { input: x } => {
                 let ti = input(*x)?;

@@ -76,6 +76,11 @@ pub struct QuantizeArgs {
     /// Also print how much rounding each tensor alone to int8 costs (slow).
     #[arg(long)]
     pub sensitivity: bool,
+    /// Convolutions whose int8 weight rounding alone moves the output by more than this
+    /// (relative error, mean over σ) get two-term weights (w ≈ s·hi + s/128·lo: two int8
+    /// convolutions and a sum); 1 turns this off.
+    #[arg(long, default_value_t = 0.01)]
+    pub split_threshold: f64,
     /// Keep every activation int8. By default the residual stream, the input and the
     /// output are int16 (weights stay int8), which roughly halves the error at a small cost
     /// in memory and speed; both are measured and reported either way.
@@ -272,12 +277,21 @@ pub fn run(args: QuantizeArgs) -> Result<()> {
 
     let window_set = EvalSet::new(g, noisy_inputs(&valid, &schedule, &eval_levels(&schedule), args.seed ^ 0x5eed));
     let chain_set = EvalSet::new(g, chain_eval);
+    let mut split = Vec::new();
+    if args.split_threshold < 1.0 {
+        for (n, e) in calibrate::weight_sensitivity(g, &window_set.inputs, &window_set.float, levels) {
+            if e.mean() > args.split_threshold {
+                eprintln!("two-term weights for {}: int8 rounding alone costs {:.4}", g.nodes[n].name, e.mean());
+                split.push(n);
+            }
+        }
+    }
     let mut candidates = Vec::new();
     for chains in if args.trajectories > 0 { vec![false, true] } else { vec![false] } {
         let obs = if chains { &obs_chains } else { &obs_windows };
         for int16 in [false, true] {
             for &method in &methods {
-                let graph = lower::lower(g, &obs.ranges(method), schedule, int16)?;
+                let graph = lower::lower(g, &obs.ranges(method), schedule, int16, &split)?;
                 let blob = blob::write(&graph)?;
                 let errors = window_set.errors(&blob, levels)?;
                 let chain_errors = chain_set.errors(&blob, levels)?;
