@@ -2,9 +2,10 @@
 //! and the 16x8 layout with an int16 residual stream) against tract's f32 run of the same
 //! ONNX model, single thread, in the same process.
 //!
-//! `cargo bench -p kantor --bench engine [-- MODEL.onnx]`: without a model, a network of
-//! the default architecture with random weights is exported and quantised (speed does not
-//! depend on the weights).
+//! `cargo bench -p kantor --bench engine [-- MODEL.onnx [MODEL.kq8]]`: by default the
+//! shipped `models/default` pair; without one, a network of the default architecture with
+//! random weights (speed does not depend on the weights). An all-int8 quantisation of the
+//! same network is timed alongside.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -54,48 +55,77 @@ fn random_model() -> Vec<u8> {
     export::export(&net, &info).encode_to_vec()
 }
 
+/// The shipped model, if present: (ONNX bytes, blob bytes, description).
+fn shipped() -> Option<(Vec<u8>, Vec<u8>, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/default");
+    let onnx = std::fs::read(dir.join("model.onnx")).ok()?;
+    let blob = std::fs::read(dir.join("model.kq8")).ok()?;
+    Some((onnx, blob, "models/default (model.onnx and its model.kq8)".into()))
+}
+
 fn main() {
-    let path = std::env::args().skip(1).find(|a| a.ends_with(".onnx"));
-    let onnx = match &path {
-        Some(p) => std::fs::read(p).unwrap_or_else(|e| panic!("cannot read {p}: {e}")),
-        None => random_model(),
+    // `-- MODEL.onnx [MODEL.kq8]`, else the shipped model, else random weights.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let onnx_arg = args.iter().find(|a| a.ends_with(".onnx"));
+    let blob_arg = args.iter().find(|a| a.ends_with(".kq8"));
+    let (onnx, shipped_blob, description) = match (onnx_arg, blob_arg) {
+        (Some(p), b) => (
+            std::fs::read(p).unwrap_or_else(|e| panic!("cannot read {p}: {e}")),
+            b.map(|b| std::fs::read(b).unwrap_or_else(|e| panic!("cannot read {b}: {e}"))),
+            p.clone(),
+        ),
+        (None, _) => match shipped() {
+            Some((o, b, d)) => (o, Some(b), d),
+            None => (random_model(), None, "default architecture, random weights".into()),
+        },
     };
     let proto = import::decode(&onnx).expect("ONNX");
     let g = import::import(&proto).expect("supported graph");
-    // Quick calibration on synthetic noisy inputs (ranges do not change the speed).
+    // Quick calibration on synthetic noisy inputs for the all-int8 variant (ranges do not
+    // change the speed).
     let schedule = NoiseSchedule::new(19.6, 0.05, 10);
     let mut obs = Observer::new(&g, 31);
     for level in 0..schedule.levels {
         let (x, meta) = synthetic::input(level as u64, 64, schedule.sigma(level));
         obs.observe(&g, &g.run(&x, &meta, 64, schedule.sigma(level)));
     }
+    let int8_only = blob::write(&lower::lower(&g, &obs.ranges(RangeMethod::Percentile(99.9)), schedule, false, &[]).expect("lowering")).expect("blob");
+    let mut variants = vec![("int8", int8_only)];
+    match shipped_blob {
+        Some(b) => variants.push(("shipped", b)),
+        None => variants.push(("16x8", blob::write(&lower::lower(&g, &obs.ranges(RangeMethod::Percentile(99.9)), schedule, true, &[]).expect("lowering")).expect("blob"))),
+    }
     let mut tract = OnnxScoreNet::from_bytes(&onnx).expect("tract loads the model");
-    let macs_per_frame = g.macs_per_frame();
-    println!("model: {}", path.as_deref().unwrap_or("default architecture, random weights"));
-    println!("{macs_per_frame} conv MACs per frame");
-    println!("{:>5} {:>6}  {:>12}  {:>12}  {:>10}  {:>10}  {:>8}", "acts", "frames", "int engine", "tract f32", "int MAC/s", "f32 MAC/s", "speed-up");
-    for (int16, frames) in [(false, 64usize), (true, 64), (false, 256), (true, 256)] {
-        let q = lower::lower(&g, &obs.ranges(RangeMethod::Percentile(99.9)), schedule, int16, &[]).expect("lowering");
-        let bytes = blob::write(&q).expect("blob");
+    let f32_macs = g.macs_per_frame();
+    println!("model: {description}");
+    println!("kernels: {:?}; f32 graph {f32_macs} conv MACs per frame", kantor_core::engine::kernels::Simd::detect());
+    for (name, bytes) in &variants {
+        let q = blob::read(bytes).expect("blob reads back");
+        println!("{name}: {} bytes, {} conv MACs per frame", bytes.len(), q.macs_per_frame());
+    }
+    println!("{:>8} {:>6}  {:>12}  {:>12}  {:>10}  {:>10}  {:>8}", "engine", "frames", "int engine", "tract f32", "int MAC/s", "f32 MAC/s", "speed-up");
+    for frames in [64usize, 256] {
         let sigma = 0.7;
         let (x, meta) = synthetic::input(99, frames, sigma);
-        let model = Model::load(&bytes).expect("blob loads");
-        let arena = Plan::new(&model, frames).expect("plan").arena_bytes;
-        let mut net = Int8ScoreNet::new(&bytes[..], vec![0u8; arena], frames).expect("engine");
-        let mut out = vec![0f32; VOICE_CHANNELS * frames];
-        let t_int8 = time(Duration::from_secs(2), || net.run(black_box(&x), black_box(&meta), frames, sigma, &mut out).expect("int8 run"));
         let t_f32 = time(Duration::from_secs(2), || {
             black_box(tract.run(black_box(&x), black_box(&meta), frames, sigma).expect("tract run"));
         });
-        let macs = (macs_per_frame * frames as u64) as f64;
-        println!(
-            "{:>5} {frames:>6}  {:>10.3}ms  {:>10.3}ms  {:>9.2}G  {:>9.2}G  {:>7.2}×",
-            if int16 { "16x8" } else { "int8" },
-            t_int8.as_secs_f64() * 1e3,
-            t_f32.as_secs_f64() * 1e3,
-            macs / t_int8.as_secs_f64() / 1e9,
-            macs / t_f32.as_secs_f64() / 1e9,
-            t_f32.as_secs_f64() / t_int8.as_secs_f64()
-        );
+        for (name, bytes) in &variants {
+            let model = Model::load(bytes).expect("blob loads");
+            let arena = Plan::new(&model, frames).expect("plan").arena_bytes;
+            let mut net = Int8ScoreNet::new(&bytes[..], vec![0u8; arena], frames).expect("engine");
+            let mut out = vec![0f32; VOICE_CHANNELS * frames];
+            let t_int = time(Duration::from_secs(2), || net.run(black_box(&x), black_box(&meta), frames, sigma, &mut out).expect("int run"));
+            let int_macs = (blob::read(bytes).expect("blob").macs_per_frame() * frames as u64) as f64;
+            let f32_total = (f32_macs * frames as u64) as f64;
+            println!(
+                "{name:>8} {frames:>6}  {:>10.3}ms  {:>10.3}ms  {:>9.2}G  {:>9.2}G  {:>7.2}×",
+                t_int.as_secs_f64() * 1e3,
+                t_f32.as_secs_f64() * 1e3,
+                int_macs / t_int.as_secs_f64() / 1e9,
+                f32_total / t_f32.as_secs_f64() / 1e9,
+                t_f32.as_secs_f64() / t_int.as_secs_f64()
+            );
+        }
     }
 }
