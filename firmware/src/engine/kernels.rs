@@ -272,11 +272,26 @@ fn requantize_block(p: &ConvGeometry, w: &ConvParams<'_>, acc: &[[i32; CO_BLOCK]
     for (r, a) in acc.iter().enumerate().take(t_out - t0) {
         let base = (t0 + r) * p.cout;
         #[cfg(target_arch = "x86_64")]
-        if simd && co0 + CO_BLOCK <= p.cout {
+        if simd {
             let bytes = yq.elem.bytes();
-            let out = &mut y[(base + co0) * bytes..(base + co0 + CO_BLOCK) * bytes];
-            // SAFETY: AVX2 is available; a whole block of outputs and parameters.
-            unsafe { super::simd::requantize8(a, w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, out) };
+            if co0 + CO_BLOCK <= p.cout {
+                let out = &mut y[(base + co0) * bytes..(base + co0 + CO_BLOCK) * bytes];
+                // SAFETY: AVX2 is available; a whole block of outputs and parameters.
+                unsafe { super::simd::requantize8(a, w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, out) };
+            } else {
+                // The last, partial block: parameters padded with zeros, outputs through a
+                // scratch block.
+                let n = p.cout - co0;
+                let pad = |src: &[u8]| {
+                    let mut t = [0u8; 4 * CO_BLOCK];
+                    t[..4 * n].copy_from_slice(&src[4 * co0..4 * (co0 + n)]);
+                    t
+                };
+                let mut tmp = [0u8; 2 * CO_BLOCK];
+                // SAFETY: AVX2 is available; padded parameters and a whole scratch block.
+                unsafe { super::simd::requantize8(a, &pad(w.bias), &pad(w.multipliers), &pad(w.shifts), 0, yq, lo, hi, &mut tmp[..CO_BLOCK * bytes]) };
+                y[(base + co0) * bytes..(base + p.cout) * bytes].copy_from_slice(&tmp[..n * bytes]);
+            }
             continue;
         }
         for (j, &v) in a.iter().enumerate() {

@@ -111,25 +111,25 @@ unsafe fn load8(b: &[u8], i: usize, e: Elem) -> __m256i {
     }
 }
 
-/// Stores eight in-range lanes as elements `i..i + 8` of `b`.
+/// Stores eight in-range lanes as elements `i..i + 8` of `b` (narrowing with saturating
+/// packs, exact for values already clamped to the element's range).
 ///
 /// # Safety
 /// AVX2; `b` holds elements `i..i + 8`.
 #[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn store8(b: &mut [u8], i: usize, e: Elem, v: __m256i) {
-    let mut lanes = [0i32; 8];
-    _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, v);
+    // [a0..a3 a0..a3 | a4..a7 a4..a7] as i16, then gather the two useful quarters.
+    let w = _mm256_permute4x64_epi64(_mm256_packs_epi32(v, v), 0b1000);
     match e {
         Elem::I8 => {
-            for (o, l) in b[i..i + 8].iter_mut().zip(lanes) {
-                *o = l as i8 as u8;
-            }
+            let dst = &mut b[i..i + 8];
+            let bytes = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_castsi256_si128(w));
+            _mm_storel_epi64(dst.as_mut_ptr() as *mut __m128i, bytes);
         }
         Elem::I16 => {
-            for (o, l) in b[2 * i..2 * i + 16].chunks_exact_mut(2).zip(lanes) {
-                o.copy_from_slice(&(l as i16).to_le_bytes());
-            }
+            let dst = &mut b[2 * i..2 * i + 16];
+            _mm_storeu_si128(dst.as_mut_ptr() as *mut __m128i, _mm256_castsi256_si128(w));
         }
     }
 }
