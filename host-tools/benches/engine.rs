@@ -20,22 +20,28 @@ use kantor_host::quantize::{blob, import, lower, synthetic};
 use prost::Message;
 use rand_core::SeedableRng;
 
-/// Median time of `f` over enough repetitions to fill about `budget`.
-fn time(budget: Duration, mut f: impl FnMut()) -> Duration {
-    f(); // warm-up
+/// Median times of several jobs, run in turns (one repetition of each, again and again,
+/// for about `budget`), so that a busy machine slows them all alike.
+fn time_interleaved(budget: Duration, jobs: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); jobs.len()];
+    for job in jobs.iter_mut() {
+        job(); // warm-up
+    }
     let start = Instant::now();
-    f();
-    let once = start.elapsed().max(Duration::from_micros(1));
-    let reps = (budget.as_secs_f64() / once.as_secs_f64()).clamp(5.0, 2000.0) as usize;
-    let mut times: Vec<Duration> = (0..reps)
-        .map(|_| {
+    while start.elapsed() < budget || times[0].len() < 5 {
+        for (k, job) in jobs.iter_mut().enumerate() {
             let t = Instant::now();
-            f();
-            t.elapsed()
+            job();
+            times[k].push(t.elapsed());
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort();
+            t[t.len() / 2]
         })
-        .collect();
-    times.sort();
-    times[reps / 2]
+        .collect()
 }
 
 fn random_model() -> Vec<u8> {
@@ -107,17 +113,35 @@ fn main() {
     for frames in [64usize, 256] {
         let sigma = 0.7;
         let (x, meta) = synthetic::input(99, frames, sigma);
-        let t_f32 = time(Duration::from_secs(2), || {
+        let mut nets: Vec<_> = variants
+            .iter()
+            .map(|(_, bytes)| {
+                let model = Model::load(bytes).expect("blob loads");
+                let arena = Plan::new(&model, frames).expect("plan").arena_bytes;
+                Int8ScoreNet::new(bytes.clone(), vec![0u8; arena], frames).expect("engine")
+            })
+            .collect();
+        let mut outs = vec![vec![0f32; VOICE_CHANNELS * frames]; nets.len()];
+        let mut f32_job = || {
             black_box(tract.run(black_box(&x), black_box(&meta), frames, sigma).expect("tract run"));
-        });
-        for (name, bytes) in &variants {
-            let model = Model::load(bytes).expect("blob loads");
-            let arena = Plan::new(&model, frames).expect("plan").arena_bytes;
-            let mut net = Int8ScoreNet::new(&bytes[..], vec![0u8; arena], frames).expect("engine");
-            let mut out = vec![0f32; VOICE_CHANNELS * frames];
-            let t_int = time(Duration::from_secs(2), || net.run(black_box(&x), black_box(&meta), frames, sigma, &mut out).expect("int run"));
+        };
+        let mut int_jobs: Vec<Box<dyn FnMut()>> = nets
+            .iter_mut()
+            .zip(outs.iter_mut())
+            .map(|(net, out)| {
+                let (x, meta) = (&x, &meta);
+                Box::new(move || net.run(black_box(x), black_box(meta), frames, sigma, out).expect("int run")) as Box<dyn FnMut()>
+            })
+            .collect();
+        let mut jobs: Vec<&mut dyn FnMut()> = vec![&mut f32_job];
+        for j in int_jobs.iter_mut() {
+            jobs.push(j.as_mut());
+        }
+        let times = time_interleaved(Duration::from_secs(4), &mut jobs);
+        let t_f32 = times[0];
+        let f32_total = (f32_macs * frames as u64) as f64;
+        for ((name, bytes), t_int) in variants.iter().zip(&times[1..]) {
             let int_macs = (blob::read(bytes).expect("blob").macs_per_frame() * frames as u64) as f64;
-            let f32_total = (f32_macs * frames as u64) as f64;
             println!(
                 "{name:>8} {frames:>6}  {:>10.3}ms  {:>10.3}ms  {:>9.2}G  {:>9.2}G  {:>7.2}×",
                 t_int.as_secs_f64() * 1e3,
