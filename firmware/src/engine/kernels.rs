@@ -115,6 +115,7 @@ impl ConvGeometry {
 /// tap (k, ci), the centred input x − zp at frame (t0 + r)·stride + k·dilation − pad, or
 /// 0 where that falls in the padding (the real value zero) or past the tile. (Centred
 /// int16 inputs are symmetric, zp = 0, so they fit.)
+#[allow(clippy::too_many_arguments)]
 fn gather(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize, t_out: usize, cols: &mut [i16], simd: Simd) {
     let taps = p.taps_padded();
     for r in 0..TILE_T {
@@ -465,10 +466,10 @@ mod tests {
             let stride = 1 + lcg(&mut s) as usize % 2;
             let pad = lcg(&mut s) as usize % 4;
             let g = ConvGeometry { cin, cout, kernel, dilation, stride, pad_begin: pad };
-            let wide = lcg(&mut s) % 2 == 0;
+            let wide = lcg(&mut s).is_multiple_of(2);
             let xq = if wide { Q { elem: Elem::I16, zp: 0 } } else { Q { elem: Elem::I8, zp: lcg(&mut s) as i32 % 50 - 25 } };
-            let yq = if lcg(&mut s) % 2 == 0 { Q { elem: Elem::I16, zp: 0 } } else { Q { elem: Elem::I8, zp: 3 } };
-            let relu = lcg(&mut s) % 2 == 0;
+            let yq = if lcg(&mut s).is_multiple_of(2) { Q { elem: Elem::I16, zp: 0 } } else { Q { elem: Elem::I8, zp: 3 } };
+            let relu = lcg(&mut s).is_multiple_of(2);
             let t_in = 1 + lcg(&mut s) as usize % 30;
             let Some(t_out) = g.out_len(t_in, pad) else { continue };
             let taps = kernel * cin;
@@ -509,7 +510,7 @@ mod tests {
             let b: Vec<u8> = (0..n * 2).map(|_| lcg(&mut s) as u8).collect();
             let rq = |s: &mut u64, lo: i32| Requant { multiplier: (1 << 30) + (lcg(s) >> 2) as i32, shift: lo - (lcg(s) % 4) as i32 };
             let (ra, rb, ro) = (rq(&mut s, -1), rq(&mut s, -1), rq(&mut s, -14));
-            let relu = lcg(&mut s) % 2 == 0;
+            let relu = lcg(&mut s).is_multiple_of(2);
             let (mut x, mut y) = (vec![0u8; 2 * n], vec![0u8; 2 * n]);
             add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut x, n, Simd::Portable);
             add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut y, n, Simd::Avx2);

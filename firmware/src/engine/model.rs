@@ -618,7 +618,7 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
     for index in 0..header.ops {
         let head = cur.take(4)?;
         let len = u16_at(head, 2) as usize;
-        if len < 4 || len % 4 != 0 {
+        if len < 4 || !len.is_multiple_of(4) {
             return Err(malformed(index, "op record length"));
         }
         cur.pos -= 4;

@@ -134,7 +134,7 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
 
 /// Input `ins` and output `out` views of the arena. The planner never places an op's
 /// output over a tensor the op reads; this checks it anyway.
-fn views<'x, const N: usize>(arena: &'x mut [u8], ins: [Range<usize>; N], out: Range<usize>) -> Result<([&'x [u8]; N], &'x mut [u8]), EngineError> {
+fn views<const N: usize>(arena: &mut [u8], ins: [Range<usize>; N], out: Range<usize>) -> Result<([&[u8]; N], &mut [u8]), EngineError> {
     let bad = EngineError::Plan(PlanError::Overflow);
     if out.end > arena.len() || out.start > out.end {
         return Err(bad);

@@ -100,10 +100,8 @@ impl Plan {
         let mut placed = 0usize;
         let mut offset = [0u32; MAX_TENSORS];
         let mut arena = 0usize;
-        for t in 0..n {
-            if first[t] == usize::MAX {
-                continue; // never computed: takes no memory
-            }
+        // Tensors never computed take no memory.
+        for (t, _) in first.iter().enumerate().take(n).filter(|(_, f)| **f != usize::MAX) {
             order[placed] = t as u8;
             placed += 1;
         }

@@ -70,6 +70,9 @@ pub unsafe fn block_pair512(w: &[i8], block_bytes: usize, cols: &[i16], taps: us
 /// `multiply_by_quantized_multiplier` on eight lanes, with per-lane multiplier and shift.
 /// Multipliers must not be `i32::MIN` (the loader refuses them), so the doubling high
 /// multiply never saturates and equals ⌊(a·b + 2³⁰) / 2³¹⌋.
+///
+/// # Safety
+/// AVX2 must be available.
 #[inline]
 #[target_feature(enable = "avx2")]
 pub unsafe fn mbqm(x: __m256i, m: __m256i, shift: __m256i) -> __m256i {
