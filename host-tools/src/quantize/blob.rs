@@ -32,7 +32,7 @@ impl Bytes {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
     fn pad4(&mut self) {
-        while self.0.len() % 4 != 0 {
+        while !self.0.len().is_multiple_of(4) {
             self.0.push(0);
         }
     }

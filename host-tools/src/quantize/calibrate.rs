@@ -219,7 +219,7 @@ impl kantor_core::ScoreNet for Recorder<'_> {
         if let Some(obs) = self.observer.as_deref_mut() {
             obs.observe(self.graph, &values);
         }
-        if self.keep > 0 && self.calls % self.keep == 0 {
+        if self.keep > 0 && self.calls.is_multiple_of(self.keep) {
             self.kept.push(NoisyInput { x: x[..n].to_vec(), meta: meta.to_vec(), sigma, level: level_of(&self.schedule, sigma) });
         }
         self.calls += 1;

@@ -37,7 +37,7 @@ pub const MAX_TAPS_INT16_INPUT: usize = 512;
 pub fn activation_params(lo: f32, hi: f32) -> (f32, i32) {
     let (lo, hi) = (lo.min(0.0), hi.max(0.0));
     let span = hi - lo;
-    if !(span > 1e-12) || !span.is_finite() {
+    if span.is_nan() || span <= 1e-12 || !span.is_finite() {
         return (1.0 / 255.0, -128);
     }
     let scale = span / 255.0;
