@@ -6,7 +6,7 @@ mod firmware_common;
 use firmware_common::{check_wire, host_pieces, host_stream, synthetic_blob, BoardConfig};
 
 fn small_config(pieces: u32) -> BoardConfig {
-    BoardConfig { frames: 48, phrase_bars: 2, context: 16, phrases: 3, steps: 2, pieces, seed: 11 }
+    BoardConfig { frames: 48, phrase_bars: 2, context: 16, phrases: 3, steps: 2, levels: 0, pieces, seed: 11 }
 }
 
 #[test]
@@ -61,13 +61,12 @@ fn emulated_board_matches_the_host_byte_for_byte() {
         .collect();
     assert_eq!(reported.len(), cfg.pieces as usize, "the board did not finish every piece:\n{log}");
     let done = log.lines().find(|l| l.starts_with("done:")).expect("the board reached the end");
+    // High-water marks after the first piece, the first tenth and the last. The deepest
+    // point can still move a little when the 1 kHz SysTick interrupt happens to land on a
+    // deeper call (an exception frame with FPU state is 104 bytes, plus the handler's
+    // own), but it must not keep growing with the pieces.
     let stack: Vec<usize> = done.split_whitespace().filter_map(|w| w.parse().ok()).skip(2).collect();
-    assert_eq!(stack[0], stack[1], "stack use grew from the first piece to the last: {done}");
-
-    let s = check_wire(&capture).unwrap_or_else(|e| panic!("the board's MIDI is invalid: {e}"));
-    assert!(s.running_status > 0, "running status is never used");
-    assert_eq!(s.note_ons, s.note_offs);
-    assert_eq!(s.program_changes, 4 * cfg.pieces as usize);
+    assert!(stack[2] <= stack[0] + 256, "stack use grew over the run: {done}");
 
     let seeds = (0..cfg.pieces as u64).map(|n| cfg.seed + n);
     let host = host_pieces(&blob, &cfg, seeds);
@@ -79,6 +78,11 @@ fn emulated_board_matches_the_host_byte_for_byte() {
         at += bytes;
     }
     assert_eq!(at, capture.len(), "the capture holds more than the pieces");
+    let s = check_wire(&capture).unwrap_or_else(|e| panic!("the board's MIDI is invalid: {e}"));
+    assert!(s.running_status > 0, "running status is never used");
+    assert_eq!(s.note_ons, s.note_offs);
+    assert_eq!(s.program_changes, 4 * cfg.pieces as usize);
+
     eprintln!("{} pieces, {} bytes, identical to the host; {:?}", cfg.pieces, capture.len(), s);
 }
 

@@ -102,7 +102,7 @@ fn same_or_keep(got: &[u8], host: &[u8], name: &str) -> bool {
     got == host
 }
 
-const CFG: BoardConfig = BoardConfig { frames: 48, phrase_bars: 2, context: 16, phrases: 2, steps: 2, pieces: 2, seed: 7 };
+const CFG: BoardConfig = BoardConfig { frames: 48, phrase_bars: 2, context: 16, phrases: 2, steps: 2, levels: 0, pieces: 2, seed: 7 };
 
 #[test]
 #[ignore = "needs the cross-built Pi binary: .ci/firmware.sh"]

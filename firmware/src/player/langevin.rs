@@ -103,11 +103,20 @@ impl<N: ScoreNet, const MAX: usize> Composer for LangevinComposer<'_, N, MAX> {
     }
 }
 
+/// How much of the model's own sampling schedule a device runs: fewer noise levels
+/// (geometric between the same σ_max and σ_min) and fewer Langevin steps per level trade
+/// quality for time. `None` keeps the model's own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Budget {
+    pub levels: Option<usize>,
+    pub steps_per_level: Option<usize>,
+}
+
 /// Sampler settings for a quantised model: its own schedule, and the step size and steps
 /// per level it was published with (`kantor.epsilon`, `kantor.steps_per_level`), NCSN's
-/// defaults where the blob does not say. `steps_per_level` overrides the model's count
-/// (boards trade quality for time with it).
-pub fn model_settings(model: &crate::engine::Model<'_>, steps_per_level: Option<usize>) -> SamplerSettings {
+/// defaults where the blob does not say; then cut down to `budget`.
+pub fn model_settings(model: &crate::engine::Model<'_>, budget: Budget) -> SamplerSettings {
     let mut s = SamplerSettings::ncsn(model.schedule());
     if let Some(eps) = model.prop("kantor.epsilon").and_then(|v| v.trim().parse::<f32>().ok()) {
         if eps > 0.0 {
@@ -117,8 +126,11 @@ pub fn model_settings(model: &crate::engine::Model<'_>, steps_per_level: Option<
     if let Some(t) = model.prop("kantor.steps_per_level").and_then(|v| v.trim().parse::<usize>().ok()) {
         s.steps_per_level = t.max(1);
     }
-    if let Some(t) = steps_per_level {
+    if let Some(t) = budget.steps_per_level {
         s.steps_per_level = t.max(1);
+    }
+    if let Some(l) = budget.levels {
+        s.schedule = crate::noise::NoiseSchedule::new(s.schedule.sigma_max, s.schedule.sigma_min, l.max(1));
     }
     s
 }

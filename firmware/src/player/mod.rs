@@ -28,7 +28,7 @@ pub mod stream;
 pub use button::{ActiveLevel, Debounced};
 pub use clock::{FixedSeed, Monotonic, PressTime, SeedSource};
 pub use compose::{phrase_seed, Cadences, Composer};
-pub use langevin::{model_settings, LangevinComposer, LangevinError};
+pub use langevin::{model_settings, Budget, LangevinComposer, LangevinError};
 pub use machine::{Happening, Player, PlayerConfig, PlayerError, State};
 pub use stream::{EventQueue, Playback, StreamControl, StreamError, StreamStats, Streamer, Timed};
 

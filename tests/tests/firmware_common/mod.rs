@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use kantor_core::engine::Int8ScoreNet;
 use kantor_core::player::sim::{RecordingLed, ScriptedButton, VecPort, VirtualClock, VirtualTimer};
-use kantor_core::player::{model_settings, FixedSeed, Happening, LangevinComposer, Player, PlayerConfig};
+use kantor_core::player::{model_settings, Budget, FixedSeed, Happening, LangevinComposer, Player, PlayerConfig};
 use kantor_core::sampler::{PiecePlan, Workspace};
 
 /// What a MIDI byte stream held.
@@ -93,11 +93,18 @@ pub struct BoardConfig {
     pub phrases: u32,
     /// 0 = the model's own.
     pub steps: usize,
+    /// 0 = the model's own.
+    pub levels: usize,
     pub pieces: u32,
     pub seed: u64,
 }
 
 impl BoardConfig {
+    /// The sampler budget these settings ask for.
+    pub fn budget(&self) -> Budget {
+        Budget { levels: (self.levels > 0).then_some(self.levels), steps_per_level: (self.steps > 0).then_some(self.steps) }
+    }
+
     /// Parses the board's `config: model true frames 48 ...` log line.
     pub fn from_log(log: &str) -> Result<(bool, BoardConfig), String> {
         let line = log.lines().find(|l| l.starts_with("config:")).ok_or("the log has no config line")?;
@@ -115,6 +122,7 @@ impl BoardConfig {
                 context: num("context")? as usize,
                 phrases: num("phrases")? as u32,
                 steps: num("steps")? as usize,
+                levels: num("levels")? as usize,
                 pieces: num("pieces")? as u32,
                 seed: num("seed")?,
             },
@@ -126,7 +134,7 @@ impl BoardConfig {
 /// same player, sampler and int8 engine over `blob`, on a virtual clock.
 pub fn host_pieces(blob: &[u8], cfg: &BoardConfig, seeds: impl IntoIterator<Item = u64>) -> Vec<Vec<u8>> {
     let net = Int8ScoreNet::new(blob.to_vec(), vec![0u8; 1 << 22], cfg.frames).expect("the engine loads the blob");
-    let settings = model_settings(&net.model(), (cfg.steps > 0).then_some(cfg.steps));
+    let settings = model_settings(&net.model(), cfg.budget());
     let plan = PiecePlan { bars: cfg.phrase_bars, fermata_every: cfg.phrase_bars, ..PiecePlan::new(cfg.phrase_bars) };
     let mut buffer = vec![0f32; Workspace::floats_needed(cfg.frames)];
     // The boards' limit; a larger one would only matter if pieces outgrew it.
@@ -190,7 +198,7 @@ pub fn host_stream(blob: Option<&[u8]>, cfg: &BoardConfig, seed: u64, phrases: u
         None => run(Cadences, cfg, seed, phrases),
         Some(blob) => {
             let net = Int8ScoreNet::new(blob.to_vec(), vec![0u8; 1 << 22], cfg.frames).expect("the engine loads the blob");
-            let settings = model_settings(&net.model(), (cfg.steps > 0).then_some(cfg.steps));
+            let settings = model_settings(&net.model(), cfg.budget());
             let plan = PiecePlan { bars: cfg.phrase_bars, fermata_every: cfg.phrase_bars, ..PiecePlan::new(cfg.phrase_bars) };
             let mut buffer = vec![0f32; Workspace::floats_needed(cfg.frames)];
             let composer: LangevinComposer<'_, _, 256> = LangevinComposer::new(net, settings, plan, &mut buffer);

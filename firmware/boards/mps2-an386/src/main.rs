@@ -64,13 +64,14 @@ fn main() -> ! {
         composer.evaluations_per_phrase()
     );
     hprintln!(
-        "config: model {} frames {} phrase_bars {} context {} phrases {} steps {} pieces {} seed {}",
+        "config: model {} frames {} phrase_bars {} context {} phrases {} steps {} levels {} pieces {} seed {}",
         matches!(composer, BoardComposer::Model(_)),
         settings::FRAMES,
         settings::PHRASE_BARS,
         settings::CONTEXT_FRAMES,
         settings::PHRASES,
         settings::STEPS_PER_LEVEL.unwrap_or(0),
+        settings::LEVELS.unwrap_or(0),
         settings::PIECES,
         settings::SEED
     );
@@ -100,7 +101,7 @@ fn autoplay(tx: uart::UartTx, mut clock: SysTickClock, composer: BoardComposer<{
     let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
         Player::new(button, RecordingLed::default(), tx, timer, composer, FixedSeed(0), config);
     let mut total_bytes = 0u64;
-    let mut first_high_water = 0;
+    let mut high_water = [0usize; 2];
     for piece in 0..settings::PIECES {
         let seed = settings::SEED + piece as u64;
         player.start(seed);
@@ -129,14 +130,18 @@ fn autoplay(tx: uart::UartTx, mut clock: SysTickClock, composer: BoardComposer<{
             }
         }
         if piece == 0 {
-            first_high_water = stack::high_water();
+            high_water[0] = stack::high_water();
+        }
+        if piece + 1 == settings::PIECES.div_ceil(10) {
+            high_water[1] = stack::high_water();
         }
     }
     hprintln!(
-        "done: {} pieces, {} bytes, stack high-water {} bytes after the first piece, {} after the last",
+        "done: {} pieces, {} bytes, stack high-water {} bytes after the first piece, {} after the first tenth, {} after the last",
         settings::PIECES,
         total_bytes,
-        first_high_water,
+        high_water[0],
+        high_water[1],
         stack::high_water()
     );
     debug::exit(debug::EXIT_SUCCESS);

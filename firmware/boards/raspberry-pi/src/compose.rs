@@ -7,7 +7,7 @@ use anyhow::{ensure, Context};
 use kantor_core::engine::{EngineError, Int8ScoreNet};
 use kantor_core::frame::Frame;
 use kantor_core::meter::TimeSignature;
-use kantor_core::player::{model_settings, Cadences, Composer, LangevinComposer, LangevinError};
+use kantor_core::player::{model_settings, Budget, Cadences, Composer, LangevinComposer, LangevinError};
 use kantor_core::sampler::{PiecePlan, Workspace};
 
 /// Frames of the previous phrase each phrase continues (one bar of 4/4), as on the boards.
@@ -24,7 +24,7 @@ pub enum PiComposer {
 
 impl PiComposer {
     /// Loads the blob at `path` for phrases of `phrase_bars` bars.
-    pub fn load(path: &Path, phrase_bars: usize, steps_per_level: Option<usize>) -> anyhow::Result<Self> {
+    pub fn load(path: &Path, phrase_bars: usize, budget: Budget) -> anyhow::Result<Self> {
         let blob = std::fs::read(path).with_context(|| format!("cannot read the model {} (give --model, or --cadences)", path.display()))?;
         let frames = phrase_bars * 16 + CONTEXT_FRAMES;
         ensure!(frames <= MAX_FRAMES, "phrases of {phrase_bars} bars are too long");
@@ -33,7 +33,7 @@ impl PiComposer {
             kantor_core::engine::Plan::new(&model, frames).map_err(|e| anyhow::anyhow!("the model cannot run at {frames} frames: {e:?}"))?.arena_bytes
         };
         let net = Int8ScoreNet::new(blob, vec![0u8; arena], frames).map_err(|e| anyhow::anyhow!("cannot load the model: {e:?}"))?;
-        let settings = model_settings(&net.model(), steps_per_level);
+        let settings = model_settings(&net.model(), budget);
         let plan = PiecePlan { bars: phrase_bars, fermata_every: phrase_bars, ..PiecePlan::new(phrase_bars) };
         let buffer = Box::leak(vec![0f32; Workspace::floats_needed(frames)].into_boxed_slice());
         eprintln!("model {}: {} network evaluations per phrase", path.display(), settings.evaluations());

@@ -74,6 +74,10 @@ struct Args {
     /// Langevin steps per noise level (default: the model's own). Fewer is faster and rougher.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
     steps: Option<u64>,
+    /// Noise levels, geometric between the model's largest and smallest σ (default: the
+    /// model's own schedule). Fewer is faster and rougher.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10000))]
+    levels: Option<u64>,
     /// Play seeded cadences instead of composing with a model (to test the wiring).
     #[arg(long)]
     cadences: bool,
@@ -123,7 +127,11 @@ fn run(args: Args) -> anyhow::Result<()> {
     let composer = if args.cadences {
         PiComposer::Cadences(kantor_core::player::Cadences)
     } else {
-        PiComposer::load(&args.model, args.phrase_bars as usize, args.steps.map(|s| s as usize))?
+        PiComposer::load(
+            &args.model,
+            args.phrase_bars as usize,
+            kantor_core::player::Budget { levels: args.levels.map(|l| l as usize), steps_per_level: args.steps.map(|s| s as usize) },
+        )?
     };
     let config = PlayerConfig {
         performance: Performance { tempo_bpm: args.tempo, ..Performance::default() },

@@ -18,7 +18,8 @@ fn number(name: &str, default: u64) -> u64 {
 
 /// Sets up a board build. `frames` is the longest stretch the board samples at once
 /// (phrase plus context). Reads `KANTOR_MODEL` (blob path), `KANTOR_PIECES`,
-/// `KANTOR_SEED`, `KANTOR_PHRASES`, `KANTOR_STEPS` (0 = the model's own).
+/// `KANTOR_SEED`, `KANTOR_PHRASES`, `KANTOR_STEPS` and `KANTOR_LEVELS` (0 = the model's
+/// own).
 pub fn configure(frames: usize, phrase_bars: usize) {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
@@ -44,6 +45,7 @@ pub fn configure(frames: usize, phrase_bars: usize) {
         println!("cargo:rustc-cfg=kantor_model");
     }
     let steps = number("KANTOR_STEPS", 0);
+    let levels = number("KANTOR_LEVELS", 0);
     let mut s = String::new();
     s += "// Written by the board's build script from the build environment.\n";
     s += &format!("/// Pieces played back to back in auto-play.\npub const PIECES: u32 = {};\n", number("KANTOR_PIECES", 100));
@@ -54,6 +56,8 @@ pub fn configure(frames: usize, phrase_bars: usize) {
     s += &format!("/// Frames of context each phrase continues from.\npub const CONTEXT_FRAMES: usize = {};\n", frames - 16 * phrase_bars);
     let steps = if steps == 0 { "None".to_string() } else { format!("Some({steps})") };
     s += &format!("/// Langevin steps per noise level (None: the model's own).\npub const STEPS_PER_LEVEL: Option<usize> = {steps};\n");
+    let levels = if levels == 0 { "None".to_string() } else { format!("Some({levels})") };
+    s += &format!("/// Noise levels (None: the model's own schedule).\npub const LEVELS: Option<usize> = {levels};\n");
     s += &format!("/// Engine working memory for FRAMES frames.\npub const ARENA_BYTES: usize = {};\n", arena.unwrap_or(0));
     s += &format!("/// Sampler workspace for FRAMES frames.\npub const WORKSPACE_FLOATS: usize = {};\n", if arena.is_some() { Workspace::floats_needed(frames) } else { 0 });
     fs::write(out.join("settings.rs"), s).unwrap();

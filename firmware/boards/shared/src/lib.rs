@@ -27,7 +27,7 @@ pub mod systick;
 use kantor_core::engine::Int8ScoreNet;
 use kantor_core::frame::Frame;
 use kantor_core::meter::TimeSignature;
-use kantor_core::player::{model_settings, Cadences, Composer, LangevinComposer, LangevinError};
+use kantor_core::player::{model_settings, Budget, Cadences, Composer, LangevinComposer, LangevinError};
 use kantor_core::sampler::PiecePlan;
 
 pub use kantor_core::engine::{Aligned, EngineError};
@@ -44,17 +44,16 @@ pub enum BoardComposer<const MAX: usize> {
 
 impl<const MAX: usize> BoardComposer<MAX> {
     /// The sampler over `blob` for phrases of `phrase_bars` bars of 4/4 continuing
-    /// `MAX - phrase` frames of context, with the model's own settings except
-    /// `steps_per_level` when given.
+    /// `MAX - phrase` frames of context, with the model's own settings cut to `budget`.
     pub fn model(
         blob: &'static [u8],
         arena: &'static mut [u8],
         workspace: &'static mut [f32],
         phrase_bars: usize,
-        steps_per_level: Option<usize>,
+        budget: Budget,
     ) -> Result<Self, EngineError> {
         let net = Int8ScoreNet::new(blob, arena, MAX)?;
-        let settings = model_settings(&net.model(), steps_per_level);
+        let settings = model_settings(&net.model(), budget);
         let plan = PiecePlan { bars: phrase_bars, fermata_every: phrase_bars, ..PiecePlan::new(phrase_bars) };
         Ok(BoardComposer::Model(LangevinComposer::new(net, settings, plan, workspace)))
     }
@@ -99,7 +98,7 @@ macro_rules! board_composer {
             static mut WORKSPACE: [f32; settings::WORKSPACE_FLOATS] = [0.0; settings::WORKSPACE_FLOATS];
             // SAFETY: the macro is called once, so these are the only references.
             let (arena, workspace) = unsafe { (&mut *core::ptr::addr_of_mut!(ARENA), &mut *core::ptr::addr_of_mut!(WORKSPACE)) };
-            $crate::BoardComposer::<{ settings::FRAMES }>::model(&MODEL.0, &mut arena[..], &mut workspace[..], settings::PHRASE_BARS, settings::STEPS_PER_LEVEL)
+            $crate::BoardComposer::<{ settings::FRAMES }>::model(&MODEL.0, &mut arena[..], &mut workspace[..], settings::PHRASE_BARS, kantor_core::player::Budget { levels: settings::LEVELS, steps_per_level: settings::STEPS_PER_LEVEL })
         }
         #[cfg(not(kantor_model))]
         {
