@@ -73,23 +73,30 @@ check_m4() {  # check_m4 <capture> <log>: the host-side checks of that run
         cargo test --release -q -p kantor-e2e --test firmware_board -- --ignored emulated_board_matches_the_host_byte_for_byte --nocapture
 }
 
-section "emulated board: one piece at the model's settings (cycle count)"
-build_m4 KANTOR_PIECES=1 KANTOR_SEED=1 KANTOR_PHRASES=4 KANTOR_STEPS="${KANTOR_CI_STEPS:-0}"
+# One piece of two phrases on the model's noise schedule, one Langevin step per level (the
+# model's own five would take five times as long, in QEMU as on a chip).
+section "emulated board: one piece, instruction count"
+build_m4 KANTOR_PIECES=1 KANTOR_SEED=1 KANTOR_PHRASES=2 KANTOR_STEPS="${KANTOR_CI_STEPS:-1}" KANTOR_LEVELS=0
 size "$elf"
 qemu_m4 "$work/one.bin" "$work/one.log"
 cat "$work/one.log"
 check_m4 "$work/one.bin" "$work/one.log"
 # With -icount shift=0 QEMU retires one instruction per virtual nanosecond, and the
-# board's SysTick counts the 25 MHz core clock of that virtual time: 40 instructions a tick.
-awk '/^piece /{ for (i = 1; i < NF; i++) if ($i == "compose_ticks") t = $(i+1); }
-     /^config:/{ for (i = 1; i < NF; i++) if ($i == "phrases") p = $(i+1) }
-     END { insn = t * 40 / p;
-           printf "per phrase: %.3g instructions; on a 168 MHz Cortex-M4 at 1.0-1.5 cycles per instruction: %.2f-%.2f s\n",
-                  insn, insn / 168e6, insn * 1.5 / 168e6 }' "$work/one.log"
+# board's SysTick counts the 25 MHz core clock of that virtual time: 40 instructions a
+# tick. The first phrase samples 32 frames, the next ones 48 (with a bar of context); an
+# evaluation costs in proportion to its frames.
+awk '/network evaluations per phrase/ { e = $7; own = $12; sub(/\(/, "", own) }
+     /^piece / { for (i = 1; i < NF; i++) if ($i == "compose_ticks") t = $(i+1) }
+     /^config:/ { for (i = 1; i < NF; i++) if ($i == "phrases") p = $(i+1) }
+     END { per_frame = t * 40 / (e * (32 + 48 * (p - 1)));
+           phrase = per_frame * 48 * e; own_phrase = per_frame * 48 * own;
+           printf "%.3g instructions per network evaluation at 48 frames\n", per_frame * 48;
+           printf "per phrase (48 frames, %d evaluations): %.3g instructions, %.0f-%.0f s on a 168 MHz Cortex-M4 at 1.0-1.5 cycles per instruction\n", e, phrase, phrase / 168e6, phrase * 1.5 / 168e6;
+           printf "per phrase at the model'"'"'s own %d evaluations: %.3g instructions, %.0f-%.0f s\n", own, own_phrase, own_phrase / 168e6, own_phrase * 1.5 / 168e6 }' "$work/one.log"
 
 pieces=${KANTOR_CI_PIECES:-100}
 section "emulated board: $pieces pieces back to back (hangs, memory growth)"
-build_m4 KANTOR_PIECES="$pieces" KANTOR_SEED=1000 KANTOR_PHRASES=2 KANTOR_STEPS=1
+build_m4 KANTOR_PIECES="$pieces" KANTOR_SEED=1000 KANTOR_PHRASES=2 KANTOR_STEPS=1 KANTOR_LEVELS=4
 qemu_m4 "$work/many.bin" "$work/many.log"
 tail -n 3 "$work/many.log"
 check_m4 "$work/many.bin" "$work/many.log"
@@ -99,7 +106,7 @@ check_m4 "$work/many.bin" "$work/many.log"
 # margins below are what such a chip would see; sleep=off skips idle time.
 section "emulated board: endless chorale, composing while playing"
 build_stream() { (cd "$board" && env "$@" PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 cargo build --release --features stream -q); }
-build_stream KANTOR_PHRASES="${KANTOR_CI_STREAM_PHRASES:-6}" KANTOR_SEED=77 KANTOR_STEPS="${KANTOR_CI_STREAM_STEPS:-2}"
+build_stream KANTOR_PHRASES="${KANTOR_CI_STREAM_PHRASES:-4}" KANTOR_SEED=77 KANTOR_STEPS=1 KANTOR_LEVELS="${KANTOR_CI_STREAM_LEVELS:-8}"
 timeout "${KANTOR_CI_QEMU_TIMEOUT:-1800}" qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic \
     -monitor none -semihosting-config enable=on,target=native -icount shift=3,sleep=off \
     -serial "file:$work/stream.bin" -kernel "$elf" >"$work/stream.log"

@@ -102,13 +102,13 @@ fn same_or_keep(got: &[u8], host: &[u8], name: &str) -> bool {
     got == host
 }
 
-const CFG: BoardConfig = BoardConfig { frames: 48, phrase_bars: 2, context: 16, phrases: 2, steps: 2, levels: 0, pieces: 2, seed: 7 };
+const CFG: BoardConfig = BoardConfig { frames: 48, phrase_bars: 2, context: 16, phrases: 2, steps: 2, levels: 20, pieces: 2, seed: 7 };
 
 #[test]
 #[ignore = "needs the cross-built Pi binary: .ci/firmware.sh"]
 fn pi_binary_plays_the_hosts_bytes_into_a_pty() {
     let model = model();
-    let got = run_pi(&["--autoplay", "2", "--seed", "7", "--tempo", "2000", "--phrases", "2", "--steps", "2", "--phrase-bars", "2", "--model", &model]);
+    let got = run_pi(&["--autoplay", "2", "--seed", "7", "--tempo", "2000", "--phrases", "2", "--steps", "2", "--levels", "20", "--phrase-bars", "2", "--model", &model]);
     let s = check_wire(&got).unwrap_or_else(|e| panic!("invalid MIDI from the Pi: {e}"));
     assert_eq!(s.program_changes, 8);
     let blob = std::fs::read(&model).unwrap();
@@ -120,7 +120,7 @@ fn pi_binary_plays_the_hosts_bytes_into_a_pty() {
 #[ignore = "needs the cross-built Pi binary: .ci/firmware.sh"]
 fn pi_binary_streams_the_hosts_endless_chorale() {
     let model = model();
-    let got = run_pi(&["--stream", "--autoplay", "3", "--seed", "9", "--tempo", "2000", "--steps", "2", "--phrase-bars", "2", "--model", &model]);
+    let got = run_pi(&["--stream", "--autoplay", "3", "--seed", "9", "--tempo", "2000", "--steps", "2", "--levels", "20", "--phrase-bars", "2", "--model", &model]);
     let s = check_wire(&got).unwrap_or_else(|e| panic!("invalid MIDI from the Pi: {e}"));
     assert_eq!((s.program_changes, s.all_notes_off), (4, 4));
     let blob = std::fs::read(&model).unwrap();

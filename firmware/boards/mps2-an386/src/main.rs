@@ -57,11 +57,12 @@ fn main() -> ! {
     // SAFETY: UART0 is driven only through these two halves.
     let (tx, rx) = unsafe { uart::split(uart::UART0, MIDI_BAUDDIV) };
     let config = PlayerConfig { phrases: settings::PHRASES, context_frames: settings::CONTEXT_FRAMES, ..PlayerConfig::default() };
-    let composer = composer();
+    let mut composer = composer();
     hprintln!(
-        "kantor: mps2-an386, {} Hz core clock, {} network evaluations per phrase",
+        "kantor: mps2-an386, {} Hz core clock, {} network evaluations per phrase ({} at the model's own settings)",
         CORE_HZ,
-        composer.evaluations_per_phrase()
+        composer.evaluations_per_phrase(),
+        composer.model_evaluations_per_phrase()
     );
     hprintln!(
         "config: model {} frames {} phrase_bars {} context {} phrases {} steps {} levels {} pieces {} seed {}",

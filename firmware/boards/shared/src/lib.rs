@@ -58,6 +58,14 @@ impl<const MAX: usize> BoardComposer<MAX> {
         Ok(BoardComposer::Model(LangevinComposer::new(net, settings, plan, workspace)))
     }
 
+    /// Network evaluations per phrase at the model's own settings (0 for cadences).
+    pub fn model_evaluations_per_phrase(&mut self) -> usize {
+        match self {
+            BoardComposer::Model(c) => model_settings(&c.net().model(), Budget::default()).evaluations(),
+            BoardComposer::Cadences(_) => 0,
+        }
+    }
+
     /// Network evaluations per phrase (0 for cadences).
     pub fn evaluations_per_phrase(&self) -> usize {
         match self {
