@@ -1,6 +1,8 @@
 //! `kantor generate` and `kantor harmonize` end to end, on a network with an exactly
 //! known score (so the tests do not need a trained model).
 
+mod train_support;
+
 use clap::Parser;
 use kantor_core::sampler::analytic::ChordMixture;
 use kantor_core::sampler::SamplerSettings;
@@ -193,4 +195,92 @@ fn missing_model_names_the_path() {
     args.common.model = Some(dir.path().join("missing/model.onnx"));
     let e = format!("{:#}", compose::generate(args).unwrap_err());
     assert!(e.contains("missing/model.onnx") && e.contains("--model"), "{e}");
+}
+
+/// The metadata of a model trained like Kantor's default (σ 0.05–19.6, NCSNv2 schedule).
+fn default_model_info() -> kantor_host::onnx::ModelInfo {
+    let props: std::collections::HashMap<String, String> = [
+        ("encoding_version", kantor_core::onehot::ENCODING_VERSION.to_string()),
+        ("voice_ranges", kantor_host::onnx::voice_ranges_text()),
+        ("sigma_max", "19.6".into()),
+        ("sigma_min", "0.05".into()),
+        ("levels", "225".into()),
+        ("steps_per_level", "5".into()),
+        ("epsilon", "0.0001171".into()),
+        ("parameters", "243210".into()),
+        ("architecture", "conv".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("kantor.{k}"), v))
+    .collect();
+    kantor_host::onnx::ModelInfo::from_props(&props).unwrap()
+}
+
+#[test]
+fn model_sampler_metadata_sets_the_defaults_within_the_budget() {
+    use kantor_core::sampler::{Init, Method, RECOMMENDED};
+    let info = default_model_info();
+    // Without `kantor.sampler` the model's NCSNv2 schedule is used as it is.
+    let plain = compose::defaults_from(&info, None).unwrap();
+    assert_eq!(plain.evaluations(), 225 * 5 + 1);
+    assert_eq!(plain.method, Method::Langevin);
+    // The recommended settings compose a chorale in at most 100 network evaluations.
+    let tuned = compose::defaults_from(&info, Some(RECOMMENDED)).unwrap();
+    assert!(tuned.evaluations() <= 100, "{} evaluations", tuned.evaluations());
+    assert_eq!(tuned.method, Method::Consistent);
+    assert_eq!(tuned.init, Init::Gaussian);
+    assert!(tuned.schedule.sigma_max < info.schedule.sigma_max);
+    // Bad metadata is an error that names the pair, not a panic.
+    let err = compose::defaults_from(&info, Some("levels=ten")).unwrap_err();
+    assert!(format!("{err:#}").contains("levels=ten"), "{err:#}");
+    assert!(compose::defaults_from(&info, Some("sigma_min=50")).is_err());
+}
+
+#[test]
+fn consistent_sampling_with_refinement_counts_its_evaluations() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine();
+    // Levels σ 3, 0.96, 0.31, 0.098, 0.031, 0.01; refinement restarts at the first level
+    // ≤ 0.5 (σ 0.31): four levels of two steps, the final denoising step and one judging
+    // evaluation per round.
+    let args = gen_args(dir.path(), &["--seed", "3", "--method", "consistent", "--steps", "2", "--refine", "2", "--refine-sigma", "0.5"]);
+    let done = compose::generate_with(&mut e, &args).unwrap();
+    assert_eq!(done[0].evaluations, (6 * 2 + 1) + 2 * (1 + 4 * 2 + 1));
+    for frame in &done[0].frames {
+        assert!(CHORDS.iter().any(|(c, _)| c == &frame.tokens) || frame.tokens.iter().any(|t| *t == Token::Hold));
+    }
+    let bad = gen_args(dir.path(), &["--refine", "1", "--refine-fraction", "1.5"]);
+    let err = compose::generate_with(&mut e, &bad).unwrap_err();
+    assert!(format!("{err:#}").contains("--refine-fraction"), "{err:#}");
+}
+
+#[test]
+fn exported_models_carry_the_sampler_defaults() {
+    use kantor_core::sampler::Method;
+    use kantor_host::compose::EngineKind;
+    use kantor_host::onnx::export_run_with;
+    use kantor_host::train::config::TrainConfig;
+    use kantor_host::train::{train, Limits};
+    let data = train_support::made_up_dataset();
+    let run = tempfile::tempdir().unwrap();
+    train(&data, run.path(), Some(TrainConfig { steps: 2, ..TrainConfig::smoke() }), Limits::default()).unwrap();
+    let path = run.path().join("model.onnx");
+
+    kantor_host::onnx::export_run(run.path(), &path).unwrap();
+    let tuned = Engine::load(&path, EngineKind::F32).unwrap().defaults;
+    assert_eq!(tuned.method, Method::Consistent);
+    assert!(tuned.evaluations() <= 100);
+
+    export_run_with(run.path(), &path, "levels=7 steps=3 temperature=0.8").unwrap();
+    let custom = Engine::load(&path, EngineKind::F32).unwrap().defaults;
+    assert_eq!((custom.schedule.levels, custom.steps_per_level, custom.temperature), (7, 3, 0.8));
+    assert_eq!(custom.method, Method::Langevin);
+
+    export_run_with(run.path(), &path, "").unwrap();
+    let plain = Engine::load(&path, EngineKind::F32).unwrap().defaults;
+    let (_, config) = kantor_host::train::checkpoint::load_network(run.path()).unwrap();
+    assert_eq!(plain.schedule.levels, config.sampler.levels);
+
+    let err = export_run_with(run.path(), &path, "steps=0").unwrap_err();
+    assert!(format!("{err:#}").contains("cannot run"), "{err:#}");
 }

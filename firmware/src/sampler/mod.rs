@@ -30,7 +30,7 @@ pub use constrain::Constraint;
 pub use gauss::Gaussian;
 pub use langevin::{sample, SampleError, SampleReport};
 pub use plan::{PiecePlan, PlanError};
-pub use settings::{Init, Method, Refine, SamplerSettings};
+pub use settings::{Init, Method, Refine, SamplerSettings, RECOMMENDED};
 pub use text::BadPair;
 pub use workspace::Workspace;
 

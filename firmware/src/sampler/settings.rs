@@ -3,6 +3,13 @@
 use super::constrain::Constraint;
 use crate::noise::NoiseSchedule;
 
+/// The sampler settings recommended for Kantor's score networks (trained on noise levels
+/// 0.05–19.6), as [`super::text`] pairs applied over a model's own schedule. Exported
+/// models carry them as `kantor.sampler`; how they were chosen is in the model card's
+/// "Sampling" section.
+pub const RECOMMENDED: &str =
+    "method=consistent levels=24 steps=4 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian denoise=on";
+
 /// Where the chain starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

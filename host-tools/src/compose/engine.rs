@@ -1,6 +1,6 @@
 //! Which score network composes: the f32 ONNX model or the int8 blob, behind one type.
 
-use crate::onnx::{ModelInfo, OnnxScoreNet};
+use crate::onnx::{ModelInfo, OnnxScoreNet, SAMPLER_PROP};
 use anyhow::{anyhow, bail, Context, Result};
 use kantor_core::engine::{Int8ScoreNet, Model, Plan};
 use kantor_core::sampler::SamplerSettings;
@@ -84,9 +84,17 @@ impl Engine {
 }
 
 /// The sampler settings a model's metadata recommends: its schedule, steps per level and
-/// ε, with the sampler's own defaults for the rest.
-pub fn defaults_from(info: &ModelInfo) -> SamplerSettings {
-    SamplerSettings { steps_per_level: info.steps_per_level, epsilon: info.epsilon, ..SamplerSettings::ncsn(info.schedule) }
+/// ε, with the sampler's own defaults for the rest, then the key=value pairs of its
+/// `kantor.sampler` entry (`sampler`) when it has one.
+pub fn defaults_from(info: &ModelInfo, sampler: Option<&str>) -> Result<SamplerSettings> {
+    let mut s = SamplerSettings { steps_per_level: info.steps_per_level, epsilon: info.epsilon, ..SamplerSettings::ncsn(info.schedule) };
+    if let Some(text) = sampler {
+        s.apply_text(text).map_err(|e| anyhow!("the model's {SAMPLER_PROP}: {e}"))?;
+        if !s.is_valid() {
+            bail!("the model's {SAMPLER_PROP} ({text:?}) gives sampler settings that cannot run");
+        }
+    }
+    Ok(s)
 }
 
 fn describe(kind: &str, path: &Path, info: &ModelInfo) -> String {
@@ -96,7 +104,8 @@ fn describe(kind: &str, path: &Path, info: &ModelInfo) -> String {
 fn load_f32(path: &Path) -> Result<Engine> {
     let net = OnnxScoreNet::load(path)?;
     let info = net.info().clone();
-    Ok(Engine::from_net(net, defaults_from(&info), describe("f32", path, &info)))
+    let defaults = defaults_from(&info, net.prop(SAMPLER_PROP)).with_context(|| format!("reading the metadata of {}", path.display()))?;
+    Ok(Engine::from_net(net, defaults, describe("f32", path, &info)))
 }
 
 fn load_int8(path: &Path) -> Result<Engine> {
@@ -104,8 +113,9 @@ fn load_int8(path: &Path) -> Result<Engine> {
     let model = Model::load(&blob).map_err(|e| anyhow!("{} is not a usable int8 model: {e:?}", path.display()))?;
     let props: HashMap<String, String> = model.props().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     let info = ModelInfo::from_props(&props).with_context(|| format!("reading the metadata of {}", path.display()))?;
+    let defaults = defaults_from(&info, props.get(SAMPLER_PROP).map(String::as_str)).with_context(|| format!("reading the metadata of {}", path.display()))?;
     let net = Int8Host { blob, net: None };
-    Ok(Engine::from_net(net, defaults_from(&info), describe("int8", path, &info)))
+    Ok(Engine::from_net(net, defaults, describe("int8", path, &info)))
 }
 
 /// The device's int8 engine on the host: the arena is sized (and the engine rebuilt) for

@@ -204,18 +204,7 @@ fn run_chains(
     let seed0 = first_seed(common.seed);
     let per_chain = settings.evaluations() as u64;
     if !common.quiet {
-        eprintln!(
-        "{}; {} frames, {} levels σ {}→{} × {} steps, ε {:e}, τ {} = {} evaluations per {what}",
-        engine.description,
-        metas.len(),
-        settings.schedule.levels,
-        settings.schedule.sigma_max,
-        settings.schedule.sigma_min,
-        settings.steps_per_level,
-        settings.epsilon,
-        settings.temperature,
-        per_chain
-        );
+        eprintln!("{}; {} frames; {}; {per_chain} evaluations per {what}", engine.description, metas.len(), settings.text());
     }
     let bar = output::progress(count as u64 * per_chain, common.quiet);
     let mut done = Vec::with_capacity(count);

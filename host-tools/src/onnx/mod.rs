@@ -28,7 +28,18 @@ pub struct ExportArgs {
     /// Where to write the model (default: `model.onnx` inside the run directory).
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Default sampler settings written into the model (`kantor.sampler`), as
+    /// space-separated key=value pairs over the schedule above (keys: method, levels,
+    /// sigma_max, sigma_min, steps, epsilon, step_exponent, temperature, init, predictor,
+    /// constraint, denoise, refine, refine_fraction, refine_sigma, judge_sigma). Default:
+    /// the settings tuned for Kantor's networks; an empty string writes none.
+    #[arg(long, default_value = kantor_core::sampler::RECOMMENDED)]
+    pub sampler: String,
 }
+
+/// Metadata key of the default sampler settings (key=value pairs, see
+/// [`kantor_core::sampler::text`]), applied over the schedule of [`ModelInfo`].
+pub const SAMPLER_PROP: &str = "kantor.sampler";
 
 /// The metadata of a network trained with `config`.
 pub fn model_info(net: &Network, config: &TrainConfig) -> ModelInfo {
@@ -43,10 +54,25 @@ pub fn model_info(net: &Network, config: &TrainConfig) -> ModelInfo {
     }
 }
 
-/// Exports the run in `run` to `output`; returns the file size in bytes.
+/// Exports the run in `run` to `output` with the recommended sampler settings; returns the
+/// file size in bytes.
 pub fn export_run(run: &Path, output: &Path) -> anyhow::Result<usize> {
+    export_run_with(run, output, kantor_core::sampler::RECOMMENDED)
+}
+
+/// Exports the run in `run` to `output`, with `sampler` (key=value pairs, empty = none)
+/// as the model's default sampler settings; returns the file size in bytes.
+pub fn export_run_with(run: &Path, output: &Path, sampler: &str) -> anyhow::Result<usize> {
     let (net, config) = load_network(run)?;
-    let bytes = export::export(&net, &model_info(&net, &config)).encode_to_vec();
+    let info = model_info(&net, &config);
+    let mut model = export::export(&net, &info);
+    if !sampler.trim().is_empty() {
+        let mut check = kantor_core::sampler::SamplerSettings::ncsn(info.schedule);
+        check.apply_text(sampler).map_err(|e| anyhow::anyhow!("--sampler: {e}"))?;
+        anyhow::ensure!(check.is_valid(), "--sampler {sampler:?} gives settings that cannot run (levels, steps ≥ 1, 0 < σ_min ≤ σ_max, ε > 0)");
+        model.metadata_props.push(tract_onnx::pb::StringStringEntryProto { key: SAMPLER_PROP.into(), value: sampler.trim().into() });
+    }
+    let bytes = model.encode_to_vec();
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -56,7 +82,7 @@ pub fn export_run(run: &Path, output: &Path) -> anyhow::Result<usize> {
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let output = args.output.unwrap_or_else(|| args.checkpoint.join("model.onnx"));
-    let size = export_run(&args.checkpoint, &output)?;
+    let size = export_run_with(&args.checkpoint, &output, &args.sampler)?;
     // Check that the file loads and runs before declaring success.
     let mut model = OnnxScoreNet::load(&output)?;
     let frames = 16;

@@ -15,6 +15,7 @@ type Plan = Arc<TypedRunnableModel>;
 /// rebuilt when a call asks for another.
 pub struct OnnxScoreNet {
     info: ModelInfo,
+    props: HashMap<String, String>,
     model: InferenceModel,
     plan: Option<(usize, Plan)>,
 }
@@ -38,12 +39,17 @@ impl OnnxScoreNet {
         let props: HashMap<String, String> = proto.metadata_props.iter().map(|p| (p.key.clone(), p.value.clone())).collect();
         let info = ModelInfo::from_props(&props)?;
         let model = tract_onnx::onnx().model_for_proto_model(&proto).context("reading the ONNX graph")?;
-        Ok(OnnxScoreNet { info, model, plan: None })
+        Ok(OnnxScoreNet { info, props, model, plan: None })
     }
 
     /// The model's metadata: encoding, default schedule, size.
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// A metadata property of the model file (e.g. `kantor.sampler`).
+    pub fn prop(&self, key: &str) -> Option<&str> {
+        self.props.get(key).map(String::as_str)
     }
 
     fn plan(&mut self, frames: usize) -> anyhow::Result<Plan> {
