@@ -79,7 +79,7 @@ pub struct QuantizeArgs {
     /// Convolutions whose int8 weight rounding alone moves the output by more than this
     /// (relative error, mean over σ) get two-term weights (w ≈ s·hi + s/128·lo: two int8
     /// convolutions and a sum); 1 turns this off.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.02)]
     pub split_threshold: f64,
     /// Keep every activation int8. By default the residual stream, the input and the
     /// output are int16 (weights stay int8), which roughly halves the error at a small cost

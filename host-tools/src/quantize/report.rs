@@ -56,8 +56,10 @@ pub struct Report {
     pub tensors: usize,
     pub int16_tensors: usize,
     pub ops: usize,
-    /// Conv multiply-accumulates per frame.
+    /// Conv multiply-accumulates per frame of the integer network (two-term weights count
+    /// twice) and of the float one.
     pub macs_per_frame: u64,
+    pub float_macs_per_frame: u64,
     /// Working memory (arena) per frame count: the peak activation memory.
     pub arena_bytes: Vec<(usize, usize)>,
     pub methods: Vec<MethodResult>,
@@ -83,7 +85,7 @@ impl Report {
         best: usize,
         agreement: &Agreement<'_>,
         schedule: &NoiseSchedule,
-        macs_per_frame: u64,
+        float_macs_per_frame: u64,
     ) -> Report {
         Report {
             source: source.display().to_string(),
@@ -92,7 +94,8 @@ impl Report {
             tensors: g.tensors.len(),
             int16_tensors: g.tensors.iter().filter(|t| t.elem == Elem::I16).count(),
             ops: g.ops.iter().filter(|o| !matches!(o, QOp::Output { .. })).count(),
-            macs_per_frame,
+            macs_per_frame: g.macs_per_frame(),
+            float_macs_per_frame,
             arena_bytes: arenas.to_vec(),
             methods: candidates
                 .iter()
@@ -121,8 +124,8 @@ impl Report {
         let mut s = String::new();
         let arena64 = self.arena_bytes.iter().find(|(f, _)| *f == 64).map_or(0, |a| a.1);
         s += &format!(
-            "model: {} bytes ({} of parameters), {} ops over {} tensors ({} int16), {} MACs per frame\n",
-            self.blob_bytes, self.parameter_bytes, self.ops, self.tensors, self.int16_tensors, self.macs_per_frame
+            "model: {} bytes ({} of parameters), {} ops over {} tensors ({} int16), {} MACs per frame (f32: {})\n",
+            self.blob_bytes, self.parameter_bytes, self.ops, self.tensors, self.int16_tensors, self.macs_per_frame, self.float_macs_per_frame
         );
         s += &format!("peak activation memory (arena) at 64 frames: {arena64} bytes\n");
         s += "relative error against the f32 graph (validation windows: mean, worst level; sampler chains: mean)\n";
