@@ -1,16 +1,46 @@
-//! The int8 score network engine: loads a quantised blob and runs it with integer
-//! arithmetic, without a heap.
+//! The integer score network engine: loads a quantised `.kq8` blob and runs it with
+//! integer arithmetic, without a heap.
 //!
-//! - [`format`]: the `.kq8` blob layout (shared with `kantor quantize`);
-//! - [`model`]: loading and checking a blob ([`Model`], [`BlobError`]);
+//! - [`format`]: the blob layout (shared with `kantor quantize`);
+//! - [`model`]: loading and checking a blob ([`Model`], [`BlobError`]); every offset,
+//!   index and shift is checked once, so running cannot read out of bounds;
 //! - [`fixed`]: fixed-point requantisation (gemmlowp / TFLite Micro arithmetic);
-//! - [`kernels`]: the int8 kernels (portable), [`simd`]: their AVX2 twins on x86-64 hosts;
+//! - [`kernels`]: the kernels (portable Rust, the reference), [`simd`]: their AVX2 /
+//!   AVX-512 VNNI twins on x86-64 hosts, chosen at run time, bit-identical;
 //! - [`plan`]: tensor lengths and arena placement for a frame count;
 //! - [`net`]: [`Int8ScoreNet`], the [`crate::ScoreNet`] the sampler drives.
 //!
-//! A board includes the blob and sizes a static arena from the constants `kantor
-//! quantize` writes next to it (`model_sizes.rs`, e.g. `ARENA_BYTES_64`); the engine
-//! checks on load that the arena is large enough.
+//! Weights are int8 (per output channel, symmetric); activations int8 (per tensor,
+//! asymmetric) or int16 where int8 costs too much accuracy (TFLite's 16x8 scheme: the
+//! residual stream, the input, the output); accumulators int32. Only quantising the input
+//! and dequantising the score use f32, with plain multiplies and `libm::roundf`, so every
+//! target computes the same numbers.
+//!
+//! # On a board
+//!
+//! The blob goes into flash with 4-byte alignment through [`Aligned`], the working memory
+//! is a static array sized from `model_sizes.rs`, which `kantor quantize` writes next to
+//! the blob (`ARENA_BYTES_64` etc.; or compute it in a build script with
+//! [`Plan::new`]`(..).arena_bytes` for the board's frame count):
+//!
+//! ```ignore
+//! use kantor_core::engine::{Aligned, Int8ScoreNet};
+//! include!("../../models/default/model_sizes.rs");
+//! static MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!("../../models/default/model.kq8"));
+//! static mut ARENA: [u8; ARENA_BYTES_64] = [0; ARENA_BYTES_64];
+//!
+//! let arena = unsafe { &mut *core::ptr::addr_of_mut!(ARENA) };
+//! let mut net = Int8ScoreNet::new(&MODEL.0, &mut arena[..], 64)?; // checks blob and arena
+//! // net implements ScoreNet: hand it to kantor_core::sampler::sample.
+//! ```
+//!
+//! On the host both buffers can be `Vec<u8>`:
+//!
+//! ```ignore
+//! let blob = std::fs::read("models/default/model.kq8")?;
+//! let arena = vec![0u8; Plan::new(&Model::load(&blob)?, frames)?.arena_bytes];
+//! let mut net = Int8ScoreNet::new(blob, arena, frames)?;
+//! ```
 
 pub mod fixed;
 pub mod format;
