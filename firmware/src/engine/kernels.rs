@@ -240,19 +240,29 @@ pub fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize
     let blocks = w.weights.len() / block_bytes.max(1);
     let (lo, hi) = yq.clamp(relu);
     let simd = if cfg!(target_arch = "x86_64") { simd } else { Simd::Portable };
-    let mut accs = [[[0i32; CO_BLOCK]; TILE_T]; 2];
+    let mut accs = [[[0i32; CO_BLOCK]; TILE_T]; 4];
     for t0 in (0..t_out).step_by(TILE_T) {
         gather(p, xq, x, t_in, t0, t_out, cols, simd);
         let mut b = 0;
         while b < blocks {
-            // Two blocks at once with AVX-512, else one.
-            let n = if simd == Simd::Avx512 && b + 1 < blocks { 2 } else { 1 };
+            // Four or two blocks at once with AVX-512, else one.
+            let n = match simd {
+                Simd::Avx512 if b + 3 < blocks => 4,
+                Simd::Avx512 if b + 1 < blocks => 2,
+                _ => 1,
+            };
             let wb = &w.weights[b * block_bytes..(b + n) * block_bytes];
             match (simd, n) {
                 #[cfg(target_arch = "x86_64")]
-                // SAFETY: AVX-512 VNNI is available (`simd` comes from `Simd::detect`); two
+                // SAFETY: AVX-512 VNNI is available (`simd` comes from `Simd::detect`); four
                 // whole blocks; `cols` has TILE_T rows of `taps`.
-                (Simd::Avx512, 2) => unsafe { super::simd::block_pair512(wb, block_bytes, cols, taps, &mut accs) },
+                (Simd::Avx512, 4) => unsafe { super::simd::block_quad512(wb, block_bytes, cols, taps, &mut accs) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above, two whole blocks.
+                (Simd::Avx512, 2) => unsafe {
+                    let (pair, _) = accs.split_at_mut(2);
+                    super::simd::block_pair512(wb, block_bytes, cols, taps, pair.try_into().expect("two blocks"))
+                },
                 #[cfg(target_arch = "x86_64")]
                 // SAFETY: AVX2 is available; one whole block.
                 (Simd::Avx2 | Simd::Avx512, _) => unsafe { super::simd::block(wb, cols, taps, &mut accs[0]) },

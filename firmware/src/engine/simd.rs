@@ -67,6 +67,41 @@ pub unsafe fn block_pair512(w: &[i8], block_bytes: usize, cols: &[i16], taps: us
     }
 }
 
+/// Four neighbouring blocks (thirty-two outputs) at once with AVX-512 VNNI: two
+/// `vpdpwssd` per tap pair and frame, each broadcast of the inputs used twice. Mirrors
+/// `block_portable` four times.
+///
+/// # Safety
+/// AVX-512 F/BW and VNNI must be available.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+pub unsafe fn block_quad512(w: &[i8], block_bytes: usize, cols: &[i16], taps: usize, acc: &mut [[[i32; CO_BLOCK]; TILE_T]; 4]) {
+    let pairs = block_bytes / (2 * CO_BLOCK);
+    assert!(w.len() >= 4 * block_bytes && cols.len() >= TILE_T * taps && 2 * pairs <= taps);
+    let mut a0 = [_mm512_setzero_si512(); TILE_T];
+    let mut a1 = [_mm512_setzero_si512(); TILE_T];
+    let wp = w.as_ptr();
+    let cp = cols.as_ptr();
+    let load = |b: usize, p: usize| _mm_loadu_si128(wp.add(b * block_bytes + p * 2 * CO_BLOCK) as *const __m128i);
+    for p in 0..pairs {
+        // In bounds by the assertion above: 16 bytes of each block at pair p.
+        let w01 = _mm512_cvtepi8_epi16(_mm256_inserti128_si256(_mm256_castsi128_si256(load(0, p)), load(1, p), 1));
+        let w23 = _mm512_cvtepi8_epi16(_mm256_inserti128_si256(_mm256_castsi128_si256(load(2, p)), load(3, p), 1));
+        for r in 0..TILE_T {
+            let c = _mm512_set1_epi32(core::ptr::read_unaligned(cp.add(r * taps + 2 * p) as *const i32));
+            a0[r] = _mm512_dpwssd_epi32(a0[r], w01, c);
+            a1[r] = _mm512_dpwssd_epi32(a1[r], w23, c);
+        }
+    }
+    for r in 0..TILE_T {
+        let mut lanes = [0i32; 4 * CO_BLOCK];
+        _mm512_storeu_si512(lanes.as_mut_ptr() as *mut __m512i, a0[r]);
+        _mm512_storeu_si512(lanes.as_mut_ptr().add(2 * CO_BLOCK) as *mut __m512i, a1[r]);
+        for (k, block) in acc.iter_mut().enumerate() {
+            block[r].copy_from_slice(&lanes[k * CO_BLOCK..(k + 1) * CO_BLOCK]);
+        }
+    }
+}
+
 /// `multiply_by_quantized_multiplier` on eight lanes, with per-lane multiplier and shift.
 /// Multipliers must not be `i32::MIN` (the loader refuses them), so the doubling high
 /// multiply never saturates and equals ⌊(a·b + 2³⁰) / 2³¹⌋.
