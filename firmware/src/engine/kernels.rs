@@ -268,8 +268,24 @@ pub fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize
                 (Simd::Avx2 | Simd::Avx512, _) => unsafe { super::simd::block(wb, cols, taps, &mut accs[0]) },
                 _ => block_portable(wb, cols, taps, &mut accs[0]),
             }
-            for (k, acc) in accs.iter().enumerate().take(n) {
-                requantize_block(p, w, acc, (b + k) * CO_BLOCK, t0, t_out, yq, lo, hi, y, simd.avx2());
+            let mut k = 0;
+            while k < n {
+                let co0 = (b + k) * CO_BLOCK;
+                #[cfg(target_arch = "x86_64")]
+                if simd == Simd::Avx512 && k + 1 < n && co0 + 2 * CO_BLOCK <= p.cout {
+                    let bytes = yq.elem.bytes();
+                    for r in 0..TILE_T.min(t_out - t0) {
+                        let base = (t0 + r) * p.cout + co0;
+                        // SAFETY: AVX-512 is available; two whole blocks of outputs and parameters.
+                        unsafe {
+                            super::simd::requantize16(&accs[k][r], &accs[k + 1][r], w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, &mut y[base * bytes..(base + 2 * CO_BLOCK) * bytes])
+                        };
+                    }
+                    k += 2;
+                    continue;
+                }
+                requantize_block(p, w, &accs[k], co0, t0, t_out, yq, lo, hi, y, simd.avx2());
+                k += 1;
             }
             b += n;
         }
@@ -322,9 +338,15 @@ pub fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_
     let (lo, hi) = oq.clamp(relu);
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
+    if simd == Simd::Avx512 {
+        // SAFETY: the caller only asks for AVX-512 where it is available.
+        done = unsafe { super::simd::add512(aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if simd.avx2() {
         // SAFETY: the caller only asks for SIMD where AVX2 is available.
-        done = unsafe { super::simd::add(aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n) };
+        let (a, b, out) = (&a[done * aq.elem.bytes()..], &b[done * bq.elem.bytes()..], &mut out[done * oq.elem.bytes()..]);
+        done += unsafe { super::simd::add(aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n - done) };
     }
     for i in done..n {
         let sa = multiply_by_quantized_multiplier((load(a, i, aq.elem) - aq.zp) << left_shift, a_rq.multiplier, a_rq.shift);
@@ -525,6 +547,10 @@ mod tests {
             add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut x, n, Simd::Portable);
             add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut y, n, Simd::Avx2);
             assert_eq!(x, y, "add {aq:?} {bq:?} -> {oq:?}");
+            if avx512() {
+                add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut y, n, Simd::Avx512);
+                assert_eq!(x, y, "AVX-512 add {aq:?} {bq:?} -> {oq:?}");
+            }
             let lo = 1 - (lcg(&mut s) % 3) as i32;
             let rs = rq(&mut s, lo);
             rescale(aq, &a, Some(rs), oq, relu, &mut x, n, Simd::Portable);

@@ -258,3 +258,107 @@ pub unsafe fn widen(src: &[u8], xq: Q, dst: &mut [i16]) -> usize {
     }
     n16
 }
+
+/// `multiply_by_quantized_multiplier` on sixteen lanes (AVX-512); see [`mbqm`].
+///
+/// # Safety
+/// AVX-512 F must be available.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+pub unsafe fn mbqm16(x: __m512i, m: __m512i, shift: __m512i) -> __m512i {
+    let zero = _mm512_setzero_si512();
+    let left = _mm512_max_epi32(shift, zero);
+    let right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+    let x = _mm512_sllv_epi32(x, left);
+    let nudge = _mm512_set1_epi64(1 << 30);
+    let even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), nudge), 31);
+    let odd = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), nudge), 31);
+    let high = _mm512_mask_blend_epi32(0b1010_1010_1010_1010, even, _mm512_slli_epi64(odd, 32));
+    let one = _mm512_set1_epi32(1);
+    let mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
+    let remainder = _mm512_and_si512(high, mask);
+    let negative = _mm512_cmplt_epi32_mask(high, zero);
+    let threshold = _mm512_mask_add_epi32(_mm512_srai_epi32(mask, 1), negative, _mm512_srai_epi32(mask, 1), one);
+    let up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+    _mm512_mask_add_epi32(_mm512_srav_epi32(high, right), up, _mm512_srav_epi32(high, right), one)
+}
+
+/// Sixteen elements of `e` from `b` at element index `i`, widened to i32.
+///
+/// # Safety
+/// AVX-512 F/BW; `b` holds elements `i..i + 16`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn load16(b: &[u8], i: usize, e: Elem) -> __m512i {
+    match e {
+        Elem::I8 => {
+            assert!(b.len() >= i + 16);
+            _mm512_cvtepi8_epi32(_mm_loadu_si128(b.as_ptr().add(i) as *const __m128i))
+        }
+        Elem::I16 => {
+            assert!(b.len() >= 2 * (i + 16));
+            _mm512_cvtepi16_epi32(_mm256_loadu_si256(b.as_ptr().add(2 * i) as *const __m256i))
+        }
+    }
+}
+
+/// Stores sixteen in-range lanes as elements `i..i + 16` of `b`.
+///
+/// # Safety
+/// AVX-512 F/BW; `b` holds elements `i..i + 16`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn store16(b: &mut [u8], i: usize, e: Elem, v: __m512i) {
+    match e {
+        Elem::I8 => {
+            let dst = &mut b[i..i + 16];
+            _mm_storeu_si128(dst.as_mut_ptr() as *mut __m128i, _mm512_cvtepi32_epi8(v));
+        }
+        Elem::I16 => {
+            let dst = &mut b[2 * i..2 * i + 32];
+            _mm256_storeu_si256(dst.as_mut_ptr() as *mut __m256i, _mm512_cvtepi32_epi16(v));
+        }
+    }
+}
+
+/// [`add`] sixteen lanes at a time with AVX-512; returns how many leading elements it
+/// handled.
+///
+/// # Safety
+/// AVX-512 F/BW must be available; the buffers hold `n` elements.
+#[target_feature(enable = "avx512f,avx512bw")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn add512(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
+    let n16 = n / 16 * 16;
+    let set = _mm512_set1_epi32;
+    let (am, as_, bm, bs, om, os) = (set(a_rq.multiplier), set(a_rq.shift), set(b_rq.multiplier), set(b_rq.shift), set(out_rq.multiplier), set(out_rq.shift));
+    let (azp, bzp, ozp) = (set(aq.zp), set(bq.zp), set(oq.zp));
+    let shift = set(left_shift);
+    let (vlo, vhi) = (set(lo), set(hi));
+    let mut i = 0;
+    while i < n16 {
+        let sa = mbqm16(_mm512_sllv_epi32(_mm512_sub_epi32(load16(a, i, aq.elem), azp), shift), am, as_);
+        let sb = mbqm16(_mm512_sllv_epi32(_mm512_sub_epi32(load16(b, i, bq.elem), bzp), shift), bm, bs);
+        let v = _mm512_add_epi32(mbqm16(_mm512_add_epi32(sa, sb), om, os), ozp);
+        store16(out, i, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi));
+        i += 16;
+    }
+    n16
+}
+
+/// Requantises two blocks of accumulators (sixteen outputs, plus bias) with AVX-512;
+/// `out` holds exactly those sixteen outputs.
+///
+/// # Safety
+/// AVX-512 F/BW must be available; `bias`, `multipliers` and `shifts` hold at least 64
+/// bytes from `at`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn requantize16(a0: &[i32; CO_BLOCK], a1: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8], shifts: &[u8], at: usize, oq: Q, lo: i32, hi: i32, out: &mut [u8]) {
+    assert!(bias.len() >= at + 64 && multipliers.len() >= at + 64 && shifts.len() >= at + 64);
+    let load = |b: &[u8]| _mm512_loadu_si512(b.as_ptr().add(at) as *const __m512i);
+    let acc = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(a0.as_ptr() as *const __m256i)), _mm256_loadu_si256(a1.as_ptr() as *const __m256i), 1);
+    let v = _mm512_add_epi32(mbqm16(_mm512_add_epi32(acc, load(bias)), load(multipliers), load(shifts)), _mm512_set1_epi32(oq.zp));
+    store16(out, 0, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi)));
+}
