@@ -8,7 +8,7 @@ use crate::noise::NoiseSchedule;
 /// models carry them as `kantor.sampler`; how they were chosen is in the model card's
 /// "Sampling" section.
 pub const RECOMMENDED: &str =
-    "method=consistent levels=24 steps=4 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian denoise=on";
+    "method=consistent levels=24 steps=4 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=on";
 
 /// Where the chain starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
