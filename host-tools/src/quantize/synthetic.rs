@@ -36,8 +36,10 @@ impl Builder {
     }
     /// A new tensor; int16 (symmetric) about a third of the time.
     fn tensor(&mut self, channels: usize, relu: bool) -> usize {
-        let scale = 0.01 + 0.09 * self.uniform();
         let elem = if self.uniform() < 0.35 { Elem::I16 } else { Elem::I8 };
+        // int16 codes run about 256 times larger, so their steps are that much finer: real
+        // values stay in the same range whatever the element type.
+        let scale = (0.01 + 0.09 * self.uniform()) / if elem == Elem::I16 { 256.0 } else { 1.0 };
         let zero_point = match (elem, relu) {
             (Elem::I16, _) => 0,
             (Elem::I8, true) => -128,
