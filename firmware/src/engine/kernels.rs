@@ -370,9 +370,15 @@ pub fn rescale(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mu
         Some(r) => {
             let mut done = 0;
             #[cfg(target_arch = "x86_64")]
+            if simd == Simd::Avx512 {
+                // SAFETY: the caller only asks for AVX-512 where it is available.
+                done = unsafe { super::simd::rescale512(xq, x, r, oq, lo, hi, out, n) };
+            }
+            #[cfg(target_arch = "x86_64")]
             if simd.avx2() {
+                let (x, out) = (&x[done * xq.elem.bytes()..], &mut out[done * oq.elem.bytes()..]);
                 // SAFETY: the caller only asks for SIMD where AVX2 is available.
-                done = unsafe { super::simd::rescale(xq, x, r, oq, lo, hi, out, n) };
+                done += unsafe { super::simd::rescale(xq, x, r, oq, lo, hi, out, n - done) };
             }
             for i in done..n {
                 store(out, i, oq.elem, requantize(load(x, i, xq.elem) - xq.zp, r.multiplier, r.shift, oq.zp, lo, hi));
@@ -556,6 +562,10 @@ mod tests {
             rescale(aq, &a, Some(rs), oq, relu, &mut x, n, Simd::Portable);
             rescale(aq, &a, Some(rs), oq, relu, &mut y, n, Simd::Avx2);
             assert_eq!(x, y, "rescale by {rs:?}");
+            if avx512() {
+                rescale(aq, &a, Some(rs), oq, relu, &mut y, n, Simd::Avx512);
+                assert_eq!(x, y, "AVX-512 rescale by {rs:?}");
+            }
         }
     }
 }

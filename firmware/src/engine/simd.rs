@@ -362,3 +362,23 @@ pub unsafe fn requantize16(a0: &[i32; CO_BLOCK], a1: &[i32; CO_BLOCK], bias: &[u
     let v = _mm512_add_epi32(mbqm16(_mm512_add_epi32(acc, load(bias)), load(multipliers), load(shifts)), _mm512_set1_epi32(oq.zp));
     store16(out, 0, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi)));
 }
+
+/// [`rescale`] sixteen lanes at a time with AVX-512; returns how many leading elements it
+/// handled.
+///
+/// # Safety
+/// AVX-512 F/BW must be available; the buffers hold `n` elements.
+#[target_feature(enable = "avx512f,avx512bw")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn rescale512(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
+    let n16 = n / 16 * 16;
+    let set = _mm512_set1_epi32;
+    let (vm, vs, izp, ozp, vlo, vhi) = (set(rq.multiplier), set(rq.shift), set(xq.zp), set(oq.zp), set(lo), set(hi));
+    let mut i = 0;
+    while i < n16 {
+        let v = _mm512_add_epi32(mbqm16(_mm512_sub_epi32(load16(x, i, xq.elem), izp), vm, vs), ozp);
+        store16(out, i, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi));
+        i += 16;
+    }
+    n16
+}
