@@ -13,8 +13,9 @@ use crate::systick::{set_tick_hook, SysTickClock};
 /// The MIDI port as the interrupt sees it.
 pub type Port = &'static mut (dyn embedded_io::Write<Error = Infallible> + Send);
 
-/// Messages queued ahead: two phrases of two bars with every voice moving every 16th.
-const QUEUE: usize = 1024;
+/// Messages queued ahead: a phrase of two bars with every voice moving every 16th needs
+/// 256; the streamer waits while the queue is full.
+const QUEUE: usize = 512;
 
 static CONTROL: StreamControl = StreamControl::new();
 static PLAYBACK: Mutex<RefCell<Option<Playback<'static, Port>>>> = Mutex::new(RefCell::new(None));
