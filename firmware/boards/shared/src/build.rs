@@ -7,6 +7,10 @@ use std::{env, fs, format, println};
 use kantor_core::engine::{Model, Plan};
 use kantor_core::sampler::Workspace;
 
+/// Noise levels of the streaming default: 9 evaluations per phrase, about 5 s of a
+/// 168 MHz Cortex-M4 for a phrase that plays 6.75 s (measured on the emulated board).
+pub const STREAM_LEVELS: u64 = 8;
+
 /// A whole number from the environment, or `default`.
 fn number(name: &str, default: u64) -> u64 {
     println!("cargo:rerun-if-env-changed={name}");
@@ -19,7 +23,8 @@ fn number(name: &str, default: u64) -> u64 {
 /// Sets up a board build. `frames` is the longest stretch the board samples at once
 /// (phrase plus context). Reads `KANTOR_MODEL` (blob path), `KANTOR_PIECES`,
 /// `KANTOR_SEED`, `KANTOR_PHRASES`, `KANTOR_STEPS` and `KANTOR_LEVELS` (0 = the model's
-/// own).
+/// own). A board's `stream` feature defaults to the budget a 168 MHz Cortex-M4 composes
+/// a two-bar phrase in while the previous one plays ([`STREAM_LEVELS`] levels, one step).
 pub fn configure(frames: usize, phrase_bars: usize) {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
@@ -44,8 +49,9 @@ pub fn configure(frames: usize, phrase_bars: usize) {
     if arena.is_some() {
         println!("cargo:rustc-cfg=kantor_model");
     }
-    let steps = number("KANTOR_STEPS", 0);
-    let levels = number("KANTOR_LEVELS", 0);
+    let streaming = env::var_os("CARGO_FEATURE_STREAM").is_some();
+    let steps = number("KANTOR_STEPS", if streaming { 1 } else { 0 });
+    let levels = number("KANTOR_LEVELS", if streaming { STREAM_LEVELS } else { 0 });
     let mut s = String::new();
     s += "// Written by the board's build script from the build environment.\n";
     s += &format!("/// Pieces played back to back in auto-play.\npub const PIECES: u32 = {};\n", number("KANTOR_PIECES", 100));
