@@ -7,7 +7,7 @@ use heapless::spsc::Queue;
 
 use super::sim::{CapturePort, VirtualClock, VirtualTimer};
 use super::*;
-use crate::frame::{Frame, FrameMeta};
+use crate::frame::Frame;
 use crate::midi::{all_notes_off, EventStream, Performance, RunningStatus};
 use crate::token::Token;
 
@@ -140,5 +140,4 @@ fn stop_silences_a_playing_stream() {
     clock.advance_ns(1_000_000_000);
     playback.on_tick(clock.now_us()).unwrap();
     assert_eq!(playback.port().bytes.len(), before);
-    let _ = FrameMeta::default();
 }
