@@ -97,9 +97,9 @@ pub fn select_worst(per_frame: &mut [f32], fraction: f32) {
         if per_frame[t] != PICKED {
             continue;
         }
-        for u in t.saturating_sub(REACH)..(t + REACH + 1).min(frames) {
-            if per_frame[u] != PICKED {
-                per_frame[u] = NEAR;
+        for value in per_frame[t.saturating_sub(REACH)..(t + REACH + 1).min(frames)].iter_mut() {
+            if *value != PICKED {
+                *value = NEAR;
             }
         }
     }
