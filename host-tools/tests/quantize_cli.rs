@@ -78,7 +78,7 @@ fn quantize_writes_blob_sizes_and_report() {
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/quantization.json")).unwrap()).unwrap();
     assert_eq!(report["blob_bytes"].as_u64(), Some(blob.len() as u64));
     let methods = report["methods"].as_array().unwrap();
-    assert_eq!(methods.len(), 16, "2 calibration sets × 2 layouts × 4 range methods");
+    assert_eq!(methods.len(), 24, "2 calibration sets × 3 activation types × 4 range methods");
     assert_eq!(methods.iter().filter(|m| m["chosen"] == true).count(), 1);
     let agreement = report["agreement"].as_array().unwrap();
     assert_eq!(agreement.len(), 8, "every level of an 8-level schedule");

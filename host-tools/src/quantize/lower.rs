@@ -159,8 +159,9 @@ fn resolve_input(g: &FGraph, f: &Fusion, v: usize) -> usize {
 /// Which tensors are stored as int16 (TFLite's 16x8 scheme, weights stay int8): those
 /// where int8 rounding costs the most accuracy in a residual network — the residual stream
 /// (sums, and skip inputs of sums), the quantised input, and the dequantised output.
-fn wide_values(g: &FGraph, f: &Fusion) -> Vec<bool> {
-    let mut wide = vec![false; g.values.len()];
+/// With `all`, every value is int16 (except as below).
+fn wide_values(g: &FGraph, f: &Fusion, all: bool) -> Vec<bool> {
+    let mut wide = vec![all; g.values.len()];
     let node_of = |v: usize| g.nodes.iter().position(|n| n.output == v);
     for (i, node) in g.nodes.iter().enumerate() {
         match &node.op {
@@ -241,14 +242,44 @@ fn add_op(ta: usize, tb: usize, out: usize, relu: bool, tensors: &[QTensor], wha
     })
 }
 
-/// Lowers `g` with per-value ranges `ranges[v] = (lo, hi)` (tensor values); `int16` stores
-/// the accuracy-critical tensors as int16 (see [`wide_values`]), otherwise all are int8.
+/// Which activations are int16 (weights are int8 in every case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acts {
+    /// Every activation int8.
+    Int8,
+    /// The residual stream, the input and the output int16 (see [`wide_values`]).
+    Mixed,
+    /// Every activation int16 (except convolution inputs too wide for it).
+    Int16,
+}
+
+impl std::fmt::Display for Acts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Acts::Int8 => "int8",
+            Acts::Mixed => "16x8",
+            Acts::Int16 => "int16",
+        })
+    }
+}
+
+/// [`lower_with`] for all-int8 (`int16` false) or [`Acts::Mixed`] activations.
+pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule, int16: bool, split: &[usize]) -> Result<QGraph> {
+    lower_with(g, ranges, schedule, if int16 { Acts::Mixed } else { Acts::Int8 }, split)
+}
+
+/// Lowers `g` with per-value ranges `ranges[v] = (lo, hi)` (tensor values), activations
+/// as `acts` says.
 /// The convolutions at node indices `split` get two-term int8 weights (about 15 bits; for
 /// the layers whose weight rounding costs the most, see `calibrate::weight_sensitivity`).
-pub fn lower(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule, int16: bool, split: &[usize]) -> Result<QGraph> {
+pub fn lower_with(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule, acts: Acts, split: &[usize]) -> Result<QGraph> {
     let mut scalars = g.scalars.clone();
     let f = fuse(g, &mut scalars)?;
-    let wide = if int16 { wide_values(g, &f) } else { vec![false; g.values.len()] };
+    let wide = match acts {
+        Acts::Int8 => vec![false; g.values.len()],
+        Acts::Mixed => wide_values(g, &f, false),
+        Acts::Int16 => wide_values(g, &f, true),
+    };
     // Ranges of shared groups: the union.
     let root = |mut v: usize| {
         while f.share[v] != v {

@@ -22,7 +22,8 @@ pub struct LevelAgreement {
 /// One candidate tried and its error against the float graph.
 #[derive(Clone, Debug, Serialize)]
 pub struct MethodResult {
-    /// "int8" (every activation int8) or "16x8" (residual stream, input, output int16).
+    /// "int8" (every activation int8), "16x8" (residual stream, input, output int16) or
+    /// "int16" (every activation int16).
     pub activations: String,
     /// "windows" (noisy dataset windows at every σ) or "windows+chains" (plus the states
     /// of sampler chains).
@@ -101,7 +102,7 @@ impl Report {
                 .iter()
                 .enumerate()
                 .map(|(i, c)| MethodResult {
-                    activations: if c.int16 { "16x8" } else { "int8" }.to_string(),
+                    activations: c.acts.to_string(),
                     calibration: if c.chains { "windows+chains" } else { "windows" }.to_string(),
                     method: c.method.to_string(),
                     blob_bytes: c.blob.len(),
