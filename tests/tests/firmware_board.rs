@@ -3,7 +3,9 @@
 
 mod firmware_common;
 
-use firmware_common::{check_wire, host_pieces, host_stream, synthetic_blob, BoardConfig};
+use firmware_common::heard::wire_to_smf;
+use firmware_common::{check_wire, host_pieces, host_run, host_stream, synthetic_blob, BoardConfig};
+use kantor_core::midi::Performance;
 
 fn small_config(pieces: u32) -> BoardConfig {
     BoardConfig { frames: 48, phrase_bars: 2, context: 16, phrases: 3, steps: 2, levels: 0, pieces, seed: 11 }
@@ -35,6 +37,91 @@ fn wire_checker_refuses_broken_streams() {
     assert!(check_wire(&[0x90, 60, 1, 0xB0, 123, 0]).is_ok());
     let s = check_wire(&[0xC0, 19, 0x90, 60, 100, 60, 0, 62, 90, 0x80, 62, 0]).unwrap();
     assert_eq!((s.running_status, s.note_ons, s.note_offs, s.program_changes), (2, 2, 2, 1));
+}
+
+/// The notes of a Standard MIDI File: (track, channel, key, start tick, end tick).
+fn smf_notes(bytes: &[u8]) -> Vec<(usize, u8, u8, u32, u32)> {
+    let smf = midly::Smf::parse(bytes).expect("the MIDI file reads back");
+    let mut notes = Vec::new();
+    for (t, track) in smf.tracks.iter().enumerate() {
+        let mut tick = 0;
+        let mut open = std::collections::HashMap::new();
+        for e in track {
+            tick += e.delta.as_int();
+            if let midly::TrackEventKind::Midi { channel, message: midly::MidiMessage::NoteOn { key, vel } } = e.kind {
+                let k = (channel.as_int(), key.as_int());
+                if vel > 0 {
+                    assert!(open.insert(k, tick).is_none(), "note struck twice");
+                } else {
+                    let start = open.remove(&k).expect("note-off of a sounding note");
+                    notes.push((t, k.0, k.1, start, tick));
+                }
+            }
+        }
+        assert!(open.is_empty(), "a note never ends");
+    }
+    notes
+}
+
+#[test]
+fn serial_bytes_become_a_midi_file_with_the_players_times() {
+    let blob = synthetic_blob(5);
+    let cfg = small_config(1);
+    let piece = host_run(&blob, &cfg, [11]).remove(0);
+    let performance = Performance::default();
+    let smf = wire_to_smf(&piece.bytes, &piece.frames, &performance).unwrap();
+    let notes = smf_notes(&smf);
+    assert_eq!(notes.len(), check_wire(&piece.bytes).unwrap().note_ons);
+    // Each voice on its own track and channel, every note at least a 16th long.
+    assert!(notes.iter().all(|&(track, channel, _, start, end)| track == channel as usize + 1 && end > start + 100));
+    assert_eq!(notes.iter().map(|n| n.4).max(), Some(kantor_core::midi::EventStream::new(&piece.frames, &performance).end_tick()));
+
+    // Bytes that are not the host's messages are refused.
+    let mut other = piece.bytes.clone();
+    let at = other.iter().rposition(|&b| b > 0 && b < 0x80).unwrap();
+    other[at] -= 1;
+    assert!(wire_to_smf(&other, &piece.frames, &performance).unwrap_err().contains("the wire says"));
+    assert!(wire_to_smf(&piece.bytes[..piece.bytes.len() - 2], &piece.frames, &performance).is_err());
+}
+
+/// Writes one piece of the emulated board as a Standard MIDI File to `KANTOR_WRITE_MIDI`
+/// and its piano roll next to it (`.png`): the UART capture and log as for
+/// [`emulated_board_matches_the_host_byte_for_byte`], timed by the host's event stream.
+#[test]
+#[ignore = "needs a one-piece run of the emulated board"]
+fn emulated_board_as_a_midi_file() {
+    let path = |var: &str| std::env::var(var).unwrap_or_else(|_| panic!("set {var}"));
+    let capture = std::fs::read(path("KANTOR_FIRMWARE_CAPTURE")).expect("the UART capture");
+    let log = std::fs::read_to_string(path("KANTOR_FIRMWARE_LOG")).expect("the board's log");
+    let (model, cfg) = BoardConfig::from_log(&log).unwrap();
+    assert!(model && cfg.pieces == 1, "a one-piece run with a model is needed");
+    let blob = std::fs::read(path("KANTOR_MODEL")).expect("the model blob");
+    let piece = host_run(&blob, &cfg, [cfg.seed]).remove(0);
+    assert!(capture == piece.bytes, "the board's bytes differ from the host's");
+
+    let performance = Performance::default();
+    let smf = wire_to_smf(&capture, &piece.frames, &performance).unwrap_or_else(|e| panic!("{e}"));
+    let out = std::path::PathBuf::from(path("KANTOR_WRITE_MIDI"));
+    std::fs::write(&out, &smf).expect("the MIDI file is written");
+    let title = format!("mps2-an386 (emulated Cortex-M4F), seed {}", cfg.seed);
+    kantor_host::plot::piano_roll(&out.with_extension("png"), &piece.frames, &title).expect("the piano roll is drawn");
+
+    let notes = smf_notes(&smf);
+    let end = notes.iter().map(|n| n.4).max().unwrap();
+    let per_voice: Vec<usize> = (1..=4).map(|t| notes.iter().filter(|n| n.0 == t).count()).collect();
+    eprintln!(
+        "seed {}: {} capture bytes, {} frames ({} bars), {} bpm, programs {:?}, {} notes {:?} (S A T B), {:.2} s; {} file bytes",
+        cfg.seed,
+        capture.len(),
+        piece.frames.len(),
+        piece.frames.len() as f64 / 16.0,
+        performance.tempo_bpm,
+        performance.programs,
+        notes.len(),
+        per_voice,
+        performance.tick_to_micros(end) as f64 / 1e6,
+        smf.len(),
+    );
 }
 
 /// Reads the emulated board's UART capture and semihosting log (paths in

@@ -4,12 +4,15 @@
 
 #![allow(dead_code)]
 
+pub mod heard;
+
 use std::collections::HashMap;
 
 use kantor_core::engine::Int8ScoreNet;
 use kantor_core::player::sim::{RecordingLed, ScriptedButton, VecPort, VirtualClock, VirtualTimer};
 use kantor_core::player::{model_settings, Budget, FixedSeed, Happening, LangevinComposer, Player, PlayerConfig};
 use kantor_core::sampler::{PiecePlan, Workspace};
+use kantor_core::Frame;
 
 /// What a MIDI byte stream held.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -133,6 +136,18 @@ impl BoardConfig {
 /// The bytes the board application sends for each piece of `seeds`, run on the host: the
 /// same player, sampler and int8 engine over `blob`, on a virtual clock.
 pub fn host_pieces(blob: &[u8], cfg: &BoardConfig, seeds: impl IntoIterator<Item = u64>) -> Vec<Vec<u8>> {
+    host_run(blob, cfg, seeds).into_iter().map(|p| p.bytes).collect()
+}
+
+/// One piece of a host run: what went out on the port, and the frames it played.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostPiece {
+    pub bytes: Vec<u8>,
+    pub frames: Vec<Frame>,
+}
+
+/// The board application on the host (see [`host_pieces`]), keeping each piece's frames.
+pub fn host_run(blob: &[u8], cfg: &BoardConfig, seeds: impl IntoIterator<Item = u64>) -> Vec<HostPiece> {
     let net = Int8ScoreNet::new(blob.to_vec(), vec![0u8; 1 << 22], cfg.frames).expect("the engine loads the blob");
     let settings = model_settings(&net.model(), cfg.budget());
     let plan = PiecePlan { bars: cfg.phrase_bars, fermata_every: cfg.phrase_bars, ..PiecePlan::new(cfg.phrase_bars) };
@@ -160,7 +175,7 @@ pub fn host_pieces(blob: &[u8], cfg: &BoardConfig, seeds: impl IntoIterator<Item
                 _ => {}
             }
         }
-        pieces.push(std::mem::take(&mut player.port().0));
+        pieces.push(HostPiece { bytes: std::mem::take(&mut player.port().0), frames: player.piece().to_vec() });
     }
     pieces
 }
