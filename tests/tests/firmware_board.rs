@@ -103,7 +103,7 @@ fn emulated_board_as_a_midi_file() {
     let smf = wire_to_smf(&capture, &piece.frames, &performance).unwrap_or_else(|e| panic!("{e}"));
     let out = std::path::PathBuf::from(path("KANTOR_WRITE_MIDI"));
     std::fs::write(&out, &smf).expect("the MIDI file is written");
-    let title = format!("mps2-an386 (emulated Cortex-M4F), seed {}", cfg.seed);
+    let title = format!("mps2, seed {}", cfg.seed);
     kantor_host::plot::piano_roll(&out.with_extension("png"), &piece.frames, &title).expect("the piano roll is drawn");
 
     let notes = smf_notes(&smf);
