@@ -113,9 +113,11 @@ pub struct Budget {
     pub steps_per_level: Option<usize>,
 }
 
-/// Sampler settings for a quantised model: its own schedule, and the step size and steps
-/// per level it was published with (`kantor.epsilon`, `kantor.steps_per_level`), NCSN's
-/// defaults where the blob does not say; then cut down to `budget`.
+/// Sampler settings for a quantised model, as `kantor generate` chooses them on the host:
+/// its own schedule with the step size and steps per level it was published with
+/// (`kantor.epsilon`, `kantor.steps_per_level`, NCSN's defaults where the blob does not
+/// say), then the recommended sampler it carries (`kantor.sampler`) over those, if any; then
+/// cut down to `budget`.
 pub fn model_settings(model: &crate::engine::Model<'_>, budget: Budget) -> SamplerSettings {
     let mut s = SamplerSettings::ncsn(model.schedule());
     if let Some(eps) = model.prop("kantor.epsilon").and_then(|v| v.trim().parse::<f32>().ok()) {
@@ -125,6 +127,13 @@ pub fn model_settings(model: &crate::engine::Model<'_>, budget: Budget) -> Sampl
     }
     if let Some(t) = model.prop("kantor.steps_per_level").and_then(|v| v.trim().parse::<usize>().ok()) {
         s.steps_per_level = t.max(1);
+    }
+    if let Some(text) = model.prop("kantor.sampler") {
+        let mut recommended = s;
+        // A blob whose sampler line does not parse keeps its schedule's own settings.
+        if recommended.apply_text(text).is_ok() && recommended.is_valid() {
+            s = recommended;
+        }
     }
     if let Some(t) = budget.steps_per_level {
         s.steps_per_level = t.max(1);
