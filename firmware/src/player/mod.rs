@@ -17,6 +17,7 @@
 
 mod log;
 
+pub mod board;
 pub mod button;
 pub mod clock;
 pub mod compose;
@@ -25,6 +26,7 @@ pub mod machine;
 pub mod sim;
 pub mod stream;
 
+pub use board::BoardComposer;
 pub use button::{ActiveLevel, Debounced};
 pub use clock::{FixedSeed, Monotonic, PressTime, SeedSource};
 pub use compose::{phrase_seed, Cadences, Composer};

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use kantor_core::engine::Int8ScoreNet;
 use kantor_core::player::sim::{RecordingLed, ScriptedButton, VecPort, VirtualClock, VirtualTimer};
-use kantor_core::player::{model_settings, Budget, FixedSeed, Happening, LangevinComposer, Player, PlayerConfig};
-use kantor_core::sampler::{PiecePlan, Workspace};
+use kantor_core::player::{Budget, FixedSeed, Happening, LangevinComposer, Player, PlayerConfig};
+use kantor_core::sampler::Workspace;
 use kantor_core::Frame;
 
 /// What a MIDI byte stream held.
@@ -149,11 +149,9 @@ pub struct HostPiece {
 /// The board application on the host (see [`host_pieces`]), keeping each piece's frames.
 pub fn host_run(blob: &[u8], cfg: &BoardConfig, seeds: impl IntoIterator<Item = u64>) -> Vec<HostPiece> {
     let net = Int8ScoreNet::new(blob.to_vec(), vec![0u8; 1 << 22], cfg.frames).expect("the engine loads the blob");
-    let settings = model_settings(&net.model(), cfg.budget());
-    let plan = PiecePlan { bars: cfg.phrase_bars, fermata_every: cfg.phrase_bars, ..PiecePlan::new(cfg.phrase_bars) };
     let mut buffer = vec![0f32; Workspace::floats_needed(cfg.frames)];
     // The boards' limit; a larger one would only matter if pieces outgrew it.
-    let composer: LangevinComposer<'_, _, 256> = LangevinComposer::new(net, settings, plan, &mut buffer);
+    let composer: LangevinComposer<'_, _, 256> = LangevinComposer::phrases(net, cfg.phrase_bars, cfg.budget(), &mut buffer);
     let clock = VirtualClock::new();
     let config = PlayerConfig { phrases: cfg.phrases, context_frames: cfg.context, ..PlayerConfig::default() };
     let mut player: Player<_, _, _, _, _, _, 256> = Player::new(
@@ -213,10 +211,8 @@ pub fn host_stream(blob: Option<&[u8]>, cfg: &BoardConfig, seed: u64, phrases: u
         None => run(Cadences, cfg, seed, phrases),
         Some(blob) => {
             let net = Int8ScoreNet::new(blob.to_vec(), vec![0u8; 1 << 22], cfg.frames).expect("the engine loads the blob");
-            let settings = model_settings(&net.model(), cfg.budget());
-            let plan = PiecePlan { bars: cfg.phrase_bars, fermata_every: cfg.phrase_bars, ..PiecePlan::new(cfg.phrase_bars) };
             let mut buffer = vec![0f32; Workspace::floats_needed(cfg.frames)];
-            let composer: LangevinComposer<'_, _, 256> = LangevinComposer::new(net, settings, plan, &mut buffer);
+            let composer: LangevinComposer<'_, _, 256> = LangevinComposer::phrases(net, cfg.phrase_bars, cfg.budget(), &mut buffer);
             run(composer, cfg, seed, phrases)
         }
     }

@@ -127,7 +127,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     let composer = if args.cadences {
         PiComposer::Cadences(kantor_core::player::Cadences)
     } else {
-        PiComposer::load(
+        compose::load(
             &args.model,
             args.phrase_bars as usize,
             kantor_core::player::Budget { levels: args.levels.map(|l| l as usize), steps_per_level: args.steps.map(|s| s as usize) },

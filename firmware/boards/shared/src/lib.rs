@@ -25,10 +25,7 @@ pub mod stack;
 pub mod systick;
 
 use kantor_core::engine::Int8ScoreNet;
-use kantor_core::frame::Frame;
-use kantor_core::meter::TimeSignature;
-use kantor_core::player::{model_settings, Budget, Cadences, Composer, LangevinComposer, LangevinError};
-use kantor_core::sampler::PiecePlan;
+use kantor_core::player::{Budget, LangevinComposer};
 
 pub use kantor_core::engine::{Aligned, EngineError};
 pub use kantor_core::player::Cadences as CadenceComposer;
@@ -36,61 +33,21 @@ pub use kantor_core::player::Cadences as CadenceComposer;
 /// The int8 network over a blob and an arena in static memory.
 pub type StaticNet = Int8ScoreNet<&'static [u8], &'static mut [u8]>;
 
-/// The composer a board plays: the model when it was built with one, else cadences.
-pub enum BoardComposer<const MAX: usize> {
-    Model(LangevinComposer<'static, StaticNet, MAX>),
-    Cadences(Cadences),
-}
+/// The composer a board plays, over static memory: the model when it was built with one,
+/// else cadences.
+pub type BoardComposer<const MAX: usize> = kantor_core::player::BoardComposer<'static, &'static [u8], &'static mut [u8], MAX>;
 
-impl<const MAX: usize> BoardComposer<MAX> {
-    /// The sampler over `blob` for phrases of `phrase_bars` bars of 4/4 continuing
-    /// `MAX - phrase` frames of context, with the model's own settings cut to `budget`.
-    pub fn model(
-        blob: &'static [u8],
-        arena: &'static mut [u8],
-        workspace: &'static mut [f32],
-        phrase_bars: usize,
-        budget: Budget,
-    ) -> Result<Self, EngineError> {
-        let net = Int8ScoreNet::new(blob, arena, MAX)?;
-        let settings = model_settings(&net.model(), budget);
-        let plan = PiecePlan { bars: phrase_bars, fermata_every: phrase_bars, ..PiecePlan::new(phrase_bars) };
-        Ok(BoardComposer::Model(LangevinComposer::new(net, settings, plan, workspace)))
-    }
-
-    /// Network evaluations per phrase at the model's own settings (0 for cadences).
-    pub fn model_evaluations_per_phrase(&mut self) -> usize {
-        match self {
-            BoardComposer::Model(c) => model_settings(&c.net().model(), Budget::default()).evaluations(),
-            BoardComposer::Cadences(_) => 0,
-        }
-    }
-
-    /// Network evaluations per phrase (0 for cadences).
-    pub fn evaluations_per_phrase(&self) -> usize {
-        match self {
-            BoardComposer::Model(c) => c.settings().evaluations(),
-            BoardComposer::Cadences(_) => 0,
-        }
-    }
-}
-
-impl<const MAX: usize> Composer for BoardComposer<MAX> {
-    type Error = LangevinError<EngineError>;
-
-    fn time(&self) -> TimeSignature {
-        match self {
-            BoardComposer::Model(c) => c.time(),
-            BoardComposer::Cadences(c) => c.time(),
-        }
-    }
-
-    fn compose(&mut self, seed: u64, context: &[Frame], out: &mut [Frame]) -> Result<usize, Self::Error> {
-        match self {
-            BoardComposer::Model(c) => c.compose(seed, context, out),
-            BoardComposer::Cadences(c) => Ok(c.compose(seed, context, out).unwrap_or_else(|e| match e {})),
-        }
-    }
+/// The sampler over `blob` for phrases of `phrase_bars` bars of 4/4 continuing
+/// `MAX - phrase` frames of context, with the model's own settings cut to `budget`.
+pub fn model_composer<const MAX: usize>(
+    blob: &'static [u8],
+    arena: &'static mut [u8],
+    workspace: &'static mut [f32],
+    phrase_bars: usize,
+    budget: Budget,
+) -> Result<BoardComposer<MAX>, EngineError> {
+    let net = Int8ScoreNet::new(blob, arena, MAX)?;
+    Ok(BoardComposer::Model(LangevinComposer::phrases(net, phrase_bars, budget, workspace)))
 }
 
 /// Declares the static blob, arena and workspace from the board's `settings.rs` (which
@@ -106,7 +63,7 @@ macro_rules! board_composer {
             static mut WORKSPACE: [f32; settings::WORKSPACE_FLOATS] = [0.0; settings::WORKSPACE_FLOATS];
             // SAFETY: the macro is called once, so these are the only references.
             let (arena, workspace) = unsafe { (&mut *core::ptr::addr_of_mut!(ARENA), &mut *core::ptr::addr_of_mut!(WORKSPACE)) };
-            $crate::BoardComposer::<{ settings::FRAMES }>::model(&MODEL.0, &mut arena[..], &mut workspace[..], settings::PHRASE_BARS, kantor_core::player::Budget { levels: settings::LEVELS, steps_per_level: settings::STEPS_PER_LEVEL })
+            $crate::model_composer::<{ settings::FRAMES }>(&MODEL.0, &mut arena[..], &mut workspace[..], settings::PHRASE_BARS, kantor_core::player::Budget { levels: settings::LEVELS, steps_per_level: settings::STEPS_PER_LEVEL })
         }
         #[cfg(not(kantor_model))]
         {

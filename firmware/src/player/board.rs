@@ -1,0 +1,62 @@
+//! What every board composes with: the sampler over its int8 model, phrase by phrase, or
+//! seeded cadences when it was built without a model. The microcontrollers, the Pi and the
+//! host's replay of a board all build their composer here, so they cannot drift apart.
+
+use super::compose::{Cadences, Composer};
+use super::langevin::{model_settings, Budget, LangevinComposer, LangevinError};
+use crate::engine::{EngineError, Int8ScoreNet};
+use crate::frame::Frame;
+use crate::meter::TimeSignature;
+use crate::sampler::PiecePlan;
+
+impl<'w, B: AsRef<[u8]>, A: AsMut<[u8]>, const MAX: usize> LangevinComposer<'w, Int8ScoreNet<B, A>, MAX> {
+    /// Phrases of `phrase_bars` bars of 4/4, each ending on a fermata, sampled by `net` with
+    /// the model's own settings cut to `budget` (see [`model_settings`]), in `buffer`.
+    pub fn phrases(net: Int8ScoreNet<B, A>, phrase_bars: usize, budget: Budget, buffer: &'w mut [f32]) -> Self {
+        let settings = model_settings(&net.model(), budget);
+        let plan = PiecePlan { bars: phrase_bars, fermata_every: phrase_bars, ..PiecePlan::new(phrase_bars) };
+        LangevinComposer::new(net, settings, plan, buffer)
+    }
+}
+
+/// The composer a board plays: the model when it was built with one, else cadences.
+pub enum BoardComposer<'w, B, A, const MAX: usize> {
+    Model(LangevinComposer<'w, Int8ScoreNet<B, A>, MAX>),
+    Cadences(Cadences),
+}
+
+impl<B: AsRef<[u8]>, A: AsMut<[u8]>, const MAX: usize> BoardComposer<'_, B, A, MAX> {
+    /// Network evaluations per phrase at the model's own settings (0 for cadences).
+    pub fn model_evaluations_per_phrase(&mut self) -> usize {
+        match self {
+            BoardComposer::Model(c) => model_settings(&c.net().model(), Budget::default()).evaluations(),
+            BoardComposer::Cadences(_) => 0,
+        }
+    }
+
+    /// Network evaluations per phrase (0 for cadences).
+    pub fn evaluations_per_phrase(&self) -> usize {
+        match self {
+            BoardComposer::Model(c) => c.settings().evaluations(),
+            BoardComposer::Cadences(_) => 0,
+        }
+    }
+}
+
+impl<B: AsRef<[u8]>, A: AsMut<[u8]>, const MAX: usize> Composer for BoardComposer<'_, B, A, MAX> {
+    type Error = LangevinError<EngineError>;
+
+    fn time(&self) -> TimeSignature {
+        match self {
+            BoardComposer::Model(c) => c.time(),
+            BoardComposer::Cadences(c) => c.time(),
+        }
+    }
+
+    fn compose(&mut self, seed: u64, context: &[Frame], out: &mut [Frame]) -> Result<usize, Self::Error> {
+        match self {
+            BoardComposer::Model(c) => c.compose(seed, context, out),
+            BoardComposer::Cadences(c) => Ok(c.compose(seed, context, out).unwrap_or_else(|e| match e {})),
+        }
+    }
+}
