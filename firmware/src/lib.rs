@@ -11,6 +11,7 @@
 pub mod chorale;
 pub mod engine;
 pub mod frame;
+pub mod head;
 pub mod meter;
 pub mod midi;
 pub mod noise;
@@ -23,6 +24,7 @@ pub mod voice;
 
 pub use chorale::Chorale;
 pub use frame::{Frame, FrameMeta};
+pub use head::Head;
 pub use meter::{KeySignature, TimeSignature};
 pub use noise::NoiseSchedule;
 pub use score::ScoreNet;

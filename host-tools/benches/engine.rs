@@ -57,6 +57,7 @@ fn random_model() -> Vec<u8> {
         epsilon: 1e-5,
         parameters: net.arch.parameters,
         architecture: net.arch.describe(),
+        head: net.arch.config.head,
     };
     export::export(&net, &info).encode_to_vec()
 }

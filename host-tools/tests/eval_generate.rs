@@ -76,6 +76,7 @@ fn a_network_that_memorised_bach_is_caught_and_costs_are_kept() {
         &SamplerArgs::default(),
         &[Some(1), Some(3)],
         7,
+        kantor_host::eval::generation::Task::Compose,
         false,
     )
     .unwrap();
@@ -128,4 +129,37 @@ fn a_network_that_memorised_bach_is_caught_and_costs_are_kept() {
     ] {
         assert!(dir.path().join(png).is_file(), "{png} missing");
     }
+}
+
+#[test]
+fn harmonizing_held_out_sopranos_keeps_every_soprano_token() {
+    // A "network" that knows another chorale entirely: with the soprano held, the written
+    // alto, tenor and bass are that chorale's, the soprano stays the plan's.
+    let d = dataset();
+    let test: Vec<_> = d.split(Split::Test).collect();
+    let (plan_source, other) = (test[3], test[5]);
+    let frames = plan_source.frames.len().min(other.frames.len());
+    let plan = piece(&plan_source.source, &plan_source.frames[..frames], plan_source.time);
+    let defaults = SamplerSettings { steps_per_level: 2, ..SamplerSettings::ncsn(NoiseSchedule::new(1.0, 0.01, 4)) };
+    let mut engine = Engine::from_net(Memorised { target: other.frames[..frames].to_vec() }, defaults, "memorised chorale");
+    let sets = generate_sets(
+        &mut engine,
+        std::slice::from_ref(&plan),
+        1,
+        &SamplerArgs::default(),
+        &[None],
+        3,
+        kantor_host::eval::generation::Task::HarmonizeSoprano,
+        false,
+    )
+    .unwrap();
+    let out = &sets[0].pieces[0];
+    assert!(sets[0].label.starts_with("harmonized"), "{}", sets[0].label);
+    let s = kantor_core::Voice::Soprano.index();
+    for (t, (got, want)) in out.frames.iter().zip(&plan.frames).enumerate() {
+        assert_eq!(got.tokens[s], want.tokens[s], "soprano at frame {t}");
+    }
+    // The other voices follow the network (the memorised chorale), not the plan.
+    let differs = out.frames.iter().zip(&plan.frames).filter(|(g, w)| g.tokens[1..] != w.tokens[1..]).count();
+    assert!(differs > frames / 4, "only {differs} of {frames} frames differ from the plan below the soprano");
 }

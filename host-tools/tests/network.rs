@@ -8,7 +8,7 @@ use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 fn small_arch() -> Architecture {
-    Architecture::new(NetConfig { channels: 6, kernel: 3, dilations: vec![1, 3] }).unwrap()
+    Architecture::new(NetConfig { channels: 6, kernel: 3, dilations: vec![1, 3], head: kantor_core::Head::Score }).unwrap()
 }
 
 /// `L = Σ r·f(input)`, accumulated in f64.

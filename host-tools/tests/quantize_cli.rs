@@ -17,7 +17,7 @@ fn dataset() -> PathBuf {
 
 /// Writes a small random network as ONNX into `dir`.
 fn small_model(dir: &Path, rename_relu_to: Option<&str>) -> PathBuf {
-    let arch = Architecture::new(NetConfig { channels: 8, kernel: 3, dilations: vec![1, 2] }).unwrap();
+    let arch = Architecture::new(NetConfig { channels: 8, kernel: 3, dilations: vec![1, 2], head: kantor_core::Head::Score }).unwrap();
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9);
     let params = weights::initial_params(&arch, &mut rng);
     let net = Network::new(arch, params).unwrap();
@@ -29,6 +29,7 @@ fn small_model(dir: &Path, rename_relu_to: Option<&str>) -> PathBuf {
         epsilon: 1e-5,
         parameters: net.arch.parameters,
         architecture: net.arch.describe(),
+        head: net.arch.config.head,
     };
     let mut proto = export::export(&net, &info);
     if let Some(op) = rename_relu_to {

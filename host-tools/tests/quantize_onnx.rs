@@ -23,12 +23,13 @@ fn info(parameters: usize) -> ModelInfo {
         epsilon: 1e-5,
         parameters,
         architecture: "test".into(),
+        head: kantor_core::Head::Score,
     }
 }
 
 /// A small random network (random biases too), exported by `kantor export-onnx`'s code.
 fn exported(seed: u64) -> (Network, ModelProto) {
-    let arch = Architecture::new(NetConfig { channels: 12, kernel: 3, dilations: vec![1, 2, 4] }).unwrap();
+    let arch = Architecture::new(NetConfig { channels: 12, kernel: 3, dilations: vec![1, 2, 4], head: kantor_core::Head::Score }).unwrap();
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut params = weights::initial_params(&arch, &mut rng);
     let mut g = Gaussian::new(seed);

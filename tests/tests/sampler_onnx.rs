@@ -11,7 +11,7 @@ use prost::Message;
 
 /// A random network of the real architecture (small), exported and loaded by tract.
 fn onnx_net() -> OnnxScoreNet {
-    let arch = Architecture::new(NetConfig { channels: 16, kernel: 3, dilations: vec![1, 2] }).unwrap();
+    let arch = Architecture::new(NetConfig { channels: 16, kernel: 3, dilations: vec![1, 2], head: kantor_core::Head::Score }).unwrap();
     let mut g = Gaussian::new(99);
     let params: Vec<f32> = (0..arch.parameters).map(|_| 0.2 * g.next()).collect();
     let net = Network::new(arch, params).unwrap();
@@ -23,6 +23,7 @@ fn onnx_net() -> OnnxScoreNet {
         epsilon: 1e-4,
         parameters: net.arch.parameters,
         architecture: net.arch.describe(),
+        head: net.arch.config.head,
     };
     OnnxScoreNet::from_bytes(&export(&net, &info).encode_to_vec()).unwrap()
 }

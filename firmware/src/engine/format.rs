@@ -11,7 +11,7 @@
 //!     24     8  voice ranges: (lowest, highest) MIDI note for S, A, T, B
 //!     32     4  σ_max (f32)   36  4  σ_min (f32)   40  4  noise levels (u32)
 //!     44     4  tensors       48  4  scalar instructions
-//!     52     4  ops           56  4  properties     60  4  reserved (0)
+//!     52     4  ops           56  4  properties     60  4  head (u32, `Head::code`)
 //!     64        properties: key_len u16, value_len u16, key, value (UTF-8), then padding to 4
 //!               scalar program: SCALAR_RECORD bytes each
 //!               tensor table:   TENSOR_RECORD bytes each
@@ -26,13 +26,17 @@
 //! records fold a ReLU into the output clamp. Their lengths in time follow
 //! from the ops and the frame count, so the blob works for any number of frames.
 //!
+//! The head field says what the output channels hold (`crate::Head`): the score itself,
+//! or an estimate of the clean chorale that the engine turns into the score in f32 after
+//! the last op. Version 3 added it (the field was reserved before).
+//!
 //! The scalar program evaluates the σ-only arithmetic in f32: register 0 holds σ, and
 //! instruction `i` writes register `i + 1`.
 
 /// First four bytes of every blob.
 pub const MAGIC: [u8; 4] = *b"KQ8\x1a";
 /// Version of this layout; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Size of the fixed header.
 pub const HEADER_BYTES: usize = 64;
 /// Bytes per scalar instruction: op u8, a u8, b u8, 0 u8, constant f32.

@@ -3,6 +3,7 @@
 
 use super::format::{self, op, scalar, MAX_KERNEL, MAX_SCALARS, MAX_TAPS, MAX_TENSORS, NO_SCALAR};
 use super::kernels::{Elem, Q};
+use crate::head::Head;
 use crate::noise::NoiseSchedule;
 use crate::onehot::{ENCODING_VERSION, META_CHANNELS, VOICE_CHANNELS};
 use crate::voice::VOICE_RANGES;
@@ -29,6 +30,8 @@ pub enum BlobError {
     UnknownOp { index: usize, code: u8 },
     /// A scalar instruction this engine does not know.
     UnknownScalarOp { index: usize, code: u8 },
+    /// The header names an output head this engine does not know.
+    UnknownHead { code: u32 },
     /// An inconsistent record (the op index, or `usize::MAX` outside the op list).
     Malformed { op: usize, reason: &'static str },
 }
@@ -45,6 +48,8 @@ pub struct Header {
     pub scalars: usize,
     pub ops: usize,
     pub props: usize,
+    /// What the output channels hold.
+    pub head: Head,
 }
 
 /// Where the sections of a validated blob start (absolute offsets).
@@ -569,6 +574,7 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
         scalars: count(48, "scalar instructions", MAX_SCALARS)?,
         ops: count(52, "ops", u16::MAX as usize)?,
         props: count(56, "properties", u16::MAX as usize)?,
+        head: Head::from_code(u32_at(bytes, 60)).ok_or(BlobError::UnknownHead { code: u32_at(bytes, 60) })?,
     };
     let mut cur = Cursor { bytes, pos: format::HEADER_BYTES, end: body };
 

@@ -107,8 +107,18 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
     }
 
     /// Runs the network on one chorale: `x` (`VOICE_CHANNELS × frames`), `meta`
-    /// (`META_CHANNELS × frames`) channel-major; writes `VOICE_CHANNELS × frames` scores.
+    /// (`META_CHANNELS × frames`) channel-major; writes `VOICE_CHANNELS × frames` scores
+    /// (through the blob's [`crate::Head`] when the network estimates the clean chorale).
     pub fn run(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), EngineError> {
+        self.run_raw(x, meta, frames, sigma, score)?;
+        // The last op wrote the head's output; the sampler wants the score.
+        self.layout.header.head.to_score(x, score, frames, sigma);
+        Ok(())
+    }
+
+    /// What the network's last layer holds before the head turns it into a score (the same
+    /// as [`Int8ScoreNet::run`] for [`crate::Head::Score`]): what quantisation is measured on.
+    pub fn run_raw(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), EngineError> {
         for (len, channels) in [(x.len(), VOICE_CHANNELS), (meta.len(), META_CHANNELS), (score.len(), VOICE_CHANNELS)] {
             let needed = channels.checked_mul(frames).ok_or(EngineError::Plan(PlanError::Overflow))?;
             if len < needed {

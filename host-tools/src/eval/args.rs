@@ -11,6 +11,7 @@ use std::path::PathBuf;
 /// training set. Prints a table (mean, median and standard deviation over pieces, one
 /// column group per set), and optionally writes JSON and a Markdown report with pictures.
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("composing").args(["generate", "harmonize_held_out"]).multiple(true)))]
 pub struct EvalArgs {
     /// Chorales to measure: .mid files and/or folders of them. Each needs four voices
     /// (four tracks or four channels; the highest is taken as the soprano).
@@ -42,10 +43,16 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub generate: Option<u32>,
 
+    /// Harmonise the sopranos of this many reference chorales (held-out Bach by default):
+    /// the soprano is kept note for note and the network writes alto, tenor and bass, as
+    /// `kantor harmonize` does; the set is measured like any other.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub harmonize_held_out: Option<u32>,
+
     /// The score network for --generate: an ONNX model (f32 engine) or a .kq8 blob (int8
     /// engine). Default: models/default/model.onnx, or models/default/model.kq8 with
     /// --engine int8.
-    #[arg(long, requires = "generate")]
+    #[arg(long, requires = "composing")]
     pub model: Option<PathBuf>,
 
     /// Which implementation runs the network for --generate.
@@ -55,22 +62,30 @@ pub struct EvalArgs {
     /// Langevin steps per noise level for --generate, comma separated (e.g. 10,30,100):
     /// one generated set per value, and a quality-against-evaluations curve in the report
     /// when there are several. Default: the model's setting.
-    #[arg(long, value_delimiter = ',', requires = "generate")]
+    #[arg(long, value_delimiter = ',', requires = "composing")]
     pub steps: Vec<usize>,
+
+    /// Sampler settings for --generate over the model's own, as space-separated key=value
+    /// pairs in the form of the model's `kantor.sampler` (e.g. "levels=40 epsilon=0.001";
+    /// keys: method, levels, sigma_max, sigma_min, steps, epsilon, step_exponent,
+    /// temperature, init, predictor, constraint, denoise, refine, refine_fraction,
+    /// refine_sigma, judge_sigma). The flags below apply on top.
+    #[arg(long, value_name = "PAIRS", requires = "composing")]
+    pub sampler: Option<String>,
 
     /// Scale of the injected noise for --generate: 1 is true Langevin dynamics, lower
     /// values give safer, plainer music (default: the model's).
-    #[arg(long, requires = "generate")]
+    #[arg(long, requires = "composing")]
     pub temperature: Option<f32>,
 
     /// Take a reverse-diffusion predictor step between noise levels for --generate: on
     /// or off (default: the model's).
-    #[arg(long, requires = "generate")]
+    #[arg(long, requires = "composing")]
     pub predictor: Option<bool>,
 
     /// Constrain the denoised estimate for --generate: none, clip or simplex (default:
     /// the model's).
-    #[arg(long, value_enum, requires = "generate")]
+    #[arg(long, value_enum, requires = "composing")]
     pub constraint: Option<ConstraintArg>,
 
     /// Seed of the sampler (chorale i uses SEED + i) and of the random-notes calibration

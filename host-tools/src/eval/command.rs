@@ -105,25 +105,33 @@ fn candidates(args: &EvalArgs, reference: &[Piece]) -> Result<Vec<Candidates>> {
             pieces: calibrate::random_notes(reference, args.seed),
         });
     }
-    if let Some(count) = args.generate {
+    if args.generate.is_some() || args.harmonize_held_out.is_some() {
         let path = args
             .model
             .clone()
             .unwrap_or_else(|| args.engine.default_model());
         let mut engine = Engine::load(&path, args.engine)?;
-        let generated = generation::generate_sets(
-            &mut engine,
-            reference,
-            count as usize,
-            &args.sampler_overrides(),
-            &args.step_settings(),
-            args.seed,
-            !args.quiet,
-        )?;
-        for s in &generated {
-            eprintln!("{}: {}", s.label, s.settings.as_deref().unwrap_or(""));
+        if let Some(text) = &args.sampler {
+            engine.defaults.apply_text(text).map_err(|e| anyhow::anyhow!("--sampler: {e}"))?;
+            anyhow::ensure!(engine.defaults.is_valid(), "--sampler {text:?} gives settings that cannot run (levels, steps ≥ 1, 0 < σ_min ≤ σ_max, ε > 0)");
         }
-        sets.extend(generated);
+        let tasks = [(args.generate, generation::Task::Compose), (args.harmonize_held_out, generation::Task::HarmonizeSoprano)];
+        for (count, task) in tasks.into_iter().filter_map(|(c, t)| c.map(|c| (c, t))) {
+            let generated = generation::generate_sets(
+                &mut engine,
+                reference,
+                count as usize,
+                &args.sampler_overrides(),
+                &args.step_settings(),
+                args.seed,
+                task,
+                !args.quiet,
+            )?;
+            for s in &generated {
+                eprintln!("{}: {}", s.label, s.settings.as_deref().unwrap_or(""));
+            }
+            sets.extend(generated);
+        }
     }
     if sets.is_empty() {
         bail!("nothing to evaluate: give .mid files or folders, --generate N, or --calibrate");

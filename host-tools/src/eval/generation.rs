@@ -11,7 +11,8 @@ use crate::compose::{compose_frames, Engine, SamplerArgs};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kantor_core::sampler::{Constraint, SamplerSettings};
-use kantor_core::FrameMeta;
+use kantor_core::sampler::{Clamp, FREE};
+use kantor_core::{FrameMeta, Voice};
 
 /// One line describing sampler settings.
 pub fn describe(s: &SamplerSettings) -> String {
@@ -33,6 +34,15 @@ pub fn describe(s: &SamplerSettings) -> String {
     )
 }
 
+/// What the sampler is asked to do with each reference chorale's plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    /// Compose all four voices.
+    Compose,
+    /// Keep the reference chorale's soprano and write alto, tenor and bass.
+    HarmonizeSoprano,
+}
+
 /// Composes `count` chorales for every entry of `steps` (Langevin steps per noise
 /// level; `None` = the model's default, or `base`'s), seeds `seed`, `seed + 1`, …, plans
 /// taken from `plans` in turn. `base` holds the other overrides of the model's sampler
@@ -44,6 +54,7 @@ pub fn generate_sets(
     base: &SamplerArgs,
     steps: &[Option<usize>],
     seed: u64,
+    task: Task,
     progress: bool,
 ) -> Result<Vec<Candidates>> {
     if plans.is_empty() {
@@ -89,13 +100,28 @@ pub fn generate_sets(
                 i + 1
             ));
             let mut net = engine.net();
+            let clamps: Vec<Clamp> = match task {
+                Task::Compose => Vec::new(),
+                Task::HarmonizeSoprano => plan
+                    .frames
+                    .iter()
+                    .map(|f| {
+                        let mut c = FREE;
+                        c[Voice::Soprano.index()] = Some(f.tokens[Voice::Soprano.index()]);
+                        c
+                    })
+                    .collect(),
+            };
             let composed =
-                compose_frames(&mut net, s, chain_seed, &metas, &[]).with_context(|| {
+                compose_frames(&mut net, s, chain_seed, &metas, &clamps).with_context(|| {
                     format!("composing chorale {} (seed {chain_seed}) failed", i + 1)
                 })?;
             pb.inc(composed.evaluations as u64);
             pieces.push(Piece {
-                name: format!("seed {chain_seed}, plan of {}", plan.name),
+                name: match task {
+                    Task::Compose => format!("seed {chain_seed}, plan of {}", plan.name),
+                    Task::HarmonizeSoprano => format!("seed {chain_seed}, soprano of {}", plan.name),
+                },
                 time: plan.time,
                 frames: composed.frames,
                 cost: Some(Cost {
@@ -106,7 +132,11 @@ pub fn generate_sets(
         }
         sets.push(Candidates {
             label: format!(
-                "generated, {} step{}",
+                "{}, {} step{}",
+                match task {
+                    Task::Compose => "generated",
+                    Task::HarmonizeSoprano => "harmonized Bach sopranos",
+                },
                 s.steps_per_level,
                 if s.steps_per_level == 1 { "" } else { "s" }
             ),

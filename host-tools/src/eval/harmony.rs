@@ -161,6 +161,18 @@ pub struct Harmony {
     pub in_key_pct: Option<f64>,
     /// Cadence at every fermata, in order.
     pub cadences: Vec<Cadence>,
+    /// 100 when the key found is the major or relative minor key of the piece's key
+    /// signature (the key a composer was asked for), else 0; `None` without notes.
+    pub key_follows_signature_pct: Option<f64>,
+}
+
+/// Whether `key` is the major key of `signature` or its relative minor.
+pub fn key_matches_signature(key: Key, signature: kantor_core::KeySignature) -> bool {
+    let major = signature.major_tonic();
+    match key.mode {
+        super::key::Mode::Major => key.tonic == major,
+        super::key::Mode::Minor => key.tonic == (major + 9) % 12,
+    }
 }
 
 impl Harmony {
@@ -201,10 +213,15 @@ pub fn harmony(frames: &[Frame]) -> Harmony {
             .collect(),
         None => Vec::new(),
     };
+    let key_follows_signature_pct = match (key, frames.first()) {
+        (Some(k), Some(f)) => Some(if key_matches_signature(k, f.meta.key) { 100.0 } else { 0.0 }),
+        _ => None,
+    };
     Harmony {
         key,
         chordal_pct: pct(chordal, chords.len()),
         in_key_pct,
         cadences,
+        key_follows_signature_pct,
     }
 }

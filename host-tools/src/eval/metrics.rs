@@ -152,6 +152,7 @@ pub const METRICS: &[Metric] = &[
     Metric { key: "unresolved_leading_tones_pct", label: "unresolved soprano leading tones, %", group: Group::VoiceLeading, get: |m| m.voice_leading.unresolved_leading_tones_pct },
     Metric { key: "chordal_pct", label: "triads/sevenths, % sonorities", group: Group::Harmony, get: |m| m.harmony.chordal_pct },
     Metric { key: "in_key_pct", label: "notes in key, %", group: Group::Harmony, get: |m| m.harmony.in_key_pct },
+    Metric { key: "key_follows_signature_pct", label: "key found = key asked, % pieces", group: Group::Harmony, get: |m| m.harmony.key_follows_signature_pct },
     Metric { key: "cadence_pct", label: "fermatas with a cadence, %", group: Group::Harmony, get: |m| m.harmony.cadence_pct(ANY_CADENCE) },
     Metric { key: "authentic_cadence_pct", label: "  authentic V-I, % fermatas", group: Group::Harmony, get: |m| m.harmony.cadence_pct(AUTHENTIC) },
     Metric { key: "plagal_cadence_pct", label: "  plagal IV-I, % fermatas", group: Group::Harmony, get: |m| m.harmony.cadence_pct(PLAGAL) },

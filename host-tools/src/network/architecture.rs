@@ -2,6 +2,7 @@
 
 use super::conv::ConvShape;
 use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
+use kantor_core::Head;
 use serde::{Deserialize, Serialize};
 
 /// Input channels of the network: the one-hot voices followed by the metadata.
@@ -17,11 +18,31 @@ pub struct NetConfig {
     pub kernel: usize,
     /// Dilation of each residual block's wide convolution; one block per entry.
     pub dilations: Vec<usize>,
+    /// What the output layer estimates: `score` (ε-prediction, MSE), `denoised` (the
+    /// clean chorale with EDM preconditioning, MSE) or `categorical` (logits of each
+    /// voice's classes, cross-entropy). See [`kantor_core::Head`].
+    #[serde(default, with = "head_name")]
+    pub head: Head,
 }
 
 impl Default for NetConfig {
     fn default() -> Self {
-        NetConfig { channels: 78, kernel: 3, dilations: vec![1, 2, 4, 8, 16, 1, 2, 4] }
+        NetConfig { channels: 78, kernel: 3, dilations: vec![1, 2, 4, 8, 16, 1, 2, 4], head: Head::Categorical }
+    }
+}
+
+/// [`Head`] in configuration files, by name.
+mod head_name {
+    use kantor_core::Head;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(head: &Head, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(head.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Head, D::Error> {
+        let name = String::deserialize(d)?;
+        Head::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown head {name:?} (score, denoised or categorical)")))
     }
 }
 
@@ -123,7 +144,7 @@ impl Architecture {
     /// A one-line description, e.g. for model metadata.
     pub fn describe(&self) -> String {
         format!(
-            "NCSNv2-style 1-D residual convnet: conv_in k{k} {i}->{c}; {r} blocks h+conv1x1(relu(conv_k{k}_d(relu(h)))) dilations {d:?}; conv_out 1x1 on concat(relu(h), c_in*x) {c}+{o}->{o}; input c_in(sigma)*x with c_in=1/sqrt(1+sigma^2), meta concatenated; score=f/sigma; receptive field {rf} frames",
+            "NCSNv2-style 1-D residual convnet: conv_in k{k} {i}->{c}; {r} blocks h+conv1x1(relu(conv_k{k}_d(relu(h)))) dilations {d:?}; conv_out 1x1 on concat(relu(h), c_in*x) {c}+{o}->{o}; input c_in(sigma)*x with c_in=1/sqrt(1+sigma^2), meta concatenated; {head}; receptive field {rf} frames",
             k = self.config.kernel,
             i = INPUT_CHANNELS,
             c = self.config.channels,
@@ -131,6 +152,11 @@ impl Architecture {
             d = self.config.dilations,
             o = VOICE_CHANNELS,
             rf = self.receptive_field(),
+            head = match self.config.head {
+                Head::Score => "score=f/sigma",
+                Head::Denoised => "D=c_skip*x+c_out*f (EDM, sigma_data 0.2), score=(D-x)/sigma^2",
+                Head::Categorical => "f=logits per voice, D=softmax per voice, score=(D-x)/sigma^2",
+            },
         )
     }
 

@@ -40,7 +40,12 @@ impl Network {
         let input = assemble_input(&[x], &[meta], &[sigma], frames);
         let mut acts = Activations::default();
         self.arch.forward(&self.params, input, 1, frames, &mut acts);
-        acts.output.iter().map(|v| v / sigma).collect()
+        let mut out = acts.output;
+        match self.arch.config.head {
+            kantor_core::Head::Score => out.iter_mut().for_each(|v| *v /= sigma),
+            head => head.to_score(x, &mut out, frames, sigma),
+        }
+        out
     }
 }
 

@@ -1,14 +1,18 @@
 //! The score network as an ONNX graph (IR 8, opset 13, raw f32 initialisers).
 //!
-//! Inputs `x` `[N, 101, T]`, `meta` `[N, 23, T]`, `sigma` `[N, 1, 1]`; output `score`
-//! `[N, 101, T]`. The σ-only arithmetic is a separate scalar path —
+//! Inputs `x` `[N, 101, T]`, `meta` `[N, 23, T]`, `sigma` `[N, 1, 1]`; one output
+//! `[N, 101, T]` named after what it holds (`kantor.head`): `score` for a score network
+//! (the graph ends with `Div(f, sigma)`), `logits` for a categorical head, `denoised` for
+//! EDM's preconditioned estimate; the sampler turns the last two into the score
+//! ([`kantor_core::Head`]). The σ-only arithmetic is a separate scalar path —
 //! `c_in = 1 / Sqrt(1 + sigma·sigma)` — feeding one `Mul` on `x`; the tensor path is
-//! Concat, Conv, Relu and Add (the output layer reads `concat(relu(h), c_in·x)`); the graph ends with `Div(f, sigma)`.
+//! Concat, Conv, Relu and Add (the output layer reads `concat(relu(h), c_in·x)`).
 
 use super::metadata::ModelInfo;
 use crate::network::architecture::ConvLayer;
 use crate::network::Network;
 use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
+use kantor_core::Head;
 use tract_onnx::pb::{
     attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::dimension::Value as Dim, tensor_shape_proto::Dimension,
     type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
@@ -110,8 +114,16 @@ pub fn export(net: &Network, info: &ModelInfo) -> ModelProto {
     }
     let r = g.node("Relu", "relu_out", &[&h], vec![]);
     let head = g.node("Concat", "head", &[&r, &x_in], vec![int("axis", 1)]);
-    let f = g.conv(&arch.conv_out, &head, "conv_out");
-    g.node("Div", "score", &[&f, "sigma"], vec![]);
+    // A score network divides by σ in the graph; a network that estimates the clean
+    // chorale ends at its output layer and the sampler's head makes the score.
+    let output = match arch.config.head {
+        Head::Score => {
+            let f = g.conv(&arch.conv_out, &head, "conv_out");
+            g.node("Div", "score", &[&f, "sigma"], vec![])
+        }
+        Head::Denoised => g.conv(&arch.conv_out, &head, "denoised"),
+        Head::Categorical => g.conv(&arch.conv_out, &head, "logits"),
+    };
 
     let n = || Dim::DimParam("N".into());
     let t = || Dim::DimParam("T".into());
@@ -124,7 +136,7 @@ pub fn export(net: &Network, info: &ModelInfo) -> ModelProto {
             value_info("meta", [n(), Dim::DimValue(META_CHANNELS as i64), t()]),
             value_info("sigma", [n(), Dim::DimValue(1), Dim::DimValue(1)]),
         ],
-        output: vec![value_info("score", [n(), Dim::DimValue(VOICE_CHANNELS as i64), t()])],
+        output: vec![value_info(&output, [n(), Dim::DimValue(VOICE_CHANNELS as i64), t()])],
         ..Default::default()
     };
     ModelProto {
@@ -132,7 +144,7 @@ pub fn export(net: &Network, info: &ModelInfo) -> ModelProto {
         opset_import: vec![OperatorSetIdProto { domain: String::new(), version: OPSET }],
         producer_name: "kantor".into(),
         producer_version: env!("CARGO_PKG_VERSION").into(),
-        doc_string: "Noise-conditional score network over four-part chorales: score = f(concat(c_in(sigma) x, meta)) / sigma".into(),
+        doc_string: format!("Noise-conditional score network over four-part chorales, f = net(concat(c_in(sigma) x, meta)): {}", net.arch.describe()),
         graph: Some(graph),
         metadata_props: info.to_props().into_iter().map(|(key, value)| StringStringEntryProto { key, value }).collect(),
         ..Default::default()

@@ -2,8 +2,28 @@
 
 use anyhow::{bail, Context};
 use kantor_core::onehot::ENCODING_VERSION;
-use kantor_core::{NoiseSchedule, Voice};
+use kantor_core::{Head, NoiseSchedule, Voice};
 use std::collections::HashMap;
+
+/// Metadata key of the network's head (see [`kantor_core::Head`]); a model without it
+/// outputs the score.
+pub const HEAD_PROP: &str = "kantor.head";
+
+/// The head named by `kantor.head` among `props` (the score if there is none).
+pub fn head_from_props(props: &[(String, String)]) -> anyhow::Result<Head> {
+    head_from(props.iter().find(|(k, _)| k == HEAD_PROP).map(|(_, v)| v.as_str()))
+}
+
+/// The head called `value` (the score if `None`).
+pub fn head_from(value: Option<&str>) -> anyhow::Result<Head> {
+    match value {
+        None => Ok(Head::Score),
+        Some(v) => Head::from_name(v).with_context(|| {
+            let known: Vec<&str> = Head::ALL.iter().map(|h| h.name()).collect();
+            format!("the model's {HEAD_PROP} is {v:?}; this build knows {}", known.join(", "))
+        }),
+    }
+}
 
 /// A model's description of its input encoding and its default sampling schedule.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +38,8 @@ pub struct ModelInfo {
     pub epsilon: f32,
     pub parameters: usize,
     pub architecture: String,
+    /// What the network's output holds.
+    pub head: Head,
 }
 
 /// The voice ranges of this build, e.g. `S 60-79, A 53-74, T 48-69, B 36-64`.
@@ -38,6 +60,7 @@ impl ModelInfo {
             ("epsilon", self.epsilon.to_string()),
             ("parameters", self.parameters.to_string()),
             ("architecture", self.architecture.clone()),
+            ("head", self.head.name().to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (format!("kantor.{k}"), v))
@@ -62,6 +85,7 @@ impl ModelInfo {
             epsilon: parse("epsilon", get("epsilon")?)?,
             parameters: parse("parameters", get("parameters")?)?,
             architecture: get("architecture")?.clone(),
+            head: head_from(props.get(HEAD_PROP).map(String::as_str))?,
         };
         if info.encoding_version != ENCODING_VERSION {
             bail!("the model uses encoding version {}, this build reads version {ENCODING_VERSION}", info.encoding_version);

@@ -51,6 +51,7 @@ pub fn model_info(net: &Network, config: &TrainConfig) -> ModelInfo {
         epsilon: config.sampler.epsilon as f32,
         parameters: net.arch.parameters,
         architecture: net.arch.describe(),
+        head: net.arch.config.head,
     }
 }
 

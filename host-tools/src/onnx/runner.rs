@@ -70,7 +70,9 @@ impl OnnxScoreNet {
         Ok(plan)
     }
 
-    /// The score for `x` (`VOICE_CHANNELS × frames`), `meta` (`META_CHANNELS × frames`), σ.
+    /// The graph's output for `x` (`VOICE_CHANNELS × frames`), `meta`
+    /// (`META_CHANNELS × frames`), σ: the score, or what the model's head turns into the
+    /// score ([`kantor_core::ScoreNet::score`] does that).
     pub fn run(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32) -> anyhow::Result<Vec<f32>> {
         anyhow::ensure!(frames > 0, "no frames to score");
         anyhow::ensure!(x.len() >= VOICE_CHANNELS * frames && meta.len() >= META_CHANNELS * frames, "input buffers too small for {frames} frames");
@@ -91,6 +93,7 @@ impl kantor_core::ScoreNet for OnnxScoreNet {
         anyhow::ensure!(score.len() >= VOICE_CHANNELS * frames, "score buffer too small for {frames} frames");
         let out = self.run(x, meta, frames, sigma)?;
         score[..out.len()].copy_from_slice(&out);
+        self.info.head.to_score(x, score, frames, sigma);
         Ok(())
     }
 }

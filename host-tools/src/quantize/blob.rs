@@ -97,7 +97,7 @@ pub fn write(g: &QGraph) -> Result<Vec<u8>> {
     b.u32(g.scalars.len() as u32);
     b.u32(g.ops.len() as u32);
     b.u32(g.props.len() as u32);
-    b.u32(0);
+    b.u32(g.head()?.code());
     debug_assert_eq!(b.0.len(), format::HEADER_BYTES);
 
     for (k, v) in &g.props {

@@ -194,12 +194,15 @@ pub struct Recorder<'a> {
     pub schedule: NoiseSchedule,
     pub keep: usize,
     pub kept: Vec<NoisyInput>,
+    head: kantor_core::Head,
     calls: usize,
 }
 
 impl<'a> Recorder<'a> {
     pub fn new(graph: &'a FGraph, observer: Option<&'a mut Observer>, schedule: NoiseSchedule, keep: usize) -> Recorder<'a> {
-        Recorder { graph, observer, schedule, keep, kept: Vec::new(), calls: 0 }
+        // An unknown head was refused when the graph was imported.
+        let head = graph.head().unwrap_or_default();
+        Recorder { graph, observer, schedule, keep, kept: Vec::new(), head, calls: 0 }
     }
 }
 
@@ -216,6 +219,7 @@ impl kantor_core::ScoreNet for Recorder<'_> {
         let meta = &meta[..kantor_core::onehot::META_CHANNELS * frames];
         let values = self.graph.run(&x[..n], meta, frames, sigma);
         score[..n].copy_from_slice(&values[self.graph.output]);
+        self.head.to_score(x, score, frames, sigma);
         if let Some(obs) = self.observer.as_deref_mut() {
             obs.observe(self.graph, &values);
         }

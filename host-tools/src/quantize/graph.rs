@@ -71,6 +71,11 @@ pub struct FGraph {
 }
 
 impl FGraph {
+    /// What the output holds (the model's `kantor.head`; the score if it has none).
+    pub fn head(&self) -> anyhow::Result<kantor_core::Head> {
+        crate::onnx::metadata::head_from_props(&self.props)
+    }
+
     /// Channels of tensor value `v`.
     pub fn channels(&self, v: usize) -> usize {
         match self.values[v] {

@@ -165,6 +165,7 @@ pub fn import(model: &ModelProto) -> Result<FGraph> {
         "the graph output `{out_name}` is not a score with {VOICE_CHANNELS} channels"
     );
     im.g.output = output;
+    im.g.head()?;
     ensure!(im.g.nodes.iter().any(|n| matches!(n.op, FOp::Input(GraphInput::Voices))), "the graph has no voice input");
     Ok(im.g)
 }

@@ -165,7 +165,7 @@ pub fn run_int8(blob: &[u8], inputs: &[NoisyInput]) -> Result<Vec<Vec<f32>>> {
         .iter()
         .map(|i| {
             let mut out = vec![0f32; i.x.len()];
-            net.run(&i.x, &i.meta, frames, i.sigma, &mut out).map_err(|e| anyhow::anyhow!("int8 engine: {e:?}"))?;
+            net.run_raw(&i.x, &i.meta, frames, i.sigma, &mut out).map_err(|e| anyhow::anyhow!("int8 engine: {e:?}"))?;
             Ok(out)
         })
         .collect()

@@ -118,6 +118,11 @@ pub struct QGraph {
 }
 
 impl QGraph {
+    /// What the output channels hold (the model's `kantor.head`; the score if it has none).
+    pub fn head(&self) -> anyhow::Result<kantor_core::Head> {
+        crate::onnx::metadata::head_from_props(&self.props)
+    }
+
     /// Evaluates the σ program in f32, exactly as the engine does.
     pub fn eval_scalars(&self, sigma: f32) -> Vec<f32> {
         eval_scalars(&self.scalars, sigma)

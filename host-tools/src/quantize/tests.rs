@@ -158,15 +158,20 @@ fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../firmware/tests/golden")
 }
 
-/// Network, input and reference output of the golden case.
-fn golden_case() -> (Vec<u8>, Vec<u8>) {
-    let g = synthetic::network(2024, Shape { channels: 12, blocks: 2, kernel: 3 });
+/// Network, input and reference output of the golden case for `head` (the reference's
+/// integer output turned into the score in f32, as the engine does).
+fn golden_case(head: kantor_core::Head) -> (Vec<u8>, Vec<u8>) {
+    let mut g = synthetic::network(2024, Shape { channels: 12, blocks: 2, kernel: 3 });
+    if head != kantor_core::Head::Score {
+        g.props.push((crate::onnx::metadata::HEAD_PROP.into(), head.name().into()));
+    }
     use super::qgraph::Elem;
     assert!(g.tensors.iter().any(|t| t.elem == Elem::I16) && g.tensors.iter().any(|t| t.elem == Elem::I8), "golden case should mix int8 and int16");
     let frames = 16usize;
     let sigma = g.schedule.sigma(4);
     let (x, meta) = synthetic::input(77, frames, sigma);
-    let score = reference::run(&g, &x, &meta, frames, sigma).unwrap();
+    let mut score = reference::run(&g, &x, &meta, frames, sigma).unwrap();
+    head.to_score(&x, &mut score, frames, sigma);
     let mut case = Vec::new();
     case.extend_from_slice(&(frames as u32).to_le_bytes());
     case.extend_from_slice(&sigma.to_le_bytes());
@@ -180,13 +185,15 @@ fn golden_case() -> (Vec<u8>, Vec<u8>) {
 /// `KANTOR_BLESS_GOLDEN=1` to rewrite them after a deliberate format change.
 #[test]
 fn golden_vectors_are_current() {
-    let (blob_bytes, case) = golden_case();
-    let dir = golden_dir();
-    if std::env::var_os("KANTOR_BLESS_GOLDEN").is_some() {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("synthetic.kq8"), &blob_bytes).unwrap();
-        std::fs::write(dir.join("synthetic.case"), &case).unwrap();
+    for (head, name) in [(kantor_core::Head::Score, "synthetic"), (kantor_core::Head::Categorical, "synthetic-categorical")] {
+        let (blob_bytes, case) = golden_case(head);
+        let dir = golden_dir();
+        if std::env::var_os("KANTOR_BLESS_GOLDEN").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("{name}.kq8")), &blob_bytes).unwrap();
+            std::fs::write(dir.join(format!("{name}.case")), &case).unwrap();
+        }
+        assert_eq!(std::fs::read(dir.join(format!("{name}.kq8"))).unwrap(), blob_bytes, "{name}: blob writer changed");
+        assert_eq!(std::fs::read(dir.join(format!("{name}.case"))).unwrap(), case, "{name}: reference changed");
     }
-    assert_eq!(std::fs::read(dir.join("synthetic.kq8")).unwrap(), blob_bytes, "blob writer changed");
-    assert_eq!(std::fs::read(dir.join("synthetic.case")).unwrap(), case, "reference changed");
 }

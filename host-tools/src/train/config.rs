@@ -40,6 +40,12 @@ pub struct TrainConfig {
     /// Largest training noise level; 0 = measure it on the data (the largest distance
     /// between training windows) before the first step.
     pub sigma_max: f64,
+    /// Share of training examples whose σ is drawn log-uniformly from
+    /// `[focus_sigma_min, focus_sigma_max]` instead of the whole range (0 = none): more
+    /// training where chords and keys are decided.
+    pub focus_fraction: f64,
+    pub focus_sigma_min: f64,
+    pub focus_sigma_max: f64,
     /// Validate (and log) every this many steps.
     pub eval_every: u64,
     /// Validation windows (fixed, spread over the validation split).
@@ -92,6 +98,9 @@ impl Default for TrainConfig {
             clip_norm: 1.0,
             sigma_min: 0.05,
             sigma_max: 0.0,
+            focus_fraction: 0.0,
+            focus_sigma_min: 0.1,
+            focus_sigma_max: 1.5,
             eval_every: 2000,
             valid_windows: 192,
             valid_bands: 6,
@@ -116,7 +125,7 @@ impl TrainConfig {
             valid_windows: 32,
             checkpoint_minutes: 1.0,
             ema_decay: 0.9,
-            net: NetConfig { channels: 24, kernel: 3, dilations: vec![1, 2, 4, 1] },
+            net: NetConfig { channels: 24, kernel: 3, dilations: vec![1, 2, 4, 1], ..NetConfig::default() },
             ..TrainConfig::default()
         }
     }
@@ -130,6 +139,11 @@ impl TrainConfig {
         anyhow::ensure!(self.sigma_min > 0.0, "sigma_min must be positive");
         anyhow::ensure!(self.sigma_max == 0.0 || self.sigma_max > self.sigma_min, "sigma_max must exceed sigma_min (or be 0 to measure it)");
         anyhow::ensure!((0.0..1.0).contains(&self.ema_decay), "ema_decay must be in [0, 1)");
+        anyhow::ensure!((0.0..=1.0).contains(&self.focus_fraction), "focus_fraction must be in [0, 1]");
+        anyhow::ensure!(
+            self.focus_fraction == 0.0 || (self.focus_sigma_min > 0.0 && self.focus_sigma_max > self.focus_sigma_min),
+            "focus_sigma_min must be positive and below focus_sigma_max"
+        );
         anyhow::ensure!(self.valid_bands >= 1 && self.eval_every >= 1, "valid_bands and eval_every must be positive");
         Ok(())
     }

@@ -1,13 +1,23 @@
-//! Denoising score matching with the σ² weighting of NCSN.
+//! Denoising score matching, in the form each network head asks for.
 //!
-//! For clean `x`, noise `z ~ N(0, I)` and level σ the network sees `x̃ = x + σz`; the
-//! target score is `−z/σ`, so with `score = f/σ` the σ²-weighted loss of one example is
-//! `½ · mean over its 101·T elements of (f(x̃) + z)²`. A batch's loss is the mean over
-//! its examples. The trivial `f = 0` scores 0.5 at every σ.
+//! For clean `x`, noise `z ~ N(0, I)` and level σ the network sees `x̃ = x + σz`. One
+//! example's loss, by head ([`Head`]):
+//! - score (NCSN, σ²-weighted): the target score is `−z/σ`, so with `score = f/σ` the loss
+//!   is `½ · mean over its 101·T elements of (f(x̃) + z)²`; the trivial `f = 0` scores 0.5;
+//! - denoised (EDM): `½ · mean (f − (x − c_skip·x̃)/c_out)²`, i.e. `‖D − x‖²` weighted by
+//!   `1/c_out²` so that every σ counts alike;
+//! - categorical: the mean over voices and frames of the cross-entropy of each voice's
+//!   softmax against its clean token (`ln 25` ≈ 3.2 for a uniform guess).
+//!
+//! All three are denoising score matching: the score is `(D − x̃)/σ²` for the best
+//! estimate `D` of `x`, and each loss is minimised by the posterior mean. A batch's loss is
+//! the mean over its examples.
 
 use super::data::Window;
 use crate::network::weights::normal;
 use crate::network::{assemble_input, Activations, Architecture};
+use kantor_core::onehot::voice_offset;
+use kantor_core::{Head, Voice};
 use rand_core::Rng;
 use std::borrow::Cow;
 
@@ -72,20 +82,68 @@ fn forward_chunk(arch: &Architecture, params: &[f32], examples: &[Example], fram
     acts
 }
 
-/// Each example's loss `½·mean((f + z)²)` from a chunk's output, accumulated in f64.
-fn chunk_losses(output: &[f32], examples: &[Example], frames: usize) -> Vec<f64> {
+/// Each example's loss from a chunk's output and, when `grad` is given, d(loss of the
+/// batch)/d(output) into it, for a batch of `batch_elements` voice elements in all (the
+/// batch loss is the mean of the examples' losses, each the mean over its elements).
+fn chunk_losses(head: Head, output: &[f32], examples: &[Example], frames: usize, batch_elements: f32, mut grad: Option<&mut [f32]>) -> Vec<f64> {
     let n = examples.len() * frames;
+    let at = |c: usize, s: usize, t: usize| c * n + s * frames + t;
     examples
         .iter()
         .enumerate()
         .map(|(s, e)| {
             let mut sum = 0.0f64;
-            for (c, zrow) in e.noise.chunks_exact(frames).enumerate() {
-                for (f, z) in output[c * n + s * frames..c * n + (s + 1) * frames].iter().zip(zrow) {
-                    sum += ((f + z) as f64).powi(2);
+            match head {
+                Head::Score | Head::Denoised => {
+                    let (skip, scale) = Head::preconditioning(e.sigma);
+                    for (c, zrow) in e.noise.chunks_exact(frames).enumerate() {
+                        let xrow = &e.window.voices[c * frames..(c + 1) * frames];
+                        for t in 0..frames {
+                            let i = at(c, s, t);
+                            let r = match head {
+                                Head::Score => output[i] + zrow[t],
+                                _ => output[i] - (xrow[t] - skip * (xrow[t] + e.sigma * zrow[t])) / scale,
+                            };
+                            sum += (r as f64).powi(2);
+                            if let Some(g) = grad.as_deref_mut() {
+                                g[i] = r / batch_elements;
+                            }
+                        }
+                    }
+                    0.5 * sum / e.noise.len() as f64
+                }
+                Head::Categorical => {
+                    // One cross-entropy per voice and frame; the batch has
+                    // `batch_elements / VOICE_CHANNELS · 4` of them.
+                    let positions = batch_elements / kantor_core::onehot::VOICE_CHANNELS as f32 * Voice::ALL.len() as f32;
+                    let mut count = 0usize;
+                    let mut p = [0f32; 32];
+                    for v in Voice::ALL {
+                        let (base, k) = (voice_offset(v), v.classes());
+                        for t in 0..frames {
+                            let target = (0..k).find(|&c| e.window.voices[(base + c) * frames + t] > 0.5);
+                            let top = (0..k).map(|c| output[at(base + c, s, t)]).fold(f32::NEG_INFINITY, f32::max);
+                            let mut total = 0.0f32;
+                            for (c, pc) in p[..k].iter_mut().enumerate() {
+                                *pc = (output[at(base + c, s, t)] - top).exp();
+                                total += *pc;
+                            }
+                            if let Some(target) = target {
+                                sum += (total.ln() - (output[at(base + target, s, t)] - top)) as f64;
+                                count += 1;
+                            }
+                            if let Some(g) = grad.as_deref_mut() {
+                                for (c, pc) in p[..k].iter().enumerate() {
+                                    let want = if Some(c) == target { 1.0 } else { 0.0 };
+                                    // A voice without a token in range teaches nothing.
+                                    g[at(base + c, s, t)] = if target.is_some() { (pc / total - want) / positions } else { 0.0 };
+                                }
+                            }
+                        }
+                    }
+                    sum / count.max(1) as f64
                 }
             }
-            0.5 * sum / e.noise.len() as f64
         })
         .collect()
 }
@@ -103,19 +161,12 @@ pub fn loss_and_gradient(
     grad: &mut [f32],
 ) -> f64 {
     let total_elements = examples.iter().map(|e| e.noise.len()).sum::<usize>() as f32;
+    let head = arch.config.head;
     let parts = parallel_map(examples.len().div_ceil(chunk), threads, |i| {
         let part = &examples[i * chunk..((i + 1) * chunk).min(examples.len())];
         let mut acts = forward_chunk(arch, params, part, frames);
-        let losses = chunk_losses(&acts.output, part, frames);
-        let n = part.len() * frames;
-        let mut grad_output = acts.output.clone();
-        for (s, e) in part.iter().enumerate() {
-            for (c, zrow) in e.noise.chunks_exact(frames).enumerate() {
-                for (g, z) in grad_output[c * n + s * frames..c * n + (s + 1) * frames].iter_mut().zip(zrow) {
-                    *g = (*g + z) / total_elements;
-                }
-            }
-        }
+        let mut grad_output = vec![0.0; acts.output.len()];
+        let losses = chunk_losses(head, &acts.output, part, frames, total_elements, Some(&mut grad_output));
         let mut g = vec![0.0; arch.parameters];
         arch.backward(params, &mut acts, &grad_output, &mut g);
         (losses, g)
@@ -136,7 +187,8 @@ pub fn losses(arch: &Architecture, params: &[f32], examples: &[Example], frames:
     parallel_map(examples.len().div_ceil(chunk), threads, |i| {
         let part = &examples[i * chunk..((i + 1) * chunk).min(examples.len())];
         let acts = forward_chunk(arch, params, part, frames);
-        chunk_losses(&acts.output, part, frames)
+        let elements = examples.iter().map(|e| e.noise.len()).sum::<usize>() as f32;
+        chunk_losses(arch.config.head, &acts.output, part, frames, elements, None)
     })
     .into_iter()
     .flatten()
