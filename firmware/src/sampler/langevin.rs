@@ -4,7 +4,8 @@ use super::clamp::{self, Clamp, OutOfRange};
 use super::constrain::{constrain_score, Constraint};
 use super::gauss::Gaussian;
 use super::refine;
-use super::settings::{Init, Method, SamplerSettings};
+use super::counterpoint;
+use super::settings::{Init, Judge, Method, SamplerSettings};
 use super::workspace::Workspace;
 use crate::frame::FrameMeta;
 use crate::onehot::{decode_voices, encode_meta, META_CHANNELS, VOICE_CHANNELS};
@@ -233,8 +234,18 @@ pub fn sample<N: ScoreNet>(
     let r = &settings.refine;
     let from = settings.first_level_below(r.sigma);
     for _ in 0..r.rounds {
-        refine::judge(net, ws, &out[..frames], r.judge_sigma, &mut noise, &mut report)?;
-        refine::select_worst(&mut ws.per_frame[..frames], r.fraction);
+        match r.judge {
+            Judge::Network => {
+                refine::judge(net, ws, &out[..frames], r.judge_sigma, &mut noise, &mut report)?;
+                refine::select_worst(&mut ws.per_frame[..frames], r.fraction);
+            }
+            Judge::Counterpoint => {
+                if counterpoint::mark_parallels(&out[..frames], &mut ws.per_frame[..frames]) == 0 {
+                    break;
+                }
+                refine::select_marked(&mut ws.per_frame[..frames]);
+            }
+        }
         refine::restart(ws.x, ws.per_frame, &out[..frames], settings.schedule.sigma(from), &mut noise);
         anneal(net, settings, from, ws, frames, Held { clamps, kept: Some(&out[..frames]) }, &mut noise, &mut report)?;
         decode(ws, frames, clamps, out);

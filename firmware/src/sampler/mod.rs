@@ -17,6 +17,7 @@
 pub mod analytic;
 pub mod clamp;
 pub mod constrain;
+pub mod counterpoint;
 pub mod gauss;
 mod langevin;
 pub mod plan;
@@ -30,7 +31,7 @@ pub use constrain::Constraint;
 pub use gauss::Gaussian;
 pub use langevin::{sample, SampleError, SampleReport};
 pub use plan::{PiecePlan, PlanError};
-pub use settings::{Init, Method, Refine, SamplerSettings, RECOMMENDED};
+pub use settings::{Init, Judge, Method, Refine, SamplerSettings, RECOMMENDED};
 pub use text::BadPair;
 pub use workspace::Workspace;
 

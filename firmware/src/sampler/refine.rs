@@ -93,6 +93,24 @@ pub fn select_worst(per_frame: &mut [f32], fraction: f32) {
             None => break,
         }
     }
+    widen(per_frame);
+}
+
+/// Marks every frame with a positive value of `per_frame` (faults marked by
+/// [`super::counterpoint`]) and the [`REACH`] frames on either side of each for
+/// re-sampling.
+pub fn select_marked(per_frame: &mut [f32]) {
+    for value in per_frame.iter_mut() {
+        if *value > 0.0 {
+            *value = PICKED;
+        }
+    }
+    widen(per_frame);
+}
+
+/// Marks the [`REACH`] neighbours of every picked frame.
+fn widen(per_frame: &mut [f32]) {
+    let frames = per_frame.len();
     for t in 0..frames {
         if per_frame[t] != PICKED {
             continue;

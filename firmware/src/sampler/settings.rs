@@ -51,11 +51,25 @@ pub struct Refine {
     pub sigma: f32,
     /// Noise level at which the chorale is judged.
     pub judge_sigma: f32,
+    /// Who judges.
+    pub judge: Judge,
+}
+
+/// Who picks the frames that refinement composes again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Judge {
+    /// The network: the frames it denoises worst (`fraction` of them), one evaluation.
+    Network,
+    /// The rules of part writing: every frame where a parallel fifth or octave begins or
+    /// arrives ([`super::counterpoint`]), no evaluation; refinement stops early once there
+    /// is none.
+    Counterpoint,
 }
 
 impl Refine {
     /// No refinement.
-    pub const OFF: Refine = Refine { rounds: 0, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3 };
+    pub const OFF: Refine = Refine { rounds: 0, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network };
 }
 
 /// Settings of annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1).

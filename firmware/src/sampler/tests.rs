@@ -231,7 +231,7 @@ fn refining_repairs_a_hurried_chain_and_keeps_the_clamps() {
         epsilon: 0.5 * 0.1 * 0.1,
         ..SamplerSettings::ncsn(NoiseSchedule::new(3.0, 0.1, 3))
     };
-    let refined = SamplerSettings { refine: Refine { rounds: 3, fraction: 0.25, sigma: 1.0, judge_sigma: 0.3 }, ..hurried };
+    let refined = SamplerSettings { refine: Refine { rounds: 3, fraction: 0.25, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network }, ..hurried };
     let mut clamps = [FREE; FRAMES];
     for c in clamps.iter_mut().step_by(5) {
         c[0] = Some(P(72));

@@ -5,7 +5,7 @@
 //! Keys not given keep the value they had, so a line can override just a few settings.
 
 use super::constrain::Constraint;
-use super::settings::{Init, Method, SamplerSettings};
+use super::settings::{Init, Judge, Method, SamplerSettings};
 use core::fmt;
 
 /// A line that cannot be read: the offending `key=value` pair.
@@ -80,6 +80,13 @@ impl SamplerSettings {
                 "refine_fraction" => self.refine.fraction = f()?,
                 "refine_sigma" => self.refine.sigma = f()?,
                 "judge_sigma" => self.refine.judge_sigma = f()?,
+                "judge" => {
+                    self.refine.judge = match value {
+                        "network" => Judge::Network,
+                        "counterpoint" => Judge::Counterpoint,
+                        _ => return Err(bad),
+                    }
+                }
                 _ => return Err(bad),
             }
         }
@@ -142,8 +149,15 @@ impl fmt::Display for SettingsText<'_> {
         let r = &s.refine;
         write!(
             f,
-            " refine={} refine_fraction={} refine_sigma={} judge_sigma={}",
-            r.rounds, r.fraction, r.sigma, r.judge_sigma
+            " refine={} refine_fraction={} refine_sigma={} judge_sigma={} judge={}",
+            r.rounds,
+            r.fraction,
+            r.sigma,
+            r.judge_sigma,
+            match r.judge {
+                Judge::Network => "network",
+                Judge::Counterpoint => "counterpoint",
+            }
         )
     }
 }

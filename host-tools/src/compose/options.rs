@@ -127,6 +127,7 @@ impl SamplerArgs {
                 fraction: self.refine_fraction.unwrap_or(defaults.refine.fraction),
                 sigma: self.refine_sigma.unwrap_or(defaults.refine.sigma),
                 judge_sigma: self.judge_sigma.unwrap_or(defaults.refine.judge_sigma),
+                judge: defaults.refine.judge,
             },
         };
         if s.schedule.levels == 0 {

@@ -1,0 +1,113 @@
+//! Judging a chorale by the rules of part writing: parallel fifths and octaves.
+//!
+//! The network learns chords and keys from Bach, but its conditionals still move two
+//! voices in parallel perfect intervals far more often than Bach does. This judge marks
+//! where that happens, without a network evaluation, so that refinement
+//! ([`super::refine`]) composes those places again with everything else held.
+//!
+//! Definitions follow `kantor eval`: a sonority begins wherever some voice begins a note
+//! or falls silent; between two consecutive sonorities, two voices that both sound in
+//! both, both move, in the same direction, and stand a perfect fifth (7 semitones modulo
+//! 12) or an octave or unison (0 modulo 12) apart in both make a parallel.
+
+use crate::token::Token;
+use crate::voice::VOICES;
+
+/// `ws.per_frame` value of a frame where a faulty progression begins or arrives.
+pub const FAULT: f32 = 1.0;
+
+/// The sounding pitch of every voice in a frame, given the previous frame's.
+fn advance(previous: [Option<u8>; VOICES], tokens: &[Token; VOICES]) -> [Option<u8>; VOICES] {
+    let mut now = previous;
+    for (v, tok) in tokens.iter().enumerate() {
+        now[v] = match tok {
+            Token::Pitch(p) => Some(*p),
+            Token::Rest => None,
+            Token::Hold => previous[v],
+        };
+    }
+    now
+}
+
+/// Whether the progression from sonority `a` to `b` moves some pair of voices in parallel
+/// fifths or octaves.
+pub fn has_parallels(a: &[Option<u8>; VOICES], b: &[Option<u8>; VOICES]) -> bool {
+    for upper in 0..VOICES {
+        for lower in upper + 1..VOICES {
+            let (Some(a1), Some(b1), Some(a2), Some(b2)) = (a[upper], a[lower], b[upper], b[lower]) else {
+                continue;
+            };
+            let (ma, mb) = (a2 as i32 - a1 as i32, b2 as i32 - b1 as i32);
+            if ma == 0 || mb == 0 || ma.signum() != mb.signum() {
+                continue;
+            }
+            let i1 = (a1 as i32 - b1 as i32).rem_euclid(12);
+            let i2 = (a2 as i32 - b2 as i32).rem_euclid(12);
+            if i1 == i2 && (i1 == 0 || i1 == 7) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Marks in `per_frame` (one value per frame, cleared first) the first frame of both
+/// sonorities of every parallel progression in `tokens`; returns how many there are.
+pub fn mark_parallels(tokens: &[[Token; VOICES]], per_frame: &mut [f32]) -> usize {
+    let frames = tokens.len().min(per_frame.len());
+    per_frame[..frames].fill(0.0);
+    let mut faults = 0;
+    let mut sounding = [None; VOICES];
+    // The current sonority and where it began.
+    let mut current: Option<([Option<u8>; VOICES], usize)> = None;
+    for (t, f) in tokens.iter().enumerate().take(frames) {
+        let begins = t == 0
+            || f.iter().zip(&sounding).any(|(tok, before)| match tok {
+                Token::Pitch(_) => true,
+                Token::Rest => before.is_some(),
+                Token::Hold => false,
+            });
+        sounding = advance(sounding, f);
+        if begins {
+            if let Some((a, ta)) = current {
+                if has_parallels(&a, &sounding) {
+                    per_frame[ta] = FAULT;
+                    per_frame[t] = FAULT;
+                    faults += 1;
+                }
+            }
+            current = Some((sounding, t));
+        }
+    }
+    faults
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: fn(u8) -> Token = Token::Pitch;
+    const H: Token = Token::Hold;
+
+    #[test]
+    fn a_textbook_parallel_fifth_is_marked_and_contrary_motion_is_not() {
+        // C major (C5 E4 G3 C3) to D minor (D5 F4 A3 D3): every voice up a step, soprano
+        // and bass in octaves, tenor and bass in fifths.
+        let tokens = [[P(72), P(64), P(55), P(48)], [H; 4], [P(74), P(65), P(57), P(50)], [H; 4]];
+        let mut marks = [0.0; 4];
+        assert_eq!(mark_parallels(&tokens, &mut marks), 1);
+        assert_eq!(marks, [FAULT, 0.0, FAULT, 0.0]);
+        // The bass moves down instead: no parallel.
+        let tokens = [[P(72), P(64), P(55), P(48)], [H; 4], [P(74), P(65), P(57), P(38)], [H; 4]];
+        assert_eq!(mark_parallels(&tokens, &mut marks), 0);
+        assert_eq!(marks, [0.0; 4]);
+    }
+
+    #[test]
+    fn held_and_repeated_octaves_are_not_parallels() {
+        // Soprano and bass hold an octave while the inner voices move; then both repeat.
+        let tokens = [[P(72), P(64), P(55), P(48)], [H, P(65), P(57), H], [P(72), P(64), P(55), P(48)]];
+        let mut marks = [0.0; 3];
+        assert_eq!(mark_parallels(&tokens, &mut marks), 0);
+    }
+}
