@@ -147,9 +147,14 @@ impl SamplerSettings {
         self.epsilon * libm::powf(ratio, self.step_exponent)
     }
 
-    /// Network evaluations one chain makes with these settings.
+    /// Network evaluations one chain makes with these settings (at most: refinement
+    /// judged by counterpoint stops early once no parallel is left).
     pub fn evaluations(&self) -> usize {
-        let round = 1 + self.anneal_evaluations(self.first_level_below(self.refine.sigma));
+        let judging = match self.refine.judge {
+            Judge::Network => 1,
+            Judge::Counterpoint => 0,
+        };
+        let round = judging + self.anneal_evaluations(self.first_level_below(self.refine.sigma));
         self.anneal_evaluations(0) + self.refine.rounds * round
     }
 }
