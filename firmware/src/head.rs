@@ -12,6 +12,10 @@
 //! - [`Head::Categorical`]: the output is, per voice and frame, logits over that voice's
 //!   classes; `D` is their softmax per voice, the posterior mean of the one-hot chorale
 //!   (Dieleman et al. 2022, "score interpolation"). Trained with cross-entropy.
+//! - [`Head::Posterior`]: as categorical, but the head adds the evidence of the noisy
+//!   state itself, `x/σ²`, to the logits before the softmax: for one class per voice
+//!   and frame that is the exact log-likelihood term of Bayes' rule, so the network only
+//!   supplies the context's prior and needs no sense of σ to weigh its input.
 //!
 //! For the last two the score is Tweedie's `(D − x)/σ²`. The conversion runs in f32 on
 //! `VOICE_CHANNELS × frames` numbers after the network, on the host and on the device
@@ -35,11 +39,13 @@ pub enum Head {
     Denoised,
     /// Logits of each voice's classes; the estimate is their softmax per voice.
     Categorical,
+    /// Prior logits of each voice's classes; the estimate is softmax(f + x/σ²) per voice.
+    Posterior,
 }
 
 impl Head {
     /// Every head, in code order.
-    pub const ALL: [Head; 3] = [Head::Score, Head::Denoised, Head::Categorical];
+    pub const ALL: [Head; 4] = [Head::Score, Head::Denoised, Head::Categorical, Head::Posterior];
 
     /// The number stored in a blob's header.
     pub const fn code(self) -> u32 {
@@ -47,6 +53,7 @@ impl Head {
             Head::Score => 0,
             Head::Denoised => 1,
             Head::Categorical => 2,
+            Head::Posterior => 3,
         }
     }
 
@@ -61,6 +68,7 @@ impl Head {
             Head::Score => "score",
             Head::Denoised => "denoised",
             Head::Categorical => "categorical",
+            Head::Posterior => "posterior",
         }
     }
 
@@ -91,7 +99,12 @@ impl Head {
                     *o = (d - xv) * inv_var;
                 }
             }
-            Head::Categorical => {
+            Head::Categorical | Head::Posterior => {
+                if self == Head::Posterior {
+                    for (o, &xv) in out.iter_mut().zip(x) {
+                        *o += xv * inv_var;
+                    }
+                }
                 softmax_per_voice(out, frames);
                 for (o, &xv) in out.iter_mut().zip(x) {
                     *o = (*o - xv) * inv_var;
@@ -180,6 +193,22 @@ mod tests {
     }
 
     #[test]
+    fn posterior_head_is_the_mixture_score_from_the_prior_alone() {
+        // For the mixture, the posterior's logits are log π + x/σ²: the network's part is
+        // the prior log π, the head adds the evidence.
+        let sigma = 0.4f32;
+        let log_pi: std::vec::Vec<f32> = (0..VOICE_CHANNELS).map(|i| ((i * 7) % 5) as f32 * 0.3 - 0.6).collect();
+        let x: std::vec::Vec<f32> = (0..VOICE_CHANNELS).map(|i| ((i * 3) % 4) as f32 * 0.3 - 0.2).collect();
+        let mut prior = log_pi.clone();
+        Head::Posterior.to_score(&x, &mut prior, 1, sigma);
+        let mut full: std::vec::Vec<f32> = (0..VOICE_CHANNELS).map(|i| log_pi[i] + x[i] / (sigma * sigma)).collect();
+        Head::Categorical.to_score(&x, &mut full, 1, sigma);
+        for i in 0..VOICE_CHANNELS {
+            assert!((prior[i] - full[i]).abs() < 1e-3 * (1.0 + full[i].abs()), "channel {i}: {} vs {}", prior[i], full[i]);
+        }
+    }
+
+    #[test]
     fn denoised_head_recovers_a_perfect_estimate() {
         // If F is exactly the target (x0 − c_skip·x)/c_out, the score points at x0.
         let sigma = 2.0;
@@ -215,7 +244,7 @@ mod tests {
             assert_eq!(Head::from_code(h.code()), Some(h));
             assert_eq!(Head::from_name(h.name()), Some(h));
         }
-        assert_eq!(Head::from_code(3), None);
+        assert_eq!(Head::from_code(4), None);
         assert_eq!(Head::from_name("epsilon"), None);
     }
 }

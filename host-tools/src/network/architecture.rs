@@ -20,7 +20,8 @@ pub struct NetConfig {
     pub dilations: Vec<usize>,
     /// What the output layer estimates: `score` (ε-prediction, MSE), `denoised` (the
     /// clean chorale with EDM preconditioning, MSE) or `categorical` (logits of each
-    /// voice's classes, cross-entropy). See [`kantor_core::Head`].
+    /// voice's classes, cross-entropy) or `posterior` (prior logits to which the head adds
+    /// the noisy input's evidence x/σ², cross-entropy). See [`kantor_core::Head`].
     #[serde(default, with = "head_name")]
     pub head: Head,
 }
@@ -42,7 +43,7 @@ mod head_name {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Head, D::Error> {
         let name = String::deserialize(d)?;
-        Head::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown head {name:?} (score, denoised or categorical)")))
+        Head::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown head {name:?} (score, denoised, categorical or posterior)")))
     }
 }
 
@@ -156,6 +157,7 @@ impl Architecture {
                 Head::Score => "score=f/sigma",
                 Head::Denoised => "D=c_skip*x+c_out*f (EDM, sigma_data 0.2), score=(D-x)/sigma^2",
                 Head::Categorical => "f=logits per voice, D=softmax per voice, score=(D-x)/sigma^2",
+                Head::Posterior => "f=prior logits per voice, D=softmax(f+x/sigma^2) per voice, score=(D-x)/sigma^2",
             },
         )
     }

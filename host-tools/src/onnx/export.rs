@@ -123,6 +123,7 @@ pub fn export(net: &Network, info: &ModelInfo) -> ModelProto {
         }
         Head::Denoised => g.conv(&arch.conv_out, &head, "denoised"),
         Head::Categorical => g.conv(&arch.conv_out, &head, "logits"),
+        Head::Posterior => g.conv(&arch.conv_out, &head, "prior_logits"),
     };
 
     let n = || Dim::DimParam("N".into());

@@ -42,7 +42,9 @@ pub struct TrainConfig {
     pub sigma_max: f64,
     /// Share of training examples whose σ is drawn log-uniformly from
     /// `[focus_sigma_min, focus_sigma_max]` instead of the whole range (0 = none): more
-    /// training where chords and keys are decided.
+    /// training where chords and keys are decided. A configuration written before this
+    /// setting existed reads as 0, as those runs were trained.
+    #[serde(default)]
     pub focus_fraction: f64,
     pub focus_sigma_min: f64,
     pub focus_sigma_max: f64,
@@ -98,7 +100,7 @@ impl Default for TrainConfig {
             clip_norm: 1.0,
             sigma_min: 0.05,
             sigma_max: 0.0,
-            focus_fraction: 0.0,
+            focus_fraction: 0.5,
             focus_sigma_min: 0.1,
             focus_sigma_max: 1.5,
             eval_every: 2000,
@@ -157,5 +159,24 @@ impl TrainConfig {
 
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("configuration serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_configurations_read_as_they_were_trained() {
+        // A run's config.toml from before the network head and σ focus existed.
+        let mut old = TrainConfig::default().to_toml();
+        old = old.lines().filter(|l| !l.starts_with("focus_") && !l.starts_with("head")).collect::<Vec<_>>().join("\n");
+        let c: TrainConfig = toml::from_str(&old).unwrap();
+        assert_eq!(c.focus_fraction, 0.0);
+        assert_eq!(c.net.head, kantor_core::Head::Score);
+        // A new run writes every field and reads back the same.
+        let new = TrainConfig::default();
+        assert_eq!(toml::from_str::<TrainConfig>(&new.to_toml()).unwrap(), new);
+        assert_eq!(new.net.head, kantor_core::Head::Categorical);
     }
 }

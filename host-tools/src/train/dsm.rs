@@ -112,24 +112,27 @@ fn chunk_losses(head: Head, output: &[f32], examples: &[Example], frames: usize,
                     }
                     0.5 * sum / e.noise.len() as f64
                 }
-                Head::Categorical => {
+                Head::Categorical | Head::Posterior => {
                     // One cross-entropy per voice and frame; the batch has
                     // `batch_elements / VOICE_CHANNELS · 4` of them.
                     let positions = batch_elements / kantor_core::onehot::VOICE_CHANNELS as f32 * Voice::ALL.len() as f32;
                     let mut count = 0usize;
                     let mut p = [0f32; 32];
+                    // The posterior head adds the evidence x̃/σ² to the network's logits.
+                    let evidence = if head == Head::Posterior { 1.0 / (e.sigma * e.sigma) } else { 0.0 };
+                    let logit = |c: usize, t: usize| output[at(c, s, t)] + evidence * (e.window.voices[c * frames + t] + e.sigma * e.noise[c * frames + t]);
                     for v in Voice::ALL {
                         let (base, k) = (voice_offset(v), v.classes());
                         for t in 0..frames {
                             let target = (0..k).find(|&c| e.window.voices[(base + c) * frames + t] > 0.5);
-                            let top = (0..k).map(|c| output[at(base + c, s, t)]).fold(f32::NEG_INFINITY, f32::max);
+                            let top = (0..k).map(|c| logit(base + c, t)).fold(f32::NEG_INFINITY, f32::max);
                             let mut total = 0.0f32;
                             for (c, pc) in p[..k].iter_mut().enumerate() {
-                                *pc = (output[at(base + c, s, t)] - top).exp();
+                                *pc = (logit(base + c, t) - top).exp();
                                 total += *pc;
                             }
                             if let Some(target) = target {
-                                sum += (total.ln() - (output[at(base + target, s, t)] - top)) as f64;
+                                sum += (total.ln() - (logit(base + target, t) - top)) as f64;
                                 count += 1;
                             }
                             if let Some(g) = grad.as_deref_mut() {
