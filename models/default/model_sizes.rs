@@ -4,14 +4,14 @@
 // and `Int8ScoreNet::new` checks on start-up that it is large enough.
 
 /// Size of `model.kq8` in bytes.
-pub const MODEL_BYTES: usize = 318784;
+pub const MODEL_BYTES: usize = 268052;
 /// Working memory for one evaluation at 16 frames.
-pub const ARENA_BYTES_16: usize = 19905;
+pub const ARENA_BYTES_16: usize = 17409;
 /// Working memory for one evaluation at 32 frames.
-pub const ARENA_BYTES_32: usize = 33857;
+pub const ARENA_BYTES_32: usize = 28865;
 /// Working memory for one evaluation at 64 frames.
-pub const ARENA_BYTES_64: usize = 61761;
+pub const ARENA_BYTES_64: usize = 51777;
 /// Working memory for one evaluation at 128 frames.
-pub const ARENA_BYTES_128: usize = 117569;
+pub const ARENA_BYTES_128: usize = 97601;
 /// Working memory for one evaluation at 256 frames.
-pub const ARENA_BYTES_256: usize = 229185;
+pub const ARENA_BYTES_256: usize = 189249;

@@ -233,6 +233,7 @@ pub fn sample<N: ScoreNet>(
 
     let r = &settings.refine;
     let from = settings.first_level_below(r.sigma);
+    let refining = settings.refining();
     for _ in 0..r.rounds {
         match r.judge {
             Judge::Network => {
@@ -247,7 +248,7 @@ pub fn sample<N: ScoreNet>(
             }
         }
         refine::restart(ws.x, ws.per_frame, &out[..frames], settings.schedule.sigma(from), &mut noise);
-        anneal(net, settings, from, ws, frames, Held { clamps, kept: Some(&out[..frames]) }, &mut noise, &mut report)?;
+        anneal(net, &refining, from, ws, frames, Held { clamps, kept: Some(&out[..frames]) }, &mut noise, &mut report)?;
         decode(ws, frames, clamps, out);
     }
     Ok(report)

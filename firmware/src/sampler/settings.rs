@@ -8,7 +8,7 @@ use crate::noise::NoiseSchedule;
 /// models carry them as `kantor.sampler`; how they were chosen is in the model card's
 /// "Sampling" section.
 pub const RECOMMENDED: &str =
-    "method=consistent levels=24 steps=4 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=on";
+    "method=consistent levels=20 steps=2 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=3 judge=counterpoint refine_sigma=0.5";
 
 /// Where the chain starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +53,8 @@ pub struct Refine {
     pub judge_sigma: f32,
     /// Who judges.
     pub judge: Judge,
+    /// Langevin steps per level while re-annealing (0 = as many as the chain's).
+    pub steps: usize,
 }
 
 /// Who picks the frames that refinement composes again.
@@ -69,7 +71,7 @@ pub enum Judge {
 
 impl Refine {
     /// No refinement.
-    pub const OFF: Refine = Refine { rounds: 0, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network };
+    pub const OFF: Refine = Refine { rounds: 0, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network, steps: 0 };
 }
 
 /// Settings of annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1).
@@ -154,8 +156,15 @@ impl SamplerSettings {
             Judge::Network => 1,
             Judge::Counterpoint => 0,
         };
-        let round = judging + self.anneal_evaluations(self.first_level_below(self.refine.sigma));
+        let round = judging + self.refining().anneal_evaluations(self.first_level_below(self.refine.sigma));
         self.anneal_evaluations(0) + self.refine.rounds * round
+    }
+
+    /// The settings refinement rounds anneal with: these, with the refinement's steps per
+    /// level when it sets its own.
+    pub fn refining(&self) -> SamplerSettings {
+        let steps = if self.refine.steps > 0 { self.refine.steps } else { self.steps_per_level };
+        SamplerSettings { steps_per_level: steps, ..*self }
     }
 }
 

@@ -80,6 +80,7 @@ impl SamplerSettings {
                 "refine_fraction" => self.refine.fraction = f()?,
                 "refine_sigma" => self.refine.sigma = f()?,
                 "judge_sigma" => self.refine.judge_sigma = f()?,
+                "refine_steps" => self.refine.steps = n()?,
                 "judge" => {
                     self.refine.judge = match value {
                         "network" => Judge::Network,
@@ -149,7 +150,7 @@ impl fmt::Display for SettingsText<'_> {
         let r = &s.refine;
         write!(
             f,
-            " refine={} refine_fraction={} refine_sigma={} judge_sigma={} judge={}",
+            " refine={} refine_fraction={} refine_sigma={} judge_sigma={} judge={} refine_steps={}",
             r.rounds,
             r.fraction,
             r.sigma,
@@ -157,7 +158,8 @@ impl fmt::Display for SettingsText<'_> {
             match r.judge {
                 Judge::Network => "network",
                 Judge::Counterpoint => "counterpoint",
-            }
+            },
+            r.steps
         )
     }
 }

@@ -128,6 +128,7 @@ impl SamplerArgs {
                 sigma: self.refine_sigma.unwrap_or(defaults.refine.sigma),
                 judge_sigma: self.judge_sigma.unwrap_or(defaults.refine.judge_sigma),
                 judge: defaults.refine.judge,
+                steps: defaults.refine.steps,
             },
         };
         if s.schedule.levels == 0 {

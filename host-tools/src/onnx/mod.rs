@@ -31,7 +31,8 @@ pub struct ExportArgs {
     /// Default sampler settings written into the model (`kantor.sampler`), as
     /// space-separated key=value pairs over the schedule above (keys: method, levels,
     /// sigma_max, sigma_min, steps, epsilon, step_exponent, temperature, init, predictor,
-    /// constraint, denoise, refine, refine_fraction, refine_sigma, judge_sigma). Default:
+    /// constraint, denoise, refine, refine_fraction, refine_sigma, judge_sigma, judge,
+    /// refine_steps). Default:
     /// the settings tuned for Kantor's networks; an empty string writes none.
     #[arg(long, default_value = kantor_core::sampler::RECOMMENDED)]
     pub sampler: String,
