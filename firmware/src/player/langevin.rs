@@ -104,8 +104,8 @@ impl<N: ScoreNet, const MAX: usize> Composer for LangevinComposer<'_, N, MAX> {
 }
 
 /// How much of the model's own sampling schedule a device runs: fewer noise levels
-/// (geometric between the same σ_max and σ_min) and fewer Langevin steps per level trade
-/// quality for time. `None` keeps the model's own.
+/// (geometric between the same σ_max and σ_min, and no refinement rounds) and fewer
+/// Langevin steps per level trade quality for time. `None` keeps the model's own.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Budget {
@@ -140,6 +140,9 @@ pub fn model_settings(model: &crate::engine::Model<'_>, budget: Budget) -> Sampl
     }
     if let Some(l) = budget.levels {
         s.schedule = crate::noise::NoiseSchedule::new(s.schedule.sigma_max, s.schedule.sigma_min, l.max(1));
+        // Fewer levels is a time budget: the refinement rounds after the chain would spend
+        // more than the levels saved.
+        s.refine.rounds = 0;
     }
     s
 }
