@@ -8,6 +8,7 @@
 //! feature only adds conveniences (error trait impls) for the host tool.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+pub mod chord;
 pub mod chorale;
 pub mod engine;
 pub mod frame;

@@ -4,7 +4,7 @@ use super::clamp::{self, Clamp, OutOfRange};
 use super::constrain::{constrain_score, Constraint};
 use super::gauss::Gaussian;
 use super::refine;
-use super::counterpoint;
+use super::{cadence, counterpoint};
 use super::settings::{Init, Judge, Method, SamplerSettings};
 use super::workspace::Workspace;
 use crate::frame::FrameMeta;
@@ -240,8 +240,12 @@ pub fn sample<N: ScoreNet>(
                 refine::judge(net, ws, &out[..frames], r.judge_sigma, &mut noise, &mut report)?;
                 refine::select_worst(&mut ws.per_frame[..frames], r.fraction);
             }
-            Judge::Counterpoint => {
-                if counterpoint::mark_parallels(&out[..frames], &mut ws.per_frame[..frames]) == 0 {
+            Judge::Counterpoint | Judge::Rules => {
+                let mut faults = counterpoint::mark_parallels(&out[..frames], &mut ws.per_frame[..frames]);
+                if r.judge == Judge::Rules {
+                    faults += cadence::mark_missing_cadences(&out[..frames], metas, &mut ws.per_frame[..frames]);
+                }
+                if faults == 0 {
                     break;
                 }
                 refine::select_marked(&mut ws.per_frame[..frames]);

@@ -15,6 +15,7 @@
 //! - [`analytic`] is a network with an exactly known score, for tests and calibration.
 
 pub mod analytic;
+pub mod cadence;
 pub mod clamp;
 pub mod constrain;
 pub mod counterpoint;

@@ -8,7 +8,7 @@ use crate::noise::NoiseSchedule;
 /// models carry them as `kantor.sampler`; how they were chosen is in the model card's
 /// "Sampling" section.
 pub const RECOMMENDED: &str =
-    "method=consistent levels=20 steps=2 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=3 judge=counterpoint refine_sigma=0.5";
+    "method=consistent levels=10 steps=2 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=8 judge=rules refine_sigma=0.5";
 
 /// Where the chain starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +67,9 @@ pub enum Judge {
     /// arrives ([`super::counterpoint`]), no evaluation; refinement stops early once there
     /// is none.
     Counterpoint,
+    /// As [`Judge::Counterpoint`], and every fermata that does not close on a cadence
+    /// ([`super::cadence`]) with the two quarters before it.
+    Rules,
 }
 
 impl Refine {
@@ -154,7 +157,7 @@ impl SamplerSettings {
     pub fn evaluations(&self) -> usize {
         let judging = match self.refine.judge {
             Judge::Network => 1,
-            Judge::Counterpoint => 0,
+            Judge::Counterpoint | Judge::Rules => 0,
         };
         let round = judging + self.refining().anneal_evaluations(self.first_level_below(self.refine.sigma));
         self.anneal_evaluations(0) + self.refine.rounds * round

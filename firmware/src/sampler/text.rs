@@ -85,6 +85,7 @@ impl SamplerSettings {
                     self.refine.judge = match value {
                         "network" => Judge::Network,
                         "counterpoint" => Judge::Counterpoint,
+                        "rules" => Judge::Rules,
                         _ => return Err(bad),
                     }
                 }
@@ -158,6 +159,7 @@ impl fmt::Display for SettingsText<'_> {
             match r.judge {
                 Judge::Network => "network",
                 Judge::Counterpoint => "counterpoint",
+                Judge::Rules => "rules",
             },
             r.steps
         )

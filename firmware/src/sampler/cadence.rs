@@ -1,0 +1,97 @@
+//! Judging a chorale's phrase endings: every fermata should close on a cadence.
+//!
+//! A fermata closes on a cadence when the chord sounding at it follows, within two
+//! quarters, a chord whose root lies a fifth above it with a major third (V–I, in any key)
+//! or a fourth above it (IV–I, or I–V of a half close). The key is not needed, so the
+//! device can judge without analysing it. Phrase endings that are not cadences are marked
+//! for refinement ([`super::refine`]) from two quarters before the fermata to the fermata.
+
+use crate::chord::{identify, Chord};
+use crate::frame::FrameMeta;
+use crate::token::Token;
+use crate::voice::VOICES;
+
+/// Frames looked back from the fermata for the chord before it (two quarters).
+pub const LOOKBACK: usize = 8;
+
+/// The chord sounding at each frame, given the sounding pitches.
+fn chord(sounding: &[Option<u8>; VOICES]) -> Option<Chord> {
+    let set = sounding.iter().flatten().fold(0u16, |s, p| s | 1 << (p % 12));
+    let bass = sounding.iter().rev().flatten().next().copied();
+    identify(set, bass)
+}
+
+/// Whether the progression from `before` to `last` is a cadence.
+pub fn is_cadence(before: Chord, last: Chord) -> bool {
+    (before.root == (last.root + 7) % 12 && before.quality.major_third()) || before.root == (last.root + 5) % 12
+}
+
+/// Marks in `per_frame` (not cleared: marks add to those already there) the frames before
+/// every fermata that does not close on a cadence; returns how many such fermatas there are.
+pub fn mark_missing_cadences(tokens: &[[Token; VOICES]], metas: &[FrameMeta], per_frame: &mut [f32]) -> usize {
+    let frames = tokens.len().min(metas.len()).min(per_frame.len());
+    let mut sounding = [None; VOICES];
+    let mut chords: [Option<Chord>; LOOKBACK + 1] = [None; LOOKBACK + 1];
+    let mut missing = 0;
+    for t in 0..frames {
+        for (v, tok) in tokens[t].iter().enumerate() {
+            sounding[v] = match tok {
+                Token::Pitch(p) => Some(*p),
+                Token::Rest => None,
+                Token::Hold => sounding[v],
+            };
+        }
+        chords.rotate_right(1);
+        chords[0] = chord(&sounding);
+        let opens_fermata = metas[t].fermata && (t == 0 || !metas[t - 1].fermata);
+        if !opens_fermata {
+            continue;
+        }
+        let cadence = chords[0].is_some_and(|last| chords[1..].iter().flatten().find(|c| c.root != last.root).is_some_and(|&before| is_cadence(before, last)));
+        if !cadence {
+            missing += 1;
+            for value in per_frame[t.saturating_sub(LOOKBACK)..=t].iter_mut() {
+                *value = super::counterpoint::FAULT;
+            }
+        }
+    }
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meter::KeySignature;
+
+    const P: fn(u8) -> Token = Token::Pitch;
+    const H: Token = Token::Hold;
+
+    fn metas(n: usize, fermata_at: usize) -> [FrameMeta; 12] {
+        let mut m = [FrameMeta { position_in_bar: 0, fermata: false, key: KeySignature { fifths: 0 } }; 12];
+        for (t, meta) in m.iter_mut().enumerate().take(n) {
+            meta.position_in_bar = t as u8;
+            meta.fermata = t >= fermata_at;
+        }
+        m
+    }
+
+    #[test]
+    fn dominant_to_tonic_is_a_cadence_and_tonic_to_supertonic_is_not() {
+        // G major (G B D G) for four frames, then C major at the fermata.
+        let v = [P(67), P(62), P(59), P(43)];
+        let i = [P(72), P(64), P(55), P(48)];
+        let ii = [P(74), P(65), P(57), P(50)];
+        let mut tokens = [[H; 4]; 12];
+        tokens[0] = i;
+        tokens[4] = v;
+        tokens[8] = i;
+        let m = metas(12, 8);
+        let mut marks = [0.0f32; 12];
+        assert_eq!(mark_missing_cadences(&tokens, &m, &mut marks), 0);
+        assert!(marks.iter().all(|&x| x == 0.0));
+        tokens[4] = i;
+        tokens[8] = ii;
+        assert_eq!(mark_missing_cadences(&tokens, &m, &mut marks), 1);
+        assert!(marks[..=8].iter().all(|&x| x > 0.0) && marks[9..].iter().all(|&x| x == 0.0));
+    }
+}
