@@ -249,9 +249,9 @@ fn consistent_sampling_with_refinement_counts_its_evaluations() {
     for frame in &done[0].frames {
         assert!(CHORDS.iter().any(|(c, _)| c == &frame.tokens) || frame.tokens.iter().any(|t| *t == Token::Hold));
     }
-    let bad = gen_args(dir.path(), &["--refine", "1", "--refine-fraction", "1.5"]);
-    let err = compose::generate_with(&mut e, &bad).unwrap_err();
-    assert!(format!("{err:#}").contains("--refine-fraction"), "{err:#}");
+    // A share above 1 is refused as the command line is read, naming the option and range.
+    let bad = Gen::try_parse_from(["generate", "--refine", "1", "--refine-fraction", "1.5"]).err().expect("refused").to_string();
+    assert!(bad.contains("--refine-fraction") && bad.contains("at most 1"), "{bad}");
 }
 
 #[test]

@@ -43,10 +43,10 @@ pub struct ModelArgs {
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Number of chorales, 1–10000; files are numbered (chorale-001.mid, …).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub count: u32,
     /// Tempo in quarter notes per minute, 10–400 (MIDI and MusicXML).
-    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(10..=400))]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 80, value_parser = clap::value_parser!(u16).range(10..=400))]
     pub tempo: u16,
     /// Also write the score as MusicXML: four parts with their instruments, the tempo, and
     /// accidentals spelt from the key and the harmony (opens in MuseScore).
@@ -80,7 +80,7 @@ pub struct GenerateArgs {
     #[arg(short, long, default_value = "chorale.mid")]
     pub output: PathBuf,
     /// Length in bars (after the pickup), 1–256.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub bars: u32,
     /// Time signature, e.g. 4/4, 3/4 or 3/2 (Bach's). Accepted: any whose bar is whole 16ths
     /// and at most six quarters: N/2 for N = 1–3, N/4 for N = 1–6, N/8 for N = 1–12, N/16
@@ -93,11 +93,11 @@ pub struct GenerateArgs {
     pub key: KeySignature,
     /// Pickup (upbeat) before the first bar, in quarter notes, in steps of a 16th (0.25):
     /// 1 for a quarter upbeat, 0.5 for an eighth; less than a bar (0 = none).
-    #[arg(long, default_value = "0", value_name = "QUARTERS", value_parser = parse_quarters)]
+    #[arg(long, default_value = "0", value_name = "QUARTERS", value_parser = parse_quarters, allow_hyphen_values = true)]
     pub pickup: Sixteenths,
     /// A phrase ends with a fermata on the last beat of every this many bars (and of the
     /// final bar), 0–256; 0 = only at the end.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=256))]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=256))]
     pub fermata_every: u32,
     #[command(flatten)]
     pub common: ModelArgs,
@@ -129,7 +129,7 @@ pub struct HarmonizeArgs {
     /// For melodies without fermatas: mark a phrase end on the last beat of every this
     /// many bars (and on the final note), 0–256; 0 = only on the final note. Fermatas in the
     /// file are used instead; the final note always gets one.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=256))]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=256))]
     pub fermata_every: u32,
     #[command(flatten)]
     pub common: ModelArgs,

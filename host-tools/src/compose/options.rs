@@ -11,27 +11,27 @@ use kantor_core::{KeySignature, NoiseSchedule, TimeSignature};
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SamplerArgs {
     /// Number of noise levels, 1–10000 (default: the model's).
-    #[arg(long, value_parser = count_in(1, MAX_LEVELS))]
+    #[arg(long, allow_hyphen_values = true, value_parser = count_in(1, MAX_LEVELS))]
     pub levels: Option<usize>,
     /// Langevin steps per noise level, 1–1000 (default: the model's).
-    #[arg(long, value_parser = count_in(1, MAX_STEPS))]
+    #[arg(long, allow_hyphen_values = true, value_parser = count_in(1, MAX_STEPS))]
     pub steps: Option<usize>,
     /// Step size ε at the smallest noise level, above 0 and at most 1; level i steps by
     /// ε·(σ_i/σ_min)^p (default: the model's).
-    #[arg(long, value_parser = number_in(0.0, 1.0, true))]
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 1.0, true))]
     pub epsilon: Option<f32>,
     /// Exponent p of the step-size rule ε·(σ_i/σ_min)^p, 0–4 (NCSN: 2).
-    #[arg(long, value_parser = number_in(0.0, 4.0, false))]
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 4.0, false))]
     pub step_exponent: Option<f32>,
     /// Scale of the injected noise, 0–4: 1 is true Langevin dynamics, lower values give
     /// safer, plainer music.
-    #[arg(long, value_parser = number_in(0.0, 4.0, false))]
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 4.0, false))]
     pub temperature: Option<f32>,
     /// Largest noise level σ_max, above 0 and at most 1000 (default: the model's).
-    #[arg(long, value_parser = number_in(0.0, MAX_SIGMA, true))]
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub sigma_max: Option<f32>,
     /// Smallest noise level σ_min, above 0 and at most σ_max (default: the model's).
-    #[arg(long, value_parser = number_in(0.0, MAX_SIGMA, true))]
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub sigma_min: Option<f32>,
     /// Skip the final denoising step x ← x + σ_min²·s(x, σ_min).
     #[arg(long)]
@@ -55,17 +55,17 @@ pub struct SamplerArgs {
     pub method: Option<MethodArg>,
     /// Self-judging rounds after the chain, 0–100: the network scores the chorale by its
     /// own denoising error and the frames it judges worst are composed again (0 = off).
-    #[arg(long, value_name = "ROUNDS", value_parser = count_in(0, MAX_REFINE))]
+    #[arg(long, allow_hyphen_values = true, value_name = "ROUNDS", value_parser = count_in(0, MAX_REFINE))]
     pub refine: Option<usize>,
     /// Share of frames re-sampled in each self-judging round, above 0 and at most 1, with
     /// half a beat around each.
-    #[arg(long, value_parser = number_in(0.0, 1.0, true))]
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 1.0, true))]
     pub refine_fraction: Option<f32>,
     /// Noise level the re-sampled frames restart from, above 0 and at most 1000.
-    #[arg(long, value_parser = number_in(0.0, MAX_SIGMA, true))]
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub refine_sigma: Option<f32>,
     /// Noise level at which the network judges the chorale, above 0 and at most 1000.
-    #[arg(long, value_parser = number_in(0.0, MAX_SIGMA, true))]
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub judge_sigma: Option<f32>,
 }
 
