@@ -5,7 +5,8 @@
 //! where notes start, the new notes take the spellings that make the sounding chord
 //! (with the notes still held) most compact on the line of fifths — chords stacked in
 //! thirds are compact — that stray least from the key signature's seven notes, and that
-//! do not move by a semitone to a note of the same letter. So B♭ in a C7 chord is B♭, not
+//! do not move by a semitone to a note of the same letter; C♭, F♭, E♯ and B♯ only win
+//! when they are better on these counts, not on a tie. So B♭ in a C7 chord is B♭, not
 //! A♯; the leading tone of F♯ minor in a C♯ major chord is E♯, not F; a G♯ that rises to A
 //! in C major stays G♯.
 
@@ -36,6 +37,11 @@ fn candidates(pitch: u8) -> impl Iterator<Item = Fifths> + Clone {
 fn key_distance(lof: Fifths, key: KeySignature) -> i32 {
     let (lo, hi) = (key.fifths as i32 - 1, key.fifths as i32 + 5);
     (lo - lof).max(lof - hi).max(0)
+}
+
+/// C♭, F♭, E♯ or B♯: a white key written with an accidental.
+fn awkward(lof: Fifths) -> bool {
+    matches!(lof, -8 | -7 | 11 | 12)
 }
 
 /// The spelling of `pitch` the key alone suggests.
@@ -76,15 +82,17 @@ pub fn spell(frames: &[Frame]) -> Vec<[Fifths; 4]> {
         for_each_choice(&new, 0, &mut choice, &mut |chosen: &[Fifths]| {
             let all = held.iter().chain(chosen);
             let span = all.clone().max().zip(all.min()).map_or(0, |(hi, lo)| hi - lo);
-            let mut cost = span;
+            // Costs count double so that an awkward spelling (C♭, F♭, E♯, B♯: a white key
+            // written with an accidental) only loses ties.
+            let mut cost = 2 * span;
             let mut centre = 0;
             for ((&(_, p), &l), n) in new.iter().zip(chosen).zip(&next) {
-                cost += key_distance(l, key);
+                cost += 2 * key_distance(l, key) + i32::from(awkward(l));
                 centre += (l - key.fifths as i32 - 2).abs();
                 if let Some(n) = *n {
                     // A semitone to a note of the same letter (A♭ → A) reads badly.
                     if (n as i32 - p as i32).abs() == 1 && diatonic_step(n, key_spelling(n, key)) == diatonic_step(p, l) {
-                        cost += 1;
+                        cost += 2;
                     }
                 }
             }
@@ -189,6 +197,16 @@ mod tests {
         assert_eq!(n[0][0], "G#");
         let n = names(&chorale(-4, &[[P(68), P(65), P(60), P(53)]]));
         assert_eq!(n[0][0], "Ab");
+    }
+
+    #[test]
+    fn white_keys_keep_their_names_unless_the_harmony_says_otherwise() {
+        // E flat major, a G major chord (G B D): B, not C♭.
+        let n = names(&chorale(-3, &[[P(71), P(67), P(62), P(43)]]));
+        assert_eq!(n[0][0], "B");
+        // A♭ minor's chord A♭ C♭ E♭ in seven flats: C♭.
+        let n = names(&chorale(-7, &[[P(71), P(68), P(63), P(44)]]));
+        assert_eq!(n[0][0], "Cb");
     }
 
     #[test]
