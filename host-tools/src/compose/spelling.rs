@@ -5,7 +5,7 @@
 //! where notes start, the new notes take the spellings that make the sounding chord
 //! (with the notes still held) most compact on the line of fifths — chords stacked in
 //! thirds are compact — that stray least from the key signature's seven notes, and that
-//! do not move by a semitone to a note of the same letter; C♭, F♭, E♯ and B♯ only win
+//! write a step to or from a neighbouring note as a step (not A♭ → A or C♭ → A); C♭, F♭, E♯ and B♯ only win
 //! when they are better on these counts, not on a tie. So B♭ in a C7 chord is B♭, not
 //! A♯; the leading tone of F♯ minor in a C♯ major chord is E♯, not F; a G♯ that rises to A
 //! in C major stays G♯.
@@ -50,6 +50,14 @@ fn key_spelling(pitch: u8, key: KeySignature) -> Fifths {
     candidates(pitch).min_by_key(|&l| (key_distance(l, key), (l - centre).abs())).unwrap_or(0)
 }
 
+/// Whether the move from `a` (spelt `la`) to `b` (spelt `lb`) is written as it sounds
+/// when it is a step: one or two semitones should be one letter apart. Larger moves are
+/// not judged.
+fn reads_as_step(a: u8, la: Fifths, b: u8, lb: Fifths) -> bool {
+    let semitones = (b as i32 - a as i32).abs();
+    !(1..=2).contains(&semitones) || (diatonic_step(b, lb) - diatonic_step(a, la)).abs() == 1
+}
+
 /// Diatonic step number (letter plus seven per octave) of `pitch` spelt as `lof`.
 fn diatonic_step(pitch: u8, lof: Fifths) -> i32 {
     let (step, _, octave) = step_alter_octave(pitch, lof);
@@ -62,6 +70,8 @@ fn diatonic_step(pitch: u8, lof: Fifths) -> i32 {
 pub fn spell(frames: &[Frame]) -> Vec<[Fifths; 4]> {
     let mut out = vec![[0; 4]; frames.len()];
     let mut sounding: [Option<(u8, Fifths)>; 4] = [None; 4];
+    // The last note each voice sang (before a rest too), spelt.
+    let mut previous: [Option<(u8, Fifths)>; 4] = [None; 4];
     for (t, frame) in frames.iter().enumerate() {
         let key = frame.meta.key;
         let mut new = Vec::new();
@@ -86,14 +96,16 @@ pub fn spell(frames: &[Frame]) -> Vec<[Fifths; 4]> {
             // written with an accidental) only loses ties.
             let mut cost = 2 * span;
             let mut centre = 0;
-            for ((&(_, p), &l), n) in new.iter().zip(chosen).zip(&next) {
+            for ((&(v, p), &l), n) in new.iter().zip(chosen).zip(&next) {
                 cost += 2 * key_distance(l, key) + i32::from(awkward(l));
                 centre += (l - key.fifths as i32 - 2).abs();
+                // A step (one or two semitones) to or from a neighbour should be written as
+                // a step: A♭ → A and C♭ → A read badly.
                 if let Some(n) = *n {
-                    // A semitone to a note of the same letter (A♭ → A) reads badly.
-                    if (n as i32 - p as i32).abs() == 1 && diatonic_step(n, key_spelling(n, key)) == diatonic_step(p, l) {
-                        cost += 2;
-                    }
+                    cost += 2 * i32::from(!reads_as_step(p, l, n, key_spelling(n, key)));
+                }
+                if let Some(&(q, lq)) = previous[v].as_ref() {
+                    cost += 2 * i32::from(!reads_as_step(q, lq, p, l));
                 }
             }
             if best.as_ref().is_none_or(|(b, _)| (cost, centre) < *b) {
@@ -103,6 +115,7 @@ pub fn spell(frames: &[Frame]) -> Vec<[Fifths; 4]> {
         if let Some((_, chosen)) = best {
             for (&(v, p), l) in new.iter().zip(chosen) {
                 sounding[v] = Some((p, l));
+                previous[v] = Some((p, l));
             }
         }
         for v in 0..4 {
@@ -207,6 +220,10 @@ mod tests {
         // A♭ minor's chord A♭ C♭ E♭ in seven flats: C♭.
         let n = names(&chorale(-7, &[[P(71), P(68), P(63), P(44)]]));
         assert_eq!(n[0][0], "Cb");
+        // A melody in E flat falling D♭, B, A: C♭ would be a step from D♭, B is a step
+        // to A; on that tie the white key keeps its name.
+        let n = names(&chorale(-3, &[[P(73), R, R, R], [P(71), R, R, R], [P(69), R, R, R]]));
+        assert_eq!(n[1][0], "B");
     }
 
     #[test]
