@@ -23,6 +23,11 @@ fn generate_works_from_any_folder_with_the_built_in_model() {
     // Two bars of 4/4 after an eighth-note pickup.
     assert_eq!(midi.len(), 2 * 16 + 2);
 
+    // The int8 blob travels in the binary too.
+    let out = kantor(dir.path(), &["generate", "--quiet", "--engine", "int8", "--bars", "1", "--seed", "4", "-o", "q.mid"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(kantor_host::midi::read_smf(&dir.path().join("q.mid")).unwrap().len(), 16);
+
     // --model still picks another file, and a missing one is named.
     let out = kantor(dir.path(), &["generate", "--quiet", "--bars", "1", "--model", "elsewhere/model.onnx"]);
     assert!(!out.status.success());

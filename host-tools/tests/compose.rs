@@ -247,7 +247,7 @@ fn consistent_sampling_with_refinement_counts_its_evaluations() {
     let done = compose::generate_with(&mut e, &args).unwrap();
     assert_eq!(done[0].evaluations, (6 * 2 + 1) + 2 * (1 + 4 * 2 + 1));
     for frame in &done[0].frames {
-        assert!(CHORDS.iter().any(|(c, _)| c == &frame.tokens) || frame.tokens.iter().any(|t| *t == Token::Hold));
+        assert!(CHORDS.iter().any(|(c, _)| c == &frame.tokens) || frame.tokens.contains(&Token::Hold));
     }
     // A share above 1 is refused as the command line is read, naming the option and range.
     let bad = Gen::try_parse_from(["generate", "--refine", "1", "--refine-fraction", "1.5"]).err().expect("refused").to_string();
@@ -348,7 +348,7 @@ fn harmonize_refuses_a_played_triplet_and_a_chord_in_a_midi_melody() {
     for key in [76, 74, 72] {
         track.extend([ev(0, key, 80), ev(160, key, 0)]);
     }
-    track.extend([ev(0, 72, 80), ev(480, 72, 0), end.clone()]);
+    track.extend([ev(0, 72, 80), ev(480, 72, 0), end]);
     let e = harmonize_error("tune.mid", &encode(track), &[]);
     assert!(e.contains("tune.mid: bar 1, beat 3 has a note of a tuplet (and 1 more place)"), "{e}");
 

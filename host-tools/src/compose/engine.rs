@@ -154,8 +154,12 @@ fn load_int8(blob: Vec<u8>, name: &str) -> Result<Engine> {
 /// each new frame count.
 struct Int8Host {
     blob: Vec<u8>,
-    net: Option<(usize, Int8ScoreNet<Vec<u8>, Vec<u8>>)>,
+    /// The engine and the frame count its arena is sized for.
+    net: Option<(usize, HeapInt8Net)>,
 }
+
+/// The int8 engine with its blob and arena on the heap.
+type HeapInt8Net = Int8ScoreNet<Vec<u8>, Vec<u8>>;
 
 impl ScoreNet for Int8Host {
     type Error = anyhow::Error;

@@ -80,7 +80,7 @@ fn writable_pieces(mut len: usize) -> Vec<usize> {
 fn rest_pieces(mut position: usize, mut len: usize) -> Vec<usize> {
     let mut pieces = Vec::new();
     while len > 0 {
-        let fits = |d: usize| d <= len && position % d.next_power_of_two().min(4) == 0 && (d < 4 || position % 4 == 0);
+        let fits = |d: usize| d <= len && position.is_multiple_of(d.next_power_of_two().min(4)) && (d < 4 || position.is_multiple_of(4));
         let d = WRITABLE.iter().map(|w| w.0).find(|&d| fits(d)).unwrap_or(1);
         pieces.push(d);
         position += d;
@@ -395,7 +395,7 @@ mod tests {
             assert_eq!(child("midi-channel"), (perf.channels[v.index()] + 1).to_string());
             // A final barline ends every part.
             let part = doc.descendants().find(|n| n.has_tag_name("part") && n.attribute("id") == Some(&id)).unwrap();
-            let last = part.children().filter(|n| n.has_tag_name("measure")).last().unwrap();
+            let last = part.children().rfind(|n| n.has_tag_name("measure")).unwrap();
             let barline = last.children().find(|n| n.has_tag_name("barline")).expect("final barline");
             assert_eq!(barline.attribute("location"), Some("right"));
             assert_eq!(barline.descendants().find(|n| n.has_tag_name("bar-style")).and_then(|n| n.text()), Some("light-heavy"));

@@ -75,13 +75,13 @@ pub fn spell(frames: &[Frame]) -> Vec<[Fifths; 4]> {
     for (t, frame) in frames.iter().enumerate() {
         let key = frame.meta.key;
         let mut new = Vec::new();
-        for v in 0..4 {
-            match frame.tokens[v] {
+        for (v, (token, sung)) in frame.tokens.iter().zip(&mut sounding).enumerate() {
+            match *token {
                 Token::Pitch(p) => {
-                    sounding[v] = None;
+                    *sung = None;
                     new.push((v, p));
                 }
-                Token::Rest => sounding[v] = None,
+                Token::Rest => *sung = None,
                 Token::Hold => {}
             }
         }
@@ -118,9 +118,7 @@ pub fn spell(frames: &[Frame]) -> Vec<[Fifths; 4]> {
                 previous[v] = Some((p, l));
             }
         }
-        for v in 0..4 {
-            out[t][v] = sounding[v].map_or(0, |(_, l)| l);
-        }
+        out[t] = sounding.map(|s| s.map_or(0, |(_, l)| l));
     }
     out
 }
