@@ -3,6 +3,13 @@
 //! Both run the device core's annealed Langevin sampler ([`kantor_core::sampler`]) over a
 //! score network loaded by [`Engine`]; `harmonize` clamps the soprano to a given melody
 //! (inpainting). Output: a Standard MIDI File, optionally MusicXML and a piano-roll PNG.
+//!
+//! Without `--model` the shipped model built into the binary composes, so both commands
+//! work in any folder. Every numeric option has a range that `--help` states and the
+//! command line enforces (NaN and infinities included), and a result with a silent voice
+//! is an error rather than a file. `harmonize` keeps the melody note for note or refuses
+//! it with the bar and beat of what the 16th grid cannot hold (`--simplify` takes it
+//! anyway and counts the changes); it never writes over the melody file.
 
 mod chain;
 mod engine;
