@@ -247,11 +247,11 @@ fn consistent_sampling_with_refinement_counts_its_evaluations() {
     let done = compose::generate_with(&mut e, &args).unwrap();
     assert_eq!(done[0].evaluations, (6 * 2 + 1) + 2 * (1 + 4 * 2 + 1));
     for frame in &done[0].frames {
-        assert!(CHORDS.iter().any(|(c, _)| c == &frame.tokens) || frame.tokens.iter().any(|t| *t == Token::Hold));
+        assert!(CHORDS.iter().any(|(c, _)| c == &frame.tokens) || frame.tokens.contains(&Token::Hold));
     }
-    let bad = gen_args(dir.path(), &["--refine", "1", "--refine-fraction", "1.5"]);
-    let err = compose::generate_with(&mut e, &bad).unwrap_err();
-    assert!(format!("{err:#}").contains("--refine-fraction"), "{err:#}");
+    // A share above 1 is refused as the command line is read, naming the option and range.
+    let bad = Gen::try_parse_from(["generate", "--refine", "1", "--refine-fraction", "1.5"]).err().expect("refused").to_string();
+    assert!(bad.contains("--refine-fraction") && bad.contains("at most 1"), "{bad}");
 }
 
 #[test]
@@ -283,4 +283,162 @@ fn exported_models_carry_the_sampler_defaults() {
 
     let err = export_run_with(run.path(), &path, "steps=0").unwrap_err();
     assert!(format!("{err:#}").contains("cannot run"), "{err:#}");
+}
+
+/// A one-part 4/4 MusicXML score with `divisions` per quarter and the given measures'
+/// contents (raw `<note>` elements).
+fn one_part(divisions: u32, measures: &[&str]) -> String {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\"?><score-partwise><part-list><score-part id=\"P1\"><part-name>Tune</part-name></score-part></part-list><part id=\"P1\">",
+    );
+    for (i, m) in measures.iter().enumerate() {
+        xml += &format!("<measure number=\"{}\">", i + 1);
+        if i == 0 {
+            xml += &format!("<attributes><divisions>{divisions}</divisions><key><fifths>0</fifths></key><time><beats>4</beats><beat-type>4</beat-type></time></attributes>");
+        }
+        xml += m;
+        xml += "</measure>";
+    }
+    xml + "</part></score-partwise>"
+}
+
+fn n(step: char, octave: u8, duration: u32, extra: &str) -> String {
+    format!("<note>{}<pitch><step>{step}</step><octave>{octave}</octave></pitch><duration>{duration}</duration>{}</note>", if extra.contains("<chord/>") { "<chord/>" } else { "" }, extra.replace("<chord/>", ""))
+}
+
+#[test]
+fn harmonize_refuses_what_the_grid_cannot_hold_naming_bar_and_beat() {
+    // Divisions 12: a quarter is 12, a 16th 3, a triplet eighth 4, a 32nd 1.5 (use 24 for that).
+    let bar1 = [n('C', 5, 12, ""), n('D', 5, 12, ""), n('E', 5, 24, "")].concat();
+    let triplets = [n('C', 5, 12, ""), n('D', 5, 12, ""), n('E', 5, 4, "<time-modification><actual-notes>3</actual-notes><normal-notes>2</normal-notes></time-modification>"), n('D', 5, 4, "<time-modification><actual-notes>3</actual-notes><normal-notes>2</normal-notes></time-modification>"), n('C', 5, 4, "<time-modification><actual-notes>3</actual-notes><normal-notes>2</normal-notes></time-modification>"), n('C', 5, 12, "")].concat();
+    let e = harmonize_error("triplet.musicxml", one_part(12, &[&bar1, &triplets]).as_bytes(), &[]);
+    assert!(e.contains("triplet.musicxml: bar 2, beat 3 has a note of a tuplet (and 2 more places)") && e.contains("--simplify"), "{e}");
+
+    let chord = [n('C', 5, 12, ""), n('E', 4, 12, "<chord/>"), n('D', 5, 36, "")].concat();
+    let e = harmonize_error("chord.musicxml", one_part(12, &[&bar1, &chord]).as_bytes(), &[]);
+    assert!(e.contains("bar 2, beat 1 has a chord"), "{e}");
+
+    // Two 32nds on beat 4 of bar 1 (divisions 24: a 32nd is 3).
+    let short = [n('C', 5, 24, ""), n('D', 5, 24, ""), n('E', 5, 24, ""), n('F', 5, 3, ""), n('E', 5, 3, ""), n('D', 5, 18, "")].concat();
+    let e = harmonize_error("short.musicxml", one_part(24, &[&short]).as_bytes(), &[]);
+    assert!(e.contains("bar 1, beat 4 has a note shorter than a 16th (and 1 more place)"), "{e}");
+
+    // With --simplify the same melody is taken (and the missing model is the next error).
+    let e = harmonize_error("short.musicxml", one_part(24, &[&short]).as_bytes(), &["--simplify"]);
+    assert!(e.contains("no-model.onnx"), "{e}");
+}
+
+#[test]
+fn harmonize_refuses_a_played_triplet_and_a_chord_in_a_midi_melody() {
+    use midly::num::{u15, u28, u4, u7};
+    use midly::{Format, Header, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
+    let ev = |delta: u32, key: u8, vel: u8| TrackEvent {
+        delta: u28::new(delta),
+        kind: TrackEventKind::Midi { channel: u4::new(0), message: MidiMessage::NoteOn { key: u7::new(key), vel: u7::new(vel) } },
+    };
+    let end = TrackEvent { delta: u28::new(0), kind: TrackEventKind::Meta(midly::MetaMessage::EndOfTrack) };
+    let encode = |track: Vec<TrackEvent<'static>>| {
+        let smf = Smf { header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(480))), tracks: vec![track] };
+        let mut out = Vec::new();
+        smf.write_std(&mut out).unwrap();
+        out
+    };
+    // Quarter, quarter, then a triplet of eighths on beat 3 (160 ticks each), a quarter.
+    let mut track = vec![ev(0, 72, 80), ev(480, 72, 0), ev(0, 74, 80), ev(480, 74, 0)];
+    for key in [76, 74, 72] {
+        track.extend([ev(0, key, 80), ev(160, key, 0)]);
+    }
+    track.extend([ev(0, 72, 80), ev(480, 72, 0), end]);
+    let e = harmonize_error("tune.mid", &encode(track), &[]);
+    assert!(e.contains("tune.mid: bar 1, beat 3 has a note of a tuplet (and 1 more place)"), "{e}");
+
+    // A played (slightly early) melody with a two-note chord on beat 2.
+    let track = vec![ev(0, 72, 80), ev(477, 72, 0), ev(0, 74, 80), ev(0, 67, 80), ev(480, 74, 0), ev(0, 67, 0), end];
+    let e = harmonize_error("chord.mid", &encode(track), &[]);
+    assert!(e.contains("bar 1, beat 2 has a chord"), "{e}");
+}
+
+#[test]
+fn harmonize_keeps_the_melody_file_and_says_what_a_folder_or_broken_file_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let tune = dir.path().join("tune.musicxml");
+    let text = melody_xml(&[&[(72, 2), (71, 2)]]);
+    std::fs::write(&tune, &text).unwrap();
+    for flag in ["-o", "--musicxml"] {
+        let mut argv = vec!["harmonize", "--quiet", "--melody", tune.to_str().unwrap(), flag, tune.to_str().unwrap()];
+        if flag != "-o" {
+            argv.extend(["-o", "x.mid"]);
+        }
+        let args = Harm::try_parse_from(argv).unwrap().args;
+        let e = format!("{:#}", compose::harmonize_with(&mut engine(), &args).unwrap_err());
+        assert!(e.contains("is the melody file") && e.contains("overwrite"), "{flag}: {e}");
+    }
+    // The same file by another name (`dir/./tune.musicxml`) is caught too.
+    let other = dir.path().join(".").join("tune.musicxml");
+    let e = format!("{:#}", compose::harmonize_with(&mut engine(), &harm_args(&tune, &other, &[])).unwrap_err());
+    assert!(e.contains("is the melody file"), "{e}");
+    assert_eq!(std::fs::read_to_string(&tune).unwrap(), text);
+
+    let folder = dir.path().join("tunes.mid");
+    std::fs::create_dir(&folder).unwrap();
+    let e = format!("{:#}", compose::harmonize_with(&mut engine(), &harm_args(&folder, &dir.path().join("h.mid"), &[])).unwrap_err());
+    assert!(e.contains("tunes.mid") && e.contains("is a folder"), "{e}");
+
+    // A MIDI file cut short, at every length past its header.
+    let frames: Vec<kantor_core::Frame> = (0..16)
+        .map(|i| kantor_core::Frame {
+            tokens: if i % 4 == 0 { [P(72), Token::Rest, Token::Rest, Token::Rest] } else { [Token::Hold; 4] },
+            meta: kantor_core::FrameMeta { position_in_bar: i as u8, ..Default::default() },
+        })
+        .collect();
+    let smf = kantor_host::midi::smf_bytes(&frames, kantor_core::TimeSignature::COMMON, &Default::default()).unwrap();
+    for cut in [10, 14, 20, smf.len() / 2, smf.len() - 1] {
+        let e = harmonize_error("cut.mid", &smf[..cut], &[]);
+        assert!(e.contains("cut.mid") && e.contains("truncated or corrupt"), "cut at {cut}: {e}");
+    }
+}
+
+#[test]
+fn harmonize_ends_with_the_melody_under_a_fermata() {
+    let dir = tempfile::tempdir().unwrap();
+    let tune = dir.path().join("tune.musicxml");
+    // Two bars; the melody's last note is a half note followed by a half rest, and the
+    // file marks a fermata on its first note only.
+    let mut xml = melody_xml(&[&[(72, 1), (71, 1), (69, 1), (67, 1), (72, 2), (0, 2)]]);
+    xml = xml.replacen("<duration>1</duration></note>", "<duration>1</duration><notations><fermata/></notations></note>", 1);
+    std::fs::write(&tune, xml).unwrap();
+    let out = dir.path().join("h.mid");
+    let xml_out = dir.path().join("h.musicxml");
+    for seed in ["1", "2", "3"] {
+        let args = harm_args(&tune, &out, &["--seed", seed, "--musicxml", xml_out.to_str().unwrap()]);
+        let done = compose::harmonize_with(&mut engine(), &args).unwrap();
+        let frames = &done[0].frames;
+        assert!(frames[0].meta.fermata, "the file's own fermata is kept");
+        assert!(frames[16..24].iter().all(|f| f.meta.fermata), "the final note has a fermata");
+        // Nothing sounds after the melody's final note.
+        for f in &frames[24..] {
+            assert!(f.tokens.iter().all(|t| t.pitch().is_none()), "{:?}", f.tokens);
+        }
+        let parsed = kantor_host::corpus::read_musicxml(&xml_out).unwrap();
+        for part in &parsed.parts {
+            assert_eq!(part.tokens[24], Token::Rest);
+            assert!(part.tokens[25..].iter().all(|t| *t == Token::Hold));
+        }
+    }
+}
+
+#[test]
+fn a_silent_result_is_an_error_and_writes_nothing() {
+    // A network whose only chord is silence: whatever the settings, nothing is sung.
+    static SILENCE: [([Token; 4], f32); 1] = [([Token::Rest; 4], 1.0)];
+    let settings = SamplerSettings { steps_per_level: 4, ..SamplerSettings::ncsn(NoiseSchedule::new(3.0, 0.01, 4)) };
+    let mut quiet = Engine::from_net(ChordMixture { chords: &SILENCE }, settings, "silence");
+    let dir = tempfile::tempdir().unwrap();
+    let err = compose::generate_with(&mut quiet, &gen_args(dir.path(), &["--seed", "1"])).unwrap_err();
+    let e = format!("{err:#}");
+    assert!(e.contains("silent soprano") && e.contains("seed 1") && e.contains("nothing was written"), "{e}");
+    assert!(!dir.path().join("c.mid").exists());
+    // The same settings with a network that sings write a file.
+    compose::generate_with(&mut engine(), &gen_args(dir.path(), &["--seed", "1"])).unwrap();
+    assert!(dir.path().join("c.mid").exists());
 }

@@ -1,4 +1,8 @@
 //! Which score network composes: the f32 ONNX model or the int8 blob, behind one type.
+//!
+//! The shipped default model (`models/default/model.onnx` and its int8 blob
+//! `models/default/model.kq8`) is built into the binary, whatever those files hold when it
+//! is compiled, so `kantor generate` composes in any folder; `--model PATH` loads another.
 
 use crate::onnx::{ModelInfo, OnnxScoreNet, SAMPLER_PROP};
 use anyhow::{anyhow, bail, Context, Result};
@@ -43,13 +47,27 @@ pub struct Engine {
     pub description: String,
 }
 
+/// The shipped f32 model, as it was when this binary was built.
+static BUILTIN_ONNX: &[u8] = include_bytes!("../../../models/default/model.onnx");
+/// The shipped int8 blob, as it was when this binary was built.
+static BUILTIN_KQ8: &[u8] = include_bytes!("../../../models/default/model.kq8");
+
 impl EngineKind {
-    /// Where the shipped model for this engine lives, relative to the current directory.
+    /// Where the shipped model for this engine lives in the repository, relative to its
+    /// root (the binary carries a copy: see [`Engine::builtin`]).
     pub fn default_model(self) -> PathBuf {
         PathBuf::from(match self {
             EngineKind::F32 => "models/default/model.onnx",
             EngineKind::Int8 => "models/default/model.kq8",
         })
+    }
+
+    /// The bytes of the shipped model for this engine, built into the binary.
+    pub fn builtin_model(self) -> &'static [u8] {
+        match self {
+            EngineKind::F32 => BUILTIN_ONNX,
+            EngineKind::Int8 => BUILTIN_KQ8,
+        }
     }
 }
 
@@ -66,15 +84,28 @@ impl Engine {
     /// Loads the model at `path` with the chosen engine.
     pub fn load(path: &Path, kind: EngineKind) -> Result<Engine> {
         if !path.exists() {
-            bail!(
-                "no model at {} (pass --model PATH, or run from the folder that holds models/default/)",
-                path.display()
-            );
+            bail!("no model at {} (pass --model PATH with an existing model, or leave --model out to use the built-in one)", path.display());
         }
+        if path.is_dir() {
+            bail!("{} is a folder, not a model file (pass --model PATH/model.onnx or a .kq8 blob)", path.display());
+        }
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let name = path.display().to_string();
         match kind {
-            EngineKind::F32 => load_f32(path),
-            EngineKind::Int8 => load_int8(path),
+            EngineKind::F32 => load_f32(&bytes, &name),
+            EngineKind::Int8 => load_int8(bytes, &name),
         }
+        .with_context(|| format!("loading model {name}"))
+    }
+
+    /// The shipped default model for `kind`, from the copy built into the binary.
+    pub fn builtin(kind: EngineKind) -> Result<Engine> {
+        let name = format!("built-in {}", kind.default_model().display());
+        match kind {
+            EngineKind::F32 => load_f32(kind.builtin_model(), &name),
+            EngineKind::Int8 => load_int8(kind.builtin_model().to_vec(), &name),
+        }
+        .with_context(|| format!("loading the {name}"))
     }
 
     /// The network, for the sampler.
@@ -97,33 +128,38 @@ pub fn defaults_from(info: &ModelInfo, sampler: Option<&str>) -> Result<SamplerS
     Ok(s)
 }
 
-fn describe(kind: &str, path: &Path, info: &ModelInfo) -> String {
-    format!("{} ({kind}, {} parameters)", path.display(), info.parameters)
+fn describe(kind: &str, name: &str, info: &ModelInfo) -> String {
+    format!("{name} ({kind}, {} parameters)", info.parameters)
 }
 
-fn load_f32(path: &Path) -> Result<Engine> {
-    let net = OnnxScoreNet::load(path)?;
+/// An f32 engine from the bytes of an ONNX model called `name` (for messages).
+fn load_f32(bytes: &[u8], name: &str) -> Result<Engine> {
+    let net = OnnxScoreNet::from_bytes(bytes)?;
     let info = net.info().clone();
-    let defaults = defaults_from(&info, net.prop(SAMPLER_PROP)).with_context(|| format!("reading the metadata of {}", path.display()))?;
-    Ok(Engine::from_net(net, defaults, describe("f32", path, &info)))
+    let defaults = defaults_from(&info, net.prop(SAMPLER_PROP)).context("reading the model's metadata")?;
+    Ok(Engine::from_net(net, defaults, describe("f32", name, &info)))
 }
 
-fn load_int8(path: &Path) -> Result<Engine> {
-    let blob = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let model = Model::load(&blob).map_err(|e| anyhow!("{} is not a usable int8 model: {e:?}", path.display()))?;
+/// An int8 engine from a `.kq8` blob called `name` (for messages).
+fn load_int8(blob: Vec<u8>, name: &str) -> Result<Engine> {
+    let model = Model::load(&blob).map_err(|e| anyhow!("not a usable int8 model: {e:?}"))?;
     let props: HashMap<String, String> = model.props().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-    let info = ModelInfo::from_props(&props).with_context(|| format!("reading the metadata of {}", path.display()))?;
-    let defaults = defaults_from(&info, props.get(SAMPLER_PROP).map(String::as_str)).with_context(|| format!("reading the metadata of {}", path.display()))?;
+    let info = ModelInfo::from_props(&props).context("reading the model's metadata")?;
+    let defaults = defaults_from(&info, props.get(SAMPLER_PROP).map(String::as_str)).context("reading the model's metadata")?;
     let net = Int8Host { blob, net: None };
-    Ok(Engine::from_net(net, defaults, describe("int8", path, &info)))
+    Ok(Engine::from_net(net, defaults, describe("int8", name, &info)))
 }
 
 /// The device's int8 engine on the host: the arena is sized (and the engine rebuilt) for
 /// each new frame count.
 struct Int8Host {
     blob: Vec<u8>,
-    net: Option<(usize, Int8ScoreNet<Vec<u8>, Vec<u8>>)>,
+    /// The engine and the frame count its arena is sized for.
+    net: Option<(usize, HeapInt8Net)>,
 }
+
+/// The int8 engine with its blob and arena on the heap.
+type HeapInt8Net = Int8ScoreNet<Vec<u8>, Vec<u8>>;
 
 impl ScoreNet for Int8Host {
     type Error = anyhow::Error;

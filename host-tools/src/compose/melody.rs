@@ -1,7 +1,11 @@
 //! The melody `kantor harmonize` sets: read from MIDI or MusicXML, checked to be a single
-//! line, and brought into the soprano's range.
+//! line that the 16th-note grid holds exactly (no chords, tuplets, notes shorter than a
+//! 16th or off the grid, grace notes — or, when asked, simplified with every change
+//! counted), and brought into the soprano's range.
 
+use crate::corpus::{Bent, BentKind};
 use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
 use kantor_core::sampler::PiecePlan;
 use kantor_core::{FrameMeta, KeySignature, TimeSignature, Token, Voice};
 use std::path::Path;
@@ -12,6 +16,9 @@ pub struct Melody {
     pub tokens: Vec<Token>,
     pub meta: Vec<FrameMeta>,
     pub time: TimeSignature,
+    /// What the file writes that the grid could only hold by bending it (see
+    /// [`Melody::keep_or_simplify`]).
+    pub bent: Vec<Bent>,
 }
 
 /// Reads the melody in `path` (`.mid`/`.midi`, or `.musicxml`/`.xml`/`.mxl`).
@@ -19,6 +26,9 @@ pub fn read_melody(path: &Path) -> Result<Melody> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if !path.exists() {
         bail!("melody file {} does not exist", path.display());
+    }
+    if path.is_dir() {
+        bail!("{} is a folder, not a melody file: give a .mid or a .musicxml/.mxl file", path.display());
     }
     let melody = match ext.as_str() {
         "mid" | "midi" | "smf" => from_midi(path)?,
@@ -43,7 +53,8 @@ fn from_midi(path: &Path) -> Result<Melody> {
         ),
     }
     let time = midi.time.unwrap_or(TimeSignature::COMMON);
-    Ok(Melody { tokens: midi.voices.into_iter().next().unwrap_or_default(), meta: midi.meta, time })
+    let bent = midi.bent.into_iter().next().unwrap_or_default();
+    Ok(Melody { tokens: midi.voices.into_iter().next().unwrap_or_default(), meta: midi.meta, time, bent })
 }
 
 fn from_musicxml(path: &Path) -> Result<Melody> {
@@ -67,11 +78,9 @@ fn from_musicxml(path: &Path) -> Result<Melody> {
             score.warnings.other_voice_notes
         );
     }
-    if score.warnings.chords > 0 {
-        eprintln!("note: {} has {} chord notes; the top note of each chord is the melody", path.display(), score.warnings.chords);
-    }
     let time = score.time.unwrap_or(TimeSignature::COMMON);
-    Ok(Melody { tokens: score.parts.into_iter().next().map(|p| p.tokens).unwrap_or_default(), meta: score.meta, time })
+    let part = score.parts.into_iter().next().context("no part")?;
+    Ok(Melody { tokens: part.tokens, meta: score.meta, time, bent: part.bent })
 }
 
 impl Melody {
@@ -85,6 +94,41 @@ impl Melody {
         let bar = downbeats + usize::from(!pickup);
         let beat_frames = if self.time.denominator == 2 { 8 } else { 4 };
         (bar, self.meta[index].position_in_bar as usize / beat_frames + 1)
+    }
+
+    /// Keeps the melody note for note, or says why it cannot: the first place the file
+    /// writes something the 16th grid cannot hold (a chord, a tuplet, a note shorter than
+    /// a 16th or off the grid, a grace note) is an error naming its bar and beat. With
+    /// `simplify` the melody is taken as read onto the grid instead, and the returned line
+    /// counts each kind of change (`None` when nothing needed changing).
+    pub fn keep_or_simplify(&self, path: &Path, simplify: bool) -> Result<Option<String>> {
+        let Some(first) = self.bent.first() else { return Ok(None) };
+        let mut counts: BTreeMap<BentKind, usize> = BTreeMap::new();
+        for b in &self.bent {
+            *counts.entry(b.what).or_default() += 1;
+        }
+        if simplify {
+            let changes: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {}", k.change())).collect();
+            return Ok(Some(format!("simplified the melody of {} to fit the 16th-note grid: {}", path.display(), changes.join(", "))));
+        }
+        let (bar, beat) = self.bar_and_beat(first.frame.min(self.meta.len().saturating_sub(1)));
+        let more = match self.bent.len() - 1 {
+            0 => String::new(),
+            1 => " (and 1 more place)".to_string(),
+            n => format!(" (and {n} more places)"),
+        };
+        bail!(
+            "{}: bar {bar}, beat {beat} has {}{more}; harmonize keeps the melody note for note on a 16th-note grid, \
+             so it cannot take this as written: write it without, or pass --simplify to have it simplified",
+            path.display(),
+            first.what.describe(first.rest)
+        )
+    }
+
+    /// The frame just after the melody's final note (where it falls silent for good).
+    pub fn end_of_final_note(&self) -> usize {
+        let Some(last) = self.tokens.iter().rposition(|t| matches!(t, Token::Pitch(_))) else { return 0 };
+        self.tokens[last + 1..].iter().position(|t| *t != Token::Hold).map_or(self.tokens.len(), |i| last + 1 + i)
     }
 
     /// Lowest and highest pitch.
@@ -166,23 +210,28 @@ impl Melody {
     }
 
     /// Marks phrase ends when the file marks none: the last beat of every
-    /// `fermata_every`-th bar and the final note, as [`PiecePlan`] lays them out.
+    /// `fermata_every`-th bar, as [`PiecePlan`] lays them out. The final note always gets
+    /// a fermata, whether the file marks one there or not.
     pub fn ensure_fermatas(&mut self, fermata_every: usize) {
-        if self.meta.iter().any(|m| m.fermata) {
-            return;
-        }
-        let bar = self.time.frames_per_bar().unwrap_or(16) as usize;
-        let pickup = self.meta.first().map(|m| (bar - m.position_in_bar as usize % bar) % bar).unwrap_or(0);
-        let body = self.meta.len().saturating_sub(pickup);
-        let plan = PiecePlan { bars: body.div_ceil(bar).max(1), time: self.time, key: KeySignature::default(), pickup, fermata_every };
-        for (i, m) in self.meta.iter_mut().enumerate() {
-            m.fermata = plan.meta(i).map(|p| p.fermata).unwrap_or(false);
+        if !self.meta.iter().any(|m| m.fermata) {
+            self.plan_fermatas(fermata_every);
         }
         // The final note carries a fermata wherever the last bar ends.
         if let Some(last) = self.tokens.iter().rposition(|t| matches!(t, Token::Pitch(_))) {
             for m in &mut self.meta[last..] {
                 m.fermata = true;
             }
+        }
+    }
+
+    /// Fermatas where [`PiecePlan`] puts them for a piece of this length.
+    fn plan_fermatas(&mut self, fermata_every: usize) {
+        let bar = self.time.frames_per_bar().unwrap_or(16) as usize;
+        let pickup = self.meta.first().map(|m| (bar - m.position_in_bar as usize % bar) % bar).unwrap_or(0);
+        let body = self.meta.len().saturating_sub(pickup);
+        let plan = PiecePlan { bars: body.div_ceil(bar).max(1), time: self.time, key: KeySignature::default(), pickup, fermata_every };
+        for (i, m) in self.meta.iter_mut().enumerate() {
+            m.fermata = plan.meta(i).map(|p| p.fermata).unwrap_or(false);
         }
     }
 }
@@ -204,7 +253,7 @@ mod tests {
             tokens.extend([Token::Pitch(p), Token::Hold, Token::Hold, Token::Hold]);
         }
         let meta = (0..tokens.len()).map(|i| FrameMeta::on_grid(TimeSignature::COMMON, key, 12, i)).collect();
-        Melody { tokens, meta, time: TimeSignature::COMMON }
+        Melody { tokens, meta, time: TimeSignature::COMMON, bent: Vec::new() }
     }
 
     #[test]
@@ -242,5 +291,36 @@ mod tests {
         m.ensure_fermatas(2);
         let marked: Vec<usize> = (0..m.meta.len()).filter(|&i| m.meta[i].fermata).collect();
         assert_eq!(marked, (32..36).chain(44..48).collect::<Vec<_>>());
+        // A file that marks a fermata, but not on its final note: the final note gets one.
+        let mut m = melody(&[67; 12]);
+        m.meta[8].fermata = true;
+        m.ensure_fermatas(2);
+        let marked: Vec<usize> = (0..m.meta.len()).filter(|&i| m.meta[i].fermata).collect();
+        assert_eq!(marked, [8].into_iter().chain(44..48).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn bent_notes_are_refused_with_bar_and_beat_or_counted() {
+        let mut m = melody(&[67, 72, 71, 69, 67, 67, 67, 67]);
+        let path = Path::new("tune.mid");
+        assert_eq!(m.keep_or_simplify(path, false).unwrap(), None);
+        m.bent = vec![
+            Bent { frame: 21, what: BentKind::Tuplet, rest: false },
+            Bent { frame: 22, what: BentKind::Tuplet, rest: false },
+            Bent { frame: 30, what: BentKind::Chord, rest: false },
+        ];
+        // A quarter pickup: frame 21 is in bar 2, beat 1 (frames 20–23).
+        let e = m.keep_or_simplify(path, false).unwrap_err().to_string();
+        assert!(e.contains("tune.mid: bar 2, beat 1 has a note of a tuplet (and 2 more places)") && e.contains("--simplify"), "{e}");
+        let note = m.keep_or_simplify(path, true).unwrap().unwrap();
+        assert!(note.contains("1 chord notes dropped") && note.contains("2 tuplet notes"), "{note}");
+    }
+
+    #[test]
+    fn the_final_note_ends_where_silence_begins() {
+        let mut m = melody(&[67, 72]);
+        assert_eq!(m.end_of_final_note(), 8);
+        m.tokens[6] = Token::Rest;
+        assert_eq!(m.end_of_final_note(), 6);
     }
 }

@@ -3,6 +3,13 @@
 //! Both run the device core's annealed Langevin sampler ([`kantor_core::sampler`]) over a
 //! score network loaded by [`Engine`]; `harmonize` clamps the soprano to a given melody
 //! (inpainting). Output: a Standard MIDI File, optionally MusicXML and a piano-roll PNG.
+//!
+//! Without `--model` the shipped model built into the binary composes, so both commands
+//! work in any folder. Every numeric option has a range that `--help` states and the
+//! command line enforces (NaN and infinities included), and a result with a silent voice
+//! is an error rather than a file. `harmonize` keeps the melody note for note or refuses
+//! it with the bar and beat of what the 16th grid cannot hold (`--simplify` takes it
+//! anyway and counts the changes); it never writes over the melody file.
 
 mod chain;
 mod engine;
@@ -10,49 +17,53 @@ pub mod melody;
 pub mod musicxml;
 mod options;
 mod output;
+pub mod spelling;
 
 pub use chain::{compose_frames, Composed};
 pub use engine::{defaults_from, DynScoreNet, Engine, EngineKind};
 pub use melody::{read_melody, Melody};
 pub use musicxml::{musicxml_string, write_musicxml};
-pub use options::{parse_key, parse_time, ConstraintArg, InitArg, MethodArg, SamplerArgs};
+pub use options::{parse_key, parse_quarters, parse_seed, parse_time, ConstraintArg, InitArg, MethodArg, SamplerArgs, Sixteenths};
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};
 use kantor_core::sampler::{clamp_voice, PiecePlan, PlanError, SamplerSettings, FREE};
-use kantor_core::{FrameMeta, KeySignature, TimeSignature, Voice};
+use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token, Voice};
 use std::path::PathBuf;
 
 /// Options both commands share: the model and how to sample and play.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelArgs {
     /// The score network to compose with: an ONNX model from `kantor export-onnx` (f32
-    /// engine) or a .kq8 blob from `kantor quantize` (int8 engine). Default:
-    /// models/default/model.onnx, or models/default/model.kq8 with --engine int8.
+    /// engine) or a .kq8 blob from `kantor quantize` (int8 engine). Default: the shipped
+    /// model built into this binary (models/default/model.onnx, or model.kq8 with --engine
+    /// int8), so no file is needed.
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Which implementation runs the network: f32 (ONNX through tract) or int8 (the
     /// quantised device engine).
     #[arg(long, value_enum, default_value_t = EngineKind::F32)]
     pub engine: EngineKind,
-    /// Random seed; the same seed, model and settings give the same chorale. Default: from
-    /// the clock (printed, so a result can be made again). With --count N the chorales use
-    /// seeds SEED, SEED+1, …
-    #[arg(long)]
+    /// Random seed, a whole number from 0 to 18446744073709551615; the same seed, model and
+    /// settings give the same chorale. Default: from the clock (printed, so a result can be
+    /// made again). With --count N the chorales use seeds SEED, SEED+1, …
+    #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
-    /// Number of chorales; files are numbered (chorale-001.mid, …).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// Number of chorales, 1–10000; files are numbered (chorale-001.mid, …).
+    #[arg(long, allow_hyphen_values = true, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub count: u32,
-    /// Tempo of the MIDI file in quarter notes per minute.
-    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(10..=400))]
+    /// Tempo in quarter notes per minute, 10–400 (MIDI and MusicXML).
+    #[arg(long, allow_hyphen_values = true, default_value_t = 80, value_parser = clap::value_parser!(u16).range(10..=400))]
     pub tempo: u16,
-    /// Also write the score as MusicXML (four parts; opens in MuseScore).
+    /// Also write the score as MusicXML: four parts with their instruments, the tempo, and
+    /// accidentals spelt from the key and the harmony (opens in MuseScore).
     #[arg(long, value_name = "FILE")]
     pub musicxml: Option<PathBuf>,
     /// Also draw a piano roll as PNG.
     #[arg(long, value_name = "FILE")]
     pub png: Option<PathBuf>,
-    /// Don't show the progress bar and the settings line (the line per chorale stays).
+    /// Don't show the progress bar and the settings line (the line per chorale stays, and
+    /// so do notes on what changed the music, such as a melody moved an octave).
     #[arg(long)]
     pub quiet: bool,
     #[command(flatten)]
@@ -60,10 +71,12 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// Loads the chosen model with the chosen engine.
+    /// Loads the chosen model (the built-in one without `--model`) with the chosen engine.
     pub fn load_engine(&self) -> Result<Engine> {
-        let path = self.model.clone().unwrap_or_else(|| self.engine.default_model());
-        Engine::load(&path, self.engine)
+        match &self.model {
+            Some(path) => Engine::load(path, self.engine),
+            None => Engine::builtin(self.engine),
+        }
     }
 }
 
@@ -73,22 +86,25 @@ pub struct GenerateArgs {
     /// Output MIDI file.
     #[arg(short, long, default_value = "chorale.mid")]
     pub output: PathBuf,
-    /// Length in bars (after the pickup).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    /// Length in bars (after the pickup), 1–256.
+    #[arg(long, allow_hyphen_values = true, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub bars: u32,
-    /// Time signature: 4/4, 3/4 or 3/2.
+    /// Time signature, e.g. 4/4, 3/4 or 3/2 (Bach's). Accepted: any whose bar is whole 16ths
+    /// and at most six quarters: N/2 for N = 1–3, N/4 for N = 1–6, N/8 for N = 1–12, N/16
+    /// for N = 1–24, or 1/1.
     #[arg(long, default_value = "4/4", value_parser = parse_time)]
     pub time: TimeSignature,
     /// Key signature: a name (C, G, Eb, F#m …; minor keys use their relative major's
     /// signature) or a number of sharps (2) or flats (-3).
     #[arg(long, default_value = "C", value_parser = parse_key, allow_hyphen_values = true)]
     pub key: KeySignature,
-    /// Pickup before the first bar, in quarter notes (e.g. 1 for an upbeat).
-    #[arg(long, default_value_t = 0)]
-    pub pickup: u32,
+    /// Pickup (upbeat) before the first bar, in quarter notes, in steps of a 16th (0.25):
+    /// 1 for a quarter upbeat, 0.5 for an eighth; less than a bar (0 = none).
+    #[arg(long, default_value = "0", value_name = "QUARTERS", value_parser = parse_quarters, allow_hyphen_values = true)]
+    pub pickup: Sixteenths,
     /// A phrase ends with a fermata on the last beat of every this many bars (and of the
-    /// final bar); 0 = only at the end.
-    #[arg(long, default_value_t = 2)]
+    /// final bar), 0–256; 0 = only at the end.
+    #[arg(long, allow_hyphen_values = true, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=256))]
     pub fermata_every: u32,
     #[command(flatten)]
     pub common: ModelArgs,
@@ -98,20 +114,29 @@ pub struct GenerateArgs {
 #[derive(clap::Args, Debug)]
 pub struct HarmonizeArgs {
     /// The melody: a MIDI file (one voice) or MusicXML (one part, one voice). It becomes
-    /// the soprano, note for note; Kantor writes alto, tenor and bass.
+    /// the soprano, note for note; Kantor writes alto, tenor and bass, silent after the
+    /// final note. A chord, a tuplet, or a note shorter than a 16th or off the 16th grid is
+    /// refused with its bar and beat (see --simplify).
     #[arg(long)]
     pub melody: PathBuf,
     /// Output MIDI file.
     #[arg(short, long, default_value = "harmonized.mid")]
     pub output: PathBuf,
-    /// Transpose the melody by this many semitones (key signature included). Without it,
+    /// Transpose the melody by this many semitones, −36 to 36 (key signature included). Without it,
     /// a melody outside the soprano range (C4–G5, MIDI 60–79) is moved by whole octaves if
     /// that makes it fit; otherwise the error says which transpositions would.
     #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(i32).range(-36..=36))]
     pub transpose: Option<i32>,
+    /// Take a melody the 16th-note grid cannot hold as written (chords, tuplets, notes
+    /// shorter than a 16th or off the grid, grace notes) by simplifying it — top note of a
+    /// chord, nearest 16ths — and print how many of each were changed. Without it such a
+    /// melody is refused, naming the bar and beat.
+    #[arg(long)]
+    pub simplify: bool,
     /// For melodies without fermatas: mark a phrase end on the last beat of every this
-    /// many bars (and on the final note). Fermatas in the file are always used instead.
-    #[arg(long, default_value_t = 2)]
+    /// many bars (and on the final note), 0–256; 0 = only on the final note. Fermatas in the
+    /// file are used instead; the final note always gets one.
+    #[arg(long, allow_hyphen_values = true, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=256))]
     pub fermata_every: u32,
     #[command(flatten)]
     pub common: ModelArgs,
@@ -123,12 +148,17 @@ fn plan_of(args: &GenerateArgs) -> Result<PiecePlan> {
         bars: args.bars as usize,
         time: args.time,
         key: args.key,
-        pickup: args.pickup as usize * kantor_core::meter::FRAMES_PER_QUARTER as usize,
+        pickup: args.pickup.0,
         fermata_every: args.fermata_every as usize,
     };
     match plan.frames() {
         Ok(_) => Ok(plan),
-        Err(PlanError::PickupTooLong) => bail!("a pickup of {} quarters is a whole bar or more in {}/{}", args.pickup, args.time.numerator, args.time.denominator),
+        Err(PlanError::PickupTooLong) => bail!(
+            "--pickup: {} quarters is a whole bar or more in {}/{}; a pickup must be shorter than a bar",
+            args.pickup.0 as f64 / kantor_core::meter::FRAMES_PER_QUARTER as f64,
+            args.time.numerator,
+            args.time.denominator
+        ),
         Err(e) => bail!("cannot lay out the piece: {e:?}"),
     }
 }
@@ -162,16 +192,21 @@ pub fn generate_with(engine: &mut Engine, args: &GenerateArgs) -> Result<Vec<Com
 /// `kantor harmonize`: writes alto, tenor and bass under a melody.
 pub fn harmonize(args: HarmonizeArgs) -> Result<()> {
     // Read the melody first: a bad melody is reported before the model is loaded.
-    prepare_melody(&args)?;
+    let melody = prepare_melody(&args)?;
     let mut engine = args.common.load_engine()?;
-    harmonize_with(&mut engine, &args).map(|_| ())
+    harmonize_melody(&mut engine, &args, &melody).map(|_| ())
 }
 
-/// The melody of `args`, in the soprano range, with phrase ends.
+/// The melody of `args`, in the soprano range, with phrase ends. What changed it (an
+/// octave's move, a simplification) is printed, `--quiet` or not: it changes the music.
 fn prepare_melody(args: &HarmonizeArgs) -> Result<Melody> {
+    refuse_overwriting(args)?;
     let mut melody = read_melody(&args.melody)?;
+    if let Some(changes) = melody.keep_or_simplify(&args.melody, args.simplify)? {
+        eprintln!("note: {changes}");
+    }
     let shift = melody.fit_soprano(args.transpose)?;
-    if shift != 0 && args.transpose.is_none() && !args.common.quiet {
+    if shift != 0 && args.transpose.is_none() {
         let octaves = shift.abs() / 12;
         let dir = if shift > 0 { "up" } else { "down" };
         eprintln!("note: the melody was moved {dir} {octaves} octave{} into the soprano range", if octaves == 1 { "" } else { "s" });
@@ -180,14 +215,45 @@ fn prepare_melody(args: &HarmonizeArgs) -> Result<Melody> {
     Ok(melody)
 }
 
+/// Refuses to write any output over the melody file.
+fn refuse_overwriting(args: &HarmonizeArgs) -> Result<()> {
+    let Ok(input) = std::fs::canonicalize(&args.melody) else { return Ok(()) };
+    let outputs = [Some(&args.output), args.common.musicxml.as_ref(), args.common.png.as_ref()];
+    let count = args.common.count as usize;
+    for path in outputs.into_iter().flatten() {
+        let clash = (0..count.min(10_000)).any(|i| std::fs::canonicalize(numbered(path, i, count)).is_ok_and(|p| p == input));
+        if clash {
+            bail!("{} is the melody file: harmonize would overwrite it; choose another output name", path.display());
+        }
+    }
+    Ok(())
+}
+
 /// `kantor harmonize` with an engine already loaded; returns the chorales it wrote.
 pub fn harmonize_with(engine: &mut Engine, args: &HarmonizeArgs) -> Result<Vec<Composed>> {
     let melody = prepare_melody(args)?;
+    harmonize_melody(engine, args, &melody)
+}
+
+/// Harmonises a prepared melody: the soprano is clamped to it note for note, and after its
+/// final note every voice is silent.
+fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody) -> Result<Vec<Composed>> {
     let settings = args.common.sampler.apply(engine.defaults)?;
     let mut clamps = vec![FREE; melody.tokens.len()];
     clamp_voice(&mut clamps, Voice::Soprano, &melody.tokens);
+    let end = melody.end_of_final_note();
+    for (i, c) in clamps.iter_mut().enumerate().skip(end) {
+        for v in [Voice::Alto, Voice::Tenor, Voice::Bass] {
+            c[v.index()] = Some(if i == end { Token::Rest } else { Token::Hold });
+        }
+    }
     let outputs = Outputs::new(&args.output, &args.common, melody.time);
     run_chains(engine, &settings, &args.common, &outputs, &melody.meta, &clamps, "harmonisation")
+}
+
+/// The first voice that never sings a note, if any.
+fn silent_voice(frames: &[Frame]) -> Option<Voice> {
+    Voice::ALL.into_iter().find(|v| !frames.iter().any(|f| matches!(f.tokens[v.index()], Token::Pitch(_))))
 }
 
 /// Samples `common.count` chains and writes each result.
@@ -213,6 +279,14 @@ fn run_chains(
         bar.set_message(format!("{what} {}/{count}, seed {seed}", i + 1));
         let mut net = output::Counting { net: engine.net(), bar: &bar };
         let composed = compose_frames(&mut net, settings, seed, metas, clamps).with_context(|| format!("{what} with seed {seed} failed"))?;
+        if let Some(voice) = silent_voice(&composed.frames) {
+            bail!(
+                "the {what} with seed {seed} came out with a silent {} ({}): these sampler settings do not make music, \
+                 nothing was written (try the model's defaults)",
+                voice.name(),
+                settings.text()
+            );
+        }
         let written = outputs.write(i, count, &composed.frames, &format!("Kantor {what}, seed {seed}"))?;
         bar.suspend(|| println!("{}: seed {seed}, {} evaluations, {:.2} s", written.join(", "), composed.evaluations, composed.seconds));
         done.push(composed);

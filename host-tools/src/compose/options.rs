@@ -5,31 +5,33 @@ use anyhow::{bail, Result};
 use kantor_core::sampler::{Constraint, Init, Method, SamplerSettings};
 use kantor_core::{KeySignature, NoiseSchedule, TimeSignature};
 
-/// Overrides of the model's default sampler settings.
+/// Overrides of the model's default sampler settings. Every number has a range (shown in
+/// `--help`); values outside it, NaN and infinities are refused when the command line is
+/// read.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SamplerArgs {
-    /// Number of noise levels (default: the model's).
-    #[arg(long)]
+    /// Number of noise levels, 1–10000 (default: the model's).
+    #[arg(long, allow_hyphen_values = true, value_parser = count_in(1, MAX_LEVELS))]
     pub levels: Option<usize>,
-    /// Langevin steps per noise level (default: the model's).
-    #[arg(long)]
+    /// Langevin steps per noise level, 1–1000 (default: the model's).
+    #[arg(long, allow_hyphen_values = true, value_parser = count_in(1, MAX_STEPS))]
     pub steps: Option<usize>,
-    /// Step size ε at the smallest noise level; level i steps by ε·(σ_i/σ_min)^p
-    /// (default: the model's).
-    #[arg(long)]
+    /// Step size ε at the smallest noise level, above 0 and at most 1; level i steps by
+    /// ε·(σ_i/σ_min)^p (default: the model's).
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 1.0, true))]
     pub epsilon: Option<f32>,
-    /// Exponent p of the step-size rule ε·(σ_i/σ_min)^p (NCSN: 2).
-    #[arg(long)]
+    /// Exponent p of the step-size rule ε·(σ_i/σ_min)^p, 0–4 (NCSN: 2).
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 4.0, false))]
     pub step_exponent: Option<f32>,
-    /// Scale of the injected noise: 1 is true Langevin dynamics, lower values give safer,
-    /// plainer music.
-    #[arg(long)]
+    /// Scale of the injected noise, 0–4: 1 is true Langevin dynamics, lower values give
+    /// safer, plainer music.
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 4.0, false))]
     pub temperature: Option<f32>,
-    /// Largest noise level σ_max (default: the model's).
-    #[arg(long)]
+    /// Largest noise level σ_max, above 0 and at most 1000 (default: the model's).
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub sigma_max: Option<f32>,
-    /// Smallest noise level σ_min (default: the model's).
-    #[arg(long)]
+    /// Smallest noise level σ_min, above 0 and at most σ_max (default: the model's).
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub sigma_min: Option<f32>,
     /// Skip the final denoising step x ← x + σ_min²·s(x, σ_min).
     #[arg(long)]
@@ -38,8 +40,8 @@ pub struct SamplerArgs {
     #[arg(long, value_enum)]
     pub init: Option<InitArg>,
     /// Take a reverse-diffusion predictor step between noise levels (predictor–corrector
-    /// sampling; one more evaluation per level): on or off.
-    #[arg(long)]
+    /// sampling; one more evaluation per level): on or off (also true/false, yes/no).
+    #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
     pub predictor: Option<bool>,
     /// Constrain the network's denoised estimate x + σ²·s to where one-hot data can be:
     /// none, clip (each value to [0, 1]) or simplex (each voice's values to a probability
@@ -51,20 +53,52 @@ pub struct SamplerArgs {
     /// the next level, so few levels suffice).
     #[arg(long, value_enum)]
     pub method: Option<MethodArg>,
-    /// Self-judging rounds after the chain: the network scores the chorale by its own
-    /// denoising error and the frames it judges worst are composed again (0 = off).
-    #[arg(long, value_name = "ROUNDS")]
+    /// Self-judging rounds after the chain, 0–100: the network scores the chorale by its
+    /// own denoising error and the frames it judges worst are composed again (0 = off).
+    #[arg(long, allow_hyphen_values = true, value_name = "ROUNDS", value_parser = count_in(0, MAX_REFINE))]
     pub refine: Option<usize>,
-    /// Share of frames (0–1) re-sampled in each self-judging round, with half a beat
-    /// around each.
-    #[arg(long)]
+    /// Share of frames re-sampled in each self-judging round, above 0 and at most 1, with
+    /// half a beat around each.
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 1.0, true))]
     pub refine_fraction: Option<f32>,
-    /// Noise level the re-sampled frames restart from.
-    #[arg(long)]
+    /// Noise level the re-sampled frames restart from, above 0 and at most 1000.
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub refine_sigma: Option<f32>,
-    /// Noise level at which the network judges the chorale.
-    #[arg(long)]
+    /// Noise level at which the network judges the chorale, above 0 and at most 1000.
+    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub judge_sigma: Option<f32>,
+}
+
+/// Most noise levels `--levels` accepts.
+pub const MAX_LEVELS: u64 = 10_000;
+/// Most Langevin steps per level `--steps` accepts.
+pub const MAX_STEPS: u64 = 1_000;
+/// Most self-judging rounds `--refine` accepts.
+pub const MAX_REFINE: u64 = 100;
+/// Largest noise level (σ_max, σ_min, refine and judge σ) accepted.
+pub const MAX_SIGMA: f32 = 1000.0;
+/// Most network evaluations one chorale may take (about as many as the shipped model's
+/// plain schedule takes for a hundred chorales).
+pub const MAX_EVALUATIONS: usize = 100_000;
+
+/// A command-line parser for a whole number in `lo..=hi`.
+pub fn count_in(lo: u64, hi: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(lo..=hi)
+}
+
+/// A command-line parser for a finite number in `lo..=hi` (`lo` itself excluded when
+/// `above_lo`); NaN and infinities are refused with the range in the message.
+pub fn number_in(lo: f32, hi: f32, above_lo: bool) -> impl Fn(&str) -> Result<f32, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let range = if above_lo { format!("above {lo} and at most {hi}") } else { format!("from {lo} to {hi}") };
+        let v: f32 = text.trim().parse().map_err(|_| format!("'{text}' is not a number (give one {range})"))?;
+        let above = if above_lo { v > lo } else { v >= lo };
+        let inside = v.is_finite() && above && v <= hi;
+        if !inside {
+            return Err(format!("{text} is out of range: give a number {range}"));
+        }
+        Ok(v)
+    }
 }
 
 /// How the sampler steps, as a command-line value.
@@ -152,21 +186,61 @@ impl SamplerArgs {
         if !s.is_valid() {
             bail!("--refine-fraction must lie in (0, 1] and --refine-sigma and --judge-sigma must be positive");
         }
+        if s.evaluations() > MAX_EVALUATIONS {
+            bail!(
+                "these settings take {} network evaluations per chorale; at most {MAX_EVALUATIONS} are allowed \
+                 (lower --levels, --steps or --refine)",
+                s.evaluations()
+            );
+        }
         Ok(s)
     }
 }
 
-/// Parses `4/4`, `3/4` or `3/2` (any signature with a whole number of 16ths per bar, up
-/// to six quarters).
+/// What `--time` accepts, for its help and its errors.
+pub const TIME_SIGNATURES: &str = "N/2 for N = 1–3, N/4 for N = 1–6, N/8 for N = 1–12, N/16 for N = 1–24, or 1/1";
+
+/// Parses a time signature such as `4/4`, `3/4` or `3/2`: any signature whose bar is a
+/// whole number of 16ths and at most six quarters long (see [`TIME_SIGNATURES`]).
 pub fn parse_time(text: &str) -> Result<TimeSignature, String> {
-    let (n, d) = text.split_once('/').ok_or_else(|| format!("'{text}' is not a time signature like 4/4"))?;
-    let numerator: u8 = n.trim().parse().map_err(|_| format!("'{n}' is not a number of beats"))?;
-    let denominator: u8 = d.trim().parse().map_err(|_| format!("'{d}' is not a beat unit"))?;
+    let (n, d) = text.split_once('/').ok_or_else(|| format!("'{text}' is not a time signature like 4/4 (accepted: {TIME_SIGNATURES})"))?;
+    let numerator: u8 = n.trim().parse().map_err(|_| format!("'{n}' is not a number of beats (accepted: {TIME_SIGNATURES})"))?;
+    let denominator: u8 = d.trim().parse().map_err(|_| format!("'{d}' is not a beat unit (accepted: {TIME_SIGNATURES})"))?;
     let time = TimeSignature { numerator, denominator };
     if time.frames_per_bar().is_none() {
-        return Err(format!("{text} is not supported: bars must be whole 16ths and at most six quarters (e.g. 4/4, 3/4, 3/2)"));
+        return Err(format!("{text} is not supported: bars must be whole 16ths and at most six quarters ({TIME_SIGNATURES})"));
     }
     Ok(time)
+}
+
+/// A length in quarter notes, on the 16th grid, as a number of 16ths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Sixteenths(pub usize);
+
+/// Parses a length in quarter notes that is a whole number of 16ths: `1` (a quarter),
+/// `0.5` (an eighth), `1.75`; at most six quarters (the longest bar).
+pub fn parse_quarters(text: &str) -> Result<Sixteenths, String> {
+    let q: f64 = text.trim().parse().map_err(|_| format!("'{text}' is not a number of quarter notes (e.g. 1, or 0.5 for an eighth)"))?;
+    if !(q.is_finite() && (0.0..=6.0).contains(&q)) {
+        return Err(format!("{text} is out of range: give 0 to 6 quarter notes, less than a bar"));
+    }
+    let sixteenths = q * 4.0;
+    if (sixteenths - sixteenths.round()).abs() > 1e-9 {
+        return Err(format!("{text} quarters is not a whole number of 16ths: use steps of 0.25 (0.5 is an eighth, 0.75 a dotted eighth)"));
+    }
+    Ok(Sixteenths(sixteenths.round() as usize))
+}
+
+/// Parses a seed: a whole number from 0 to 2^64 − 1, with a clear word for a negative one.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    t.parse::<u64>().map_err(|_| {
+        if t.starts_with('-') && t[1..].chars().all(|c| c.is_ascii_digit()) && t.len() > 1 {
+            format!("{t} is negative: a seed is a whole number from 0 to {}", u64::MAX)
+        } else {
+            format!("'{t}' is not a seed: give a whole number from 0 to {}", u64::MAX)
+        }
+    })
 }
 
 /// Parses a key signature: a count of fifths (`2`, `-3`) or a key name (`G`, `Eb`, `F#`,
@@ -243,6 +317,50 @@ mod tests {
         assert_eq!(parse_time("3/2"), Ok(TimeSignature::THREE_TWO));
         assert!(parse_time("7/4").is_err());
         assert!(parse_time("four").is_err());
+        // Exactly what the help lists is accepted.
+        let listed: Vec<String> = (1..=3)
+            .map(|n| format!("{n}/2"))
+            .chain((1..=6).map(|n| format!("{n}/4")))
+            .chain((1..=12).map(|n| format!("{n}/8")))
+            .chain((1..=24).map(|n| format!("{n}/16")))
+            .chain(["1/1".to_string()])
+            .collect();
+        for n in 0..=30 {
+            for d in [1, 2, 3, 4, 5, 8, 16, 32] {
+                let text = format!("{n}/{d}");
+                assert_eq!(parse_time(&text).is_ok(), listed.contains(&text), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn pickups_in_quarters_on_the_grid() {
+        assert_eq!(parse_quarters("1"), Ok(Sixteenths(4)));
+        assert_eq!(parse_quarters("0.5"), Ok(Sixteenths(2)));
+        assert_eq!(parse_quarters("0"), Ok(Sixteenths(0)));
+        assert!(parse_quarters("0.3").unwrap_err().contains("16ths"));
+        assert!(parse_quarters("-1").unwrap_err().contains("out of range"));
+        assert!(parse_quarters("NaN").is_err());
+        assert!(parse_quarters("inf").is_err());
+    }
+
+    #[test]
+    fn seeds() {
+        assert_eq!(parse_seed("7"), Ok(7));
+        assert_eq!(parse_seed("18446744073709551615"), Ok(u64::MAX));
+        assert!(parse_seed("-1").unwrap_err().contains("negative"));
+        assert!(parse_seed("x").unwrap_err().contains("not a seed"));
+    }
+
+    #[test]
+    fn numbers_refuse_nan_infinity_and_out_of_range() {
+        let eps = number_in(0.0, 1.0, true);
+        assert_eq!(eps("0.5"), Ok(0.5));
+        assert_eq!(eps("1"), Ok(1.0));
+        for bad in ["0", "NaN", "inf", "-inf", "1e30", "-0.1", "x"] {
+            assert!(eps(bad).is_err(), "{bad}");
+        }
+        assert_eq!(number_in(0.0, 4.0, false)("0"), Ok(0.0));
     }
 
     #[test]

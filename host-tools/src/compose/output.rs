@@ -49,7 +49,7 @@ impl Outputs {
         written.push(midi.display().to_string());
         if let Some(path) = &self.musicxml {
             let path = numbered(path, index, count);
-            super::musicxml::write_musicxml(&path, frames, self.time, title)?;
+            super::musicxml::write_musicxml(&path, frames, self.time, title, &self.performance)?;
             written.push(path.display().to_string());
         }
         if let Some(path) = &self.png {

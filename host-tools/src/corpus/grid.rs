@@ -2,7 +2,7 @@
 //! frame metadata (bar position, fermata, key).
 
 use super::musicxml::{Event, EventKind, Measure, RawPart};
-use super::warnings::Warnings;
+use super::warnings::{Bent, Warnings};
 use kantor_core::{FrameMeta, KeySignature, TimeSignature, Token};
 
 /// Frames per quarter note.
@@ -22,6 +22,8 @@ pub struct PartTokens {
     pub name: String,
     /// One token per frame; as long as the score (see [`ParsedScore::meta`]).
     pub tokens: Vec<Token>,
+    /// What of the part did not fit the grid as written and was bent to fit, in order.
+    pub bent: Vec<Bent>,
 }
 
 /// A score read onto the 16th grid: every part as tokens, and shared frame metadata.
@@ -62,6 +64,11 @@ pub fn quantise(raw: Vec<RawPart>, mut warnings: Warnings) -> ParsedScore {
             id: p.id.clone(),
             name: p.name.clone(),
             tokens: part_tokens(&p.events, len, &mut fermata, &mut warnings),
+            bent: p
+                .bent
+                .iter()
+                .map(|&(onset, what, rest)| Bent { frame: (onset * FPQ + 1e-6).floor().max(0.0) as usize, what, rest })
+                .collect(),
         })
         .collect();
     let measures = raw.first().map(|p| p.measures.as_slice()).unwrap_or(&[]);

@@ -36,7 +36,7 @@ mod warnings;
 pub use dedup::DuplicatePair;
 pub use grid::{ParsedScore, PartTokens};
 pub use report::{Report, SkipReason, Skipped};
-pub use warnings::Warnings;
+pub use warnings::{Bent, BentKind, Warnings};
 
 use crate::dataset::{Dataset, DatasetChorale};
 use anyhow::{bail, Context, Result};

@@ -3,7 +3,7 @@
 //! Times are kept in quarter notes (`f64`, exact for every `divisions` a score uses in
 //! practice) and only put on the 16th grid later, in [`super::grid`].
 
-use super::warnings::Warnings;
+use super::warnings::{BentKind, Warnings};
 use anyhow::{bail, Context, Result};
 use kantor_core::{KeySignature, TimeSignature};
 use roxmltree::Node;
@@ -56,6 +56,9 @@ pub struct RawPart {
     pub name: String,
     pub events: Vec<Event>,
     pub measures: Vec<Measure>,
+    /// What of the part's first voice does not fit the 16th grid as written: onset in
+    /// quarters, what it is, and whether it is a rest.
+    pub bent: Vec<(f64, BentKind, bool)>,
 }
 
 /// Parses MusicXML text into its parts. Errors on anything that is not a
@@ -130,6 +133,7 @@ fn parse_part(part: Node, id: String, name: String, warnings: &mut Warnings) -> 
     };
     let mut events = Vec::new();
     let mut measures = Vec::new();
+    let mut bent = Vec::new();
     let mut start = 0.0f64;
     for (m_index, measure) in part
         .children()
@@ -164,6 +168,9 @@ fn parse_part(part: Node, id: String, name: String, warnings: &mut Warnings) -> 
                     let is_chord = el.children().any(|n| n.has_tag_name("chord"));
                     if el.children().any(|n| n.has_tag_name("grace")) {
                         warnings.grace_notes += 1;
+                        if st.voice.as_deref().is_none_or(|v| v == child_text(el, "voice").unwrap_or("1").trim()) {
+                            bent.push((start + cursor, BentKind::Grace, false));
+                        }
                         continue;
                     }
                     let dur =
@@ -190,6 +197,9 @@ fn parse_part(part: Node, id: String, name: String, warnings: &mut Warnings) -> 
                     }
                     let event = read_note(el, start + onset, dur)
                         .with_context(|| format!("measure {label}: note"))?;
+                    if let Some(kind) = bent_kind(el, &event, is_chord) {
+                        bent.push((event.onset, kind, event.kind == EventKind::Rest));
+                    }
                     if is_chord {
                         warnings.chords += 1;
                         keep_top_of_chord(&mut events, &mut st, event);
@@ -217,7 +227,24 @@ fn parse_part(part: Node, id: String, name: String, warnings: &mut Warnings) -> 
         name,
         events,
         measures,
+        bent,
     })
+}
+
+/// Whether a note (already read as `event`) does not fit the 16th grid, and how.
+fn bent_kind(el: Node, event: &Event, is_chord: bool) -> Option<BentKind> {
+    let on_grid = |q: f64| ((q * 4.0) - (q * 4.0).round()).abs() < 1e-6;
+    if is_chord {
+        Some(BentKind::Chord)
+    } else if el.children().any(|n| n.has_tag_name("time-modification")) {
+        Some(BentKind::Tuplet)
+    } else if event.duration < 0.25 - 1e-6 {
+        Some(BentKind::Short)
+    } else if !on_grid(event.onset) || !on_grid(event.onset + event.duration) {
+        Some(BentKind::OffGrid)
+    } else {
+        None
+    }
 }
 
 /// A chord note replaces the note it sounds with when it is higher.

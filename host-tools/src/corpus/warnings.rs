@@ -57,3 +57,56 @@ impl fmt::Display for Warnings {
         }
     }
 }
+
+/// Something in one part that the 16th-note grid cannot hold as written, and that
+/// reading it bent: where it starts (the frame it falls in) and what it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bent {
+    /// The 16th-note frame the note (or rest) starts in.
+    pub frame: usize,
+    pub what: BentKind,
+    /// A rest rather than a note.
+    pub rest: bool,
+}
+
+/// What did not fit the grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BentKind {
+    /// A second note sounding with another (only the top note is kept).
+    Chord,
+    /// A note of a tuplet (e.g. a triplet): moved to the nearest 16ths.
+    Tuplet,
+    /// Shorter than a 16th: merged into its neighbours.
+    Short,
+    /// Starting or ending between 16ths: moved to the nearest.
+    OffGrid,
+    /// A grace note: left out.
+    Grace,
+}
+
+impl BentKind {
+    /// What it is, for a message naming where it is.
+    pub fn describe(self, rest: bool) -> &'static str {
+        match (self, rest) {
+            (BentKind::Chord, _) => "a chord (a melody has one note at a time)",
+            (BentKind::Tuplet, false) => "a note of a tuplet",
+            (BentKind::Tuplet, true) => "a rest in a tuplet",
+            (BentKind::Short, false) => "a note shorter than a 16th",
+            (BentKind::Short, true) => "a rest shorter than a 16th",
+            (BentKind::OffGrid, false) => "a note off the 16th-note grid",
+            (BentKind::OffGrid, true) => "a rest off the 16th-note grid",
+            (BentKind::Grace, _) => "a grace note",
+        }
+    }
+
+    /// What reading does to it, for a count of changes.
+    pub fn change(self) -> &'static str {
+        match self {
+            BentKind::Chord => "chord notes dropped (the top note kept)",
+            BentKind::Tuplet => "tuplet notes or rests moved to the nearest 16th",
+            BentKind::Short => "notes or rests shorter than a 16th merged into their neighbours",
+            BentKind::OffGrid => "notes or rests off the grid moved to the nearest 16th",
+            BentKind::Grace => "grace notes left out",
+        }
+    }
+}

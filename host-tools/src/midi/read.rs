@@ -19,6 +19,7 @@ use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token, Voice};
 use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
 
 use super::{FERMATA_END_MARKER, FERMATA_MARKER};
+use crate::corpus::{Bent, BentKind};
 
 /// Longest piece the reader accepts, in 16ths (more than an hour at any chorale tempo).
 const MAX_FRAMES: u64 = 100_000;
@@ -36,6 +37,9 @@ pub struct ReadMidi {
     pub key: Option<KeySignature>,
     /// Per frame: bar position, fermata and key.
     pub meta: Vec<FrameMeta>,
+    /// Per voice (in the order of `voices`): what did not fit the 16th grid as played and
+    /// was bent to fit (chord notes, tuplets, notes shorter than a 16th, off-grid onsets).
+    pub bent: Vec<Vec<Bent>>,
 }
 
 impl ReadMidi {
@@ -110,6 +114,7 @@ pub fn read_smf_bytes(bytes: &[u8]) -> Result<ReadMidi> {
     if bytes.is_empty() {
         bail!("the file is empty");
     }
+    check_chunks(bytes)?;
     let smf = Smf::parse(bytes).map_err(|e| anyhow::anyhow!("not a Standard MIDI File ({e})"))?;
     let tpq = match smf.header.timing {
         Timing::Metrical(t) if t.as_int() > 0 => t.as_int() as u64,
@@ -138,6 +143,7 @@ pub fn read_smf_bytes(bytes: &[u8]) -> Result<ReadMidi> {
 
     groups.sort_by(|a, b| average_key(b).total_cmp(&average_key(a)));
     let voices = groups.iter().map(|g| tokens(&g.notes, frames, &frame_of)).collect();
+    let bent = groups.iter().map(|g| bent_notes(&g.notes, tpq)).collect();
 
     let times: Vec<(usize, TimeSignature)> = c.times.iter().map(|&(t, s)| (frame_of(t) as usize, s)).collect();
     let keys: Vec<(usize, KeySignature)> = c.keys.iter().map(|&(t, k)| (frame_of(t) as usize, k)).collect();
@@ -147,7 +153,45 @@ pub fn read_smf_bytes(bytes: &[u8]) -> Result<ReadMidi> {
     if let Some(time) = time {
         mark_upbeat(&mut meta, &times, time);
     }
-    Ok(ReadMidi { voices, time, key: keys.first().filter(|(f, _)| *f == 0).map(|&(_, k)| k), meta })
+    Ok(ReadMidi { voices, time, key: keys.first().filter(|(f, _)| *f == 0).map(|&(_, k)| k), meta, bent })
+}
+
+/// Checks the file's chunk layout before parsing: a header, then as many complete track
+/// chunks as it announces, so that a cut-off file is called truncated rather than read as
+/// a shorter piece.
+fn check_chunks(bytes: &[u8]) -> Result<()> {
+    if bytes.len() < 14 || &bytes[..4] != b"MThd" {
+        if b"MThd".starts_with(&bytes[..bytes.len().min(4)]) {
+            bail!("the file is truncated or corrupt: it ends inside the MIDI header ({} bytes)", bytes.len());
+        }
+        bail!("not a Standard MIDI File (it does not start with a MIDI header)");
+    }
+    let header = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+    let announced = u16::from_be_bytes([bytes[10], bytes[11]]) as usize;
+    let mut at = 8usize.saturating_add(header);
+    let mut tracks = 0;
+    while at < bytes.len() {
+        if bytes.len() - at < 8 {
+            bail!("the file is truncated or corrupt: it ends inside the header of chunk {} (byte {at})", tracks + 1);
+        }
+        let len = u32::from_be_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]) as usize;
+        let is_track = &bytes[at..at + 4] == b"MTrk";
+        let end = at + 8 + len;
+        if end > bytes.len() {
+            bail!(
+                "the file is truncated or corrupt: {} {} announces {len} bytes but only {} remain",
+                if is_track { "track" } else { "chunk" },
+                tracks + 1,
+                bytes.len() - at - 8
+            );
+        }
+        tracks += usize::from(is_track);
+        at = end;
+    }
+    if tracks < announced {
+        bail!("the file is truncated or corrupt: its header announces {announced} tracks but it holds {tracks}");
+    }
+    Ok(())
 }
 
 /// Walks every track once, pairing note-ons with note-offs per (track, channel).
@@ -242,6 +286,43 @@ fn tokens(notes: &[Note], frames: usize, frame_of: &dyn Fn(u64) -> u64) -> Vec<T
         if !covered[f] && (f == 0 || covered[f - 1]) {
             out[f] = Token::Rest;
         }
+    }
+    out
+}
+
+/// The notes of one voice that the 16th grid bends, by onset: an onset between 16ths is a note shorter than a 16th when it falls
+/// on a 32nd, a tuplet when it falls on a triplet grid, else off the grid; a second note
+/// starting on the same 16th as another is a chord; a note on the grid but sounding for less than three quarters of a 16th is shorter than a 16th (a
+/// 16th played short, as in staccato, still counts as a 16th). Onsets within an eighth of
+/// a 16th of a grid line count as on it, so a played (humanised) melody keeps its rhythm.
+fn bent_notes(notes: &[Note], tpq: u64) -> Vec<Bent> {
+    let mut sorted: Vec<&Note> = notes.iter().collect();
+    sorted.sort_by_key(|n| (n.start, std::cmp::Reverse(n.key)));
+    let near = |ticks: u64, per_quarter: u64| {
+        let unit = tpq as f64 / per_quarter as f64;
+        let off = (ticks as f64 / unit - (ticks as f64 / unit).round()).abs() * unit;
+        off * 32.0 <= tpq as f64
+    };
+    let mut out = Vec::new();
+    for (i, n) in sorted.iter().enumerate() {
+        let frame_of = |tick: u64| ((tick * FRAMES_PER_QUARTER as u64 + tpq / 2) / tpq) as usize;
+        let frame = frame_of(n.start);
+        let what = if !near(n.start, 4) {
+            if near(n.start, 8) {
+                BentKind::Short
+            } else if near(n.start, 12) {
+                BentKind::Tuplet
+            } else {
+                BentKind::OffGrid
+            }
+        } else if i > 0 && frame_of(sorted[i - 1].start) == frame {
+            BentKind::Chord
+        } else if (n.end - n.start) * 16 < 3 * tpq {
+            BentKind::Short
+        } else {
+            continue;
+        };
+        out.push(Bent { frame, what, rest: false });
     }
     out
 }
