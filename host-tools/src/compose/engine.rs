@@ -26,11 +26,11 @@ struct AnyError<N>(N);
 
 impl<N: ScoreNet> ScoreNet for AnyError<N>
 where
-    N::Error: Send + Sync + 'static,
+    N::Error: std::fmt::Display + Send + Sync + 'static,
 {
     type Error = anyhow::Error;
     fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<()> {
-        self.0.score(x, meta, frames, sigma, score).map_err(|e| anyhow::anyhow!("score network: {e:?}"))
+        self.0.score(x, meta, frames, sigma, score).map_err(|e| anyhow::anyhow!("score network: {e}"))
     }
 }
 
@@ -110,7 +110,7 @@ fn load_f32(path: &Path) -> Result<Engine> {
 
 fn load_int8(path: &Path) -> Result<Engine> {
     let blob = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let model = Model::load(&blob).map_err(|e| anyhow!("{} is not a usable int8 model: {e:?}", path.display()))?;
+    let model = Model::load(&blob).map_err(|e| anyhow!("{} is not a usable int8 model: {e}", path.display()))?;
     let props: HashMap<String, String> = model.props().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     let info = ModelInfo::from_props(&props).with_context(|| format!("reading the metadata of {}", path.display()))?;
     let defaults = defaults_from(&info, props.get(SAMPLER_PROP).map(String::as_str)).with_context(|| format!("reading the metadata of {}", path.display()))?;
@@ -129,12 +129,12 @@ impl ScoreNet for Int8Host {
     type Error = anyhow::Error;
     fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<()> {
         if self.net.as_ref().is_none_or(|(f, _)| *f != frames) {
-            let model = Model::load(&self.blob).map_err(|e| anyhow!("int8 model: {e:?}"))?;
-            let bytes = Plan::new(&model, frames).map_err(|e| anyhow!("int8 engine cannot run {frames} frames: {e:?}"))?.arena_bytes;
-            let net = Int8ScoreNet::new(self.blob.clone(), vec![0u8; bytes], frames).map_err(|e| anyhow!("int8 engine: {e:?}"))?;
+            let model = Model::load(&self.blob).map_err(|e| anyhow!("int8 model: {e}"))?;
+            let bytes = Plan::new(&model, frames).map_err(|e| anyhow!("int8 engine cannot run {frames} frames: {e}"))?.arena_bytes;
+            let net = Int8ScoreNet::new(self.blob.clone(), vec![0u8; bytes], frames).map_err(|e| anyhow!("int8 engine: {e}"))?;
             self.net = Some((frames, net));
         }
         let (_, net) = self.net.as_mut().expect("built above");
-        net.run(x, meta, frames, sigma, score).map_err(|e| anyhow!("int8 engine: {e:?}"))
+        net.run(x, meta, frames, sigma, score).map_err(|e| anyhow!("int8 engine: {e}"))
     }
 }
