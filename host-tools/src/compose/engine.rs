@@ -26,7 +26,7 @@ struct AnyError<N>(N);
 
 impl<N: ScoreNet> ScoreNet for AnyError<N>
 where
-    N::Error: std::fmt::Display + Send + Sync + 'static,
+    N::Error: Send + Sync + 'static,
 {
     type Error = anyhow::Error;
     fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<()> {
