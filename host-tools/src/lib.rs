@@ -22,4 +22,5 @@ pub mod onnx;
 pub mod outfile;
 pub mod plot;
 pub mod quantize;
+pub mod ranges;
 pub mod train;
