@@ -106,6 +106,7 @@ fn every_numeric_option_states_its_range_and_keeps_to_it() {
             checked += 1;
         }
     }
+    eprintln!("{checked} numeric options checked");
     assert!(checked >= 12, "only {checked} numeric options found");
 }
 
