@@ -119,14 +119,19 @@ mod tests {
     use super::*;
     use std::os::unix::fs::FileTypeExt;
 
+    /// `out` holds `bytes` and no temporary file is beside it.
+    fn assert_holds(out: &Path, bytes: &[u8]) {
+        assert_eq!(std::fs::read(out).unwrap(), bytes);
+        assert!(!temporary_path(out).exists(), "the temporary file was left behind");
+    }
+
     #[test]
     fn a_new_file_and_a_replaced_file_leave_no_temporary() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("sub/out.bin");
         assert_eq!(write_output(&out, b"one").unwrap(), Output::File(out.clone()));
         assert_eq!(write_output(&out, b"two").unwrap(), Output::File(out.clone()));
-        assert_eq!(std::fs::read(&out).unwrap(), b"two");
-        assert!(!temporary_path(&out).exists());
+        assert_holds(&out, b"two");
     }
 
     #[test]
@@ -135,8 +140,7 @@ mod tests {
         let out = dir.path().join("out.bin");
         std::fs::write(temporary_path(&out), b"half a file from a killed run").unwrap();
         write(&out, b"whole").unwrap();
-        assert_eq!(std::fs::read(&out).unwrap(), b"whole");
-        assert!(!temporary_path(&out).exists());
+        assert_holds(&out, b"whole");
     }
 
     #[test]

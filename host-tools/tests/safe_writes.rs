@@ -52,6 +52,22 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
+/// `o` is the failure of writing into the full device `full`, which is still a device and
+/// alone in its folder (no temporary or side file beside it).
+fn assert_full_refused(o: &Output, full: &Path) {
+    assert!(!o.status.success(), "writing into a full device reported success");
+    assert!(stderr(o).contains("No space left on device"), "{}", stderr(o));
+    assert!(is_char_device(full), "the device was replaced");
+    assert_eq!(names(full.parent().unwrap()), ["full"], "something was left beside the device");
+}
+
+/// A folder `dev` in `dir` for device nodes.
+fn device_folder(dir: &Path) -> PathBuf {
+    let devs = dir.join("dev");
+    std::fs::create_dir(&devs).unwrap();
+    devs
+}
+
 fn scores(dir: &Path) -> PathBuf {
     let input = dir.join("scores");
     std::fs::create_dir(&input).unwrap();
@@ -68,22 +84,16 @@ fn s(p: &Path) -> &str {
 fn prepare_into_a_full_device_fails_and_keeps_the_device() {
     let dir = tempfile::tempdir().unwrap();
     let input = scores(dir.path());
-    let devs = dir.path().join("dev");
-    std::fs::create_dir(&devs).unwrap();
+    let devs = device_folder(dir.path());
     let Some(full) = device(&devs, "full", 7) else { return };
-    let o = kantor(&["prepare", "--quiet", "--input", s(&input), "--output", s(&full)]);
-    assert!(!o.status.success(), "writing into a full device reported success");
-    assert!(stderr(&o).contains("No space left on device"), "{}", stderr(&o));
-    assert!(is_char_device(&full), "the device was replaced");
-    assert_eq!(names(&devs), ["full"], "something was left beside the device");
+    assert_full_refused(&kantor(&["prepare", "--quiet", "--input", s(&input), "--output", s(&full)]), &full);
 }
 
 #[test]
 fn prepare_into_a_null_device_and_a_pipe_writes_through() {
     let dir = tempfile::tempdir().unwrap();
     let input = scores(dir.path());
-    let devs = dir.path().join("dev");
-    std::fs::create_dir(&devs).unwrap();
+    let devs = device_folder(dir.path());
     let reference = dir.path().join("reference.kds");
     assert!(kantor(&["prepare", "--quiet", "--input", s(&input), "--output", s(&reference)]).status.success());
     let bytes = std::fs::read(&reference).unwrap();
@@ -135,14 +145,9 @@ fn export_onnx_into_a_full_device_fails_and_keeps_the_device() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     train(&train_support::made_up_dataset(), &run, Some(TrainConfig { steps: 2, ..TrainConfig::smoke() }), Limits::default()).unwrap();
-    let devs = dir.path().join("dev");
-    std::fs::create_dir(&devs).unwrap();
+    let devs = device_folder(dir.path());
     let Some(full) = device(&devs, "full", 7) else { return };
-    let o = kantor(&["export-onnx", "--checkpoint", s(&run), "--output", s(&full)]);
-    assert!(!o.status.success(), "writing into a full device reported success");
-    assert!(stderr(&o).contains("No space left on device"), "{}", stderr(&o));
-    assert!(is_char_device(&full));
-    assert_eq!(names(&devs), ["full"]);
+    assert_full_refused(&kantor(&["export-onnx", "--checkpoint", s(&run), "--output", s(&full)]), &full);
 }
 
 /// A small random network as ONNX in `dir`.
@@ -176,8 +181,7 @@ fn quantize(model: &Path, output: &Path) -> Output {
 fn quantize_writes_side_files_only_beside_a_regular_file() {
     let dir = tempfile::tempdir().unwrap();
     let model = small_model(dir.path());
-    let devs = dir.path().join("dev");
-    std::fs::create_dir(&devs).unwrap();
+    let devs = device_folder(dir.path());
 
     let out = dir.path().join("out/model.kq8");
     let o = quantize(&model, &out);
@@ -185,11 +189,7 @@ fn quantize_writes_side_files_only_beside_a_regular_file() {
     assert_eq!(names(&dir.path().join("out")), ["model.kq8", "model_sizes.rs", "quantization.json"]);
 
     let Some(full) = device(&devs, "full", 7) else { return };
-    let o = quantize(&model, &full);
-    assert!(!o.status.success(), "writing into a full device reported success");
-    assert!(stderr(&o).contains("No space left on device"), "{}", stderr(&o));
-    assert!(is_char_device(&full));
-    assert_eq!(names(&devs), ["full"], "side files or a temporary file went beside the device");
+    assert_full_refused(&quantize(&model, &full), &full);
 
     let Some(null) = device(&devs, "null", 3) else { return };
     let o = quantize(&model, &null);
