@@ -69,7 +69,7 @@ impl<T: Number> InRange<T> {
     pub fn check(&self, text: &str) -> Result<T, String> {
         let v: T = text.trim().parse().map_err(|_| format!("not a number; expected {}", self.describe()))?;
         if !v.is_finite() {
-            return Err(format!("must be a finite number, {}", self.describe()));
+            return Err(format!("not a finite number; expected {}", self.describe()));
         }
         let low_ok = if self.low_open { v > self.low } else { v >= self.low };
         if !low_ok || v > self.high {
