@@ -158,14 +158,13 @@ impl Report {
 /// Writes the blob and, when it goes to a file, `model_sizes.rs` and `quantization.json`
 /// beside it (not beside a device or pipe).
 pub fn write_outputs(output: &Path, blob: &[u8], arenas: &[(usize, usize)], report: &Report) -> Result<()> {
-    let written = crate::outfile::write_output(output, blob)?;
-    let crate::outfile::Output::File(file) = written else {
+    if !crate::outfile::write_output(output, blob)?.is_file() {
         eprintln!("wrote {} (not a file, so model_sizes.rs and quantization.json were not written)", output.display());
         return Ok(());
-    };
-    let sizes = file.with_file_name("model_sizes.rs");
+    }
+    let sizes = output.with_file_name("model_sizes.rs");
     crate::outfile::write(&sizes, super::blob::sizes_rs(blob.len(), arenas).as_bytes())?;
-    let json = file.with_file_name("quantization.json");
+    let json = output.with_file_name("quantization.json");
     crate::outfile::write(&json, (serde_json::to_string_pretty(report)? + "\n").as_bytes())?;
     eprintln!("wrote {}, {} and {}", output.display(), sizes.display(), json.display());
     Ok(())
