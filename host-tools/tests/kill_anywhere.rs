@@ -101,6 +101,8 @@ enum Trigger {
     Timer(Duration),
     /// As soon as a checkpoint has been renamed into place: the next step is computing.
     Step,
+    /// As soon as a fresh run has written its configuration, before its first checkpoint.
+    Configured,
     /// As soon as the checkpoint's temporary file appears.
     CheckpointWrite,
     /// Right after a validation step's training row is logged (validation runs next).
@@ -122,6 +124,7 @@ fn kill_when(child: &mut Child, trigger: Trigger, out: &Path, started_at: Option
         }
         let fire = match trigger {
             Trigger::Timer(d) => begin.elapsed() >= d,
+            Trigger::Configured => out.join(CONFIG_FILE).exists(),
             Trigger::Step => {
                 let now = identity(&checkpoint);
                 now.is_some() && now != first_checkpoint
@@ -205,6 +208,7 @@ fn training_killed_anywhere_resumes_to_the_same_weights() {
             break;
         }
         let trigger = match session % 4 {
+            _ if session == 0 => Trigger::Configured,
             0 => Trigger::Timer(Duration::from_micros(rng.below(whole_run.as_micros() as u64 / 8))),
             1 => Trigger::Step,
             2 => Trigger::CheckpointWrite,
@@ -214,7 +218,11 @@ fn training_killed_anywhere_resumes_to_the_same_weights() {
         let session_log = dir.path().join(format!("session-{session}.log"));
         let mut child = train_command(&data, &killed, &config_path, &session_log).spawn().unwrap();
         let was_killed = kill_when(&mut child, trigger, &killed, started_at);
-        assert!(was_killed, "the run ended before kill {session} ({trigger:?}); give it more steps");
+        assert!(
+            was_killed,
+            "the run ended before kill {session} ({trigger:?}), saying:\n{}",
+            std::fs::read_to_string(&session_log).unwrap_or_default()
+        );
         let at = phase(&killed, &session_log);
         let checkpoint_step = TrainState::load(&killed).ok().map(|(_, s)| s.step);
         eprintln!("kill {session:>2} ({trigger:?}): during {at}, checkpoint at step {checkpoint_step:?}");
