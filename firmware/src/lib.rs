@@ -23,6 +23,9 @@ pub mod score;
 pub mod token;
 pub mod voice;
 
+#[cfg(test)]
+mod error_messages;
+
 pub use chorale::Chorale;
 pub use frame::{Frame, FrameMeta};
 pub use head::Head;

@@ -8,7 +8,8 @@
 /// on the host (through ONNX) and by the int8 engine on the device, so one sampler
 /// drives both.
 pub trait ScoreNet {
-    type Error: core::fmt::Debug;
+    /// Why an evaluation failed; its `Display` is a sentence (no std needed).
+    type Error: core::fmt::Debug + core::fmt::Display;
 
     /// Writes s(x, σ) into `score`.
     fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), Self::Error>;

@@ -188,19 +188,9 @@ impl Dataset {
         Ok(Dataset { chorales })
     }
 
-    /// Writes the dataset to `path` atomically (a temporary file next to it, then rename).
+    /// Writes the dataset to `path` (atomically if it is a file, see [`crate::outfile`]).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes = self.to_bytes()?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = std::path::PathBuf::from(tmp);
-        std::fs::write(&tmp, &bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
+        crate::outfile::write(path, &self.to_bytes()?)
     }
 
     /// Reads a dataset file written by [`Dataset::save`].

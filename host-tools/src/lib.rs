@@ -9,7 +9,8 @@
 //! - [`quantize`]: int8 post-training quantisation (`kantor quantize`);
 //! - [`compose`]: sampling chorales (`kantor generate`, `kantor harmonize`);
 //! - [`eval`]: measuring what was made against Bach (`kantor eval`);
-//! - [`midi`]: Standard MIDI Files in and out; [`plot`]: PNG pictures.
+//! - [`midi`]: Standard MIDI Files in and out; [`plot`]: PNG pictures;
+//! - [`outfile`]: writing outputs atomically (files) or directly (devices, pipes).
 
 pub mod compose;
 pub mod corpus;
@@ -18,6 +19,8 @@ pub mod eval;
 pub mod midi;
 pub mod network;
 pub mod onnx;
+pub mod outfile;
 pub mod plot;
 pub mod quantize;
+pub mod ranges;
 pub mod train;

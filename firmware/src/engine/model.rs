@@ -11,6 +11,7 @@ use crate::voice::VOICE_RANGES;
 /// Why a blob was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum BlobError {
     /// Shorter than its header says (or than a header).
     Truncated { needed: usize, got: usize },
@@ -35,6 +36,39 @@ pub enum BlobError {
     /// An inconsistent record (the op index, or `usize::MAX` outside the op list).
     Malformed { op: usize, reason: &'static str },
 }
+
+impl core::fmt::Display for BlobError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            BlobError::Truncated { needed, got } => write!(f, "the file is truncated: {got} bytes, {needed} needed"),
+            BlobError::BadMagic => f.write_str("it does not start with the KQ8 header of a blob written by `kantor quantize`"),
+            BlobError::FormatVersion { found, supported } => {
+                write!(f, "the blob has format version {found}, this build reads version {supported}; quantise the model again")
+            }
+            BlobError::EncodingVersion { found, expected } => write!(
+                f,
+                "the network was trained for chorale encoding version {found}, this build uses version {expected}; train and quantise it again"
+            ),
+            BlobError::Crc { stored, computed } => {
+                write!(f, "the checksum does not match (stored {stored:#010x}, computed {computed:#010x}): the file was changed or damaged after it was written")
+            }
+            BlobError::ForeignLayout => f.write_str("the network's channel layout or voice ranges differ from this build's"),
+            BlobError::TooLarge { what, count, max } => write!(f, "the network has {count} {what}, more than the engine's limit of {max}"),
+            BlobError::UnknownOp { index, code } => write!(f, "op {index} has code {code}, which this engine does not know"),
+            BlobError::UnknownScalarOp { index, code } => {
+                write!(f, "scalar instruction {index} has code {code}, which this engine does not know")
+            }
+            BlobError::UnknownHead { code } => {
+                write!(f, "the network's output head has code {code}, which this engine does not know; use a newer build")
+            }
+            BlobError::Malformed { op: usize::MAX, reason } => write!(f, "the blob is inconsistent: {reason}"),
+            BlobError::Malformed { op, reason } => write!(f, "op {op} is inconsistent: {reason}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for BlobError {}
 
 /// The fixed header fields.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -15,6 +15,7 @@ use crate::score::ScoreNet;
 /// Why the engine refused to load or to run.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum EngineError {
     /// The blob was refused.
     Blob(BlobError),
@@ -42,10 +43,20 @@ impl From<PlanError> for EngineError {
     }
 }
 
-#[cfg(feature = "std")]
 impl core::fmt::Display for EngineError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{self:?}")
+        match *self {
+            EngineError::Blob(e) => write!(f, "the model is refused: {e}"),
+            EngineError::Plan(e) => write!(f, "the network cannot run at this length: {e}"),
+            EngineError::ArenaTooSmall { needed, available } => {
+                write!(f, "the working memory holds {available} bytes but the network needs {needed}")
+            }
+            EngineError::BufferTooSmall { needed, got } => write!(f, "a buffer holds {got} values but {needed} are needed"),
+            EngineError::BadSigma => f.write_str("the noise level σ must be positive and finite"),
+            EngineError::ScalarOutOfRange { op } => {
+                write!(f, "at this noise level the σ-dependent multiplier of op {op} leaves the fixed-point range")
+            }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use super::model::{Model, Op};
 /// Why a network cannot run at a frame count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum PlanError {
     /// A convolution's kernel is wider than its (padded) input.
     TooShort { op: usize },
@@ -20,6 +21,19 @@ pub enum PlanError {
     /// Sizes overflow the address space.
     Overflow,
 }
+
+impl core::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            PlanError::TooShort { op } => write!(f, "the convolution of op {op} is wider than its input: give more frames"),
+            PlanError::LengthMismatch { op } => write!(f, "op {op} combines tensors of different lengths at this frame count"),
+            PlanError::Overflow => f.write_str("the working memory for this frame count overflows the address space"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for PlanError {}
 
 /// Lengths and arena offsets of every tensor for one frame count.
 #[derive(Clone, Debug)]

@@ -11,6 +11,15 @@ use super::message::Message;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BufferTooSmall;
 
+impl core::fmt::Display for BufferTooSmall {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("the buffer is too small for the MIDI message")
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for BufferTooSmall {}
+
 /// A running-status encoder: remembers the last status byte sent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunningStatus {

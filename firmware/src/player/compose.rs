@@ -7,7 +7,8 @@ use crate::token::Token;
 /// Writes phrases of a chorale. On the device this is the annealed Langevin sampler over
 /// the int8 score network; tests use simpler ones.
 pub trait Composer {
-    type Error: core::fmt::Debug;
+    /// Why a phrase could not be composed; its `Display` is a sentence (no std needed).
+    type Error: core::fmt::Debug + core::fmt::Display;
 
     /// Time signature of what this composer writes.
     fn time(&self) -> TimeSignature;

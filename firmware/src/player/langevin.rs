@@ -16,6 +16,7 @@ use crate::voice::VOICES;
 /// Why a phrase could not be composed.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum LangevinError<E> {
     /// The sampler (or the network under it) failed.
     Sample(SampleError<E>),
@@ -24,6 +25,21 @@ pub enum LangevinError<E> {
     /// Context plus phrase exceed the composer's `MAX` frames or the workspace.
     TooLong { frames: usize, capacity: usize },
 }
+
+impl<E: core::fmt::Display> core::fmt::Display for LangevinError<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LangevinError::Sample(e) => write!(f, "sampling the phrase failed: {e}"),
+            LangevinError::Plan(e) => write!(f, "the phrase outline is invalid: {e}"),
+            LangevinError::TooLong { frames, capacity } => {
+                write!(f, "context and phrase need {frames} frames but the composer holds {capacity}")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl<E: core::fmt::Debug + core::fmt::Display> std::error::Error for LangevinError<E> {}
 
 /// A [`Composer`] over the sampler, for phrases of up to `MAX` frames including the
 /// context. The workspace buffer is the caller's (a static array on a device).

@@ -47,6 +47,7 @@ pub enum Happening {
 /// still takes bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum PlayerError<W, C> {
     /// The MIDI port failed.
     Port(W),
@@ -55,6 +56,19 @@ pub enum PlayerError<W, C> {
     /// The composer returned no frames.
     EmptyPhrase,
 }
+
+impl<W: core::fmt::Display, C: core::fmt::Display> core::fmt::Display for PlayerError<W, C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            PlayerError::Port(e) => write!(f, "the MIDI port failed: {e}"),
+            PlayerError::Compose(e) => write!(f, "composing failed: {e}"),
+            PlayerError::EmptyPhrase => f.write_str("the composer returned an empty phrase"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl<W: core::fmt::Debug + core::fmt::Display, C: core::fmt::Debug + core::fmt::Display> std::error::Error for PlayerError<W, C> {}
 
 /// How the player behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -35,6 +35,8 @@ pub use machine::{Happening, Player, PlayerConfig, PlayerError, State};
 pub use stream::{EventQueue, Playback, StreamControl, StreamError, StreamStats, Streamer, Timed};
 
 #[cfg(test)]
+mod input_tests;
+#[cfg(test)]
 mod stream_tests;
 #[cfg(test)]
 mod tests;

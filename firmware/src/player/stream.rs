@@ -136,10 +136,25 @@ pub struct StreamStats {
 /// Why the stream stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum StreamError<C> {
+    /// The composer failed.
     Compose(C),
+    /// The composer returned no frames.
     EmptyPhrase,
 }
+
+impl<C: core::fmt::Display> core::fmt::Display for StreamError<C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StreamError::Compose(e) => write!(f, "composing the next phrase failed: {e}"),
+            StreamError::EmptyPhrase => f.write_str("the composer returned an empty phrase"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl<C: core::fmt::Debug + core::fmt::Display> std::error::Error for StreamError<C> {}
 
 /// Delay between the first phrase being queued and its first note.
 const FIRST_PHRASE_LEAD_US: u64 = 20_000;

@@ -21,6 +21,12 @@ pub struct ChordMixture<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadChord(pub usize);
 
+impl core::fmt::Display for BadChord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "chord {} has a pitch outside its voice's range", self.0)
+    }
+}
+
 impl ChordMixture<'_> {
     /// ⟨x_t, μ_k⟩: the sum of the chord's four channels at frame `t`.
     fn overlap(x: &[f32], frames: usize, t: usize, chord: &[Token; VOICES]) -> Option<f32> {

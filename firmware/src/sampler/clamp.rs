@@ -22,6 +22,24 @@ pub struct OutOfRange {
     pub pitch: u8,
 }
 
+impl core::fmt::Display for OutOfRange {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let range = self.voice.range();
+        write!(
+            f,
+            "fixed pitch {} at frame {} lies outside the {} range {}–{}",
+            self.pitch,
+            self.frame,
+            self.voice.name(),
+            range.lowest,
+            range.highest
+        )
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for OutOfRange {}
+
 /// Checks that every clamped pitch fits its voice.
 pub fn check(clamps: &[Clamp]) -> Result<(), OutOfRange> {
     for (frame, c) in clamps.iter().enumerate() {

@@ -24,6 +24,7 @@ pub struct SampleReport {
 /// Why sampling failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum SampleError<E> {
     /// The network failed.
     Network(E),
@@ -37,31 +38,22 @@ pub enum SampleError<E> {
     BadSettings,
 }
 
-#[cfg(feature = "std")]
-impl<E: core::fmt::Debug> core::fmt::Display for SampleError<E> {
+impl<E: core::fmt::Display> core::fmt::Display for SampleError<E> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            SampleError::Network(e) => write!(f, "the score network failed: {e:?}"),
+            SampleError::Network(e) => write!(f, "the score network failed: {e}"),
             SampleError::BufferTooSmall { frames, capacity } => {
                 write!(f, "buffers hold {capacity} frames but {frames} were asked for")
             }
             SampleError::NoFrames => write!(f, "nothing to sample: zero frames"),
-            SampleError::ClampOutOfRange(o) => write!(
-                f,
-                "fixed pitch {} at frame {} lies outside the {} range {}–{}",
-                o.pitch,
-                o.frame,
-                o.voice.name(),
-                o.voice.range().lowest,
-                o.voice.range().highest
-            ),
+            SampleError::ClampOutOfRange(o) => write!(f, "{o}"),
             SampleError::BadSettings => write!(f, "sampler settings need ≥ 1 level and positive σ and ε"),
         }
     }
 }
 
 #[cfg(feature = "std")]
-impl<E: core::fmt::Debug> std::error::Error for SampleError<E> {}
+impl<E: core::fmt::Debug + core::fmt::Display> std::error::Error for SampleError<E> {}
 
 /// One network evaluation at `sigma`: state from `ws.x`, score into `ws.score`, with the
 /// denoised estimate constrained as `constraint` says.

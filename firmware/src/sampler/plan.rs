@@ -22,6 +22,7 @@ pub struct PiecePlan {
 /// Why a plan cannot be laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum PlanError {
     /// The time signature has no whole number of 16ths per bar, or the bar is longer
     /// than six quarters.
@@ -31,6 +32,19 @@ pub enum PlanError {
     /// The piece has no bars.
     NoBars,
 }
+
+impl core::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            PlanError::UnsupportedTime => "the time signature has no whole number of 16ths per bar or a bar longer than six quarters",
+            PlanError::PickupTooLong => "the pickup must be shorter than a bar",
+            PlanError::NoBars => "the piece needs at least one bar",
+        })
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for PlanError {}
 
 impl PiecePlan {
     /// `bars` bars of 4/4 in C major, no pickup, a phrase every two bars.

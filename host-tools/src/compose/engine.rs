@@ -34,7 +34,7 @@ where
 {
     type Error = anyhow::Error;
     fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<()> {
-        self.0.score(x, meta, frames, sigma, score).map_err(|e| anyhow::anyhow!("score network: {e:?}"))
+        self.0.score(x, meta, frames, sigma, score).map_err(|e| anyhow::anyhow!("score network: {e}"))
     }
 }
 
@@ -142,7 +142,7 @@ fn load_f32(bytes: &[u8], name: &str) -> Result<Engine> {
 
 /// An int8 engine from a `.kq8` blob called `name` (for messages).
 fn load_int8(blob: Vec<u8>, name: &str) -> Result<Engine> {
-    let model = Model::load(&blob).map_err(|e| anyhow!("not a usable int8 model: {e:?}"))?;
+    let model = Model::load(&blob).map_err(|e| anyhow!("not a usable int8 model: {e}"))?;
     let props: HashMap<String, String> = model.props().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     let info = ModelInfo::from_props(&props).context("reading the model's metadata")?;
     let defaults = defaults_from(&info, props.get(SAMPLER_PROP).map(String::as_str)).context("reading the model's metadata")?;
@@ -165,12 +165,12 @@ impl ScoreNet for Int8Host {
     type Error = anyhow::Error;
     fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<()> {
         if self.net.as_ref().is_none_or(|(f, _)| *f != frames) {
-            let model = Model::load(&self.blob).map_err(|e| anyhow!("int8 model: {e:?}"))?;
-            let bytes = Plan::new(&model, frames).map_err(|e| anyhow!("int8 engine cannot run {frames} frames: {e:?}"))?.arena_bytes;
-            let net = Int8ScoreNet::new(self.blob.clone(), vec![0u8; bytes], frames).map_err(|e| anyhow!("int8 engine: {e:?}"))?;
+            let model = Model::load(&self.blob).map_err(|e| anyhow!("int8 model: {e}"))?;
+            let bytes = Plan::new(&model, frames).map_err(|e| anyhow!("int8 engine cannot run {frames} frames: {e}"))?.arena_bytes;
+            let net = Int8ScoreNet::new(self.blob.clone(), vec![0u8; bytes], frames).map_err(|e| anyhow!("int8 engine: {e}"))?;
             self.net = Some((frames, net));
         }
         let (_, net) = self.net.as_mut().expect("built above");
-        net.run(x, meta, frames, sigma, score).map_err(|e| anyhow!("int8 engine: {e:?}"))
+        net.run(x, meta, frames, sigma, score).map_err(|e| anyhow!("int8 engine: {e}"))
     }
 }

@@ -159,7 +159,7 @@ fn plan_of(args: &GenerateArgs) -> Result<PiecePlan> {
             args.time.numerator,
             args.time.denominator
         ),
-        Err(e) => bail!("cannot lay out the piece: {e:?}"),
+        Err(e) => bail!("cannot lay out the piece: {e}"),
     }
 }
 
@@ -182,8 +182,8 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
 pub fn generate_with(engine: &mut Engine, args: &GenerateArgs) -> Result<Vec<Composed>> {
     let plan = plan_of(args)?;
     let settings = args.common.sampler.apply(engine.defaults)?;
-    let metas: Vec<FrameMeta> = (0..plan.frames().map_err(|e| anyhow::anyhow!("{e:?}"))?)
-        .map(|i| plan.meta(i).map_err(|e| anyhow::anyhow!("{e:?}")))
+    let metas: Vec<FrameMeta> = (0..plan.frames().map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}"))?)
+        .map(|i| plan.meta(i).map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}")))
         .collect::<Result<_>>()?;
     let outputs = Outputs::new(&args.output, &args.common, plan.time);
     run_chains(engine, &settings, &args.common, &outputs, &metas, &[], "chorale")

@@ -60,8 +60,8 @@ pub struct PrepareArgs {
     pub output: PathBuf,
     /// Two chorales count as the same when at least this share (0–1) of their frames are
     /// equal, after normalising transposition; the later one by file name is dropped.
-    /// Above 1 only exact duplicates are removed.
-    #[arg(long, value_name = "SHARE", default_value_t = DEFAULT_NEAR_DUPLICATE)]
+    /// Above 1 only exact duplicates are removed [range: more than 0, up to 2].
+    #[arg(long, value_name = "SHARE", default_value_t = DEFAULT_NEAR_DUPLICATE, value_parser = crate::ranges::above(0.0, 2.0))]
     pub near_duplicate: f64,
     /// Do not show a progress bar.
     #[arg(long)]
@@ -76,6 +76,7 @@ pub fn run(args: PrepareArgs) -> Result<()> {
             args.near_duplicate
         );
     }
+    crate::outfile::output_kind(&args.output)?;
     let (dataset, report) = prepare(&args.input, args.near_duplicate, !args.quiet)?;
     println!("{report}");
     if dataset.chorales.is_empty() {
@@ -84,9 +85,7 @@ pub fn run(args: PrepareArgs) -> Result<()> {
             args.input.display()
         );
     }
-    dataset
-        .save(&args.output)
-        .with_context(|| format!("cannot write the dataset to {}", args.output.display()))?;
+    dataset.save(&args.output)?;
     let size = std::fs::metadata(&args.output)
         .map(|m| m.len())
         .unwrap_or(0);

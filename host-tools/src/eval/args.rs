@@ -39,8 +39,8 @@ pub struct EvalArgs {
 
     /// Compose this many chorales with the sampler (per --steps setting) and measure
     /// them together with their cost. Each takes its length, bar positions, fermatas and
-    /// key signature from a reference chorale in turn.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// key signature from a reference chorale in turn [range: 1 to 10000].
+    #[arg(long, value_name = "N", value_parser = crate::ranges::within(1u32, 10_000))]
     pub generate: Option<u32>,
 
     /// Harmonise the sopranos of this many reference chorales (held-out Bach by default):
@@ -61,8 +61,8 @@ pub struct EvalArgs {
 
     /// Langevin steps per noise level for --generate, comma separated (e.g. 10,30,100):
     /// one generated set per value, and a quality-against-evaluations curve in the report
-    /// when there are several. Default: the model's setting.
-    #[arg(long, value_delimiter = ',', requires = "composing")]
+    /// when there are several. Default: the model's setting [range: 1 to 10000].
+    #[arg(long, value_delimiter = ',', requires = "composing", value_parser = crate::ranges::within(1usize, 10_000))]
     pub steps: Vec<usize>,
 
     /// Sampler settings for --generate over the model's own, as space-separated key=value
@@ -74,8 +74,8 @@ pub struct EvalArgs {
     pub sampler: Option<String>,
 
     /// Scale of the injected noise for --generate: 1 is true Langevin dynamics, lower
-    /// values give safer, plainer music (default: the model's).
-    #[arg(long, requires = "composing")]
+    /// values give safer, plainer music (default: the model's) [range: 0 to 10].
+    #[arg(long, requires = "composing", value_parser = crate::ranges::within(0.0f32, 10.0))]
     pub temperature: Option<f32>,
 
     /// Take a reverse-diffusion predictor step between noise levels for --generate: on
@@ -89,8 +89,8 @@ pub struct EvalArgs {
     pub constraint: Option<ConstraintArg>,
 
     /// Seed of the sampler (chorale i uses SEED + i) and of the random-notes calibration
-    /// set.
-    #[arg(long, default_value_t = 1)]
+    /// set [range: 0 to 18446744073709551615].
+    #[arg(long, default_value_t = 1, value_parser = crate::ranges::SEED)]
     pub seed: u64,
 
     /// Also print one row per piece of every evaluated set.

@@ -14,6 +14,10 @@ use std::path::Path;
 
 /// Runs `kantor eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
+    if let Some(json) = &args.json {
+        // A --json that cannot be written fails now, not after the measuring.
+        crate::outfile::output_kind(json)?;
+    }
     let dataset = load_dataset(&args)?;
     let (reference_label, reference) = reference_set(&args, dataset.as_ref())?;
     let candidates = candidates(&args, &reference)?;

@@ -58,11 +58,7 @@ impl Evaluation {
         });
         let text =
             serde_json::to_string_pretty(&json).context("cannot encode the metrics as JSON")?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        crate::outfile::write(path, text.as_bytes())
     }
 }
 

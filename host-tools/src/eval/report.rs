@@ -272,5 +272,5 @@ pub fn write_report(
         let _ = writeln!(md, "\n### {}\n\n{}", s.label, markdown_pieces(s, PER_PIECE));
     }
     let path = dir.join("REPORT.md");
-    std::fs::write(&path, md).with_context(|| format!("cannot write {}", path.display()))
+    crate::outfile::write(&path, md.as_bytes())
 }

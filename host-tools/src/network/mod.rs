@@ -58,6 +58,17 @@ pub enum ShapeError {
     BadSigma(f32),
 }
 
+impl std::fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShapeError::BufferTooSmall { name, needed, got } => write!(f, "buffer {name} holds {got} values but {needed} are needed"),
+            ShapeError::BadSigma(sigma) => write!(f, "the noise level σ = {sigma} is not positive and finite"),
+        }
+    }
+}
+
+impl std::error::Error for ShapeError {}
+
 impl kantor_core::ScoreNet for Network {
     type Error = ShapeError;
 

@@ -95,7 +95,14 @@ impl ModelInfo {
         }
         let s = info.schedule;
         if !(s.sigma_min > 0.0 && s.sigma_max > s.sigma_min && s.levels >= 1 && info.epsilon > 0.0 && info.steps_per_level >= 1) {
-            bail!("the model's sampling schedule is invalid: {s:?}, ε {}, {} steps per level", info.epsilon, info.steps_per_level);
+            bail!(
+                "the model's sampling schedule is invalid: σ from {} to {} in {} levels, ε {}, {} steps per level",
+                s.sigma_max,
+                s.sigma_min,
+                s.levels,
+                info.epsilon,
+                info.steps_per_level
+            );
         }
         Ok(info)
     }

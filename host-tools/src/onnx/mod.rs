@@ -14,7 +14,6 @@ pub use runner::OnnxScoreNet;
 use crate::network::Network;
 use crate::train::checkpoint::load_network;
 use crate::train::config::TrainConfig;
-use anyhow::Context;
 use kantor_core::NoiseSchedule;
 use prost::Message;
 use std::path::{Path, PathBuf};
@@ -32,11 +31,15 @@ pub struct ExportArgs {
     /// space-separated key=value pairs over the schedule above (keys: method, levels,
     /// sigma_max, sigma_min, steps, epsilon, step_exponent, temperature, init, predictor,
     /// constraint, denoise, refine, refine_fraction, refine_sigma, judge_sigma, judge,
-    /// refine_steps). Default:
-    /// the settings tuned for Kantor's networks; an empty string writes none.
+    /// refine_steps). Default: the settings tuned for Kantor's networks; an empty string
+    /// writes none. Levels and steps go up to 10000, refine to 1000, and a chorale may take
+    /// at most 1000000 network evaluations.
     #[arg(long, default_value = kantor_core::sampler::RECOMMENDED)]
     pub sampler: String,
 }
+
+/// Most network evaluations per chorale a model's default sampler settings may ask for.
+pub const MAX_EVALUATIONS: usize = 1_000_000;
 
 /// Metadata key of the default sampler settings (key=value pairs, see
 /// [`kantor_core::sampler::text`]), applied over the schedule of [`ModelInfo`].
@@ -65,6 +68,13 @@ pub fn export_run(run: &Path, output: &Path) -> anyhow::Result<usize> {
 /// Exports the run in `run` to `output`, with `sampler` (key=value pairs, empty = none)
 /// as the model's default sampler settings; returns the file size in bytes.
 pub fn export_run_with(run: &Path, output: &Path, sampler: &str) -> anyhow::Result<usize> {
+    let bytes = export_bytes(run, sampler)?;
+    crate::outfile::write(output, &bytes)?;
+    Ok(bytes.len())
+}
+
+/// The ONNX file of the run in `run`, with `sampler` as its default sampler settings.
+pub fn export_bytes(run: &Path, sampler: &str) -> anyhow::Result<Vec<u8>> {
     let (net, config) = load_network(run)?;
     let info = model_info(&net, &config);
     let mut model = export::export(&net, &info);
@@ -72,23 +82,25 @@ pub fn export_run_with(run: &Path, output: &Path, sampler: &str) -> anyhow::Resu
         let mut check = kantor_core::sampler::SamplerSettings::ncsn(info.schedule);
         check.apply_text(sampler).map_err(|e| anyhow::anyhow!("--sampler: {e}"))?;
         anyhow::ensure!(check.is_valid(), "--sampler {sampler:?} gives settings that cannot run (levels, steps ≥ 1, 0 < σ_min ≤ σ_max, ε > 0)");
+        let bounded = check.schedule.levels <= 10_000 && check.steps_per_level <= 10_000 && check.refine.rounds <= 1_000;
+        anyhow::ensure!(
+            bounded && check.evaluations() <= MAX_EVALUATIONS,
+            "--sampler {sampler:?} asks for more than {MAX_EVALUATIONS} network evaluations per chorale (levels and steps up to 10000, refine up to 1000)"
+        );
         model.metadata_props.push(tract_onnx::pb::StringStringEntryProto { key: SAMPLER_PROP.into(), value: sampler.trim().into() });
     }
-    let bytes = model.encode_to_vec();
-    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    crate::network::weights::write_atomic(output, &bytes)?;
-    Ok(bytes.len())
+    Ok(model.encode_to_vec())
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let output = args.output.unwrap_or_else(|| args.checkpoint.join("model.onnx"));
-    let size = export_run_with(&args.checkpoint, &output, &args.sampler)?;
-    // Check that the file loads and runs before declaring success.
-    let mut model = OnnxScoreNet::load(&output)?;
+    crate::outfile::output_kind(&output)?;
+    let bytes = export_bytes(&args.checkpoint, &args.sampler)?;
+    // Check that the model loads and runs before writing it.
+    let mut model = OnnxScoreNet::from_bytes(&bytes)?;
     let frames = 16;
     model.run(&vec![0.0; kantor_core::onehot::VOICE_CHANNELS * frames], &vec![0.0; kantor_core::onehot::META_CHANNELS * frames], frames, 1.0)?;
-    eprintln!("wrote {} ({} bytes, {} parameters)", output.display(), size, model.info().parameters);
+    crate::outfile::write(&output, &bytes)?;
+    eprintln!("wrote {} ({} bytes, {} parameters)", output.display(), bytes.len(), model.info().parameters);
     Ok(())
 }

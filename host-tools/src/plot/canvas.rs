@@ -1,6 +1,5 @@
 //! An RGB pixel canvas: lines, rectangles, bitmap text, and saving as PNG.
 
-use std::io::BufWriter;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -160,16 +159,16 @@ impl Canvas {
         }
     }
 
-    /// Saves the canvas as an 8-bit RGB PNG.
+    /// Saves the canvas as an 8-bit RGB PNG (see [`crate::outfile`]).
     pub fn save_png(&self, path: &Path) -> Result<()> {
-        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        let mut encoder = png::Encoder::new(BufWriter::new(file), self.width as u32, self.height as u32);
+        let mut bytes = Vec::new();
+        let mut encoder = png::Encoder::new(&mut bytes, self.width as u32, self.height as u32);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().with_context(|| format!("cannot write {}", path.display()))?;
-        writer.write_image_data(&self.pixels).with_context(|| format!("cannot write {}", path.display()))?;
-        writer.finish().with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(())
+        let mut writer = encoder.write_header().with_context(|| format!("cannot encode {}", path.display()))?;
+        writer.write_image_data(&self.pixels).with_context(|| format!("cannot encode {}", path.display()))?;
+        writer.finish().with_context(|| format!("cannot encode {}", path.display()))?;
+        crate::outfile::write(path, &bytes)
     }
 }
 

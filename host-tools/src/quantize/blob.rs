@@ -312,7 +312,7 @@ pub fn sizes_rs(blob_bytes: usize, arenas: &[(usize, usize)]) -> String {
 pub fn read(bytes: &[u8]) -> Result<QGraph> {
     use kantor_core::engine::model::{Model, Op};
     use super::qgraph::QTensor;
-    let model = Model::load(bytes).map_err(|e| anyhow::anyhow!("not a valid int8 model: {e:?}"))?;
+    let model = Model::load(bytes).map_err(|e| anyhow::anyhow!("not a valid int8 model: {e}"))?;
     let h = model.header();
     let tensors = (0..h.tensors)
         .map(|i| {

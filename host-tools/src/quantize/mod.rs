@@ -57,29 +57,30 @@ pub struct QuantizeArgs {
     /// central percentage such as `99.99`.
     #[arg(long, default_value = "auto")]
     pub ranges: String,
-    /// Calibration windows from the training split (each is noised at every σ level).
-    #[arg(long, default_value_t = 24)]
+    /// Calibration windows from the training split (each is noised at every σ level)
+    /// [range: 1 to 4096].
+    #[arg(long, default_value_t = 24, value_parser = crate::ranges::within(1usize, 4096))]
     pub windows: usize,
-    /// Validation windows for choosing ranges and measuring agreement.
-    #[arg(long, default_value_t = 16)]
+    /// Validation windows for choosing ranges and measuring agreement [range: 1 to 4096].
+    #[arg(long, default_value_t = 16, value_parser = crate::ranges::within(1usize, 4096))]
     pub eval_windows: usize,
-    /// Frames per window.
-    #[arg(long, default_value_t = 64)]
+    /// Frames per window [range: 1 to 1024].
+    #[arg(long, default_value_t = 64, value_parser = crate::ranges::within(1usize, 1024))]
     pub frames: usize,
     /// Sampler chains (annealed Langevin with the model's own settings, through the float
-    /// network) whose visited states also calibrate the ranges.
-    #[arg(long, default_value_t = 2)]
+    /// network) whose visited states also calibrate the ranges [range: 0 to 64].
+    #[arg(long, default_value_t = 2, value_parser = crate::ranges::within(0usize, 64))]
     pub trajectories: usize,
-    /// Seed of the calibration noise.
-    #[arg(long, default_value_t = 1)]
+    /// Seed of the calibration noise [range: 0 to 18446744073709551615].
+    #[arg(long, default_value_t = 1, value_parser = crate::ranges::SEED)]
     pub seed: u64,
     /// Also print how much rounding each tensor alone to int8 costs (slow).
     #[arg(long)]
     pub sensitivity: bool,
     /// Convolutions whose int8 weight rounding alone moves the output by more than this
     /// (relative error, mean over σ) get two-term weights (w ≈ s·hi + s/128·lo: two int8
-    /// convolutions and a sum); 1 turns this off.
-    #[arg(long, default_value_t = 0.02)]
+    /// convolutions and a sum); 1 turns this off [range: 0 to 1].
+    #[arg(long, default_value_t = 0.02, value_parser = crate::ranges::within(0.0, 1.0))]
     pub split_threshold: f64,
     /// Keep every activation int8. By default activations are also tried as int16 (the
     /// residual stream, input and output only — "16x8" — or all of them; weights stay
@@ -158,14 +159,14 @@ pub fn calibrate(g: &FGraph, windows: &[Window], schedule: &NoiseSchedule, seed:
 /// Runs an int8 blob on every input (one plan per frame count).
 pub fn run_int8(blob: &[u8], inputs: &[NoisyInput]) -> Result<Vec<Vec<f32>>> {
     let frames = inputs.first().map_or(1, |i| i.x.len() / VOICE_CHANNELS);
-    let model = Model::load(blob).map_err(|e| anyhow::anyhow!("the blob is refused: {e:?}"))?;
-    let arena = Plan::new(&model, frames).map_err(|e| anyhow::anyhow!("cannot plan {frames} frames: {e:?}"))?.arena_bytes;
-    let mut net = Int8ScoreNet::new(blob, vec![0u8; arena], frames).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let model = Model::load(blob).map_err(|e| anyhow::anyhow!("the blob is refused: {e}"))?;
+    let arena = Plan::new(&model, frames).map_err(|e| anyhow::anyhow!("cannot plan {frames} frames: {e}"))?.arena_bytes;
+    let mut net = Int8ScoreNet::new(blob, vec![0u8; arena], frames).map_err(|e| anyhow::anyhow!("int8 engine: {e}"))?;
     inputs
         .iter()
         .map(|i| {
             let mut out = vec![0f32; i.x.len()];
-            net.run_raw(&i.x, &i.meta, frames, i.sigma, &mut out).map_err(|e| anyhow::anyhow!("int8 engine: {e:?}"))?;
+            net.run_raw(&i.x, &i.meta, frames, i.sigma, &mut out).map_err(|e| anyhow::anyhow!("int8 engine: {e}"))?;
             Ok(out)
         })
         .collect()
@@ -247,6 +248,8 @@ fn piece_metas(dataset: &Dataset, split: Split, frames: usize, count: usize) -> 
 pub fn run(args: QuantizeArgs) -> Result<()> {
     let methods = parse_ranges(&args.ranges)?;
     ensure!(args.frames >= 1 && args.windows >= 1 && args.eval_windows >= 1, "--frames, --windows and --eval-windows must be positive");
+    ensure!((0.0..=1.0).contains(&args.split_threshold), "--split-threshold must lie in 0 to 1, got {}", args.split_threshold);
+    crate::outfile::output_kind(&args.output)?;
     let model = read_model(&args.model)?;
     let g = &model.graph;
     let schedule = model.info.schedule;
@@ -330,10 +333,10 @@ pub fn run(args: QuantizeArgs) -> Result<()> {
     let chains_vs_tract = if chain_set.inputs.is_empty() { LevelErrors::new(levels) } else { compare(&chain_set.inputs, &run_int8(&chosen.blob, &chain_set.inputs)?, tract_chains, levels) };
     let float_vs_tract = compare(&window_set.inputs, &window_set.float, tract_windows, levels);
 
-    let model_ref = Model::load(&chosen.blob).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let model_ref = Model::load(&chosen.blob).map_err(|e| anyhow::anyhow!("the chosen blob is refused: {e}"))?;
     let arenas: Vec<(usize, usize)> = [16usize, 32, 64, 128, 256]
         .iter()
-        .map(|&f| Ok((f, Plan::new(&model_ref, f).map_err(|e| anyhow::anyhow!("planning {f} frames: {e:?}"))?.arena_bytes)))
+        .map(|&f| Ok((f, Plan::new(&model_ref, f).map_err(|e| anyhow::anyhow!("planning {f} frames: {e}"))?.arena_bytes)))
         .collect::<Result<_>>()?;
     let agreement = report::Agreement { windows: &vs_tract, chains: &chains_vs_tract, float_graph: &float_vs_tract };
     let rep = report::Report::new(&args.model, &chosen.graph, chosen.blob.len(), &arenas, &candidates, best, &agreement, &schedule, g.macs_per_frame());

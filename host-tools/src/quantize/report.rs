@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use kantor_core::NoiseSchedule;
 use serde::Serialize;
 
@@ -155,16 +155,17 @@ impl Report {
     }
 }
 
-/// Writes the blob, `model_sizes.rs` and `quantization.json` next to each other.
+/// Writes the blob and, when it goes to a file, `model_sizes.rs` and `quantization.json`
+/// beside it (not beside a device or pipe).
 pub fn write_outputs(output: &Path, blob: &[u8], arenas: &[(usize, usize)], report: &Report) -> Result<()> {
-    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if !crate::outfile::write_output(output, blob)?.is_file() {
+        eprintln!("wrote {} (not a file, so model_sizes.rs and quantization.json were not written)", output.display());
+        return Ok(());
     }
-    crate::network::weights::write_atomic(output, blob)?;
     let sizes = output.with_file_name("model_sizes.rs");
-    std::fs::write(&sizes, super::blob::sizes_rs(blob.len(), arenas)).with_context(|| format!("cannot write {}", sizes.display()))?;
+    crate::outfile::write(&sizes, super::blob::sizes_rs(blob.len(), arenas).as_bytes())?;
     let json = output.with_file_name("quantization.json");
-    std::fs::write(&json, serde_json::to_string_pretty(report)? + "\n").with_context(|| format!("cannot write {}", json.display()))?;
+    crate::outfile::write(&json, (serde_json::to_string_pretty(report)? + "\n").as_bytes())?;
     eprintln!("wrote {}, {} and {}", output.display(), sizes.display(), json.display());
     Ok(())
 }

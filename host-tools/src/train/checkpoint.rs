@@ -4,7 +4,8 @@
 
 use super::config::TrainConfig;
 use super::optim::Adam;
-use crate::network::weights::{from_safetensors, safetensors_metadata, to_safetensors, write_atomic};
+use crate::network::weights::{from_safetensors, safetensors_metadata, to_safetensors};
+use crate::outfile::write as write_atomic;
 use crate::network::{Architecture, Network};
 use anyhow::Context;
 use std::collections::HashMap;

@@ -18,7 +18,8 @@ pub mod schedule;
 pub mod valid;
 
 use crate::dataset::{Dataset, Split};
-use crate::network::weights::{initial_params, write_atomic};
+use crate::network::weights::initial_params;
+use crate::outfile::write as write_atomic;
 use crate::network::Architecture;
 use anyhow::Context;
 use checkpoint::{TrainState, CONFIG_FILE};
@@ -55,12 +56,13 @@ pub struct TrainArgs {
     /// Use a tiny network and short schedule that trains in seconds (for testing the setup).
     #[arg(long)]
     pub smoke: bool,
-    /// Stop after this many minutes of wall clock (a checkpoint is written first).
-    #[arg(long)]
+    /// Stop after this many minutes of wall clock (a checkpoint is written first)
+    /// [range: more than 0, up to 525600].
+    #[arg(long, value_parser = crate::ranges::above(0.0, 525_600.0))]
     pub minutes: Option<f64>,
     /// Stop when the run reaches this many optimiser steps in total (default: the
-    /// configuration's `steps`).
-    #[arg(long)]
+    /// configuration's `steps`) [range: 1 to 10000000].
+    #[arg(long, value_parser = crate::ranges::within(1u64, 10_000_000))]
     pub steps: Option<u64>,
 }
 
@@ -96,12 +98,9 @@ pub struct TrainSummary {
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    if let Some(m) = args.minutes {
-        anyhow::ensure!(m.is_finite() && m > 0.0, "--minutes must be a positive number, got {m}");
-    }
     let dataset = Dataset::load(&args.data).with_context(|| format!("loading dataset {}", args.data.display()))?;
     let config = if args.resume {
-        None
+        resume_config(&args.out)?
     } else if args.smoke {
         Some(TrainConfig::smoke())
     } else if let Some(path) = &args.config {
@@ -119,6 +118,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         summary.stopped
     );
     Ok(())
+}
+
+/// The configuration `--resume` starts with: `None` (continue from the checkpoint), or,
+/// when a run was killed after writing its `config.toml` but before its first checkpoint,
+/// that configuration (the run starts again and takes the same steps).
+fn resume_config(out: &Path) -> anyhow::Result<Option<TrainConfig>> {
+    let stored = out.join(CONFIG_FILE);
+    if checkpoint::checkpoint_path(out).exists() || !stored.exists() {
+        return Ok(None);
+    }
+    eprintln!("{} has no checkpoint yet: starting the run again from its {CONFIG_FILE}", out.display());
+    Ok(Some(TrainConfig::load(&stored)?))
 }
 
 /// Generator of step `step`'s data and noise: a pure function of (seed, step), so a
@@ -202,6 +213,10 @@ pub fn train(dataset: &Dataset, out: &Path, config: Option<TrainConfig>, limits:
     };
     let config = state.config.clone();
     write_atomic(&out.join(CONFIG_FILE), config.to_toml().as_bytes())?;
+    if fresh {
+        // From here on `--resume` continues this run, wherever it is stopped.
+        state.save(&arch, out)?;
+    }
     let windows = TrainWindows::new(train_frames.iter().copied(), config.window).context("training split")?;
     let valid_windows = fixed_windows(valid_frames.iter().copied(), config.window, config.valid_windows);
     anyhow::ensure!(!valid_windows.is_empty(), "the validation split has no chorale of {} frames or more", config.window);
@@ -232,7 +247,7 @@ pub fn train(dataset: &Dataset, out: &Path, config: Option<TrainConfig>, limits:
             threads
         );
     }
-    let first_validation = if fresh {
+    let first_validation = if state.step == 0 {
         let v = validation.evaluate(&arch, &state.ema, 0, config.chunk, threads);
         log_validation(&v, &mut valid_log)?;
         if limits.verbose {

@@ -21,10 +21,10 @@ pub fn load(path: &Path, phrase_bars: usize, budget: Budget) -> anyhow::Result<P
     let frames = phrase_bars * 16 + CONTEXT_FRAMES;
     ensure!(frames <= MAX_FRAMES, "phrases of {phrase_bars} bars are too long");
     let arena = {
-        let model = kantor_core::engine::Model::load(&blob).map_err(|e| anyhow::anyhow!("{} is not a usable model: {e:?}", path.display()))?;
-        kantor_core::engine::Plan::new(&model, frames).map_err(|e| anyhow::anyhow!("the model cannot run at {frames} frames: {e:?}"))?.arena_bytes
+        let model = kantor_core::engine::Model::load(&blob).map_err(|e| anyhow::anyhow!("{} is not a usable model: {e}", path.display()))?;
+        kantor_core::engine::Plan::new(&model, frames).map_err(|e| anyhow::anyhow!("the model cannot run at {frames} frames: {e}"))?.arena_bytes
     };
-    let net = Int8ScoreNet::new(blob, vec![0u8; arena], frames).map_err(|e| anyhow::anyhow!("cannot load the model: {e:?}"))?;
+    let net = Int8ScoreNet::new(blob, vec![0u8; arena], frames).map_err(|e| anyhow::anyhow!("cannot load the model: {e}"))?;
     let buffer = Box::leak(vec![0f32; kantor_core::sampler::Workspace::floats_needed(frames)].into_boxed_slice());
     let composer = LangevinComposer::phrases(net, phrase_bars, budget, buffer);
     eprintln!("model {}: {} network evaluations per phrase", path.display(), composer.settings().evaluations());

@@ -56,7 +56,7 @@ pub fn run<C: Composer, B: InputPin>(
     let mut n = 0u32;
     while phrases.is_none_or(|p| n < p) && !quit.load(Ordering::SeqCst) && !pressed {
         let began = clock.now_us();
-        let margin = streamer.step(&mut clock, &mut wait).map_err(|e| anyhow!("composing phrase {n}: {e:?}"))?;
+        let margin = streamer.step(&mut clock, &mut wait).map_err(|e| anyhow!("composing phrase {n}: {e}"))?;
         let ms = (clock.now_us() - began) as f64 / 1e3;
         eprintln!("phrase {n}: composed and queued in {ms:.0} ms, ready {:.0} ms before it is due", margin as f64 / 1e3);
         n += 1;

@@ -182,7 +182,7 @@ fn run(args: Args) -> anyhow::Result<()> {
                     Ok(Some(Happening::Pressed { seed })) => eprintln!("seed {seed}"),
                     Ok(Some(h)) => eprintln!("{h:?}"),
                     Ok(None) => {}
-                    Err(e) => eprintln!("error: {e:?}"),
+                    Err(e) => eprintln!("error: {e}"),
                 }
             }
         }
@@ -227,7 +227,7 @@ where
     B: embedded_hal::digital::InputPin,
     L: embedded_hal::digital::OutputPin,
     W: embedded_io::Write,
-    W::Error: std::fmt::Debug,
+    W::Error: std::fmt::Debug + std::fmt::Display,
     T: kantor_core::player::Monotonic + embedded_hal::delay::DelayNs,
     C: kantor_core::player::Composer,
     S: SeedSource,
@@ -235,7 +235,7 @@ where
     fn step_once(&mut self) -> anyhow::Result<Option<Happening>> {
         match self.step() {
             Ok(h) => Ok(h),
-            Err(e) => bail!("{e:?}"),
+            Err(e) => bail!("{e}"),
         }
     }
 }

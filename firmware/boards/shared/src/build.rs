@@ -72,8 +72,8 @@ pub fn configure(frames: usize, phrase_bars: usize) {
 /// Checks the blob as the engine will, copies it next to the build's outputs, and returns
 /// the arena it needs at `frames`.
 fn arena_bytes(path: &Path, blob: &[u8], frames: usize, out: &Path) -> usize {
-    let model = Model::load(blob).unwrap_or_else(|e| panic!("{} is not a usable model blob: {e:?}", path.display()));
-    let plan = Plan::new(&model, frames).unwrap_or_else(|e| panic!("{} cannot run at {frames} frames: {e:?}", path.display()));
+    let model = Model::load(blob).unwrap_or_else(|e| panic!("{} is not a usable model blob: {e}", path.display()));
+    let plan = Plan::new(&model, frames).unwrap_or_else(|e| panic!("{} cannot run at {frames} frames: {e}", path.display()));
     fs::write(out.join("model.kq8"), blob).unwrap();
     plan.arena_bytes
 }
