@@ -34,7 +34,7 @@ fn config() -> TrainConfig {
         eval_every: EVAL_EVERY,
         valid_windows: 64,
         checkpoint_minutes: 0.0,
-        net: NetConfig { channels: 24, kernel: 3, dilations: vec![1, 2] },
+        net: NetConfig { channels: 24, kernel: 3, dilations: vec![1, 2], ..NetConfig::default() },
         ..TrainConfig::smoke()
     }
 }

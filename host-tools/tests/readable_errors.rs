@@ -40,7 +40,7 @@ fn a_damaged_int8_model_is_described_in_words() {
     std::fs::write(&trunc, &blob[..100_000]).unwrap();
     let line = eval_error(&trunc);
     assert_words(&line);
-    assert!(line.contains("trunc.kq8 is not a usable int8 model: the file is truncated: 100000 bytes"), "{line}");
+    assert!(line.contains("trunc.kq8: not a usable int8 model: the file is truncated: 100000 bytes"), "{line}");
     assert!(line.contains(&format!("{} needed", blob.len())), "{line}");
 
     let flipped = dir.path().join("flipped.kq8");

@@ -152,7 +152,7 @@ fn export_onnx_into_a_full_device_fails_and_keeps_the_device() {
 
 /// A small random network as ONNX in `dir`.
 fn small_model(dir: &Path) -> PathBuf {
-    let arch = Architecture::new(NetConfig { channels: 8, kernel: 3, dilations: vec![1, 2] }).unwrap();
+    let arch = Architecture::new(NetConfig { channels: 8, kernel: 3, dilations: vec![1, 2], head: kantor_core::Head::Score }).unwrap();
     let params = weights::initial_params(&arch, &mut rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9));
     let net = Network::new(arch, params).unwrap();
     let info = ModelInfo {
@@ -163,6 +163,7 @@ fn small_model(dir: &Path) -> PathBuf {
         epsilon: 1e-5,
         parameters: net.arch.parameters,
         architecture: net.arch.describe(),
+        head: net.arch.config.head,
     };
     let path = dir.join("model.onnx");
     std::fs::write(&path, export::export(&net, &info).encode_to_vec()).unwrap();

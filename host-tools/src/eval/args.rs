@@ -45,8 +45,8 @@ pub struct EvalArgs {
 
     /// Harmonise the sopranos of this many reference chorales (held-out Bach by default):
     /// the soprano is kept note for note and the network writes alto, tenor and bass, as
-    /// `kantor harmonize` does; the set is measured like any other.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// `kantor harmonize` does; the set is measured like any other [range: 1 to 10000].
+    #[arg(long, value_name = "N", value_parser = crate::ranges::within(1u32, 10_000))]
     pub harmonize_held_out: Option<u32>,
 
     /// The score network for --generate: an ONNX model (f32 engine) or a .kq8 blob (int8
