@@ -166,7 +166,9 @@ fn emulated_board_matches_the_host_byte_for_byte() {
     }
     assert_eq!(at, capture.len(), "the capture holds more than the pieces");
     let s = check_wire(&capture).unwrap_or_else(|e| panic!("the board's MIDI is invalid: {e}"));
-    assert!(s.running_status > 0, "running status is never used");
+    // Running status needs two messages in a row on one channel, i.e. a voice that moves
+    // while the others hold; a single short piece may not have one, a long run must.
+    assert!(cfg.pieces < 10 || s.running_status > 0, "running status is never used in {} pieces", cfg.pieces);
     assert_eq!(s.note_ons, s.note_offs);
     assert_eq!(s.program_changes, 4 * cfg.pieces as usize);
 
