@@ -1,7 +1,7 @@
 //! Chords: which triad or seventh chord a set of pitch classes spells.
 //!
 //! Shared by the evaluation (`kantor eval` counts chords and cadences with it) and the
-//! sampler's part-writing judge (`sampler::part_writing`, which asks for a cadence at every
+//! sampler's cadence judge (`sampler::cadence`, which asks for a cadence at every
 //! fermata), so both hear the same chords.
 
 /// The kind of chord, named by its intervals above the root.

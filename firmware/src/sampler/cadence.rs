@@ -34,13 +34,7 @@ pub fn mark_missing_cadences(tokens: &[[Token; VOICES]], metas: &[FrameMeta], pe
     let mut chords: [Option<Chord>; LOOKBACK + 1] = [None; LOOKBACK + 1];
     let mut missing = 0;
     for t in 0..frames {
-        for (v, tok) in tokens[t].iter().enumerate() {
-            sounding[v] = match tok {
-                Token::Pitch(p) => Some(*p),
-                Token::Rest => None,
-                Token::Hold => sounding[v],
-            };
-        }
+        sounding = super::counterpoint::advance(sounding, &tokens[t]);
         chords.rotate_right(1);
         chords[0] = chord(&sounding);
         let opens_fermata = metas[t].fermata && (t == 0 || !metas[t - 1].fermata);

@@ -17,7 +17,7 @@ use crate::voice::VOICES;
 pub const FAULT: f32 = 1.0;
 
 /// The sounding pitch of every voice in a frame, given the previous frame's.
-fn advance(previous: [Option<u8>; VOICES], tokens: &[Token; VOICES]) -> [Option<u8>; VOICES] {
+pub(super) fn advance(previous: [Option<u8>; VOICES], tokens: &[Token; VOICES]) -> [Option<u8>; VOICES] {
     let mut now = previous;
     for (v, tok) in tokens.iter().enumerate() {
         now[v] = match tok {

@@ -153,7 +153,7 @@ impl SamplerSettings {
     }
 
     /// Network evaluations one chain makes with these settings (at most: refinement
-    /// judged by counterpoint stops early once no parallel is left).
+    /// judged by the rules stops early once nothing is left to repair).
     pub fn evaluations(&self) -> usize {
         let judging = match self.refine.judge {
             Judge::Network => 1,

@@ -11,7 +11,7 @@ use crate::compose::{compose_frames, Engine, SamplerArgs};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kantor_core::sampler::{Constraint, SamplerSettings};
-use kantor_core::sampler::{Clamp, FREE};
+use kantor_core::sampler::{clamp_voice, Clamp, FREE};
 use kantor_core::{FrameMeta, Voice};
 
 /// One line describing sampler settings.
@@ -102,15 +102,12 @@ pub fn generate_sets(
             let mut net = engine.net();
             let clamps: Vec<Clamp> = match task {
                 Task::Compose => Vec::new(),
-                Task::HarmonizeSoprano => plan
-                    .frames
-                    .iter()
-                    .map(|f| {
-                        let mut c = FREE;
-                        c[Voice::Soprano.index()] = Some(f.tokens[Voice::Soprano.index()]);
-                        c
-                    })
-                    .collect(),
+                Task::HarmonizeSoprano => {
+                    let mut clamps = vec![FREE; plan.frames.len()];
+                    let soprano: Vec<_> = plan.frames.iter().map(|f| f.tokens[Voice::Soprano.index()]).collect();
+                    clamp_voice(&mut clamps, Voice::Soprano, &soprano);
+                    clamps
+                }
             };
             let composed =
                 compose_frames(&mut net, s, chain_seed, &metas, &clamps).with_context(|| {
