@@ -10,8 +10,9 @@
 //!   (Karras et al. 2022): `D = c_skip·x + c_out·F` with
 //!   `c_skip = σ_d²/(σ² + σ_d²)`, `c_out = σ·σ_d/√(σ² + σ_d²)`, [`SIGMA_DATA`] = σ_d.
 //! - [`Head::Categorical`]: the output is, per voice and frame, logits over that voice's
-//!   classes; `D` is their softmax per voice, the posterior mean of the one-hot chorale
-//!   (Dieleman et al. 2022, "score interpolation"). Trained with cross-entropy.
+//!   sounding classes and the log-odds of its hold channel; `D` is their softmax (and the
+//!   hold's sigmoid), the posterior mean of the one-hot chorale (Dieleman et al. 2022,
+//!   "score interpolation"). Trained with cross-entropy.
 //! - [`Head::Posterior`]: as categorical, but the head adds the evidence of the noisy
 //!   state itself, `x/σ²`, to the logits before the softmax: for one class per voice
 //!   and frame that is the exact log-likelihood term of Bayes' rule, so the network only
@@ -22,6 +23,7 @@
 //! alike (libm's `expf`, so every target computes the same bits).
 
 use crate::onehot::{voice_offset, VOICE_CHANNELS};
+use crate::token::HOLD_CLASS;
 use crate::voice::Voice;
 
 /// Standard deviation of a one-hot voice channel over Bach's chorales (about one class
@@ -104,6 +106,14 @@ impl Head {
                     for (o, &xv) in out.iter_mut().zip(x) {
                         *o += xv * inv_var;
                     }
+                    // The hold channel is a choice between 0 and 1: its evidence is
+                    // (x − ½)/σ² on the log-odds.
+                    for v in Voice::ALL {
+                        let base = (voice_offset(v) + HOLD_CLASS) * frames;
+                        for o in &mut out[base..base + frames] {
+                            *o -= 0.5 * inv_var;
+                        }
+                    }
                 }
                 softmax_per_voice(out, frames);
                 for (o, &xv) in out.iter_mut().zip(x) {
@@ -114,32 +124,36 @@ impl Head {
     }
 }
 
-/// Replaces logits (`VOICE_CHANNELS × frames`, channel-major) by their softmax over each
-/// voice's classes in each frame.
+/// Replaces logits (`VOICE_CHANNELS × frames`, channel-major) by probabilities, in each
+/// voice and frame: a softmax over the sounding classes (rest and pitches) and a logistic
+/// sigmoid on the hold channel (tied or struck; see [`crate::onehot`]).
 pub fn softmax_per_voice(values: &mut [f32], frames: usize) {
     for v in Voice::ALL {
         let base = voice_offset(v) * frames;
         let k = v.classes();
         for t in 0..frames {
             let at = |c: usize| base + c * frames + t;
+            let tie = values[at(HOLD_CLASS)];
+            values[at(HOLD_CLASS)] = if tie.is_nan() { 0.5 } else { 1.0 / (1.0 + libm::expf(-tie)) };
+            let sounding = (0..k).filter(|&c| c != HOLD_CLASS);
             let mut top = f32::NEG_INFINITY;
-            for c in 0..k {
+            for c in sounding.clone() {
                 top = top.max(values[at(c)]);
             }
             if !top.is_finite() {
                 // Overflowed or NaN logits: fall back to the uniform distribution.
-                for c in 0..k {
-                    values[at(c)] = 1.0 / k as f32;
+                for c in sounding {
+                    values[at(c)] = 1.0 / (k - 1) as f32;
                 }
                 continue;
             }
             let mut sum = 0.0;
-            for c in 0..k {
+            for c in sounding.clone() {
                 let e = libm::expf(values[at(c)] - top);
                 values[at(c)] = e;
                 sum += e;
             }
-            for c in 0..k {
+            for c in sounding {
                 values[at(c)] /= sum;
             }
         }
@@ -151,27 +165,52 @@ mod tests {
     extern crate std;
     use super::*;
 
-    /// log p_σ(x) of a product over voices of mixtures Σ_k π_k N(x_v; e_k, σ²I).
+    /// log p_σ(x) of a product over voices of a mixture Σ_k π_k N(x; e_k, σ²I) over the
+    /// sounding classes (softmax of `log_pi` there) times a two-point mixture of the hold
+    /// channel at 0 and 1 (log-odds `log_pi` at the hold channel).
     fn log_density(x: &[f32], log_pi: &[f32], sigma: f64) -> f64 {
         let mut total = 0.0;
+        let var2 = 2.0 * sigma * sigma;
+        let logsumexp = |terms: &[f64]| {
+            let top = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            top + terms.iter().map(|t| (t - top).exp()).sum::<f64>().ln()
+        };
         for v in Voice::ALL {
             let (base, k) = (voice_offset(v), v.classes());
-            let terms: std::vec::Vec<f64> = (0..k)
-                .map(|c| {
-                    let d2: f64 = (0..k).map(|j| (x[base + j] as f64 - if j == c { 1.0 } else { 0.0 }).powi(2)).sum();
-                    log_pi[base + c] as f64 - d2 / (2.0 * sigma * sigma)
+            let sounding: std::vec::Vec<usize> = (0..k).filter(|&c| c != HOLD_CLASS).collect();
+            let norm = logsumexp(&sounding.iter().map(|&c| log_pi[base + c] as f64).collect::<std::vec::Vec<_>>());
+            let terms: std::vec::Vec<f64> = sounding
+                .iter()
+                .map(|&c| {
+                    let d2: f64 = sounding.iter().map(|&j| (x[base + j] as f64 - if j == c { 1.0 } else { 0.0 }).powi(2)).sum();
+                    log_pi[base + c] as f64 - norm - d2 / var2
                 })
                 .collect();
-            let top = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            total += top + terms.iter().map(|t| (t - top).exp()).sum::<f64>().ln();
+            total += logsumexp(&terms);
+            let odds = log_pi[base + HOLD_CLASS] as f64;
+            let (on, off) = (-(1.0 + (-odds).exp()).ln(), -(1.0 + odds.exp()).ln());
+            let h = x[base + HOLD_CLASS] as f64;
+            total += logsumexp(&[on - (h - 1.0).powi(2) / var2, off - h * h / var2]);
         }
         total
     }
 
+    /// The exact posterior logits of that mixture: `log π + x/σ²` for the sounding classes,
+    /// log-odds `+ (x − ½)/σ²` for the hold channel.
+    fn posterior_logits(x: &[f32], log_pi: &[f32], sigma: f32) -> std::vec::Vec<f32> {
+        let inv_var = 1.0 / (sigma * sigma);
+        (0..VOICE_CHANNELS)
+            .map(|i| {
+                let hold = Voice::ALL.iter().any(|&v| i == voice_offset(v) + HOLD_CLASS);
+                log_pi[i] + (x[i] - if hold { 0.5 } else { 0.0 }) * inv_var
+            })
+            .collect()
+    }
+
     #[test]
     fn categorical_score_is_the_mixture_score() {
-        // The exact posterior of the mixture is softmax(log π + x/σ²) per voice: feed
-        // those logits to the head and compare with finite differences of log p_σ.
+        // The exact posterior of the mixture: feed its logits to the head and compare with
+        // finite differences of log p_σ.
         let sigma = 0.7f32;
         let mut state = 12345u32;
         let mut next = || {
@@ -180,7 +219,7 @@ mod tests {
         };
         let log_pi: std::vec::Vec<f32> = (0..VOICE_CHANNELS).map(|_| 2.0 * next() - 1.0).collect();
         let x: std::vec::Vec<f32> = (0..VOICE_CHANNELS).map(|_| 1.5 * next() - 0.25).collect();
-        let mut out: std::vec::Vec<f32> = (0..VOICE_CHANNELS).map(|i| log_pi[i] + x[i] / (sigma * sigma)).collect();
+        let mut out = posterior_logits(&x, &log_pi, sigma);
         Head::Categorical.to_score(&x, &mut out, 1, sigma);
         let h = 1e-3;
         for i in 0..VOICE_CHANNELS {
@@ -194,14 +233,14 @@ mod tests {
 
     #[test]
     fn posterior_head_is_the_mixture_score_from_the_prior_alone() {
-        // For the mixture, the posterior's logits are log π + x/σ²: the network's part is
-        // the prior log π, the head adds the evidence.
+        // For the mixture, the network's part of the posterior logits is the prior log π;
+        // the head adds the evidence.
         let sigma = 0.4f32;
         let log_pi: std::vec::Vec<f32> = (0..VOICE_CHANNELS).map(|i| ((i * 7) % 5) as f32 * 0.3 - 0.6).collect();
         let x: std::vec::Vec<f32> = (0..VOICE_CHANNELS).map(|i| ((i * 3) % 4) as f32 * 0.3 - 0.2).collect();
         let mut prior = log_pi.clone();
         Head::Posterior.to_score(&x, &mut prior, 1, sigma);
-        let mut full: std::vec::Vec<f32> = (0..VOICE_CHANNELS).map(|i| log_pi[i] + x[i] / (sigma * sigma)).collect();
+        let mut full = posterior_logits(&x, &log_pi, sigma);
         Head::Categorical.to_score(&x, &mut full, 1, sigma);
         for i in 0..VOICE_CHANNELS {
             assert!((prior[i] - full[i]).abs() < 1e-3 * (1.0 + full[i].abs()), "channel {i}: {} vs {}", prior[i], full[i]);
@@ -231,8 +270,10 @@ mod tests {
         softmax_per_voice(&mut v, frames);
         for voice in Voice::ALL {
             for t in 0..frames {
-                let s: f32 = (0..voice.classes()).map(|c| v[(voice_offset(voice) + c) * frames + t]).sum();
+                let at = |c: usize| v[(voice_offset(voice) + c) * frames + t];
+                let s: f32 = (0..voice.classes()).filter(|&c| c != HOLD_CLASS).map(at).sum();
                 assert!((s - 1.0).abs() < 1e-5, "{voice:?} frame {t}: {s}");
+                assert!((0.0..=1.0).contains(&at(HOLD_CLASS)));
             }
         }
         assert!(v.iter().all(|p| p.is_finite() && *p >= 0.0));

@@ -12,6 +12,10 @@
 //! an empty list uses the model's defaults. Environment variables:
 //! - `CLAMP=sat` holds the listed voices (s, a, t, b) to the held-out chorale's notes and
 //!   composes only the others: does the network know how to complete a chord?
+//! - `SAMPLER_TEXT="k=v …"` replaces the model's own sampler settings (as `kantor.sampler`)
+//!   before OPTIONS apply.
+//! - `RHYTHM="OPTIONS"` composes a first chain with OPTIONS and holds its held notes
+//!   (hold tokens) while composing; `RHYTHM=bach` holds the held-out chorale's.
 //! - `CANDIDATES=K` composes K chorales per plan and keeps the one the network judges best
 //!   (lowest denoising error at σ = `JUDGE`, default 0.3); the cost includes every chain.
 //!
@@ -122,6 +126,9 @@ fn main() -> Result<()> {
     let ref_metrics: Vec<PieceMetrics> = reference.iter().map(|p| measure(p, None)).collect();
     let pool = pooled_histograms(&ref_metrics);
     let mut engine = Engine::load(model, EngineKind::F32)?;
+    if let Ok(text) = std::env::var("SAMPLER_TEXT") {
+        engine.defaults.apply_text(&text).map_err(|e| anyhow!("SAMPLER_TEXT: {e:?}"))?;
+    }
     if args[3] == "probe" {
         return probe(&mut engine, &reference, &pool, n);
     }
@@ -131,6 +138,14 @@ fn main() -> Result<()> {
     );
     let clamp_voices = std::env::var("CLAMP").unwrap_or_default();
     let candidates: usize = env("CANDIDATES", 1);
+    let rhythm = std::env::var("RHYTHM").ok();
+    let rhythm_settings = match rhythm.as_deref() {
+        Some(r) if r != "bach" => {
+            let parsed = Spec::try_parse_from(std::iter::once("sampler").chain(r.split_whitespace()))?;
+            Some(parsed.sampler.apply(engine.defaults)?)
+        }
+        _ => None,
+    };
     for spec in &args[3..] {
         let (name, flags) = spec.split_once(':').unwrap_or((spec.as_str(), ""));
         let parsed = Spec::try_parse_from(std::iter::once("sampler").chain(flags.split_whitespace()))?;
@@ -140,8 +155,30 @@ fn main() -> Result<()> {
         for i in 0..n {
             let plan = &reference[i % reference.len()];
             let metas: Vec<FrameMeta> = plan.frames.iter().map(|f| f.meta).collect();
-            let clamps = clamps_of(plan, &clamp_voices);
-            let c = compose_best(&mut engine, &settings, 1 + i as u64, &metas, &clamps, candidates)?;
+            let mut clamps = clamps_of(plan, &clamp_voices);
+            let mut extra = 0;
+            if let Some(r) = rhythm.as_deref() {
+                let holds: Vec<[Token; 4]> = if r == "bach" {
+                    plan.frames.iter().map(|f| f.tokens).collect()
+                } else {
+                    let mut net = engine.net();
+                    let a = compose_frames(&mut net, rhythm_settings.as_ref().unwrap(), 5000 + i as u64, &metas, &clamps)?;
+                    extra = a.evaluations;
+                    a.frames.iter().map(|f| f.tokens).collect()
+                };
+                if clamps.is_empty() {
+                    clamps = vec![FREE; metas.len()];
+                }
+                for (c, t) in clamps.iter_mut().zip(&holds) {
+                    for v in 0..4 {
+                        if t[v] == Token::Hold && c[v].is_none() {
+                            c[v] = Some(Token::Hold);
+                        }
+                    }
+                }
+            }
+            let mut c = compose_best(&mut engine, &settings, 1 + i as u64, &metas, &clamps, candidates)?;
+            c.evaluations += extra;
             evals += c.evaluations;
             secs += c.seconds;
             let cost = Cost { evaluations: c.evaluations as u64, seconds: c.seconds };

@@ -57,7 +57,7 @@ fn refuses_foreign_models() {
     export_run(run.path(), &path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     // Another encoding version: the same bytes with the version string changed.
-    let needle = b"kantor.encoding_version\x12\x011";
+    let needle = [b"kantor.encoding_version\x12\x01".as_slice(), kantor_core::onehot::ENCODING_VERSION.to_string().as_bytes()].concat();
     let at = bytes.windows(needle.len()).position(|w| w == needle).expect("version entry present");
     let mut other = bytes.clone();
     other[at + needle.len() - 1] = b'7';

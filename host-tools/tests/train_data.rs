@@ -3,7 +3,8 @@
 mod train_support;
 
 use kantor_core::chorale::{in_range, sounding};
-use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
+use kantor_core::onehot::{voice_offset, META_CHANNELS, VOICE_CHANNELS};
+use kantor_core::token::HOLD_CLASS;
 use kantor_core::{Token, Voice};
 use kantor_host::train::data::{excerpt, fixed_windows, largest_distance, TrainWindows};
 use rand_core::SeedableRng;
@@ -43,7 +44,21 @@ fn sampled_windows_stay_in_range_and_move_the_key() {
     let encoded = windows.sample(&mut rng);
     assert_eq!(encoded.voices.len(), VOICE_CHANNELS * 32);
     assert_eq!(encoded.meta.len(), META_CHANNELS * 32);
-    assert_eq!(encoded.voices.iter().sum::<f32>(), 4.0 * 32.0);
+    // Every voice sounds one class (a pitch or rest) in every frame; the hold channels
+    // are 0 or 1 on top.
+    let holds: Vec<usize> = Voice::ALL.iter().map(|&v| voice_offset(v) + HOLD_CLASS).collect();
+    let (mut sounding, mut ties) = (0.0f32, 0.0f32);
+    for (c, row) in encoded.voices.chunks_exact(32).enumerate() {
+        let sum: f32 = row.iter().sum();
+        if holds.contains(&c) {
+            assert!(row.iter().all(|&x| x == 0.0 || x == 1.0));
+            ties += sum;
+        } else {
+            sounding += sum;
+        }
+    }
+    assert_eq!(sounding, 4.0 * 32.0);
+    assert!(ties > 0.0, "a window of held notes has ties");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! the tail of the previous phrase.
 
 use super::gauss::Gaussian;
-use crate::onehot::voice_offset;
+use crate::onehot::{voice_offset, Column};
 use crate::token::Token;
 use crate::voice::{Voice, VOICES};
 
@@ -56,15 +56,16 @@ pub fn check(clamps: &[Clamp]) -> Result<(), OutOfRange> {
 
 /// Sets each clamped voice block of `x` (`VOICE_CHANNELS × frames`) to its token's one-hot
 /// plus `sigma`·z, i.e. to a draw of the clamped data at noise level `sigma`.
+/// A clamped hold whose note is not clamped fixes only the hold channel.
 pub(crate) fn renoise(x: &mut [f32], frames: usize, clamps: &[Clamp], sigma: f32, noise: &mut Gaussian) {
     for (t, c) in clamps.iter().enumerate().take(frames) {
         for v in Voice::ALL {
-            let Some(class) = c[v.index()].and_then(|tok| tok.class(v)) else { continue };
+            let Some(token) = c[v.index()] else { continue };
+            let column = Column::of(token, v, clamps[..t].iter().rev().map(|e| e[v.index()]));
             let base = voice_offset(v);
-            for k in 0..v.classes() {
-                let one = if k == class { 1.0 } else { 0.0 };
+            for k in (0..v.classes()).filter(|&k| column.fixes(k)) {
                 let z = if sigma > 0.0 { sigma * noise.next() } else { 0.0 };
-                x[(base + k) * frames + t] = one + z;
+                x[(base + k) * frames + t] = column.value(k) + z;
             }
         }
     }

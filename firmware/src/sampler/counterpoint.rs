@@ -1,4 +1,5 @@
-//! Judging a chorale by the rules of part writing: parallel fifths and octaves.
+//! Judging a chorale by the rules of part writing: parallel fifths and octaves, crossed
+//! voices.
 //!
 //! The network learns chords and keys from Bach, but its conditionals still move two
 //! voices in parallel perfect intervals far more often than Bach does. This judge marks
@@ -82,9 +83,44 @@ pub fn mark_parallels(tokens: &[[Token; VOICES]], per_frame: &mut [f32]) -> usiz
     faults
 }
 
+/// Adds to `per_frame` a mark on every frame where a voice sounds below the voice under
+/// it (soprano below alto, alto below tenor, tenor below bass); returns how many crossings
+/// there are (a run of crossed frames is one).
+pub fn mark_crossings(tokens: &[[Token; VOICES]], per_frame: &mut [f32]) -> usize {
+    let frames = tokens.len().min(per_frame.len());
+    let mut faults = 0;
+    let mut sounding = [None; VOICES];
+    let mut crossed_before = false;
+    for (t, f) in tokens.iter().enumerate().take(frames) {
+        sounding = advance(sounding, f);
+        let crossed = (0..VOICES - 1).any(|v| matches!((sounding[v], sounding[v + 1]), (Some(hi), Some(lo)) if hi < lo));
+        if crossed {
+            per_frame[t] = FAULT;
+            faults += usize::from(!crossed_before);
+        }
+        crossed_before = crossed;
+    }
+    faults
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crossed_voices_are_marked_once_per_run() {
+        // The alto climbs above the soprano for two frames (one held), then returns.
+        let tokens = [
+            [P(72), P(67), P(60), P(48)],
+            [H, P(74), H, H],
+            [H, H, H, H],
+            [H, P(69), H, H],
+            [P(71), P(72), H, H],
+        ];
+        let mut marks = [0.0f32; 5];
+        assert_eq!(mark_crossings(&tokens, &mut marks), 2);
+        assert_eq!(marks, [0.0, FAULT, FAULT, 0.0, FAULT]);
+    }
 
     const P: fn(u8) -> Token = Token::Pitch;
     const H: Token = Token::Hold;

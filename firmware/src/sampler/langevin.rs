@@ -235,6 +235,7 @@ pub fn sample<N: ScoreNet>(
             Judge::Counterpoint | Judge::Rules => {
                 let mut faults = counterpoint::mark_parallels(&out[..frames], &mut ws.per_frame[..frames]);
                 if r.judge == Judge::Rules {
+                    faults += counterpoint::mark_crossings(&out[..frames], &mut ws.per_frame[..frames]);
                     faults += cadence::mark_missing_cadences(&out[..frames], metas, &mut ws.per_frame[..frames]);
                 }
                 if faults == 0 {

@@ -32,7 +32,7 @@ pub use constrain::Constraint;
 pub use gauss::Gaussian;
 pub use langevin::{sample, SampleError, SampleReport};
 pub use plan::{PiecePlan, PlanError};
-pub use settings::{Init, Judge, Method, Refine, SamplerSettings, RECOMMENDED};
+pub use settings::{Init, Judge, Method, Refine, SamplerSettings, HARMONIZING_ROUNDS, RECOMMENDED};
 pub use text::BadPair;
 pub use workspace::Workspace;
 

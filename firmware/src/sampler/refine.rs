@@ -12,7 +12,7 @@ use super::gauss::Gaussian;
 use super::langevin::{evaluate, SampleError, SampleReport};
 use super::constrain::Constraint;
 use super::workspace::Workspace;
-use crate::onehot::voice_offset;
+use crate::onehot::{voice_offset, Column};
 use crate::score::ScoreNet;
 use crate::token::Token;
 use crate::voice::{Voice, VOICES};
@@ -31,13 +31,9 @@ pub fn is_resampled(per_frame: &[f32], t: usize) -> bool {
     per_frame[t] < 0.0
 }
 
-/// The one-hot value of channel `(base + class)` for `token` in `voice`.
-fn one_hot(token: Token, voice: Voice, class: usize) -> f32 {
-    if token.class(voice) == Some(class) {
-        1.0
-    } else {
-        0.0
-    }
+/// The one-hot value of channel `(base + class)` of `voice` at frame `t` of `tokens`.
+fn one_hot(tokens: &[[Token; VOICES]], t: usize, voice: Voice, class: usize) -> f32 {
+    Column::at(tokens, t, voice).value(class)
 }
 
 /// Judges `tokens`: noises their one-hot at `sigma`, evaluates the network once and
@@ -54,8 +50,8 @@ pub fn judge<N: ScoreNet>(
     for v in Voice::ALL {
         let base = voice_offset(v);
         for k in 0..v.classes() {
-            for (t, f) in tokens.iter().enumerate() {
-                ws.x[(base + k) * frames + t] = one_hot(f[v.index()], v, k) + sigma * noise.next();
+            for t in 0..tokens.len() {
+                ws.x[(base + k) * frames + t] = one_hot(tokens, t, v, k) + sigma * noise.next();
             }
         }
     }
@@ -65,9 +61,9 @@ pub fn judge<N: ScoreNet>(
     for v in Voice::ALL {
         let base = voice_offset(v);
         for k in 0..v.classes() {
-            for (t, f) in tokens.iter().enumerate() {
+            for t in 0..tokens.len() {
                 let i = (base + k) * frames + t;
-                let e = ws.x[i] + var * ws.score[i] - one_hot(f[v.index()], v, k);
+                let e = ws.x[i] + var * ws.score[i] - one_hot(tokens, t, v, k);
                 ws.per_frame[t] += e * e;
             }
         }
@@ -130,15 +126,17 @@ pub fn restart(x: &mut [f32], per_frame: &[f32], tokens: &[[Token; VOICES]], sig
     for v in Voice::ALL {
         let base = voice_offset(v);
         for k in 0..v.classes() {
-            for (t, f) in tokens.iter().enumerate() {
+            for t in 0..tokens.len() {
                 let z = if is_resampled(per_frame, t) { sigma * noise.next() } else { 0.0 };
-                x[(base + k) * frames + t] = one_hot(f[v.index()], v, k) + z;
+                x[(base + k) * frames + t] = one_hot(tokens, t, v, k) + z;
             }
         }
     }
 }
 
-/// Holds every frame not marked for re-sampling to its tokens, noised at `sigma`.
+/// Holds every frame not marked for re-sampling to its tokens, noised at `sigma`. A held
+/// note whose beginning is re-sampled keeps only its tie: it goes on sounding whatever
+/// pitch the re-sampled frames now begin.
 pub(super) fn renoise_kept(
     x: &mut [f32],
     per_frame: &[f32],
@@ -147,15 +145,17 @@ pub(super) fn renoise_kept(
     sigma: f32,
     noise: &mut Gaussian,
 ) {
-    for (t, f) in tokens.iter().enumerate().take(frames) {
+    for t in 0..tokens.len().min(frames) {
         if is_resampled(per_frame, t) {
             continue;
         }
         for v in Voice::ALL {
+            let earlier = (0..t).rev().map(|u| (!is_resampled(per_frame, u)).then_some(tokens[u][v.index()]));
+            let column = Column::of(tokens[t][v.index()], v, earlier);
             let base = voice_offset(v);
-            for k in 0..v.classes() {
+            for k in (0..v.classes()).filter(|&k| column.fixes(k)) {
                 let z = if sigma > 0.0 { sigma * noise.next() } else { 0.0 };
-                x[(base + k) * frames + t] = one_hot(f[v.index()], v, k) + z;
+                x[(base + k) * frames + t] = column.value(k) + z;
             }
         }
     }
@@ -164,6 +164,28 @@ pub(super) fn renoise_kept(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_held_note_follows_its_resampled_beginning() {
+        // Soprano C5 struck at frame 0 and held through frame 2; frame 0 is re-sampled.
+        let p = Token::Pitch;
+        let tokens = [[p(72), p(67), p(60), p(48)], [Token::Hold; 4], [Token::Hold; 4]];
+        let per_frame = [PICKED, 0.0, 0.0];
+        let frames = 3;
+        let mut x = [9.0f32; crate::onehot::VOICE_CHANNELS * 3];
+        renoise_kept(&mut x, &per_frame, &tokens, frames, 0.0, &mut Gaussian::new(1));
+        let s = voice_offset(Voice::Soprano);
+        let c5 = s + p(72).class(Voice::Soprano).unwrap();
+        // Frames 1 and 2 stay tied, their pitch is left to the sampler; frame 0 untouched.
+        for t in 1..3 {
+            assert_eq!(x[(s + crate::token::HOLD_CLASS) * frames + t], 1.0);
+            assert_eq!(x[c5 * frames + t], 9.0);
+        }
+        assert_eq!(x[c5 * frames], 9.0);
+        // Kept in full when its beginning is kept.
+        renoise_kept(&mut x, &[0.0, 0.0, PICKED], &tokens, frames, 0.0, &mut Gaussian::new(1));
+        assert_eq!((x[c5 * frames], x[c5 * frames + 1], x[c5 * frames + 2]), (1.0, 1.0, 9.0));
+    }
 
     #[test]
     fn worst_frames_and_their_neighbours_are_marked() {

@@ -8,7 +8,10 @@ use crate::noise::NoiseSchedule;
 /// models carry them as `kantor.sampler`; how they were chosen is in the model card's
 /// "Sampling" section.
 pub const RECOMMENDED: &str =
-    "method=consistent levels=10 steps=2 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=8 judge=rules refine_sigma=0.5";
+    "method=consistent levels=10 steps=2 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=11 judge=rules refine_sigma=1.2 refine_steps=1";
+
+/// Refinement rounds at least when harmonising a melody ([`SamplerSettings::harmonizing`]).
+pub const HARMONIZING_ROUNDS: usize = 24;
 
 /// Where the chain starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,8 +70,9 @@ pub enum Judge {
     /// arrives ([`super::counterpoint`]), no evaluation; refinement stops early once there
     /// is none.
     Counterpoint,
-    /// As [`Judge::Counterpoint`], and every fermata that does not close on a cadence
-    /// ([`super::cadence`]) with the two quarters before it.
+    /// As [`Judge::Counterpoint`], and every frame where two voices cross and every
+    /// fermata that does not close on a cadence ([`super::cadence`]) with the two quarters
+    /// before it.
     Rules,
 }
 
@@ -161,6 +165,17 @@ impl SamplerSettings {
         };
         let round = judging + self.refining().anneal_evaluations(self.first_level_below(self.refine.sigma));
         self.anneal_evaluations(0) + self.refine.rounds * round
+    }
+
+    /// These settings for harmonising a given melody: refinement judged by the rules gets
+    /// at least [`HARMONIZING_ROUNDS`] rounds. With the melody held, every repair must be
+    /// found in the three lower voices, and rounds stop early once nothing is left.
+    pub fn harmonizing(self) -> SamplerSettings {
+        let mut s = self;
+        if s.refine.rounds > 0 && s.refine.judge != Judge::Network {
+            s.refine.rounds = s.refine.rounds.max(HARMONIZING_ROUNDS);
+        }
+        s
     }
 
     /// The settings refinement rounds anneal with: these, with the refinement's steps per

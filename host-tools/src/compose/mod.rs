@@ -238,7 +238,7 @@ pub fn harmonize_with(engine: &mut Engine, args: &HarmonizeArgs) -> Result<Vec<C
 /// Harmonises a prepared melody: the soprano is clamped to it note for note, and after its
 /// final note every voice is silent.
 fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody) -> Result<Vec<Composed>> {
-    let settings = args.common.sampler.apply(engine.defaults)?;
+    let settings = args.common.sampler.apply(engine.defaults.harmonizing())?;
     let mut clamps = vec![FREE; melody.tokens.len()];
     clamp_voice(&mut clamps, Voice::Soprano, &melody.tokens);
     let end = melody.end_of_final_note();

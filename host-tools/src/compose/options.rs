@@ -53,8 +53,11 @@ pub struct SamplerArgs {
     /// the next level, so few levels suffice).
     #[arg(long, value_enum)]
     pub method: Option<MethodArg>,
-    /// Self-judging rounds after the chain, 0–100: the network scores the chorale by its
-    /// own denoising error and the frames it judges worst are composed again (0 = off).
+    /// Refinement rounds after the chain, 0–100: the chorale is judged (by the rules of
+    /// part writing — parallels, crossed voices, fermatas without a cadence — or by the
+    /// network's own denoising error, as the model says) and the faulty frames are composed
+    /// again (0 = off). Default: the model's; `harmonize` takes at least 24 when the rules
+    /// judge.
     #[arg(long, allow_hyphen_values = true, value_name = "ROUNDS", value_parser = count_in(0, MAX_REFINE))]
     pub refine: Option<usize>,
     /// Share of frames re-sampled in each self-judging round, above 0 and at most 1, with

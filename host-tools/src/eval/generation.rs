@@ -67,7 +67,10 @@ pub fn generate_sets(
                 steps: s.or(base.steps),
                 ..base.clone()
             }
-            .apply(engine.defaults)
+            .apply(match task {
+                Task::Compose => engine.defaults,
+                Task::HarmonizeSoprano => engine.defaults.harmonizing(),
+            })
         })
         .collect::<Result<_>>()?;
     if settings.iter().any(|s| s.steps_per_level == 0) {

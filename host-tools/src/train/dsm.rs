@@ -7,7 +7,9 @@
 //! - denoised (EDM): `½ · mean (f − (x − c_skip·x̃)/c_out)²`, i.e. `‖D − x‖²` weighted by
 //!   `1/c_out²` so that every σ counts alike;
 //! - categorical: the mean over voices and frames of the cross-entropy of each voice's
-//!   softmax against its clean token (`ln 25` ≈ 3.2 for a uniform guess).
+//!   softmax over its sounding classes against the pitch (or rest) that sounds, plus the
+//!   binary cross-entropy of its hold channel's sigmoid against "tied over" (`ln 24 + ln 2`
+//!   ≈ 3.9 for a uniform guess).
 //!
 //! All three are denoising score matching: the score is `(D − x̃)/σ²` for the best
 //! estimate `D` of `x`, and each loss is minimised by the posterior mean. A batch's loss is
@@ -17,6 +19,7 @@ use super::data::Window;
 use crate::network::weights::normal;
 use crate::network::{assemble_input, Activations, Architecture};
 use kantor_core::onehot::voice_offset;
+use kantor_core::token::HOLD_CLASS;
 use kantor_core::{Head, Voice};
 use rand_core::Rng;
 use std::borrow::Cow;
@@ -113,34 +116,46 @@ fn chunk_losses(head: Head, output: &[f32], examples: &[Example], frames: usize,
                     0.5 * sum / e.noise.len() as f64
                 }
                 Head::Categorical | Head::Posterior => {
-                    // One cross-entropy per voice and frame; the batch has
-                    // `batch_elements / VOICE_CHANNELS · 4` of them.
+                    // Per voice and frame, the cross-entropy of the sounding classes'
+                    // softmax plus that of the hold channel's sigmoid; the batch has
+                    // `batch_elements / VOICE_CHANNELS · 4` positions.
                     let positions = batch_elements / kantor_core::onehot::VOICE_CHANNELS as f32 * Voice::ALL.len() as f32;
                     let mut count = 0usize;
                     let mut p = [0f32; 32];
-                    // The posterior head adds the evidence x̃/σ² to the network's logits.
+                    // The posterior head adds the evidence to the network's logits:
+                    // x̃/σ² for the sounding classes, (x̃ − ½)/σ² for the hold channel.
                     let evidence = if head == Head::Posterior { 1.0 / (e.sigma * e.sigma) } else { 0.0 };
-                    let logit = |c: usize, t: usize| output[at(c, s, t)] + evidence * (e.window.voices[c * frames + t] + e.sigma * e.noise[c * frames + t]);
+                    let noisy = |c: usize, t: usize| e.window.voices[c * frames + t] + e.sigma * e.noise[c * frames + t];
+                    let logit = |c: usize, t: usize| output[at(c, s, t)] + evidence * noisy(c, t);
                     for v in Voice::ALL {
                         let (base, k) = (voice_offset(v), v.classes());
+                        let hold = base + HOLD_CLASS;
+                        let sounding = || (0..k).filter(|&c| c != HOLD_CLASS);
                         for t in 0..frames {
-                            let target = (0..k).find(|&c| e.window.voices[(base + c) * frames + t] > 0.5);
-                            let top = (0..k).map(|c| logit(base + c, t)).fold(f32::NEG_INFINITY, f32::max);
+                            let target = sounding().find(|&c| e.window.voices[(base + c) * frames + t] > 0.5);
+                            let top = sounding().map(|c| logit(base + c, t)).fold(f32::NEG_INFINITY, f32::max);
                             let mut total = 0.0f32;
-                            for (c, pc) in p[..k].iter_mut().enumerate() {
-                                *pc = (logit(base + c, t) - top).exp();
-                                total += *pc;
+                            for c in sounding() {
+                                p[c] = (logit(base + c, t) - top).exp();
+                                total += p[c];
                             }
+                            let tied = e.window.voices[hold * frames + t];
+                            let odds = logit(hold, t) - 0.5 * evidence;
+                            let p_tied = 1.0 / (1.0 + (-odds).exp());
                             if let Some(target) = target {
                                 sum += (total.ln() - (logit(base + target, t) - top)) as f64;
+                                // Binary cross-entropy, written stably: softplus(odds) − tied·odds.
+                                sum += (odds.max(0.0) + (-odds.abs()).exp().ln_1p() - tied * odds) as f64;
                                 count += 1;
                             }
                             if let Some(g) = grad.as_deref_mut() {
-                                for (c, pc) in p[..k].iter().enumerate() {
+                                // A voice without a token in range teaches nothing.
+                                let known = if target.is_some() { 1.0 } else { 0.0 };
+                                for c in sounding() {
                                     let want = if Some(c) == target { 1.0 } else { 0.0 };
-                                    // A voice without a token in range teaches nothing.
-                                    g[at(base + c, s, t)] = if target.is_some() { (pc / total - want) / positions } else { 0.0 };
+                                    g[at(base + c, s, t)] = known * (p[c] / total - want) / positions;
                                 }
+                                g[at(hold, s, t)] = known * (p_tied - tied) / positions;
                             }
                         }
                     }
