@@ -22,7 +22,7 @@ fn the_asked_key_changes_the_notes_and_the_music_follows_it() {
         let mut engine = Engine::load(&path, kind).unwrap();
         let settings = engine.defaults;
         let (mut followed, mut pieces) = (0, 0);
-        for seed in 1..=4 {
+        for seed in 1..=6 {
             let mut notes = Vec::new();
             for fifths in [0, 1] {
                 let key = KeySignature { fifths };
@@ -34,7 +34,10 @@ fn the_asked_key_changes_the_notes_and_the_music_follows_it() {
             }
             assert_ne!(notes[0], notes[1], "{kind:?}, seed {seed}: C major and G major gave the same notes");
         }
-        // Held-out Bach's own key agrees with its signature in about two pieces of three.
-        assert!(followed * 4 >= pieces * 3, "{kind:?}: the key found matched the key asked in {followed} of {pieces} pieces");
+        // A network deaf to the key would write the same key under both signatures of a
+        // seed, matching at most one of the two: half the pieces. (Held-out Bach's own key
+        // agrees with its signature in about two pieces of three.)
+        eprintln!("{kind:?}: the key found matched the key asked in {followed} of {pieces} pieces");
+        assert!(followed * 2 > pieces, "{kind:?}: the key found matched the key asked in only {followed} of {pieces} pieces");
     }
 }
