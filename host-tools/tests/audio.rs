@@ -57,7 +57,7 @@ fn wav_seconds_and_rms(path: &Path) -> (f64, [f64; 2]) {
 /// the sample, fermatas included, and that the WAV is heard.
 fn renders_as_long_as_the_midi(dir: &Path, args: &[&str]) {
     let (midi, wav) = ("c.mid", "c.wav");
-    let out = kantor(dir, &[args, &["-o", midi, "--wav", wav]].concat());
+    let out = kantor(dir, &[args, &["-o", midi, "--wav", wav][..]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     let (midi_s, unstretched) = midi_seconds(&dir.join(midi));
     assert!(midi_s > unstretched + 0.5, "the piece has fermatas: {midi_s} s vs {unstretched} s at one tempo");
