@@ -5,7 +5,9 @@
 //! the score network runtime, the annealed Langevin sampler and the MIDI event stream.
 //!
 //! `#![no_std]`; nothing in the sampling or playing path allocates. The optional `std`
-//! feature only adds conveniences (error trait impls) for the host tool.
+//! feature adds error trait impls and the player on an operating system
+//! ([`player::live`]: a wall clock, streaming on a thread, a model read at run time) for
+//! the Pi and the host tool.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod chord;

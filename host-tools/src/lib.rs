@@ -9,9 +9,12 @@
 //! - [`quantize`]: int8 post-training quantisation (`kantor quantize`);
 //! - [`compose`]: sampling chorales (`kantor generate`, `kantor harmonize`);
 //! - [`eval`]: measuring what was made against Bach (`kantor eval`);
+//! - [`play`]: the computer as a board, playing live to a synthesiser (`kantor play`);
+//! - [`audio`]: rendering a chorale to a WAV file (`--wav`);
 //! - [`midi`]: Standard MIDI Files in and out; [`plot`]: PNG pictures;
 //! - [`outfile`]: writing outputs atomically (files) or directly (devices, pipes).
 
+pub mod audio;
 pub mod compose;
 pub mod corpus;
 pub mod dataset;
@@ -20,6 +23,7 @@ pub mod midi;
 pub mod network;
 pub mod onnx;
 pub mod outfile;
+pub mod play;
 pub mod plot;
 pub mod quantize;
 pub mod ranges;

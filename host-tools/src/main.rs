@@ -1,13 +1,13 @@
 //! `kantor`: compose Bach-style chorales by annealed Langevin dynamics.
 
 use clap::{Parser, Subcommand};
-use kantor_host::{compose, corpus, eval, onnx, quantize, train};
+use kantor_host::{compose, corpus, eval, onnx, play, quantize, train};
 
 /// Kantor composes four-part chorales in the style of J. S. Bach by annealed Langevin
 /// dynamics over a noise-conditional score network, and evaluates what it made.
 ///
 /// Pipeline: prepare (MusicXML → dataset) → train → export-onnx → quantize → generate /
-/// harmonize → eval.
+/// harmonize → eval; play performs live.
 #[derive(Parser, Debug)]
 #[command(name = "kantor", version, about, long_about)]
 struct Cli {
@@ -31,6 +31,8 @@ enum Command {
     Harmonize(compose::HarmonizeArgs),
     /// Measure chorales (generated or Bach's) against held-out Bach.
     Eval(eval::EvalArgs),
+    /// Play chorales live to a synthesiser, as a board does (serial MIDI or a MIDI port).
+    Play(play::PlayArgs),
 }
 
 fn main() {
@@ -43,6 +45,7 @@ fn main() {
         Command::Generate(a) => compose::generate(a),
         Command::Harmonize(a) => compose::harmonize(a),
         Command::Eval(a) => eval::run(a),
+        Command::Play(a) => play::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

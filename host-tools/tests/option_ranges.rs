@@ -1,11 +1,11 @@
-//! Every numeric option of `prepare`, `train`, `export-onnx`, `quantize` and `eval` shows
+//! Every numeric option of `prepare`, `train`, `export-onnx`, `quantize`, `eval` and `play` shows
 //! its range in `--help`, and the parser holds to exactly that range: the ends are
 //! accepted, values beyond them, NaN and infinities refused with a message naming it.
 
 mod train_support;
 
 use clap::{CommandFactory, Parser};
-use kantor_host::{corpus, eval, onnx, quantize, train};
+use kantor_host::{corpus, eval, onnx, play, quantize, train};
 use std::any::TypeId;
 
 #[derive(Parser)]
@@ -17,6 +17,7 @@ enum Cli {
     ExportOnnx(onnx::ExportArgs),
     Quantize(quantize::QuantizeArgs),
     Eval(eval::EvalArgs),
+    Play(play::PlayArgs),
 }
 
 /// Arguments each command needs besides the one under test.

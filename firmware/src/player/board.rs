@@ -60,3 +60,24 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>, const MAX: usize> Composer for BoardCompose
         }
     }
 }
+
+#[cfg(feature = "std")]
+impl<const MAX: usize> BoardComposer<'static, std::vec::Vec<u8>, std::vec::Vec<u8>, MAX> {
+    /// The model in `blob` composing phrases of `phrase_bars` bars that continue `context`
+    /// frames of the phrase before, with its arena and workspace on the heap (kept for the
+    /// rest of the program): how the Pi and the host's `kantor play` load their model.
+    pub fn from_blob(blob: std::vec::Vec<u8>, phrase_bars: usize, context: usize, budget: Budget) -> Result<Self, std::string::String> {
+        use std::format;
+        let frames = phrase_bars * 16 + context;
+        if frames > MAX {
+            return Err(format!("phrases of {phrase_bars} bars are too long: at most {} frames with the context", MAX));
+        }
+        let arena = {
+            let model = crate::engine::Model::load(&blob).map_err(|e| format!("not a usable model: {e}"))?;
+            crate::engine::Plan::new(&model, frames).map_err(|e| format!("the model cannot run at {frames} frames: {e}"))?.arena_bytes
+        };
+        let net = Int8ScoreNet::new(blob, std::vec![0u8; arena], frames).map_err(|e| format!("cannot load the model: {e}"))?;
+        let buffer = std::boxed::Box::leak(std::vec![0f32; crate::sampler::Workspace::floats_needed(frames)].into_boxed_slice());
+        Ok(BoardComposer::Model(LangevinComposer::phrases(net, phrase_bars, budget, buffer)))
+    }
+}

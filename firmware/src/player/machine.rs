@@ -163,6 +163,21 @@ where
         self.state = State::Composing { seed };
     }
 
+    /// Starts a piece with `seed` and steps until it has played to its end or a press has
+    /// stopped it (auto-play, a host playing as a board); every happening on the way goes
+    /// to `on`. Returns the last one: [`Happening::Finished`] or [`Happening::Stopped`].
+    pub fn play_through(&mut self, seed: u64, mut on: impl FnMut(Happening)) -> Result<Happening, Failure<W, C>> {
+        self.start(seed);
+        loop {
+            if let Some(h) = self.step()? {
+                on(h);
+                if matches!(h, Happening::Finished { .. } | Happening::Stopped { .. }) {
+                    return Ok(h);
+                }
+            }
+        }
+    }
+
     /// One turn of the main loop. `Ok(None)`: nothing happened (an idle poll).
     pub fn step(&mut self) -> Result<Option<Happening>, Failure<W, C>> {
         match self.state {

@@ -10,7 +10,9 @@
 //! - [`machine`]: the state machine that ties them together ([`Player`]);
 //! - [`stream`]: the endless chorale, composed while it plays ([`Streamer`] in the main
 //!   loop, [`Playback`] in a timer interrupt);
-//! - [`sim`]: stand-in hardware on a virtual clock, for hosts and CI runs.
+//! - [`sim`]: stand-in hardware on a virtual clock, for hosts and CI runs;
+//! - [`live`] (feature `std`): a wall clock, and the endless chorale with its playback on
+//!   a thread, for the Pi and the host's `kantor play`.
 //!
 //! Boards supply the pins, the port (anything `embedded_io::Write`), the timer and the
 //! composer, and call [`Player::step`] in their main loop.
@@ -22,6 +24,8 @@ pub mod button;
 pub mod clock;
 pub mod compose;
 pub mod langevin;
+#[cfg(feature = "std")]
+pub mod live;
 pub mod machine;
 pub mod sim;
 pub mod stream;

@@ -62,6 +62,14 @@ pub struct ModelArgs {
     /// Also draw a piano roll as PNG.
     #[arg(long, value_name = "FILE")]
     pub png: Option<PathBuf>,
+    /// Also render the chorale as audio to a WAV file (44.1 kHz, 16-bit stereo), as long as
+    /// the MIDI file with its fermatas: with --soundfont, else with a built-in organ.
+    #[arg(long, value_name = "FILE")]
+    pub wav: Option<PathBuf>,
+    /// The SoundFont (.sf2) --wav renders with, e.g. FluidR3_GM.sf2 (Debian:
+    /// fluid-soundfont-gm); the voices play General MIDI's church organ.
+    #[arg(long, value_name = "FILE.sf2", requires = "wav")]
+    pub soundfont: Option<PathBuf>,
     /// Don't show the progress bar and the settings line (the line per chorale stays, and
     /// so do notes on what changed the music, such as a melody moved an octave).
     #[arg(long)]
@@ -164,7 +172,7 @@ fn plan_of(args: &GenerateArgs) -> Result<PiecePlan> {
 }
 
 /// The seed to start from: the given one, or one from the clock.
-fn first_seed(seed: Option<u64>) -> u64 {
+pub(crate) fn first_seed(seed: Option<u64>) -> u64 {
     seed.unwrap_or_else(|| {
         let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         t.as_secs() ^ (t.subsec_nanos() as u64) << 20
@@ -185,7 +193,7 @@ pub fn generate_with(engine: &mut Engine, args: &GenerateArgs) -> Result<Vec<Com
     let metas: Vec<FrameMeta> = (0..plan.frames().map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}"))?)
         .map(|i| plan.meta(i).map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}")))
         .collect::<Result<_>>()?;
-    let outputs = Outputs::new(&args.output, &args.common, plan.time);
+    let outputs = Outputs::new(&args.output, &args.common, plan.time)?;
     run_chains(engine, &settings, &args.common, &outputs, &metas, &[], "chorale")
 }
 
@@ -247,7 +255,7 @@ fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody) 
             c[v.index()] = Some(if i == end { Token::Rest } else { Token::Hold });
         }
     }
-    let outputs = Outputs::new(&args.output, &args.common, melody.time);
+    let outputs = Outputs::new(&args.output, &args.common, melody.time)?;
     run_chains(engine, &settings, &args.common, &outputs, &melody.meta, &clamps, "harmonisation")
 }
 

@@ -1,4 +1,4 @@
-//! Writing what was composed (MIDI, MusicXML, PNG) and showing progress.
+//! Writing what was composed (MIDI, MusicXML, PNG, WAV) and showing progress.
 
 use super::ModelArgs;
 use anyhow::Result;
@@ -6,6 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kantor_core::midi::Performance;
 use kantor_core::{Frame, ScoreNet, TimeSignature};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// `path` itself when only one file is written, else `stem-NNN.ext` (from 001).
 pub fn numbered(path: &Path, index: usize, count: usize) -> PathBuf {
@@ -26,19 +27,30 @@ pub struct Outputs {
     pub midi: PathBuf,
     pub musicxml: Option<PathBuf>,
     pub png: Option<PathBuf>,
+    pub wav: Option<PathBuf>,
+    /// The SoundFont the WAV files are rendered with (the built-in organ without one).
+    pub soundfont: Option<(PathBuf, Arc<rustysynth::SoundFont>)>,
     pub time: TimeSignature,
     pub performance: Performance,
 }
 
 impl Outputs {
-    pub fn new(midi: &Path, common: &ModelArgs, time: TimeSignature) -> Outputs {
-        Outputs {
+    /// The outputs `common` asks for; a SoundFont is read here, before any composing.
+    pub fn new(midi: &Path, common: &ModelArgs, time: TimeSignature) -> Result<Outputs> {
+        let soundfont = match (&common.soundfont, &common.wav) {
+            (Some(path), Some(_)) => Some((path.clone(), crate::audio::soundfont::load(path)?)),
+            (Some(_), None) => anyhow::bail!("--soundfont is for the WAV file: give --wav FILE too"),
+            _ => None,
+        };
+        Ok(Outputs {
             midi: midi.to_path_buf(),
             musicxml: common.musicxml.clone(),
             png: common.png.clone(),
+            wav: common.wav.clone(),
+            soundfont,
             time,
             performance: Performance { tempo_bpm: common.tempo, ..Performance::default() },
-        }
+        })
     }
 
     /// Writes chorale `index` of `count`; returns the paths written.
@@ -55,6 +67,12 @@ impl Outputs {
         if let Some(path) = &self.png {
             let path = numbered(path, index, count);
             crate::plot::piano_roll(&path, frames, title)?;
+            written.push(path.display().to_string());
+        }
+        if let Some(path) = &self.wav {
+            let path = numbered(path, index, count);
+            let audio = crate::audio::render(frames, &self.performance, self.soundfont.as_ref().map(|(_, font)| font))?;
+            crate::outfile::write(&path, &crate::audio::wav::bytes(&audio, crate::audio::SAMPLE_RATE)?)?;
             written.push(path.display().to_string());
         }
         Ok(written)

@@ -1,10 +1,11 @@
 //! What the firmware tests share: a strict MIDI 1.0 wire checker, the host run of the
-//! board application (same player, composer and int8 engine, on a virtual clock), and the
-//! emulated board's log.
+//! board application (same player, composer and int8 engine, on a virtual clock), the
+//! emulated board's log, and a pseudo-terminal standing in for a serial port.
 
 #![allow(dead_code)]
 
 pub mod heard;
+pub mod pty;
 
 use std::collections::HashMap;
 

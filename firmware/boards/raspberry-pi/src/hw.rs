@@ -3,11 +3,11 @@
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use gpiocdev::line::{Bias, Value};
-use kantor_core::player::{Monotonic, SeedSource};
+use kantor_core::player::SeedSource;
 
 /// The MIDI port: a serial device (the Pi's UART, a USB serial adapter, a pty) or an
 /// ALSA raw MIDI device (`/dev/snd/midiC1D0`: a class-compliant USB-MIDI interface).
@@ -90,30 +90,6 @@ impl embedded_io::Write for SerialMidi {
     }
     fn flush(&mut self) -> Result<(), PortError> {
         self.port.flush().map_err(PortError)
-    }
-}
-
-/// Wall-clock time since start, and sleeping delays.
-#[derive(Clone)]
-pub struct StdTimer {
-    start: Instant,
-}
-
-impl StdTimer {
-    pub fn new() -> Self {
-        StdTimer { start: Instant::now() }
-    }
-}
-
-impl Monotonic for StdTimer {
-    fn now_us(&mut self) -> u64 {
-        self.start.elapsed().as_micros() as u64
-    }
-}
-
-impl embedded_hal::delay::DelayNs for StdTimer {
-    fn delay_ns(&mut self, ns: u32) {
-        std::thread::sleep(Duration::from_nanos(ns as u64));
     }
 }
 

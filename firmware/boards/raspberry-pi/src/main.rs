@@ -10,7 +10,7 @@ mod hw;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Parser;
 use kantor_core::midi::Performance;
 use kantor_core::player::{FixedSeed, Happening, Player, PlayerConfig, SeedSource, State};
@@ -143,7 +143,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         Some(s) => Seeds::Counting(FixedSeed(s)),
         None => Seeds::Kernel(hw::KernelSeed),
     };
-    let mut timer = hw::StdTimer::new();
+    let mut timer = kantor_core::player::live::WallClock::new();
     if args.stream {
         use kantor_core::player::Monotonic;
         use embedded_hal::digital::OutputPin;
@@ -166,8 +166,8 @@ fn run(args: Args) -> anyhow::Result<()> {
             for n in 0..pieces {
                 let seed = seed.wrapping_add(n as u64);
                 eprintln!("piece {n}: seed {seed}");
-                player.start(seed);
-                if play_out(&mut player)? == Outcome::Stopped && quit.load(Ordering::SeqCst) {
+                let last = player.play_through(seed, report).map_err(|e| anyhow::anyhow!("{e}"))?;
+                if matches!(last, Happening::Stopped { .. }) && quit.load(Ordering::SeqCst) {
                     break;
                 }
             }
@@ -190,52 +190,12 @@ fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum Outcome {
-    Finished,
-    Stopped,
-}
-
-/// Steps a started piece through composing and playing.
-fn play_out<P>(player: &mut P) -> anyhow::Result<Outcome>
-where
-    P: Step,
-{
-    loop {
-        match player.step_once()? {
-            Some(Happening::Composed { frames, phrases }) => eprintln!("composed {frames} frames in {phrases} phrases"),
-            Some(Happening::Finished { bytes }) => {
-                eprintln!("finished: {bytes} MIDI bytes");
-                return Ok(Outcome::Finished);
-            }
-            Some(Happening::Stopped { bytes }) => {
-                eprintln!("stopped: {bytes} MIDI bytes, all notes off");
-                return Ok(Outcome::Stopped);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// One player step with its error made an `anyhow::Error`.
-trait Step {
-    fn step_once(&mut self) -> anyhow::Result<Option<Happening>>;
-}
-
-impl<B, L, W, T, C, S, const N: usize> Step for Player<B, L, W, T, C, S, N>
-where
-    B: embedded_hal::digital::InputPin,
-    L: embedded_hal::digital::OutputPin,
-    W: embedded_io::Write,
-    W::Error: std::fmt::Debug + std::fmt::Display,
-    T: kantor_core::player::Monotonic + embedded_hal::delay::DelayNs,
-    C: kantor_core::player::Composer,
-    S: SeedSource,
-{
-    fn step_once(&mut self) -> anyhow::Result<Option<Happening>> {
-        match self.step() {
-            Ok(h) => Ok(h),
-            Err(e) => bail!("{e}"),
-        }
+/// Tells what a piece did on its way.
+fn report(h: Happening) {
+    match h {
+        Happening::Composed { frames, phrases } => eprintln!("composed {frames} frames in {phrases} phrases"),
+        Happening::Finished { bytes } => eprintln!("finished: {bytes} MIDI bytes"),
+        Happening::Stopped { bytes } => eprintln!("stopped: {bytes} MIDI bytes, all notes off"),
+        Happening::Pressed { .. } => {}
     }
 }

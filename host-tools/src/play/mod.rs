@@ -1,0 +1,218 @@
+//! `kantor play`: the computer as a board. The board application of the device core
+//! composes with the int8 model phrase by phrase and plays live, through the same event
+//! stream, running status and all-notes-off as the boards: a piece at a time, or the
+//! endless chorale composed while it plays ([`kantor_core::player::live`]). The bytes go
+//! to a serial device at 31,250 baud or to a MIDI output port ([`port`]).
+
+pub mod port;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use kantor_core::midi::Performance;
+use kantor_core::player::live::{self, PhraseQueued, WallClock};
+use kantor_core::player::sim::RecordingLed;
+use kantor_core::player::{BoardComposer, Budget, FixedSeed, Happening, Player, PlayerConfig};
+
+use crate::compose::parse_seed;
+use crate::compose::EngineKind;
+use crate::ranges::within;
+use port::MidiOut;
+
+/// Frames of the phrase before that each phrase continues (a bar of 4/4), as on the boards.
+const CONTEXT_FRAMES: usize = 16;
+/// Longest stretch sampled at once: eight bars of phrase and the context.
+const MAX_FRAMES: usize = 8 * 16 + CONTEXT_FRAMES;
+/// Longest piece, in 16th-note frames (as on the Pi).
+const PIECE_FRAMES: usize = 512;
+
+/// Arguments of `kantor play`.
+#[derive(clap::Args, Debug)]
+pub struct PlayArgs {
+    /// A serial device to send the MIDI to, as a board's UART does: a USB serial adapter
+    /// wired to a MIDI jack (/dev/ttyUSB0, COM3), a Pi's UART, a pseudo-terminal.
+    #[arg(long, value_name = "DEVICE", conflicts_with = "port")]
+    pub serial: Option<String>,
+    /// Baud rate of --serial; MIDI's is 31,250. [range: 300 to 4000000]
+    #[arg(long, default_value_t = port::MIDI_BAUD, value_parser = within(300u32, 4_000_000))]
+    pub baud: u32,
+    /// A MIDI output port (a software synthesiser such as FluidSynth, a USB-MIDI
+    /// interface): its number in --list-ports or part of its name. Needs a kantor built
+    /// with `--features midi-ports`.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// List the MIDI output ports and exit.
+    #[arg(long)]
+    pub list_ports: bool,
+    /// Play without end: each phrase is composed while the one before plays, as the
+    /// boards' endless chorale does. Ctrl-C (or --phrases) stops it.
+    #[arg(long)]
+    pub endless: bool,
+    /// Random seed, a whole number from 0 to 18446744073709551615; the same seed and
+    /// settings give the same music, byte for byte the board's. Default: from the clock
+    /// (printed). Pieces after the first count up from it.
+    #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
+    pub seed: Option<u64>,
+    /// Pieces to play one after another (not with --endless). [range: 1 to 10000]
+    #[arg(long, default_value_t = 1, value_parser = within(1u32, 10_000), conflicts_with = "endless")]
+    pub pieces: u32,
+    /// Phrases per piece, each continuing the one before (default 4; a piece holds at most
+    /// 32 bars); with --endless, the phrases to play before stopping (default: no end).
+    /// [range: 1 to 1000000]
+    #[arg(long, value_parser = within(1u32, 1_000_000))]
+    pub phrases: Option<u32>,
+    /// Bars per phrase; each phrase ends on a fermata. [range: 1 to 8]
+    #[arg(long, default_value_t = 2, value_parser = within(1usize, 8))]
+    pub phrase_bars: usize,
+    /// Tempo in quarter notes per minute (fermatas hold twice as long). [range: 20 to 2000]
+    #[arg(long, default_value_t = 80, value_parser = within(20u32, 2000))]
+    pub tempo: u32,
+    /// Langevin steps per noise level (default: the model's own); fewer is faster and
+    /// rougher, as on a board. [range: 1 to 1000]
+    #[arg(long, value_parser = within(1usize, 1000))]
+    pub steps: Option<usize>,
+    /// Noise levels, geometric between the model's largest and smallest σ (default: the
+    /// model's own schedule); fewer is faster and rougher. [range: 1 to 10000]
+    #[arg(long, value_parser = within(1usize, 10_000))]
+    pub levels: Option<usize>,
+    /// The int8 model the boards run (a .kq8 blob from `kantor quantize`). Default: the
+    /// shipped one, built into this binary.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+}
+
+/// `kantor play`.
+pub fn run(args: PlayArgs) -> Result<()> {
+    if args.list_ports {
+        let names = port::port_names()?;
+        if names.is_empty() {
+            println!("no MIDI output ports (start a synthesiser such as FluidSynth, or connect an interface)");
+        }
+        for (i, name) in names.iter().enumerate() {
+            println!("{i}: {name}");
+        }
+        return Ok(());
+    }
+    let phrases_per_piece = args.phrases.unwrap_or(4);
+    if !args.endless && phrases_per_piece as usize * args.phrase_bars * 16 > PIECE_FRAMES {
+        bail!(
+            "a piece holds at most {} bars: {phrases_per_piece} phrases of {} bars are too many (use --endless for longer)",
+            PIECE_FRAMES / 16,
+            args.phrase_bars
+        );
+    }
+    let composer = load_composer(&args)?;
+    let (out, to) = match (&args.serial, &args.port) {
+        (Some(device), _) => (MidiOut::serial(device, args.baud)?, format!("{device} at {} baud", args.baud)),
+        (None, Some(which)) => {
+            let (out, name) = MidiOut::system(which)?;
+            (out, format!("MIDI port {name}"))
+        }
+        (None, None) => bail!("say where to play: --serial DEVICE (serial MIDI at 31,250 baud) or --port PORT (see --list-ports)"),
+    };
+    let quit = Arc::new(AtomicBool::new(false));
+    {
+        let quit = quit.clone();
+        ctrlc::set_handler(move || quit.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")?;
+    }
+    let config = PlayerConfig {
+        performance: Performance { tempo_bpm: args.tempo as u16, ..Performance::default() },
+        phrases: phrases_per_piece,
+        context_frames: CONTEXT_FRAMES,
+        ..PlayerConfig::default()
+    };
+    let seed = crate::compose::first_seed(args.seed);
+    if args.endless {
+        endless(out, composer, config, seed, args.phrases, &to, &quit)
+    } else {
+        pieces(out, composer, config, seed, args.pieces, &to, &quit)
+    }
+}
+
+/// The composer the boards run, over the chosen blob.
+fn load_composer(args: &PlayArgs) -> Result<BoardComposer<'static, Vec<u8>, Vec<u8>, MAX_FRAMES>> {
+    let (blob, name) = match &args.model {
+        Some(path) => (std::fs::read(path).with_context(|| format!("cannot read the model {}", path.display()))?, path.display().to_string()),
+        None => (EngineKind::Int8.builtin_model().to_vec(), "the built-in model".to_string()),
+    };
+    let budget = Budget { levels: args.levels, steps_per_level: args.steps };
+    let composer = BoardComposer::from_blob(blob, args.phrase_bars, CONTEXT_FRAMES, budget).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    eprintln!("composing with {name}: {} network evaluations per phrase", composer.evaluations_per_phrase());
+    Ok(composer)
+}
+
+/// Plays `count` pieces from `seed` on, stopping early on Ctrl-C.
+fn pieces(
+    out: MidiOut,
+    composer: BoardComposer<'static, Vec<u8>, Vec<u8>, MAX_FRAMES>,
+    config: PlayerConfig,
+    seed: u64,
+    count: u32,
+    to: &str,
+    quit: &Arc<AtomicBool>,
+) -> Result<()> {
+    let button = CtrlC(quit.clone());
+    let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
+        Player::new(button, RecordingLed::default(), out, WallClock::new(), composer, FixedSeed(seed), config);
+    let tempo = config.performance.tempo_bpm;
+    for n in 0..count {
+        let seed = seed.wrapping_add(n as u64);
+        eprintln!("piece {} of {count}: seed {seed}, composing {} phrases…", n + 1, config.phrases);
+        let last = player
+            .play_through(seed, |h| {
+                if let Happening::Composed { frames, .. } = h {
+                    eprintln!("playing {} bars at {tempo} bpm to {to} (Ctrl-C stops)", frames / 16);
+                }
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        match last {
+            Happening::Stopped { bytes } => {
+                eprintln!("stopped: all notes off ({bytes} MIDI bytes sent)");
+                break;
+            }
+            Happening::Finished { bytes } => eprintln!("finished ({bytes} MIDI bytes sent)"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The endless chorale from `seed`, until `phrases` (if given) or Ctrl-C.
+fn endless(
+    out: MidiOut,
+    composer: BoardComposer<'static, Vec<u8>, Vec<u8>, MAX_FRAMES>,
+    config: PlayerConfig,
+    seed: u64,
+    phrases: Option<u32>,
+    to: &str,
+    quit: &AtomicBool,
+) -> Result<()> {
+    eprintln!("endless chorale from seed {seed} at {} bpm to {to} (Ctrl-C stops)", config.performance.tempo_bpm);
+    let queued = |p: PhraseQueued| {
+        eprintln!("phrase {}: composed in {:.0} ms, ready {:.1} s before it is due", p.index + 1, p.took.as_secs_f64() * 1e3, p.margin_us as f64 / 1e6)
+    };
+    let report = live::stream(out, composer, config, seed, phrases, || quit.load(Ordering::SeqCst), queued).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let s = report.stats;
+    let gaps = if s.gaps == 0 { "no gaps".to_string() } else { format!("{} late (a gap before each)", s.gaps) };
+    eprintln!("stopped: all notes off after {} phrases, {gaps} ({} MIDI bytes sent)", s.phrases, report.bytes);
+    Ok(())
+}
+
+/// The board's start/stop button, pressed by Ctrl-C (and held: the program ends after).
+struct CtrlC(Arc<AtomicBool>);
+
+impl embedded_hal::digital::ErrorType for CtrlC {
+    type Error = std::convert::Infallible;
+}
+
+impl embedded_hal::digital::InputPin for CtrlC {
+    /// Active low, as the boards' buttons.
+    fn is_high(&mut self) -> Result<bool, Self::Error> {
+        Ok(!self.0.load(Ordering::SeqCst))
+    }
+    fn is_low(&mut self) -> Result<bool, Self::Error> {
+        Ok(self.0.load(Ordering::SeqCst))
+    }
+}
