@@ -65,17 +65,33 @@ impl<T: Number> InRange<T> {
         }
     }
 
+    /// Why `v` is not in the range, if it is not.
+    fn why_not(&self, v: T) -> Option<String> {
+        let low_ok = if self.low_open { v > self.low } else { v >= self.low };
+        if !v.is_finite() {
+            Some(format!("not a finite number; expected {}", self.describe()))
+        } else if !low_ok || v > self.high {
+            Some(format!("out of range; expected {}", self.describe()))
+        } else {
+            None
+        }
+    }
+
+    /// `v` itself, or why it is not in the range (for numbers read from files).
+    pub fn check_value(&self, v: T) -> Result<T, String> {
+        match self.why_not(v) {
+            Some(why) => Err(format!("{v} is {why}")),
+            None => Ok(v),
+        }
+    }
+
     /// `text` as a number in the range, or why not.
     pub fn check(&self, text: &str) -> Result<T, String> {
         let v: T = text.trim().parse().map_err(|_| format!("not a number; expected {}", self.describe()))?;
-        if !v.is_finite() {
-            return Err(format!("not a finite number; expected {}", self.describe()));
+        match self.why_not(v) {
+            Some(why) => Err(why),
+            None => Ok(v),
         }
-        let low_ok = if self.low_open { v > self.low } else { v >= self.low };
-        if !low_ok || v > self.high {
-            return Err(format!("out of range; expected {}", self.describe()));
-        }
-        Ok(v)
     }
 }
 

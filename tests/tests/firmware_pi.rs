@@ -8,7 +8,13 @@
 
 mod firmware_common;
 
-use firmware_common::pty::capture;
+use std::fs::File;
+use std::io::Read;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use firmware_common::pty::{capture, open_pty};
 use firmware_common::{check_wire, host_pieces, host_stream, BoardConfig};
 
 /// Runs the Pi binary with `args` (after the port options) into a fresh pty and returns
@@ -23,6 +29,37 @@ fn run_pi(args: &[&str]) -> Vec<u8> {
     let (status, got) = capture(&words, None);
     assert!(status.success(), "the Pi binary failed: {status}");
     got
+}
+
+/// Reads everything that comes out of `master` on a thread, until `stop` is set and
+/// nothing has come for half a second (or the other side hangs up).
+fn spawn_reader(mut master: File, stop: std::sync::Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&master);
+        let mut quiet_since: Option<Instant> = None;
+        loop {
+            let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+            // SAFETY: poll on the master descriptor this thread owns.
+            let ready = unsafe { libc::poll(&mut p, 1, 100) };
+            if ready > 0 {
+                match master.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        got.extend_from_slice(&buf[..n]);
+                        quiet_since = None;
+                    }
+                }
+            } else {
+                let since = *quiet_since.get_or_insert_with(Instant::now);
+                if stop.load(Ordering::SeqCst) && since.elapsed() > Duration::from_millis(500) {
+                    break;
+                }
+            }
+        }
+        got
+    })
 }
 
 fn model() -> String {
@@ -63,4 +100,125 @@ fn pi_binary_streams_the_hosts_endless_chorale() {
     let blob = std::fs::read(&model).unwrap();
     let host = host_stream(Some(&blob), &CFG, 9, 3);
     assert!(same_or_keep(&got, &host, "pi-stream"), "the Pi's stream differs from the host's ({} vs {} bytes)", got.len(), host.len());
+}
+
+/// All Notes Off on each of the 16 channels, as the player sends it to a port that came back.
+fn all_notes_off_everywhere() -> Vec<u8> {
+    (0..16u8).flat_map(|ch| [0xB0 | ch, 123, 0]).collect()
+}
+
+/// Checks a stream joined mid-piece: every message whole and with its status (no running
+/// status carried over from before), note-offs for notes struck before the join allowed,
+/// and no note struck here left sounding. Returns the note-ons.
+fn check_rejoined(bytes: &[u8]) -> Result<usize, String> {
+    let mut status: Option<u8> = None;
+    let mut sounding = std::collections::HashSet::new();
+    let mut note_ons = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] >= 0x80 {
+            status = Some(bytes[i]);
+            i += 1;
+        }
+        let st = status.ok_or_else(|| format!("data byte {:#04x} at {i} without a status", bytes[i]))?;
+        let len = if st & 0xF0 == 0xC0 { 1 } else { 2 };
+        let data = bytes.get(i..i + len).ok_or_else(|| format!("message {st:#04x} cut short at the end"))?;
+        if data.iter().any(|&b| b >= 0x80) {
+            return Err(format!("status byte inside the message at {i}"));
+        }
+        i += len;
+        let ch = st & 0x0F;
+        match (st & 0xF0, data) {
+            (0x90, &[key, vel]) if vel > 0 => {
+                note_ons += 1;
+                if !sounding.insert((ch, key)) {
+                    return Err(format!("note {key} on channel {ch} struck while sounding"));
+                }
+            }
+            (0x80 | 0x90, &[key, _]) => {
+                sounding.remove(&(ch, key));
+            }
+            (0xB0, &[123, _]) => sounding.retain(|&(c, _)| c != ch),
+            (0xB0 | 0xC0, _) => {}
+            _ => return Err(format!("unexpected status {st:#04x}")),
+        }
+    }
+    match sounding.iter().next() {
+        Some((ch, key)) => Err(format!("note {key} on channel {ch} is never ended")),
+        None => Ok(note_ons),
+    }
+}
+
+/// Reads `master` until `enough` says so or it reports end of file or an error.
+fn read_until(master: &mut File, got: &mut Vec<u8>, enough: impl Fn(&[u8]) -> bool) {
+    let mut buf = [0u8; 4096];
+    while !enough(got) {
+        match master.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the cross-built Pi binary: .ci/firmware.sh"]
+fn pi_binary_rides_out_a_port_that_goes_away() {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    let bin = std::env::var("KANTOR_PI_BIN").expect("set KANTOR_PI_BIN");
+    let runner = std::env::var("KANTOR_PI_RUNNER").unwrap_or_default();
+    let dir = tempfile::tempdir().unwrap();
+    // The port's name is a link the test points at a new pty, as udev names a USB
+    // adapter that was plugged in again.
+    let link = dir.path().join("midi");
+    let (mut first, slave) = open_pty();
+    std::os::unix::fs::symlink(&slave, &link).unwrap();
+    let mut words: Vec<String> = runner.split_whitespace().map(String::from).collect();
+    words.push(bin);
+    words.extend(["--port", link.to_str().unwrap(), "--no-gpio", "--cadences", "--autoplay", "3", "--seed", "5", "--tempo", "240", "--phrases", "4"].map(String::from));
+    let mut child = Command::new(&words[0]).args(&words[1..]).stderr(std::process::Stdio::piped()).spawn().expect("the Pi binary starts");
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    let echo = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("pi: {line}");
+            let _ = lines_tx.send(line);
+        }
+    });
+
+    // Unplug mid-piece: after the first piece's first notes.
+    let mut before = Vec::new();
+    read_until(&mut first, &mut before, |b| b.len() >= 40);
+    assert!(before.len() >= 40, "the first port got only {} bytes", before.len());
+    drop(first);
+    let mut seen = Vec::new();
+    let lost = lines.iter().find(|l| {
+        seen.push(l.clone());
+        l.contains("lost")
+    });
+    assert!(lost.is_some(), "the player never noticed the port was gone: {seen:?}");
+
+    // Plug in again.
+    let (second, slave) = open_pty();
+    // Held open so that the master side reads no hang-up before the player opens it.
+    let _second_slave = File::options().read(true).write(true).open(&slave).unwrap();
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(&slave, &link).unwrap();
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let reader = spawn_reader(second, done.clone());
+    // With the slave held open, the reader stops once the player has exited and nothing
+    // more comes.
+    let status = child.wait().unwrap();
+    echo.join().unwrap();
+    done.store(true, Ordering::SeqCst);
+    let after = reader.join().unwrap();
+    seen.extend(lines.try_iter());
+    assert!(status.success(), "the Pi binary failed: {status}");
+    assert!(seen.iter().any(|l| l.contains("is back")), "the port was never opened again: {seen:?}");
+    assert_eq!(seen.iter().filter(|l| l.starts_with("finished")).count(), 3, "every piece plays to its end: {seen:?}");
+    let off = all_notes_off_everywhere();
+    assert!(after.starts_with(&off), "the port that came back does not begin with All Notes Off: {:02x?}", &after[..after.len().min(48)]);
+    let note_ons = check_rejoined(&after[off.len()..]).unwrap_or_else(|e| panic!("invalid MIDI after the port came back: {e}"));
+    assert!(note_ons > 0, "no music after the port came back");
+    eprintln!("{} bytes before the port went away, {} after it came back ({note_ons} notes)", before.len(), after.len());
 }

@@ -591,6 +591,9 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
     if !(schedule.sigma_max.is_finite() && schedule.sigma_min.is_finite() && schedule.sigma_min > 0.0 && schedule.sigma_max >= schedule.sigma_min) {
         return Err(malformed(usize::MAX, "noise schedule is not positive and decreasing"));
     }
+    if schedule.levels > crate::sampler::settings::MAX_LEVELS {
+        return Err(BlobError::TooLarge { what: "noise levels", count: schedule.levels, max: crate::sampler::settings::MAX_LEVELS });
+    }
     let count = |at: usize, what: &'static str, max: usize| {
         let n = u32_at(bytes, at) as usize;
         if n > max {

@@ -142,12 +142,15 @@ pub fn model_settings(model: &crate::engine::Model<'_>, budget: Budget) -> Sampl
         }
     }
     if let Some(t) = model.prop("kantor.steps_per_level").and_then(|v| v.trim().parse::<usize>().ok()) {
-        s.steps_per_level = t.max(1);
+        if t <= crate::sampler::settings::MAX_STEPS {
+            s.steps_per_level = t.max(1);
+        }
     }
     if let Some(text) = model.prop("kantor.sampler") {
         let mut recommended = s;
-        // A blob whose sampler line does not parse keeps its schedule's own settings.
-        if recommended.apply_text(text).is_ok() && recommended.is_valid() {
+        // A blob whose sampler line does not parse, or asks for endless work, keeps its
+        // schedule's own settings.
+        if recommended.apply_text(text).is_ok() && recommended.is_valid() && recommended.is_bounded() {
             s = recommended;
         }
     }

@@ -117,6 +117,15 @@ pub struct SamplerSettings {
     pub refine: Refine,
 }
 
+/// Most noise levels settings may ask for ([`SamplerSettings::is_bounded`]).
+pub const MAX_LEVELS: usize = 10_000;
+/// Most Langevin steps per level (in the chain and in refinement).
+pub const MAX_STEPS: usize = 10_000;
+/// Most refinement rounds.
+pub const MAX_REFINE: usize = 1_000;
+/// Most network evaluations one chain may take.
+pub const MAX_EVALUATIONS: usize = 1_000_000;
+
 impl SamplerSettings {
     /// NCSN's published settings for a given schedule: ε = 2·10⁻⁵, T = 100, τ = 1,
     /// α ∝ σ², uniform start, with the final denoising step.
@@ -146,7 +155,19 @@ impl SamplerSettings {
     fn anneal_evaluations(&self, from: usize) -> usize {
         let levels = self.schedule.levels.saturating_sub(from);
         let predictor = if self.predictor { levels.saturating_sub(1) } else { 0 };
-        levels * self.steps_per_level + predictor + usize::from(self.final_denoise)
+        levels.saturating_mul(self.steps_per_level).saturating_add(predictor).saturating_add(usize::from(self.final_denoise))
+    }
+
+    /// Whether the settings ask for a bounded amount of work: at most [`MAX_LEVELS`]
+    /// levels, [`MAX_STEPS`] steps per level (refinement too), [`MAX_REFINE`] rounds and
+    /// [`MAX_EVALUATIONS`] network evaluations. Settings read from a model's metadata must
+    /// be, or a device would compose for ever.
+    pub fn is_bounded(&self) -> bool {
+        self.schedule.levels <= MAX_LEVELS
+            && self.steps_per_level <= MAX_STEPS
+            && self.refine.steps <= MAX_STEPS
+            && self.refine.rounds <= MAX_REFINE
+            && self.evaluations() <= MAX_EVALUATIONS
     }
 
     /// Step size α_i at level `i`.
@@ -163,8 +184,14 @@ impl SamplerSettings {
             Judge::Network => 1,
             Judge::Counterpoint | Judge::Rules => 0,
         };
-        let round = judging + self.refining().anneal_evaluations(self.first_level_below(self.refine.sigma));
-        self.anneal_evaluations(0) + self.refine.rounds * round
+        if self.refine.rounds == 0 {
+            return self.anneal_evaluations(0);
+        }
+        // Where refinement starts is found level by level: beyond MAX_LEVELS the settings
+        // are unbounded anyway, and counting up to that many levels must not take for ever.
+        let from = if self.schedule.levels <= MAX_LEVELS { self.first_level_below(self.refine.sigma) } else { 0 };
+        let round = self.refining().anneal_evaluations(from).saturating_add(judging);
+        self.anneal_evaluations(0).saturating_add(self.refine.rounds.saturating_mul(round))
     }
 
     /// These settings for harmonising a given melody: refinement judged by the rules gets
@@ -197,5 +224,30 @@ mod tests {
         assert!((s.step_size(1) - 2e-5 * 100.0).abs() < 1e-7);
         assert!((s.step_size(0) - 2e-5 * 10_000.0).abs() < 1e-4);
         assert_eq!(s.evaluations(), 301);
+    }
+
+    #[test]
+    fn endless_settings_are_counted_at_once_and_refused() {
+        let mut s = SamplerSettings::ncsn(NoiseSchedule::new(6.0, 0.1, 12));
+        assert!(s.is_bounded());
+        // Once these overflowed the count, and finding where refinement starts walked
+        // every one of 2^64 levels.
+        s.apply_text("levels=18446744073709551615 steps=18446744073709551615 refine=3 refine_sigma=0.5").unwrap();
+        assert!(s.is_valid());
+        assert_eq!(s.evaluations(), usize::MAX);
+        assert!(!s.is_bounded());
+        for (text, bounded) in [
+            ("levels=10000 steps=99 refine=0", true),
+            ("levels=10000 steps=100 refine=0", false),
+            ("levels=10001 steps=1", false),
+            ("levels=10 steps=10001", false),
+            ("levels=10 steps=1 refine=1001", false),
+            ("levels=10 steps=1 refine=1 refine_steps=10001", false),
+            ("levels=10000 steps=101", false),
+        ] {
+            let mut s = SamplerSettings::ncsn(NoiseSchedule::new(6.0, 0.1, 12));
+            s.apply_text(text).unwrap();
+            assert_eq!(s.is_bounded(), bounded, "{text}: {} evaluations", s.evaluations());
+        }
     }
 }

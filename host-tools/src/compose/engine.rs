@@ -7,7 +7,7 @@
 use crate::onnx::{ModelInfo, OnnxScoreNet, SAMPLER_PROP};
 use anyhow::{anyhow, bail, Context, Result};
 use kantor_core::engine::{Int8ScoreNet, Model, Plan};
-use kantor_core::sampler::SamplerSettings;
+use kantor_core::sampler::{settings, SamplerSettings};
 use kantor_core::ScoreNet;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -124,6 +124,14 @@ pub fn defaults_from(info: &ModelInfo, sampler: Option<&str>) -> Result<SamplerS
         if !s.is_valid() {
             bail!("the model's {SAMPLER_PROP} ({text:?}) gives sampler settings that cannot run");
         }
+    }
+    if !s.is_bounded() {
+        bail!(
+            "the model's sampler settings ask for more than {} network evaluations per chorale (levels and steps up to {}, refine up to {})",
+            settings::MAX_EVALUATIONS,
+            settings::MAX_LEVELS,
+            settings::MAX_REFINE
+        );
     }
     Ok(s)
 }

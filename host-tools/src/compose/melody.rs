@@ -30,9 +30,20 @@ pub fn read_melody(path: &Path) -> Result<Melody> {
     if path.is_dir() {
         bail!("{} is a folder, not a melody file: give a .mid or a .musicxml/.mxl file", path.display());
     }
+    if !matches!(ext.as_str(), "mid" | "midi" | "smf" | "musicxml" | "xml" | "mxl") {
+        bail!("{}: unknown melody format (use a .mid or a .musicxml/.mxl file)", path.display());
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    melody_from_bytes(path, bytes)
+}
+
+/// [`read_melody`] on a file's bytes already in memory: the extension of `path` decides
+/// the format, and `path` names the file in errors.
+pub fn melody_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Melody> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let melody = match ext.as_str() {
-        "mid" | "midi" | "smf" => from_midi(path)?,
-        "musicxml" | "xml" | "mxl" => from_musicxml(path)?,
+        "mid" | "midi" | "smf" => from_midi(path, &bytes)?,
+        "musicxml" | "xml" | "mxl" => from_musicxml(path, bytes)?,
         _ => bail!("{}: unknown melody format (use a .mid or a .musicxml/.mxl file)", path.display()),
     };
     if !melody.tokens.iter().any(|t| matches!(t, Token::Pitch(_))) {
@@ -41,8 +52,8 @@ pub fn read_melody(path: &Path) -> Result<Melody> {
     Ok(melody)
 }
 
-fn from_midi(path: &Path) -> Result<Melody> {
-    let midi = crate::midi::read_smf(path)?;
+fn from_midi(path: &Path, bytes: &[u8]) -> Result<Melody> {
+    let midi = crate::midi::read_smf_bytes(bytes).with_context(|| format!("cannot read MIDI file {}", path.display()))?;
     match midi.voices.len() {
         0 => bail!("{} holds no notes: there is no melody to harmonise", path.display()),
         1 => {}
@@ -57,8 +68,8 @@ fn from_midi(path: &Path) -> Result<Melody> {
     Ok(Melody { tokens: midi.voices.into_iter().next().unwrap_or_default(), meta: midi.meta, time, bent })
 }
 
-fn from_musicxml(path: &Path) -> Result<Melody> {
-    let score = crate::corpus::read_musicxml(path)?;
+fn from_musicxml(path: &Path, bytes: Vec<u8>) -> Result<Melody> {
+    let score = crate::corpus::musicxml_from_bytes(path, bytes)?;
     match score.parts.len() {
         0 => bail!("{} has no parts: there is no melody to harmonise", path.display()),
         1 => {}

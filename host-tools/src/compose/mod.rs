@@ -21,7 +21,7 @@ pub mod spelling;
 
 pub use chain::{compose_frames, Composed};
 pub use engine::{defaults_from, DynScoreNet, Engine, EngineKind};
-pub use melody::{read_melody, Melody};
+pub use melody::{melody_from_bytes, read_melody, Melody};
 pub use musicxml::{musicxml_string, write_musicxml};
 pub use options::{parse_key, parse_quarters, parse_seed, parse_time, ConstraintArg, InitArg, MethodArg, SamplerArgs, Sixteenths};
 pub use output::{numbered, Outputs};

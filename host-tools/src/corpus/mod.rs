@@ -104,6 +104,13 @@ pub fn read_musicxml(path: &Path) -> Result<ParsedScore> {
     parse_musicxml(&text).with_context(|| format!("cannot read {}", path.display()))
 }
 
+/// [`read_musicxml`] on a file's bytes already in memory: `path` only decides whether
+/// they are unzipped (`.mxl`) and names the file in errors.
+pub fn musicxml_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<ParsedScore> {
+    let text = mxl::score_text(path, bytes)?;
+    parse_musicxml(&text).with_context(|| format!("cannot read {}", path.display()))
+}
+
 /// Parses MusicXML text (`score-partwise`) onto the 16th grid.
 pub fn parse_musicxml(xml: &str) -> Result<ParsedScore> {
     let mut warnings = Warnings::default();
@@ -184,6 +191,31 @@ fn import_one(
     report: &mut Report,
 ) -> Result<Candidate, (SkipReason, String)> {
     let score = read_musicxml(path).map_err(|e| (SkipReason::Unreadable, one_line(&e)))?;
+    import_score(score, source, report)
+}
+
+/// What `kantor prepare` makes of one score file's bytes (named `path`): the chorale as a
+/// one-entry dataset, or why the file is skipped, with the report of the import. The
+/// per-file half of [`prepare`], for tests and fuzzing.
+pub fn import_bytes(path: &Path, bytes: Vec<u8>) -> (Result<Dataset, (SkipReason, String)>, Report) {
+    let source = path.display().to_string();
+    let mut report = Report { files_read: 1, ..Report::default() };
+    let imported = musicxml_from_bytes(path, bytes)
+        .map_err(|e| (SkipReason::Unreadable, one_line(&e)))
+        .and_then(|score| import_score(score, &source, &mut report))
+        .map(|c| {
+            let norm = dedup::normalise(&c.frames);
+            let chorale = DatasetChorale { source: c.source, split: split::split_for(norm.content_hash()), time: c.time, frames: c.frames };
+            Dataset { chorales: vec![chorale] }
+        });
+    if let Ok(dataset) = &imported {
+        report.describe(dataset);
+    }
+    (imported, report)
+}
+
+/// A parsed score into a candidate chorale, or why not.
+fn import_score(score: ParsedScore, source: &str, report: &mut Report) -> Result<Candidate, (SkipReason, String)> {
     report.warnings.add(&score.warnings);
     let satb = parts::choose_satb(&score).map_err(|d| (SkipReason::NotFourParts, d))?;
     if score.parts.len() > satb.len() {

@@ -22,6 +22,12 @@ fn extension(path: &Path) -> Option<String> {
 /// The MusicXML text of a score file; `.mxl` files are unzipped.
 pub fn read_score_text(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    score_text(path, bytes)
+}
+
+/// The MusicXML text of a score file's `bytes`; `path` decides whether they are unzipped
+/// (`.mxl`, or a zip signature) and names the file in errors.
+pub fn score_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
     if extension(path).as_deref() == Some("mxl") || bytes.starts_with(b"PK\x03\x04") {
         unzip_root_score(&bytes)
             .with_context(|| format!("{} is not a readable .mxl archive", path.display()))

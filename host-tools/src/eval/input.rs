@@ -2,7 +2,7 @@
 
 use super::metrics::Piece;
 use crate::dataset::{Dataset, Split};
-use crate::midi::read_smf;
+use crate::midi::read_smf_bytes;
 use anyhow::{bail, Context, Result};
 use kantor_core::TimeSignature;
 use std::path::{Path, PathBuf};
@@ -41,7 +41,13 @@ pub fn midi_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Reads one four-voice chorale from a MIDI file.
 pub fn read_chorale(path: &Path) -> Result<Piece> {
-    let midi = read_smf(path)?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    chorale_from_bytes(path, &bytes)
+}
+
+/// [`read_chorale`] on a file's bytes already in memory (`path` names it in errors).
+pub fn chorale_from_bytes(path: &Path, bytes: &[u8]) -> Result<Piece> {
+    let midi = read_smf_bytes(bytes).with_context(|| format!("cannot read MIDI file {}", path.display()))?;
     if midi.voices.len() != 4 {
         bail!(
             "{} has {} voice{}; a chorale needs four (soprano, alto, tenor, bass as four tracks or four channels)",

@@ -26,6 +26,30 @@ pub struct NetConfig {
     pub head: Head,
 }
 
+/// Widest residual stream a configuration may ask for.
+pub const MAX_CHANNELS: usize = 4096;
+/// Widest convolution kernel (the int8 engine's limit is 64 taps).
+pub const MAX_KERNEL: usize = 63;
+/// Most residual blocks.
+pub const MAX_BLOCKS: usize = 256;
+/// Largest dilation.
+pub const MAX_DILATION: usize = 4096;
+
+impl NetConfig {
+    /// Checks every number against its range, naming the field.
+    pub fn check_ranges(&self) -> anyhow::Result<()> {
+        use crate::ranges::within;
+        let field = |name: &str, v: usize, low: usize, high: usize| within(low, high).check_value(v).map(|_| ()).map_err(|why| anyhow::anyhow!("net.{name} = {why}"));
+        field("channels", self.channels, 1, MAX_CHANNELS)?;
+        field("kernel", self.kernel, 1, MAX_KERNEL)?;
+        field("dilations (number of blocks)", self.dilations.len(), 0, MAX_BLOCKS)?;
+        for &d in &self.dilations {
+            field("dilations (each)", d, 1, MAX_DILATION)?;
+        }
+        Ok(())
+    }
+}
+
 impl Default for NetConfig {
     fn default() -> Self {
         NetConfig { channels: 78, kernel: 3, dilations: vec![1, 2, 4, 8, 16, 1, 2, 4], head: Head::Categorical }
@@ -100,9 +124,8 @@ pub struct Architecture {
 
 impl Architecture {
     pub fn new(config: NetConfig) -> anyhow::Result<Architecture> {
-        anyhow::ensure!(config.channels > 0, "the network needs at least one channel");
+        config.check_ranges()?;
         anyhow::ensure!(config.kernel % 2 == 1, "kernel width must be odd, got {}", config.kernel);
-        anyhow::ensure!(config.dilations.iter().all(|&d| d > 0), "dilations must be positive");
         let mut tensors = Vec::new();
         let mut total = 0;
         let mut layer = |name: &str, shape: ConvShape| {

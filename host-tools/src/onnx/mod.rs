@@ -39,7 +39,7 @@ pub struct ExportArgs {
 }
 
 /// Most network evaluations per chorale a model's default sampler settings may ask for.
-pub const MAX_EVALUATIONS: usize = 1_000_000;
+pub const MAX_EVALUATIONS: usize = kantor_core::sampler::settings::MAX_EVALUATIONS;
 
 /// Metadata key of the default sampler settings (key=value pairs, see
 /// [`kantor_core::sampler::text`]), applied over the schedule of [`ModelInfo`].
@@ -82,9 +82,8 @@ pub fn export_bytes(run: &Path, sampler: &str) -> anyhow::Result<Vec<u8>> {
         let mut check = kantor_core::sampler::SamplerSettings::ncsn(info.schedule);
         check.apply_text(sampler).map_err(|e| anyhow::anyhow!("--sampler: {e}"))?;
         anyhow::ensure!(check.is_valid(), "--sampler {sampler:?} gives settings that cannot run (levels, steps ≥ 1, 0 < σ_min ≤ σ_max, ε > 0)");
-        let bounded = check.schedule.levels <= 10_000 && check.steps_per_level <= 10_000 && check.refine.rounds <= 1_000;
         anyhow::ensure!(
-            bounded && check.evaluations() <= MAX_EVALUATIONS,
+            check.is_bounded(),
             "--sampler {sampler:?} asks for more than {MAX_EVALUATIONS} network evaluations per chorale (levels and steps up to 10000, refine up to 1000)"
         );
         model.metadata_props.push(tract_onnx::pb::StringStringEntryProto { key: SAMPLER_PROP.into(), value: sampler.trim().into() });

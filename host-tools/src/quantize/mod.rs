@@ -114,6 +114,11 @@ pub struct FloatModel {
 /// Reads and checks an ONNX score network.
 pub fn read_model(path: &Path) -> Result<FloatModel> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    model_from_bytes(path, bytes)
+}
+
+/// [`read_model`] on a file's bytes already in memory (`path` names it in errors).
+pub fn model_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<FloatModel> {
     let proto = import::decode(&bytes).with_context(|| format!("reading {}", path.display()))?;
     let props: HashMap<String, String> = proto.metadata_props.iter().map(|p| (p.key.clone(), p.value.clone())).collect();
     let info = ModelInfo::from_props(&props).with_context(|| format!("reading the metadata of {}", path.display()))?;

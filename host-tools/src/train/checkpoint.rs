@@ -52,9 +52,15 @@ impl TrainState {
     pub fn load(run: &Path) -> anyhow::Result<(Architecture, TrainState)> {
         let path = checkpoint_path(run);
         let bytes = std::fs::read(&path).with_context(|| format!("reading checkpoint {}", path.display()))?;
-        let meta = safetensors_metadata(&bytes).with_context(|| format!("reading {}", path.display()))?;
+        Self::from_bytes(&path, &bytes)
+    }
+
+    /// A checkpoint's state from its bytes (`path` names the file in errors).
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> anyhow::Result<(Architecture, TrainState)> {
+        let meta = safetensors_metadata(bytes).with_context(|| format!("reading {}", path.display()))?;
         let field = |key: &str| meta.get(key).with_context(|| format!("{} has no `{key}` entry", path.display()));
-        let config: TrainConfig = toml::from_str(field("config")?).context("checkpoint configuration")?;
+        let config: TrainConfig = toml::from_str(field("config")?).with_context(|| format!("reading the configuration stored in {}", path.display()))?;
+        config.validate().with_context(|| format!("checking the configuration stored in {}", path.display()))?;
         let version: u32 = field("encoding_version")?.parse().context("encoding version")?;
         anyhow::ensure!(
             version == kantor_core::onehot::ENCODING_VERSION,
@@ -62,7 +68,7 @@ impl TrainState {
             kantor_core::onehot::ENCODING_VERSION
         );
         let arch = Architecture::new(config.net.clone())?;
-        let load = |prefix: &str| from_safetensors(&arch, &bytes, prefix).with_context(|| format!("reading {}", path.display()));
+        let load = |prefix: &str| from_safetensors(&arch, bytes, prefix).with_context(|| format!("reading {}", path.display()));
         let adam = Adam { m: load("adam_m.")?, v: load("adam_v.")?, t: field("adam_t")?.parse().context("adam_t")? };
         let state = TrainState {
             params: load("params.")?,

@@ -134,6 +134,7 @@ impl TrainConfig {
 
     /// Checks that the values make sense together.
     pub fn validate(&self) -> anyhow::Result<()> {
+        self.check_ranges()?;
         anyhow::ensure!(self.window >= 1, "window must be at least one frame");
         anyhow::ensure!(self.batch >= 1 && self.chunk >= 1, "batch and chunk must be positive");
         anyhow::ensure!(self.batch.is_multiple_of(self.chunk), "batch ({}) must be a multiple of chunk ({})", self.batch, self.chunk);
@@ -148,6 +149,43 @@ impl TrainConfig {
         );
         anyhow::ensure!(self.valid_bands >= 1 && self.eval_every >= 1, "valid_bands and eval_every must be positive");
         Ok(())
+    }
+
+    /// Checks every number against its range, naming the field and the range.
+    pub fn check_ranges(&self) -> anyhow::Result<()> {
+        use crate::ranges::{above, within, InRange, Number};
+        fn check<T: Number>(name: &str, v: T, range: InRange<T>) -> anyhow::Result<()> {
+            range.check_value(v).map(|_| ()).map_err(|why| anyhow::anyhow!("{name} = {why}"))
+        }
+        const MAX_STEPS: u64 = 10_000_000;
+        const MAX_SIGMA: f64 = 1000.0;
+        const BELOW_ONE: f64 = 0.999_999_999;
+        check("window", self.window, within(1, 4096))?;
+        check("batch", self.batch, within(1, 65_536))?;
+        check("chunk", self.chunk, within(1, 65_536))?;
+        check("threads", self.threads, within(0, 1024))?;
+        check("steps", self.steps, within(1, MAX_STEPS))?;
+        check("lr", self.lr, above(0.0, 10.0))?;
+        check("warmup_steps", self.warmup_steps, within(0, MAX_STEPS))?;
+        check("lr_final_fraction", self.lr_final_fraction, within(0.0, 1.0))?;
+        check("adam_beta1", self.adam_beta1, within(0.0, BELOW_ONE))?;
+        check("adam_beta2", self.adam_beta2, within(0.0, BELOW_ONE))?;
+        check("adam_eps", self.adam_eps, above(0.0, 1.0))?;
+        check("ema_decay", self.ema_decay, within(0.0, BELOW_ONE))?;
+        check("clip_norm", self.clip_norm, within(0.0, 1.0e9))?;
+        check("sigma_min", self.sigma_min, above(0.0, MAX_SIGMA))?;
+        check("sigma_max", self.sigma_max, within(0.0, MAX_SIGMA))?;
+        check("focus_fraction", self.focus_fraction, within(0.0, 1.0))?;
+        check("focus_sigma_min", self.focus_sigma_min, within(0.0, MAX_SIGMA))?;
+        check("focus_sigma_max", self.focus_sigma_max, within(0.0, MAX_SIGMA))?;
+        check("eval_every", self.eval_every, within(1, MAX_STEPS))?;
+        check("valid_windows", self.valid_windows, within(1, 100_000))?;
+        check("valid_bands", self.valid_bands, within(1, 100))?;
+        check("checkpoint_minutes", self.checkpoint_minutes, above(0.0, 525_600.0))?;
+        check("sampler.levels", self.sampler.levels, within(0, kantor_core::sampler::settings::MAX_LEVELS))?;
+        check("sampler.steps_per_level", self.sampler.steps_per_level, within(1, kantor_core::sampler::settings::MAX_STEPS))?;
+        check("sampler.epsilon", self.sampler.epsilon, within(0.0, 1.0))?;
+        self.net.check_ranges()
     }
 
     pub fn load(path: &Path) -> anyhow::Result<TrainConfig> {
@@ -165,6 +203,26 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refusal(toml_text: &str) -> String {
+        let c: TrainConfig = toml::from_str(toml_text).unwrap();
+        format!("{:#}", c.validate().unwrap_err())
+    }
+
+    #[test]
+    fn fields_out_of_range_are_refused_by_name() {
+        assert!(TrainConfig::default().validate().is_ok() && TrainConfig::smoke().validate().is_ok());
+        assert_eq!(refusal("window = 0"), "window = 0 is out of range; expected 1 to 4096");
+        assert_eq!(refusal("lr = nan"), "lr = NaN is not a finite number; expected more than 0, up to 10");
+        assert_eq!(refusal("sigma_min = inf"), "sigma_min = inf is not a finite number; expected more than 0, up to 1000");
+        assert_eq!(refusal("steps = 100000000"), "steps = 100000000 is out of range; expected 1 to 10000000");
+        assert_eq!(refusal("checkpoint_minutes = 0.0"), "checkpoint_minutes = 0 is out of range; expected more than 0, up to 525600");
+        assert_eq!(refusal("[sampler]\nsteps_per_level = 0"), "sampler.steps_per_level = 0 is out of range; expected 1 to 10000");
+        assert_eq!(refusal("[net]\nchannels = 100000"), "net.channels = 100000 is out of range; expected 1 to 4096");
+        assert_eq!(refusal("[net]\ndilations = [1, 0]"), "net.dilations (each) = 0 is out of range; expected 1 to 4096");
+        // The relations between fields are still checked once each is in range.
+        assert_eq!(refusal("batch = 10\nchunk = 4"), "batch (10) must be a multiple of chunk (4)");
+    }
 
     #[test]
     fn old_configurations_read_as_they_were_trained() {

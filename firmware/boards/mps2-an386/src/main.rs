@@ -42,7 +42,7 @@ fn composer() -> BoardComposer<{ settings::FRAMES }> {
     match kantor_board::board_composer!() {
         Ok(c) => c,
         Err(e) => {
-            hprintln!("cannot load the model: {:?}", e);
+            hprintln!("cannot load the model: {}", e);
             debug::exit(debug::EXIT_FAILURE);
             loop {}
         }
@@ -125,7 +125,7 @@ fn autoplay(tx: uart::UartTx, mut clock: SysTickClock, composer: BoardComposer<{
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    hprintln!("piece {} seed {} failed: {:?}", piece, seed, e);
+                    hprintln!("piece {} seed {} failed: {}", piece, seed, e);
                     debug::exit(debug::EXIT_FAILURE);
                 }
             }
@@ -170,7 +170,7 @@ fn interactive(
             Ok(Some(Happening::Pressed { seed })) => hprintln!("seed {}", seed),
             Ok(Some(h)) => hprintln!("{:?}", h),
             Ok(None) => {}
-            Err(e) => hprintln!("error: {:?}", e),
+            Err(e) => hprintln!("error: {}", e),
         }
     }
 }

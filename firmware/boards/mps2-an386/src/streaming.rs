@@ -18,7 +18,7 @@ pub fn run(tx: UartTx, mut clock: SysTickClock, composer: BoardComposer<{ settin
         match endless.phrase(&mut clock) {
             Ok(r) => hprintln!("phrase {} compose_cycles {} margin_us {} at_us {}", r.index, r.cycles, r.margin_us, clock.now_us()),
             Err(e) => {
-                hprintln!("phrase failed: {:?}", e);
+                hprintln!("phrase failed: {}", e);
                 debug::exit(debug::EXIT_FAILURE);
             }
         }

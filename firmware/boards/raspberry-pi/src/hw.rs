@@ -1,6 +1,6 @@
 //! The Pi's hardware behind the traits the player is written against.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,30 +11,154 @@ use kantor_core::player::SeedSource;
 
 /// The MIDI port: a serial device (the Pi's UART, a USB serial adapter, a pty) or an
 /// ALSA raw MIDI device (`/dev/snd/midiC1D0`: a class-compliant USB-MIDI interface).
+///
+/// The port may go away while the player runs (a USB adapter unplugged, the other end of
+/// a pty closed) or a write may fail: then the player keeps running and its bytes are
+/// dropped, the port is opened again every [`REOPEN_EVERY`] while there is something to
+/// send, and once it is back every channel gets All Notes Off before the music goes on
+/// from the next whole message (with its status byte, as running status was lost).
 pub struct SerialMidi {
-    port: Box<dyn std::io::Write + Send>,
+    path: String,
+    baud: u32,
+    port: Option<Box<dyn std::io::Write + Send>>,
+    /// When the port was last found gone or last tried again.
+    last_try: Instant,
+    /// The stream as the player writes it, to rejoin it at a message boundary.
+    parse: MidiParse,
+    /// After reopening: bytes are held back until the next message starts.
+    rejoining: bool,
 }
+
+/// How often a lost port is tried again.
+pub const REOPEN_EVERY: Duration = Duration::from_millis(200);
 
 impl SerialMidi {
     /// Opens `path` at `baud` (31,250 for MIDI), 8N1.
-    ///
-    /// A pseudo-terminal has no baud rate, and emulators (user-mode QEMU) may not pass
-    /// the non-standard-rate ioctl through: if setting up the serial port fails on a
-    /// pty, it is opened as a raw terminal instead.
     pub fn open(path: &str, baud: u32) -> anyhow::Result<Self> {
-        if path.starts_with("/dev/snd/") {
-            // An ALSA raw MIDI device (a USB-MIDI interface): bytes in, MIDI out.
-            let file = std::fs::OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open the raw MIDI device {path}"))?;
-            return Ok(SerialMidi { port: Box::new(file) });
+        let port = open_port(path, baud)?;
+        Ok(SerialMidi { path: path.to_owned(), baud, port: Some(port), last_try: Instant::now(), parse: MidiParse::default(), rejoining: false })
+    }
+
+    /// Sends what the player wrote, or drops it while the port is away.
+    fn send(&mut self, buf: &[u8]) {
+        if self.port.is_none() && self.last_try.elapsed() >= REOPEN_EVERY {
+            self.reopen();
         }
-        match serialport::new(path, baud).timeout(Duration::from_secs(1)).open() {
-            Ok(port) => Ok(SerialMidi { port: Box::new(port) }),
-            Err(e) if is_pty(path) => {
-                let file = open_raw_terminal(path).with_context(|| format!("cannot open the pseudo-terminal {path} ({e})"))?;
-                Ok(SerialMidi { port: Box::new(file) })
+        let mut out = Vec::with_capacity(buf.len() + 1);
+        for &b in buf {
+            let starts = self.parse.starts_message(b);
+            if self.rejoining && starts {
+                self.rejoining = false;
+                if b < 0x80 {
+                    // The message relies on running status the synthesiser lost.
+                    out.extend(self.parse.running);
+                }
             }
-            Err(e) => Err(e).with_context(|| format!("cannot open the MIDI port {path} at {baud} baud")),
+            self.parse.push(b);
+            if !self.rejoining {
+                out.push(b);
+            }
         }
+        if let Some(port) = &mut self.port {
+            if let Err(e) = port.write_all(&out).and_then(|()| port.flush()) {
+                self.lose(e);
+            }
+        }
+    }
+
+    fn lose(&mut self, e: std::io::Error) {
+        self.port = None;
+        self.last_try = Instant::now();
+        eprintln!("MIDI port {} lost ({e}); the music goes on silently and the port is tried again every {} ms", self.path, REOPEN_EVERY.as_millis());
+    }
+
+    fn reopen(&mut self) {
+        self.last_try = Instant::now();
+        let Ok(mut port) = open_port(&self.path, self.baud) else { return };
+        let off: Vec<u8> = (0..16u8).flat_map(|ch| [0xB0 | ch, 123, 0]).collect();
+        if port.write_all(&off).and_then(|()| port.flush()).is_ok() {
+            eprintln!("MIDI port {} is back: all notes off sent on every channel", self.path);
+            self.port = Some(port);
+            self.rejoining = true;
+        }
+    }
+}
+
+/// Where a MIDI byte stream stands: the running status and how far into a message it is.
+#[derive(Default)]
+struct MidiParse {
+    running: Option<u8>,
+    /// Data bytes of the current message seen so far.
+    seen: u8,
+    /// Inside a system exclusive message.
+    sysex: bool,
+}
+
+impl MidiParse {
+    /// Data bytes a message with status `s` carries.
+    fn data_bytes(s: u8) -> u8 {
+        match s & 0xF0 {
+            0xC0 | 0xD0 => 1,
+            _ => 2,
+        }
+    }
+
+    /// Whether `b` begins a message (or is a whole one).
+    fn starts_message(&self, b: u8) -> bool {
+        match b {
+            0xF8.. | 0xF7 => false,
+            0x80.. => true,
+            _ => !self.sysex && self.running.is_some() && self.seen == 0,
+        }
+    }
+
+    fn push(&mut self, b: u8) {
+        match b {
+            0xF8.. => {}
+            0xF0 => {
+                self.sysex = true;
+                self.running = None;
+            }
+            0xF7 => self.sysex = false,
+            0xF1..=0xF6 => {
+                self.sysex = false;
+                self.running = None;
+            }
+            0x80..=0xEF => {
+                self.sysex = false;
+                self.running = Some(b);
+                self.seen = 0;
+            }
+            _ => {
+                if let Some(s) = self.running {
+                    self.seen += 1;
+                    if self.seen == Self::data_bytes(s) {
+                        self.seen = 0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Opens the port itself.
+///
+/// A pseudo-terminal has no baud rate, and emulators (user-mode QEMU) may not pass
+/// the non-standard-rate ioctl through: if setting up the serial port fails on a
+/// pty, it is opened as a raw terminal instead.
+fn open_port(path: &str, baud: u32) -> anyhow::Result<Box<dyn std::io::Write + Send>> {
+    if path.starts_with("/dev/snd/") {
+        // An ALSA raw MIDI device (a USB-MIDI interface): bytes in, MIDI out.
+        let file = std::fs::OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open the raw MIDI device {path}"))?;
+        return Ok(Box::new(file));
+    }
+    match serialport::new(path, baud).timeout(Duration::from_secs(1)).open() {
+        Ok(port) => Ok(Box::new(port)),
+        Err(e) if is_pty(path) => {
+            let file = open_raw_terminal(path).with_context(|| format!("cannot open the pseudo-terminal {path} ({e})"))?;
+            Ok(Box::new(file))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot open the MIDI port {path} at {baud} baud")),
     }
 }
 
@@ -85,11 +209,13 @@ impl embedded_io::ErrorType for SerialMidi {
 }
 
 impl embedded_io::Write for SerialMidi {
+    /// Never fails: a port that went away is handled here (see [`SerialMidi`]).
     fn write(&mut self, buf: &[u8]) -> Result<usize, PortError> {
-        self.port.write(buf).map_err(PortError)
+        self.send(buf);
+        Ok(buf.len())
     }
     fn flush(&mut self) -> Result<(), PortError> {
-        self.port.flush().map_err(PortError)
+        Ok(())
     }
 }
 

@@ -88,7 +88,7 @@ fn main() -> ! {
 
     let composer: BoardComposer<{ settings::FRAMES }> = match kantor_board::board_composer!() {
         Ok(c) => c,
-        Err(_) => panic!("the model does not load"),
+        Err(e) => panic!("the model does not load: {}", e),
     };
     let config = PlayerConfig {
         phrases: settings::PHRASES,

@@ -1,0 +1,8 @@
+//! A Standard MIDI File through `kantor harmonize`'s melody reader.
+#![no_main]
+// Each target uses one of the shared functions.
+#![allow(dead_code)]
+
+include!("../src/exercise.rs");
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| midi_melody(data));
