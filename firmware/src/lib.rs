@@ -4,7 +4,8 @@
 //! encoding ([`voice`], [`token`], [`frame`], [`chorale`], [`onehot`]), and on top of it
 //! the score network runtime, the annealed Langevin sampler and the MIDI event stream.
 //!
-//! `#![no_std]`; nothing in the sampling or playing path allocates. The optional `std`
+//! `#![no_std]`; nothing in the sampling or playing path allocates. Only the engine's
+//! kernels and arena views use `unsafe`; every other module forbids it. The optional `std`
 //! feature only adds conveniences (error trait impls) for the host tool.
 #![cfg_attr(not(feature = "std"), no_std)]
 
