@@ -73,6 +73,16 @@ check_m4() {  # check_m4 <capture> <log>: the host-side checks of that run
         cargo test --release -q -p kantor-e2e --test firmware_board -- --ignored emulated_board_matches_the_host_byte_for_byte --nocapture
 }
 
+# The engine's golden vectors with every kernel set the Cortex-M4 has (portable and DSP),
+# bit for bit, then one evaluation of the model at 48 frames with each, timed.
+section "emulated board: golden vectors with every kernel set"
+(cd "$board" && PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 cargo build --release --features golden -q)
+qemu_m4 "$work/golden.bin" "$work/golden.log" || { cat "$work/golden.log"; echo "golden vectors failed on the emulated board"; exit 1; }
+cat "$work/golden.log"
+awk '/^evaluation with/ { for (i = 1; i < NF; i++) { if ($i == "ticks") t = $(i+1); if ($i == "conv_macs") m = $(i+1) }
+       sub(/^evaluation with /, ""); sub(/ kernels.*/, "");
+       printf "%s: %.3g instructions per network evaluation at 48 frames, %.2f per conv MAC (engine alone)\n", $0, t * 40, t * 40 / m }' "$work/golden.log"
+
 # One piece of two phrases on the model's noise schedule, one Langevin step per level (the
 # model's own five would take five times as long, in QEMU as on a chip).
 section "emulated board: one piece, instruction count"
@@ -86,11 +96,12 @@ check_m4 "$work/one.bin" "$work/one.log"
 # tick. The first phrase samples 32 frames, the next ones 48 (with a bar of context); an
 # evaluation costs in proportion to its frames.
 awk '/network evaluations per phrase/ { e = $7; own = $12; sub(/\(/, "", own) }
+     /^engine:/ { for (i = 2; i < NF; i++) if ($i == "conv") macs = $(i-1) }
      /^piece / { for (i = 1; i < NF; i++) if ($i == "compose_ticks") t = $(i+1) }
      /^config:/ { for (i = 1; i < NF; i++) if ($i == "phrases") p = $(i+1) }
      END { per_frame = t * 40 / (e * (32 + 48 * (p - 1)));
            phrase = per_frame * 48 * e; own_phrase = per_frame * 48 * own;
-           printf "%.3g instructions per network evaluation at 48 frames\n", per_frame * 48;
+           printf "%.3g instructions per network evaluation at 48 frames, %.2f per conv MAC (%d MACs; sampler included)\n", per_frame * 48, per_frame * 48 / macs, macs;
            printf "per phrase (48 frames, %d evaluations): %.3g instructions, %.0f-%.0f s on a 168 MHz Cortex-M4 at 1.0-1.5 cycles per instruction\n", e, phrase, phrase / 168e6, phrase * 1.5 / 168e6;
            printf "per phrase at the model'"'"'s own %d evaluations: %.3g instructions, %.0f-%.0f s\n", own, own_phrase, own_phrase / 168e6, own_phrase * 1.5 / 168e6 }' "$work/one.log"
 

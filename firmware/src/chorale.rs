@@ -3,6 +3,8 @@
 //! Most questions about a chorale (what is sounding, can it be transposed) only need its
 //! frames, so they are answered on `&[Frame]` and work the same on the host's `Vec<Frame>`.
 
+#![forbid(unsafe_code)]
+
 use crate::frame::Frame;
 use crate::meter::TimeSignature;
 use crate::token::Token;

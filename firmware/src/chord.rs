@@ -4,6 +4,8 @@
 //! sampler's cadence judge (`sampler::cadence`, which asks for a cadence at every
 //! fermata), so both hear the same chords.
 
+#![forbid(unsafe_code)]
+
 /// The kind of chord, named by its intervals above the root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -4,6 +4,8 @@
 //! Each enum has an exhaustive `variant` match: a new variant does not compile until it is
 //! listed here, and the test fails until an example of it is checked.
 
+#![forbid(unsafe_code)]
+
 use core::fmt::{Debug, Display, Write};
 
 use crate::engine::{BlobError, EngineError, PlanError as EnginePlanError};

@@ -1,5 +1,7 @@
 //! One 16th-note frame: four tokens and the metadata the network sees.
 
+#![forbid(unsafe_code)]
+
 use crate::meter::{KeySignature, TimeSignature, FRAMES_PER_QUARTER};
 use crate::token::Token;
 use crate::voice::VOICES;

@@ -22,6 +22,8 @@
 //! `VOICE_CHANNELS × frames` numbers after the network, on the host and on the device
 //! alike (libm's `expf`, so every target computes the same bits).
 
+#![forbid(unsafe_code)]
+
 use crate::onehot::{voice_offset, VOICE_CHANNELS};
 use crate::token::HOLD_CLASS;
 use crate::voice::Voice;

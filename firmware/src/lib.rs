@@ -4,7 +4,8 @@
 //! encoding ([`voice`], [`token`], [`frame`], [`chorale`], [`onehot`]), and on top of it
 //! the score network runtime, the annealed Langevin sampler and the MIDI event stream.
 //!
-//! `#![no_std]`; nothing in the sampling or playing path allocates. The optional `std`
+//! `#![no_std]`; nothing in the sampling or playing path allocates. Only the engine's
+//! kernels and arena views use `unsafe`; every other module forbids it. The optional `std`
 //! feature adds error trait impls and the player on an operating system
 //! ([`player::live`]: a wall clock, streaming on a thread, a model read at run time) for
 //! the Pi and the host tool.

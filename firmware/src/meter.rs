@@ -1,5 +1,7 @@
 //! Time and key signatures.
 
+#![forbid(unsafe_code)]
+
 /// Frames (16th notes) per quarter note.
 pub const FRAMES_PER_QUARTER: u8 = 4;
 

@@ -1,5 +1,7 @@
 //! The noise levels of annealed Langevin dynamics.
 
+#![forbid(unsafe_code)]
+
 /// Geometric noise levels σ₁ > σ₂ > … > σ_L from `sigma_max` down to `sigma_min`
 /// (NCSN's schedule). Computed on the fly, so it needs no storage.
 #[derive(Clone, Copy, Debug, PartialEq)]

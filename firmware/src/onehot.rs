@@ -19,6 +19,8 @@
 //! - 10     fermata;
 //! - 11..23 key signature as the pitch class of its major tonic, one-hot.
 
+#![forbid(unsafe_code)]
+
 use crate::frame::{Frame, FrameMeta};
 use crate::meter::{FRAMES_PER_QUARTER, MAX_QUARTERS_PER_BAR};
 use crate::token::{Token, HOLD_CLASS, REST_CLASS};

@@ -1,5 +1,7 @@
 //! The score network as the sampler sees it.
 
+#![forbid(unsafe_code)]
+
 /// A noise-conditional score network: given a noisy voice state `x` and the metadata, it
 /// returns the score ∇ₓ log p_σ(x) for noise level `sigma`.
 ///

@@ -1,5 +1,7 @@
 //! What one voice does in one 16th-note frame.
 
+#![forbid(unsafe_code)]
+
 use crate::voice::Voice;
 
 /// One voice's event in one frame: a new note, a held note, or silence.

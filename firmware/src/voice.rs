@@ -3,6 +3,8 @@
 //! The ranges are the one place where Kantor says which pitches each voice may sing.
 //! They follow DeepBach's encoding (MIDI note numbers, both ends inclusive).
 
+#![forbid(unsafe_code)]
+
 /// One of the four voices, top to bottom.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

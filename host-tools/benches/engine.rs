@@ -105,7 +105,7 @@ fn main() {
     let mut tract = OnnxScoreNet::from_bytes(&onnx).expect("tract loads the model");
     let f32_macs = g.macs_per_frame();
     println!("model: {description}");
-    println!("kernels: {:?}; f32 graph {f32_macs} conv MACs per frame", kantor_core::engine::kernels::Simd::detect());
+    println!("kernels: {:?}; f32 graph {f32_macs} conv MACs per frame", kantor_core::engine::Kernels::detect());
     for (name, bytes) in &variants {
         let q = blob::read(bytes).expect("blob reads back");
         println!("{name}: {} bytes, {} conv MACs per frame", bytes.len(), q.macs_per_frame());

@@ -3,6 +3,8 @@
 //! A real multiplier m > 0 is stored as a Q31 `multiplier` in [2³⁰, 2³¹) and a power-of-two
 //! `shift` (positive = left), m ≈ multiplier · 2^(shift − 31).
 
+#![forbid(unsafe_code)]
+
 /// (a · b · 2) / 2³², rounded to nearest (ties away from zero), saturating the one overflow
 /// case (a = b = i32::MIN).
 #[inline(always)]

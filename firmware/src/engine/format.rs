@@ -33,6 +33,8 @@
 //! The scalar program evaluates the σ-only arithmetic in f32: register 0 holds σ, and
 //! instruction `i` writes register `i + 1`.
 
+#![forbid(unsafe_code)]
+
 /// First four bytes of every blob.
 pub const MAGIC: [u8; 4] = *b"KQ8\x1a";
 /// Version of this layout; bumped on any incompatible change.

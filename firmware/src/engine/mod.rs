@@ -4,9 +4,12 @@
 //! - [`format`]: the blob layout (shared with `kantor quantize`);
 //! - [`model`]: loading and checking a blob ([`Model`], [`BlobError`]); every offset,
 //!   index and shift is checked once, so running cannot read out of bounds;
+//! - [`quant`]: element types, zero points, requantisation parameters;
 //! - [`fixed`]: fixed-point requantisation (gemmlowp / TFLite Micro arithmetic);
-//! - [`kernels`]: the kernels (portable Rust, the reference), [`simd`]: their AVX2 /
-//!   AVX-512 VNNI twins on x86-64 hosts, chosen at run time, bit-identical;
+//! - [`conv`]: the shape of a convolution and its packed parameters;
+//! - [`kernels`]: the kernel sets: the portable reference and its bit-identical twins
+//!   (AVX2 / AVX-512 VNNI on x86-64, the DSP extension on Cortex-M), one table chosen
+//!   when the network is built;
 //! - [`plan`]: tensor lengths and arena placement for a frame count;
 //! - [`net`]: [`Int8ScoreNet`], the [`crate::ScoreNet`] the sampler drives.
 //!
@@ -42,16 +45,18 @@
 //! let mut net = Int8ScoreNet::new(blob, arena, frames)?;
 //! ```
 
+mod bytes;
+pub mod conv;
 pub mod fixed;
 pub mod format;
 pub mod kernels;
 pub mod model;
 pub mod net;
 pub mod plan;
-#[cfg(target_arch = "x86_64")]
-pub mod simd;
+pub mod quant;
 
 pub use format::Aligned;
+pub use kernels::Kernels;
 pub use model::{BlobError, Model};
 pub use net::{EngineError, Int8ScoreNet};
 pub use plan::{Plan, PlanError};

@@ -1,8 +1,11 @@
 //! Loading a `.kq8` blob: every length, offset, index and shift is checked once here, so
 //! that running the network afterwards cannot read out of bounds.
 
+#![forbid(unsafe_code)]
+
 use super::format::{self, op, scalar, MAX_KERNEL, MAX_SCALARS, MAX_TAPS, MAX_TENSORS, NO_SCALAR};
-use super::kernels::{Elem, Q};
+use super::bytes::{as_i8, f32_at, i32_at, u16_at, u32_at};
+use super::quant::{Elem, Q, Requant};
 use crate::head::Head;
 use crate::noise::NoiseSchedule;
 use crate::onehot::{ENCODING_VERSION, META_CHANNELS, VOICE_CHANNELS};
@@ -127,13 +130,6 @@ fn elem_of(code: u8) -> Elem {
     }
 }
 
-/// Requantisation shared by several ops: Q31 multiplier and shift.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Requant {
-    pub multiplier: i32,
-    pub shift: i32,
-}
-
 /// A convolution as stored in the blob.
 #[derive(Clone, Copy, Debug)]
 pub struct ConvOp<'a> {
@@ -233,30 +229,6 @@ impl<'a> Op<'a> {
             Op::Output { .. } => None,
         }
     }
-}
-
-pub(crate) fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(w)
-}
-
-pub(crate) fn i32_at(b: &[u8], at: usize) -> i32 {
-    u32_at(b, at) as i32
-}
-
-fn f32_at(b: &[u8], at: usize) -> f32 {
-    f32::from_bits(u32_at(b, at))
-}
-
-/// Reinterprets bytes as int8.
-fn as_i8(b: &[u8]) -> &[i8] {
-    // SAFETY: i8 and u8 have the same size, alignment and validity.
-    unsafe { core::slice::from_raw_parts(b.as_ptr() as *const i8, b.len()) }
 }
 
 /// A validated blob.

@@ -5,8 +5,10 @@ use core::ops::Range;
 
 use super::fixed::quantize_multiplier;
 use super::format::{self, MAX_SCALARS};
-use super::kernels::{self, ConvGeometry, ConvParams};
-use super::model::{BlobError, Layout, Model, Op, Requant};
+use super::conv::{ConvGeometry, ConvParams};
+use super::kernels::{reference, Kernels};
+use super::model::{BlobError, Layout, Model, Op};
+use super::quant::Requant;
 use super::plan::{Plan, PlanError};
 use crate::noise::NoiseSchedule;
 use crate::onehot::{META_CHANNELS, VOICE_CHANNELS};
@@ -77,15 +79,27 @@ pub struct Int8ScoreNet<B, A> {
     layout: Layout,
     arena: A,
     plan: Option<Plan>,
+    kernels: Kernels,
 }
 
 impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
-    /// Loads `blob` and checks that `arena` is large enough for `max_frames` frames.
+    /// Loads `blob` and checks that `arena` is large enough for `max_frames` frames; runs
+    /// with the fastest kernel set this CPU has ([`Kernels::detect`]).
     pub fn new(blob: B, arena: A, max_frames: usize) -> Result<Self, EngineError> {
+        Self::with_kernels(blob, arena, max_frames, Kernels::detect())
+    }
+
+    /// [`Int8ScoreNet::new`] with the given kernel set (every set computes the same bits).
+    pub fn with_kernels(blob: B, arena: A, max_frames: usize, kernels: Kernels) -> Result<Self, EngineError> {
         let layout = Model::load(blob.as_ref())?.layout();
-        let mut net = Int8ScoreNet { blob, layout, arena, plan: None };
+        let mut net = Int8ScoreNet { blob, layout, arena, plan: None, kernels };
         net.prepare(max_frames)?;
         Ok(net)
+    }
+
+    /// The kernel set the network runs with.
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
     }
 
     /// The validated model.
@@ -145,9 +159,9 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
         let arena = self.arena.as_mut();
         let mut regs = [0f32; MAX_SCALARS + 1];
         model.eval_scalars(sigma, &mut regs);
-        let simd = kernels::Simd::detect();
+        let kernels = self.kernels;
         for (index, op) in model.ops().enumerate() {
-            execute(&model, plan, arena, &regs, index, op, x, meta, score, simd)?;
+            execute(&model, plan, arena, &regs, index, op, x, meta, score, &kernels)?;
         }
         Ok(())
     }
@@ -186,7 +200,7 @@ fn execute(
     x: &[f32],
     meta: &[f32],
     score: &mut [f32],
-    simd: kernels::Simd,
+    kernels: &Kernels,
 ) -> Result<(), EngineError> {
     // Tensors first, convolution scratch after them (see `Plan`).
     let (arena, scratch) = arena.split_at_mut(plan.scratch_offset.min(arena.len()));
@@ -203,7 +217,7 @@ fn execute(
             };
             let src = if input == format::INPUT_VOICES { x } else { meta };
             let ([], out) = views(arena, [], range(output))?;
-            kernels::quantize(src, info.channels, frames, factor, info.q(), out);
+            reference::quantize(src, info.channels, frames, factor, info.q(), out);
         }
         Op::Conv(c) => {
             let (ti, to) = (tensor(c.input), tensor(c.output));
@@ -216,12 +230,12 @@ fn execute(
                 return Err(EngineError::ArenaTooSmall { needed: plan.arena_bytes, available: plan.scratch_offset + scratch.len() });
             }
             let params = ConvParams { weights: c.weights, bias: c.bias, multipliers: c.multipliers, shifts: c.shifts };
-            kernels::conv1d(&g, &params, ti.q(), xin, t_in, to.q(), c.relu, out, t_out, cols, simd);
+            kernels.conv1d(&g, &params, ti.q(), xin, t_in, to.q(), c.relu, out, t_out, cols);
         }
         Op::Add(a) => {
             let ([qa, qb], out) = views(arena, [range(a.a), range(a.b)], range(a.output))?;
             let (ta, tb, to) = (tensor(a.a), tensor(a.b), tensor(a.output));
-            kernels::add(ta.q(), qa, a.a_requant, tb.q(), qb, a.b_requant, a.left_shift, to.q(), a.out_requant, a.relu, out, elems(a.output), simd);
+            kernels.add(ta.q(), qa, a.a_requant, tb.q(), qb, a.b_requant, a.left_shift, to.q(), a.out_requant, a.relu, out, elems(a.output));
         }
         Op::Concat { output, n, inputs } => {
             let to = tensor(output);
@@ -230,29 +244,29 @@ fn execute(
                 let ci = Op::concat_input(inputs, i);
                 let ti = tensor(ci.input);
                 let ([xin], out) = views(arena, [range(ci.input)], range(output))?;
-                kernels::concat_part(ti.q(), xin, ti.channels, ci.requant, to.q(), out, to.channels, offset, plan.len[output] as usize, simd);
+                kernels.concat_part(ti.q(), xin, ti.channels, ci.requant, to.q(), out, to.channels, offset, plan.len[output] as usize);
                 offset += ti.channels;
             }
         }
         Op::Rescale { input, output, requant, relu } => {
             let ([xin], out) = views(arena, [range(input)], range(output))?;
-            kernels::rescale(tensor(input).q(), xin, requant, tensor(output).q(), relu, out, elems(output), simd);
+            kernels.rescale(tensor(input).q(), xin, requant, tensor(output).q(), relu, out, elems(output));
         }
         Op::MulChannel { input, output, relu, multipliers, shifts } => {
             let ([xin], out) = views(arena, [range(input)], range(output))?;
             let ti = tensor(input);
-            kernels::mul_channel(ti.q(), xin, ti.channels, multipliers, shifts, tensor(output).q(), relu, out, elems(output));
+            reference::mul_channel(ti.q(), xin, ti.channels, multipliers, shifts, tensor(output).q(), relu, out, elems(output));
         }
         Op::MulScalar { input, output, scalar, relu } => {
             let (ti, to) = (tensor(input), tensor(output));
             let real = regs[scalar] as f64 * ti.scale as f64 / to.scale as f64;
             let (multiplier, shift) = quantize_multiplier(real).ok_or(EngineError::ScalarOutOfRange { op: index })?;
             let ([xin], out) = views(arena, [range(input)], range(output))?;
-            kernels::mul_scalar(ti.q(), xin, Requant { multiplier, shift }, to.q(), relu, out, elems(output));
+            reference::mul_scalar(ti.q(), xin, Requant { multiplier, shift }, to.q(), relu, out, elems(output));
         }
         Op::Resize { input, output, factor } => {
             let ([xin], out) = views(arena, [range(input)], range(output))?;
-            kernels::resize(xin, tensor(input).row_bytes(), factor, out);
+            reference::resize(xin, tensor(input).row_bytes(), factor, out);
         }
         Op::Output { input, scalar } => {
             let ti = tensor(input);
@@ -261,7 +275,7 @@ fn execute(
                 None => ti.scale,
             };
             let ([xin], _) = views(arena, [range(input)], 0..0)?;
-            kernels::dequantize(ti.q(), xin, ti.channels, frames, factor, score);
+            reference::dequantize(ti.q(), xin, ti.channels, frames, factor, score);
         }
     }
     Ok(())

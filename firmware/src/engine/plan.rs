@@ -4,8 +4,10 @@
 //! ping-pongs between two buffers and only skip connections cost extra. A small scratch for
 //! the convolution kernel (a few frames of taps as i16) follows the tensors.
 
+#![forbid(unsafe_code)]
+
 use super::format::MAX_TENSORS;
-use super::kernels::ConvGeometry;
+use super::conv::ConvGeometry;
 use super::model::{Model, Op};
 
 /// Why a network cannot run at a frame count.
@@ -159,6 +161,18 @@ impl Plan {
         let scratch_offset = arena.checked_add(3).ok_or(PlanError::Overflow)? & !3;
         let arena_bytes = scratch_len.checked_mul(2).and_then(|b| b.checked_add(scratch_offset + 1)).ok_or(PlanError::Overflow)?;
         Ok(Plan { frames, len, offset, scratch_offset, scratch_len, arena_bytes })
+    }
+
+    /// Multiply-accumulates of every convolution of `model` at this plan's frame count
+    /// (`model` must be the one planned).
+    pub fn conv_macs(&self, model: &Model<'_>) -> u64 {
+        model
+            .ops()
+            .map(|op| match op {
+                Op::Conv(c) => self.len[c.output] as u64 * (model.tensor(c.output).channels * c.kernel * model.tensor(c.input).channels) as u64,
+                _ => 0,
+            })
+            .sum()
     }
 
     /// Byte range of tensor `t` (`row_bytes` per frame) in the arena.

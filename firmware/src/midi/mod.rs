@@ -10,6 +10,8 @@
 //! Both the serial player and the host's Standard MIDI File writer are built on
 //! [`EventStream`], so a file and a live performance cannot disagree about the notes.
 
+#![forbid(unsafe_code)]
+
 pub mod message;
 pub mod performance;
 pub mod stream;

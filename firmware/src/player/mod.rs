@@ -17,6 +17,8 @@
 //! Boards supply the pins, the port (anything `embedded_io::Write`), the timer and the
 //! composer, and call [`Player::step`] in their main loop.
 
+#![forbid(unsafe_code)]
+
 mod log;
 
 pub mod board;

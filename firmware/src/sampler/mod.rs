@@ -14,6 +14,8 @@
 //! - [`text`] reads and writes settings as `key=value` pairs (model metadata);
 //! - [`analytic`] is a network with an exactly known score, for tests and calibration.
 
+#![forbid(unsafe_code)]
+
 pub mod analytic;
 pub mod cadence;
 pub mod clamp;

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use kantor_core::engine::format::{self, op, scalar, MAX_KERNEL, MAX_SCALARS, MAX_TENSORS, NO_SCALAR};
-use kantor_core::engine::model::Requant;
+use kantor_core::engine::quant::Requant;
 use kantor_core::onehot::{ENCODING_VERSION, META_CHANNELS, VOICE_CHANNELS};
 use kantor_core::VOICE_RANGES;
 

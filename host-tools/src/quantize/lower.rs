@@ -12,7 +12,7 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use kantor_core::engine::fixed::quantize_multiplier;
-use kantor_core::engine::model::Requant;
+use kantor_core::engine::quant::Requant;
 use kantor_core::NoiseSchedule;
 
 use super::graph::{FGraph, FOp};

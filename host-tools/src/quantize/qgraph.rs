@@ -1,8 +1,8 @@
 //! The quantised network in memory: what `kantor quantize` builds, what [`super::blob`]
 //! serialises into a `.kq8` file, and what [`super::reference`] runs.
 
-pub use kantor_core::engine::kernels::Elem;
-use kantor_core::engine::model::Requant;
+pub use kantor_core::engine::quant::Elem;
+use kantor_core::engine::quant::Requant;
 use kantor_core::NoiseSchedule;
 
 /// One activation tensor (time-major on the device): real = scale · (q − zero_point),

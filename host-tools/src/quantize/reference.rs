@@ -4,7 +4,7 @@
 //! (golden vectors and randomised tests).
 
 use kantor_core::engine::fixed::quantize_multiplier;
-use kantor_core::engine::model::Requant;
+use kantor_core::engine::quant::Requant;
 use kantor_core::onehot::VOICE_CHANNELS;
 
 use super::qgraph::{GraphInput, QGraph, QOp, QTensor};

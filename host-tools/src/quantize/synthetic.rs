@@ -2,7 +2,7 @@
 //! golden vectors, of the engine-versus-reference tests and of the corruption tests.
 
 use kantor_core::engine::fixed::quantize_multiplier;
-use kantor_core::engine::model::Requant;
+use kantor_core::engine::quant::Requant;
 use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
 use kantor_core::sampler::Gaussian;
 use kantor_core::NoiseSchedule;

@@ -9,6 +9,8 @@
 #![no_std]
 #![no_main]
 
+#[cfg(feature = "golden")]
+mod golden;
 #[cfg(feature = "stream")]
 mod streaming;
 // Auto-play has no use for the receive side.
@@ -53,7 +55,10 @@ fn composer() -> BoardComposer<{ settings::FRAMES }> {
 fn main() -> ! {
     stack::paint();
     let cp = cortex_m::Peripherals::take().unwrap();
-    let clock = SysTickClock::start(cp.SYST, CORE_HZ, 1_000);
+    #[allow(unused_mut)]
+    let mut clock = SysTickClock::start(cp.SYST, CORE_HZ, 1_000);
+    #[cfg(feature = "golden")]
+    debug::exit(if golden::run(&mut clock) { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
     // SAFETY: UART0 is driven only through these two halves.
     let (tx, rx) = unsafe { uart::split(uart::UART0, MIDI_BAUDDIV) };
     let config = PlayerConfig { phrases: settings::PHRASES, context_frames: settings::CONTEXT_FRAMES, ..PlayerConfig::default() };
@@ -63,6 +68,12 @@ fn main() -> ! {
         CORE_HZ,
         composer.evaluations_per_phrase(),
         composer.model_evaluations_per_phrase()
+    );
+    hprintln!(
+        "engine: {:?} kernels, {} conv MACs per network evaluation at {} frames",
+        kantor_core::engine::Kernels::detect(),
+        settings::CONV_MACS,
+        settings::FRAMES
     );
     hprintln!(
         "config: model {} frames {} phrase_bars {} context {} phrases {} steps {} levels {} pieces {} seed {}",

@@ -39,13 +39,14 @@ pub fn configure(frames: usize, phrase_bars: usize) {
         None => manifest.join("../../../models/default/model.kq8"),
     };
     println!("cargo:rerun-if-changed={}", model_path.display());
-    let arena = match fs::read(&model_path) {
+    let sized = match fs::read(&model_path) {
         Ok(blob) => Some(arena_bytes(&model_path, &blob, frames, &out)),
         Err(_) => {
             println!("cargo:warning=no model blob at {}: the board will play cadences", model_path.display());
             None
         }
     };
+    let (arena, macs) = (sized.map(|s| s.0), sized.map_or(0, |s| s.1));
     if arena.is_some() {
         println!("cargo:rustc-cfg=kantor_model");
     }
@@ -65,15 +66,16 @@ pub fn configure(frames: usize, phrase_bars: usize) {
     let levels = if levels == 0 { "None".to_string() } else { format!("Some({levels})") };
     s += &format!("/// Noise levels (None: the model's own schedule).\npub const LEVELS: Option<usize> = {levels};\n");
     s += &format!("/// Engine working memory for FRAMES frames.\npub const ARENA_BYTES: usize = {};\n", arena.unwrap_or(0));
+    s += &format!("/// Convolution multiply-accumulates of one network evaluation at FRAMES frames.\npub const CONV_MACS: u64 = {macs};\n");
     s += &format!("/// Sampler workspace for FRAMES frames.\npub const WORKSPACE_FLOATS: usize = {};\n", if arena.is_some() { Workspace::floats_needed(frames) } else { 0 });
     fs::write(out.join("settings.rs"), s).unwrap();
 }
 
 /// Checks the blob as the engine will, copies it next to the build's outputs, and returns
-/// the arena it needs at `frames`.
-fn arena_bytes(path: &Path, blob: &[u8], frames: usize, out: &Path) -> usize {
+/// the arena it needs at `frames` and the convolution multiply-accumulates there.
+fn arena_bytes(path: &Path, blob: &[u8], frames: usize, out: &Path) -> (usize, u64) {
     let model = Model::load(blob).unwrap_or_else(|e| panic!("{} is not a usable model blob: {e}", path.display()));
     let plan = Plan::new(&model, frames).unwrap_or_else(|e| panic!("{} cannot run at {frames} frames: {e}", path.display()));
     fs::write(out.join("model.kq8"), blob).unwrap();
-    plan.arena_bytes
+    (plan.arena_bytes, plan.conv_macs(&model))
 }

@@ -1,23 +1,236 @@
-//! AVX2 versions of the hot loops (x86-64 hosts only; chosen at run time). Each mirrors
-//! a portable function in [`super::kernels`] / [`super::fixed`] and is integer-exact, so
-//! both give identical results (checked by tests).
+//! The x86-64 kernel sets: AVX2, and AVX-512 with VNNI (`vpdpwssd`) for the convolutions.
+//! A set is reached only through its table ([`Avx2::kernels`], [`Avx512::kernels`]),
+//! which takes a token that only detection creates, so no safe path runs an instruction
+//! the CPU lacks. Every function mirrors one in [`super::reference`] and is
+//! integer-exact, so the sets give identical results (checked by tests).
 
 #![cfg(target_arch = "x86_64")]
 
 use core::arch::x86_64::*;
 
-use super::format::CO_BLOCK;
-use super::kernels::{Elem, Q, TILE_T};
-use super::model::Requant;
+use super::super::conv::{BlockAcc, ConvGeometry, ConvParams, TILE_T};
+use super::super::format::CO_BLOCK;
+use super::super::quant::{Elem, Q, Requant};
+use super::{reference, Kernels};
+
+/// Proof that this CPU runs AVX2 (only [`Avx2::detect`] makes one).
+#[derive(Clone, Copy, Debug)]
+pub struct Avx2 {
+    _detected: (),
+}
+
+impl Avx2 {
+    /// AVX2, if this CPU has it (asked at run time with `std`; without `std`, what the
+    /// build enables).
+    pub fn detect() -> Option<Avx2> {
+        #[cfg(feature = "std")]
+        let found = std::is_x86_feature_detected!("avx2");
+        #[cfg(not(feature = "std"))]
+        let found = cfg!(target_feature = "avx2");
+        found.then_some(Avx2 { _detected: () })
+    }
+
+    /// The AVX2 kernel set.
+    pub fn kernels(self) -> Kernels {
+        Kernels { name: "x86-64 AVX2", conv1d: conv1d_avx2, add: add_avx2, rescale: rescale_avx2 }
+    }
+}
+
+/// Proof that this CPU runs AVX2 and AVX-512 F, BW and VNNI (only [`Avx512::detect`]
+/// makes one).
+#[derive(Clone, Copy, Debug)]
+pub struct Avx512 {
+    _detected: (),
+}
+
+impl Avx512 {
+    /// AVX-512 with VNNI (and AVX2), if this CPU has them.
+    pub fn detect() -> Option<Avx512> {
+        #[cfg(feature = "std")]
+        let found = std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") && std::is_x86_feature_detected!("avx512vnni");
+        #[cfg(not(feature = "std"))]
+        let found = cfg!(all(target_feature = "avx512f", target_feature = "avx512bw", target_feature = "avx512vnni"));
+        Avx2::detect().filter(|_| found).map(|_| Avx512 { _detected: () })
+    }
+
+    /// The AVX-512 VNNI kernel set.
+    pub fn kernels(self) -> Kernels {
+        Kernels { name: "x86-64 AVX-512 VNNI", conv1d: conv1d_avx512, add: add_avx512, rescale: rescale_avx512 }
+    }
+}
+
+/// Which of the two sets a shared driver runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Width {
+    Avx2,
+    Avx512,
+}
+
+// The safe entry points below are private: only the tables above hold them, and a table
+// needs a token, so each runs only where detection found its instructions.
+
+#[allow(clippy::too_many_arguments)]
+fn conv1d_avx2(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
+    // SAFETY: reached only through `Avx2::kernels`: AVX2 is available.
+    unsafe { conv1d(Width::Avx2, p, w, xq, x, t_in, yq, relu, y, t_out, cols) }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn conv1d_avx512(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
+    // SAFETY: reached only through `Avx512::kernels`: AVX2 and AVX-512 VNNI are available.
+    unsafe { conv1d(Width::Avx512, p, w, xq, x, t_in, yq, relu, y, t_out, cols) }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_avx2(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, relu: bool, out: &mut [u8], n: usize) {
+    // SAFETY: reached only through `Avx2::kernels`.
+    unsafe { add_x86(Width::Avx2, aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, relu, out, n) }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_avx512(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, relu: bool, out: &mut [u8], n: usize) {
+    // SAFETY: reached only through `Avx512::kernels`.
+    unsafe { add_x86(Width::Avx512, aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, relu, out, n) }
+}
+
+fn rescale_avx2(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mut [u8], n: usize) {
+    // SAFETY: reached only through `Avx2::kernels`.
+    unsafe { rescale_x86(Width::Avx2, xq, x, rq, oq, relu, out, n) }
+}
+
+fn rescale_avx512(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mut [u8], n: usize) {
+    // SAFETY: reached only through `Avx512::kernels`.
+    unsafe { rescale_x86(Width::Avx512, xq, x, rq, oq, relu, out, n) }
+}
+
+/// [`reference::conv1d`] with AVX2 (one block of outputs at a time) or AVX-512 VNNI (four
+/// or two blocks at once).
+///
+/// # Safety
+/// AVX2 must be available, and AVX-512 F/BW/VNNI too for [`Width::Avx512`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn conv1d(width: Width, p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
+    let taps = p.taps_padded();
+    let cols = &mut cols[..TILE_T * taps];
+    let block_bytes = taps * CO_BLOCK;
+    let blocks = w.weights.len() / block_bytes.max(1);
+    let (lo, hi) = yq.clamp(relu);
+    let mut accs = [[[0i32; CO_BLOCK]; TILE_T]; 4];
+    let widen_avx2 = |src: &[u8], xq: Q, dst: &mut [i16]| {
+        // SAFETY: AVX2 is available (this function's contract).
+        let done = unsafe { widen(src, xq, dst) };
+        reference::widen(&src[done * xq.elem.bytes()..], xq, &mut dst[done..]);
+    };
+    for t0 in (0..t_out).step_by(TILE_T) {
+        reference::gather(p, xq, x, t_in, t0, t_out, cols, widen_avx2);
+        let mut b = 0;
+        while b < blocks {
+            let n = match width {
+                Width::Avx512 if b + 3 < blocks => 4,
+                Width::Avx512 if b + 1 < blocks => 2,
+                _ => 1,
+            };
+            let wb = &w.weights[b * block_bytes..(b + n) * block_bytes];
+            match n {
+                // Four or two whole blocks; `cols` has TILE_T rows of `taps`.
+                4 => block_quad512(wb, block_bytes, cols, taps, &mut accs),
+                2 => {
+                    let (pair, _) = accs.split_at_mut(2);
+                    block_pair512(wb, block_bytes, cols, taps, pair.try_into().expect("two blocks"))
+                }
+                _ => block(wb, cols, taps, &mut accs[0]),
+            }
+            let mut k = 0;
+            while k < n {
+                let co0 = (b + k) * CO_BLOCK;
+                if k + 1 < n && co0 + 2 * CO_BLOCK <= p.cout {
+                    let bytes = yq.elem.bytes();
+                    for r in 0..TILE_T.min(t_out - t0) {
+                        let base = (t0 + r) * p.cout + co0;
+                        // Two whole blocks of outputs and parameters (n > 1: AVX-512).
+                        requantize16(&accs[k][r], &accs[k + 1][r], w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, &mut y[base * bytes..(base + 2 * CO_BLOCK) * bytes]);
+                    }
+                    k += 2;
+                    continue;
+                }
+                requantize_block(p, w, &accs[k], co0, t0, t_out, yq, lo, hi, y);
+                k += 1;
+            }
+            b += n;
+        }
+    }
+}
+
+/// [`reference::requantize_block`] eight outputs at a time.
+///
+/// # Safety
+/// AVX2 must be available.
+#[allow(clippy::too_many_arguments)]
+unsafe fn requantize_block(p: &ConvGeometry, w: &ConvParams<'_>, acc: &BlockAcc, co0: usize, t0: usize, t_out: usize, yq: Q, lo: i32, hi: i32, y: &mut [u8]) {
+    let bytes = yq.elem.bytes();
+    for (r, a) in acc.iter().enumerate().take(t_out - t0) {
+        let base = (t0 + r) * p.cout;
+        if co0 + CO_BLOCK <= p.cout {
+            let out = &mut y[(base + co0) * bytes..(base + co0 + CO_BLOCK) * bytes];
+            // A whole block of outputs and parameters.
+            requantize8(a, w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, out);
+        } else {
+            // The last, partial block: parameters padded with zeros, outputs through a
+            // scratch block.
+            let n = p.cout - co0;
+            let pad = |src: &[u8]| {
+                let mut t = [0u8; 4 * CO_BLOCK];
+                t[..4 * n].copy_from_slice(&src[4 * co0..4 * (co0 + n)]);
+                t
+            };
+            let mut tmp = [0u8; 2 * CO_BLOCK];
+            requantize8(a, &pad(w.bias), &pad(w.multipliers), &pad(w.shifts), 0, yq, lo, hi, &mut tmp[..CO_BLOCK * bytes]);
+            y[(base + co0) * bytes..(base + p.cout) * bytes].copy_from_slice(&tmp[..n * bytes]);
+        }
+    }
+}
+
+/// [`reference::add`], sixteen (AVX-512) then eight (AVX2) lanes at a time.
+///
+/// # Safety
+/// As [`conv1d`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn add_x86(width: Width, aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, relu: bool, out: &mut [u8], n: usize) {
+    let (lo, hi) = oq.clamp(relu);
+    let mut done = 0;
+    if width == Width::Avx512 {
+        done = add512(aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n);
+    }
+    let (ab, bb, ob) = (aq.elem.bytes(), bq.elem.bytes(), oq.elem.bytes());
+    done += add(aq, &a[done * ab..], a_rq, bq, &b[done * bb..], b_rq, left_shift, oq, out_rq, lo, hi, &mut out[done * ob..], n - done);
+    reference::add(aq, &a[done * ab..], a_rq, bq, &b[done * bb..], b_rq, left_shift, oq, out_rq, relu, &mut out[done * ob..], n - done);
+}
+
+/// [`reference::rescale`], sixteen (AVX-512) then eight (AVX2) lanes at a time.
+///
+/// # Safety
+/// As [`conv1d`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn rescale_x86(width: Width, xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mut [u8], n: usize) {
+    let Some(r) = rq else { return reference::rescale(xq, x, rq, oq, relu, out, n) };
+    let (lo, hi) = oq.clamp(relu);
+    let mut done = 0;
+    if width == Width::Avx512 {
+        done = rescale512(xq, x, r, oq, lo, hi, out, n);
+    }
+    let (xb, ob) = (xq.elem.bytes(), oq.elem.bytes());
+    done += rescale(xq, &x[done * xb..], r, oq, lo, hi, &mut out[done * ob..], n - done);
+    reference::rescale(xq, &x[done * xb..], rq, oq, relu, &mut out[done * ob..], n - done);
+}
 
 /// Accumulators of one block of eight outputs over the frames of a tile, with
-/// `vpmaddwd` doing a tap pair for eight outputs at once. Mirrors `block_portable`.
+/// `vpmaddwd` doing a tap pair for eight outputs at once. Mirrors [`reference::block`].
 ///
 /// # Safety
 /// AVX2 must be available; `w` holds whole blocks of 16 bytes per tap pair and every row
 /// of `cols` holds `taps` ≥ 2 × pairs entries.
 #[target_feature(enable = "avx2")]
-pub unsafe fn block(w: &[i8], cols: &[i16], taps: usize, acc: &mut [[i32; CO_BLOCK]; TILE_T]) {
+unsafe fn block(w: &[i8], cols: &[i16], taps: usize, acc: &mut BlockAcc) {
     let pairs = w.len() / (2 * CO_BLOCK);
     assert!(cols.len() >= TILE_T * taps && 2 * pairs <= taps);
     let mut a = [_mm256_setzero_si256(); TILE_T];
@@ -38,12 +251,12 @@ pub unsafe fn block(w: &[i8], cols: &[i16], taps: usize, acc: &mut [[i32; CO_BLO
 
 /// Accumulators of two neighbouring blocks (sixteen outputs) over the frames of a tile
 /// with AVX-512 VNNI: one `vpdpwssd` multiplies a tap pair for sixteen outputs and adds.
-/// `w` holds the two blocks (`block_bytes` each). Mirrors `block_portable` twice.
+/// `w` holds the two blocks (`block_bytes` each). Mirrors [`reference::block`] twice.
 ///
 /// # Safety
 /// AVX-512 F/BW and VNNI must be available.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-pub unsafe fn block_pair512(w: &[i8], block_bytes: usize, cols: &[i16], taps: usize, acc: &mut [[[i32; CO_BLOCK]; TILE_T]; 2]) {
+unsafe fn block_pair512(w: &[i8], block_bytes: usize, cols: &[i16], taps: usize, acc: &mut [[[i32; CO_BLOCK]; TILE_T]; 2]) {
     let pairs = block_bytes / (2 * CO_BLOCK);
     assert!(w.len() >= 2 * block_bytes && cols.len() >= TILE_T * taps && 2 * pairs <= taps);
     let mut a = [_mm512_setzero_si512(); TILE_T];
@@ -69,12 +282,12 @@ pub unsafe fn block_pair512(w: &[i8], block_bytes: usize, cols: &[i16], taps: us
 
 /// Four neighbouring blocks (thirty-two outputs) at once with AVX-512 VNNI: two
 /// `vpdpwssd` per tap pair and frame, each broadcast of the inputs used twice. Mirrors
-/// `block_portable` four times.
+/// [`reference::block`] four times.
 ///
 /// # Safety
 /// AVX-512 F/BW and VNNI must be available.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-pub unsafe fn block_quad512(w: &[i8], block_bytes: usize, cols: &[i16], taps: usize, acc: &mut [[[i32; CO_BLOCK]; TILE_T]; 4]) {
+unsafe fn block_quad512(w: &[i8], block_bytes: usize, cols: &[i16], taps: usize, acc: &mut [[[i32; CO_BLOCK]; TILE_T]; 4]) {
     let pairs = block_bytes / (2 * CO_BLOCK);
     assert!(w.len() >= 4 * block_bytes && cols.len() >= TILE_T * taps && 2 * pairs <= taps);
     let mut a0 = [_mm512_setzero_si512(); TILE_T];
@@ -110,7 +323,7 @@ pub unsafe fn block_quad512(w: &[i8], block_bytes: usize, cols: &[i16], taps: us
 /// AVX2 must be available.
 #[inline]
 #[target_feature(enable = "avx2")]
-pub unsafe fn mbqm(x: __m256i, m: __m256i, shift: __m256i) -> __m256i {
+unsafe fn mbqm(x: __m256i, m: __m256i, shift: __m256i) -> __m256i {
     let zero = _mm256_setzero_si256();
     let left = _mm256_max_epi32(shift, zero);
     let right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
@@ -181,7 +394,7 @@ unsafe fn store8(b: &mut [u8], i: usize, e: Elem, v: __m256i) {
 #[inline]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn requantize8(acc: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8], shifts: &[u8], at: usize, oq: Q, lo: i32, hi: i32, out: &mut [u8]) {
+unsafe fn requantize8(acc: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8], shifts: &[u8], at: usize, oq: Q, lo: i32, hi: i32, out: &mut [u8]) {
     assert!(bias.len() >= at + 32 && multipliers.len() >= at + 32 && shifts.len() >= at + 32);
     let load = |b: &[u8]| _mm256_loadu_si256(b.as_ptr().add(at) as *const __m256i);
     let a = _mm256_add_epi32(_mm256_loadu_si256(acc.as_ptr() as *const __m256i), load(bias));
@@ -190,14 +403,14 @@ pub unsafe fn requantize8(acc: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8]
     store8(out, 0, oq.elem, v);
 }
 
-/// `kernels::add` eight lanes at a time over the first `n` elements; returns how many
+/// [`reference::add`] eight lanes at a time over the first `n` elements; returns how many
 /// leading elements it handled (the caller finishes the tail).
 ///
 /// # Safety
 /// AVX2 must be available; the buffers hold `n` elements.
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
+unsafe fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
     let n8 = n / 8 * 8;
     let set = _mm256_set1_epi32;
     let (am, as_, bm, bs, om, os) = (set(a_rq.multiplier), set(a_rq.shift), set(b_rq.multiplier), set(b_rq.shift), set(out_rq.multiplier), set(out_rq.shift));
@@ -215,14 +428,14 @@ pub unsafe fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant
     n8
 }
 
-/// `kernels::rescale` with a requantisation, eight lanes at a time over the first `n`
+/// [`reference::rescale`] with a requantisation, eight lanes at a time over the first `n`
 /// elements; returns how many leading elements it handled.
 ///
 /// # Safety
 /// AVX2 must be available; the buffers hold `n` elements.
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn rescale(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
+unsafe fn rescale(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
     let n8 = n / 8 * 8;
     let set = _mm256_set1_epi32;
     let (vm, vs, izp, ozp, vlo, vhi) = (set(rq.multiplier), set(rq.shift), set(xq.zp), set(oq.zp), set(lo), set(hi));
@@ -235,13 +448,13 @@ pub unsafe fn rescale(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out
     n8
 }
 
-/// `kernels::widen` sixteen elements at a time; returns how many leading elements it
+/// [`reference::widen`] sixteen elements at a time; returns how many leading elements it
 /// handled.
 ///
 /// # Safety
 /// AVX2 must be available; `src` holds `dst.len()` elements.
 #[target_feature(enable = "avx2")]
-pub unsafe fn widen(src: &[u8], xq: Q, dst: &mut [i16]) -> usize {
+unsafe fn widen(src: &[u8], xq: Q, dst: &mut [i16]) -> usize {
     let n16 = dst.len() / 16 * 16;
     assert!(src.len() >= dst.len() * xq.elem.bytes());
     let zp = _mm256_set1_epi16(xq.zp as i16);
@@ -265,7 +478,7 @@ pub unsafe fn widen(src: &[u8], xq: Q, dst: &mut [i16]) -> usize {
 /// AVX-512 F must be available.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw")]
-pub unsafe fn mbqm16(x: __m512i, m: __m512i, shift: __m512i) -> __m512i {
+unsafe fn mbqm16(x: __m512i, m: __m512i, shift: __m512i) -> __m512i {
     let zero = _mm512_setzero_si512();
     let left = _mm512_max_epi32(shift, zero);
     let right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
@@ -328,7 +541,7 @@ unsafe fn store16(b: &mut [u8], i: usize, e: Elem, v: __m512i) {
 /// AVX-512 F/BW must be available; the buffers hold `n` elements.
 #[target_feature(enable = "avx512f,avx512bw")]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn add512(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
+unsafe fn add512(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
     let n16 = n / 16 * 16;
     let set = _mm512_set1_epi32;
     let (am, as_, bm, bs, om, os) = (set(a_rq.multiplier), set(a_rq.shift), set(b_rq.multiplier), set(b_rq.shift), set(out_rq.multiplier), set(out_rq.shift));
@@ -355,7 +568,7 @@ pub unsafe fn add512(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requ
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw")]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn requantize16(a0: &[i32; CO_BLOCK], a1: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8], shifts: &[u8], at: usize, oq: Q, lo: i32, hi: i32, out: &mut [u8]) {
+unsafe fn requantize16(a0: &[i32; CO_BLOCK], a1: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8], shifts: &[u8], at: usize, oq: Q, lo: i32, hi: i32, out: &mut [u8]) {
     assert!(bias.len() >= at + 64 && multipliers.len() >= at + 64 && shifts.len() >= at + 64);
     let load = |b: &[u8]| _mm512_loadu_si512(b.as_ptr().add(at) as *const __m512i);
     let acc = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(a0.as_ptr() as *const __m256i)), _mm256_loadu_si256(a1.as_ptr() as *const __m256i), 1);
@@ -370,7 +583,7 @@ pub unsafe fn requantize16(a0: &[i32; CO_BLOCK], a1: &[i32; CO_BLOCK], bias: &[u
 /// AVX-512 F/BW must be available; the buffers hold `n` elements.
 #[target_feature(enable = "avx512f,avx512bw")]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn rescale512(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
+unsafe fn rescale512(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
     let n16 = n / 16 * 16;
     let set = _mm512_set1_epi32;
     let (vm, vs, izp, ozp, vlo, vhi) = (set(rq.multiplier), set(rq.shift), set(xq.zp), set(oq.zp), set(lo), set(hi));

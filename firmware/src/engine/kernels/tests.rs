@@ -1,0 +1,102 @@
+//! Every kernel set against the portable reference, on random shapes and data: each
+//! must give the same bytes.
+
+#![forbid(unsafe_code)]
+
+extern crate std;
+
+use std::vec;
+use std::vec::Vec;
+
+use super::super::conv::{ConvGeometry, ConvParams};
+use super::super::format::packed_weight_bytes;
+use super::super::quant::{Elem, Requant, Q};
+use super::{cortex_m, Kernels};
+
+/// The optimised sets to check: those this CPU runs, and the Cortex-M DSP set (on an
+/// emulation of its instructions off Arm).
+fn optimised() -> Vec<Kernels> {
+    let mut sets: Vec<Kernels> = Kernels::available().into_iter().skip(1).collect();
+    if !sets.iter().any(|k| k.name() == "Cortex-M DSP") {
+        sets.push(cortex_m::Dsp::detect().expect("always there").kernels());
+    }
+    sets
+}
+
+/// A tiny deterministic generator for test data.
+fn lcg(state: &mut u64) -> u32 {
+    *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (*state >> 33) as u32
+}
+
+#[test]
+fn every_set_convolves_as_the_reference() {
+    let sets = optimised();
+    let mut s = 3u64;
+    for _ in 0..300 {
+        let cin = 1 + lcg(&mut s) as usize % 40;
+        let cout = 1 + lcg(&mut s) as usize % 40;
+        let kernel = 1 + lcg(&mut s) as usize % 5;
+        let dilation = 1 + lcg(&mut s) as usize % 3;
+        let stride = 1 + lcg(&mut s) as usize % 2;
+        let pad = lcg(&mut s) as usize % 4;
+        let g = ConvGeometry { cin, cout, kernel, dilation, stride, pad_begin: pad };
+        let wide = lcg(&mut s).is_multiple_of(2);
+        let xq = if wide { Q { elem: Elem::I16, zp: 0 } } else { Q { elem: Elem::I8, zp: lcg(&mut s) as i32 % 50 - 25 } };
+        let yq = if lcg(&mut s).is_multiple_of(2) { Q { elem: Elem::I16, zp: 0 } } else { Q { elem: Elem::I8, zp: 3 } };
+        let relu = lcg(&mut s).is_multiple_of(2);
+        let t_in = 1 + lcg(&mut s) as usize % 30;
+        let Some(t_out) = g.out_len(t_in, pad) else { continue };
+        let taps = kernel * cin;
+        let weights: Vec<i8> = (0..packed_weight_bytes(cout, taps)).map(|_| lcg(&mut s) as i8).collect();
+        let x: Vec<u8> = (0..t_in * cin * xq.elem.bytes()).map(|_| lcg(&mut s) as u8).collect();
+        let bias: Vec<u8> = (0..cout).flat_map(|_| (lcg(&mut s) as i32 % 5000).to_le_bytes()).collect();
+        let mult: Vec<u8> = (0..cout).flat_map(|_| ((1 << 30) + (lcg(&mut s) >> 2) as i32).to_le_bytes()).collect();
+        let shift: Vec<u8> = (0..cout).flat_map(|_| (-(8 + lcg(&mut s) as i32 % 6)).to_le_bytes()).collect();
+        let mut cols = vec![0i16; g.scratch_len()];
+        let n = t_out * cout * yq.elem.bytes();
+        let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
+        let w = ConvParams { weights: &weights, bias: &bias, multipliers: &mult, shifts: &shift };
+        Kernels::REFERENCE.conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut a, t_out, &mut cols);
+        for k in &sets {
+            b.fill(0x5a);
+            k.conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut b, t_out, &mut cols);
+            assert_eq!(a, b, "{k:?}: {g:?}, {t_in} frames");
+        }
+    }
+}
+
+#[test]
+fn every_set_adds_and_rescales_as_the_reference() {
+    let sets = optimised();
+    let mut s = 5u64;
+    let elems = [Elem::I8, Elem::I16];
+    for _ in 0..300 {
+        let n = lcg(&mut s) as usize % 70;
+        let q = |s: &mut u64| {
+            let elem = elems[lcg(s) as usize % 2];
+            Q { elem, zp: if elem == Elem::I8 { (lcg(s) % 256) as i32 - 128 } else { 0 } }
+        };
+        let (aq, bq, oq) = (q(&mut s), q(&mut s), q(&mut s));
+        let a: Vec<u8> = (0..n * 2).map(|_| lcg(&mut s) as u8).collect();
+        let b: Vec<u8> = (0..n * 2).map(|_| lcg(&mut s) as u8).collect();
+        let rq = |s: &mut u64, lo: i32| Requant { multiplier: (1 << 30) + (lcg(s) >> 2) as i32, shift: lo - (lcg(s) % 4) as i32 };
+        let (ra, rb, ro) = (rq(&mut s, -1), rq(&mut s, -1), rq(&mut s, -14));
+        let relu = lcg(&mut s).is_multiple_of(2);
+        let (mut x, mut y) = (vec![0u8; 2 * n], vec![0u8; 2 * n]);
+        Kernels::REFERENCE.add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut x, n);
+        for k in &sets {
+            k.add(aq, &a, ra, bq, &b, rb, 15, oq, ro, relu, &mut y, n);
+            assert_eq!(x, y, "{k:?} add {aq:?} {bq:?} -> {oq:?}");
+        }
+        let lo = 1 - (lcg(&mut s) % 3) as i32;
+        let rs = rq(&mut s, lo);
+        for rq in [Some(rs), None] {
+            Kernels::REFERENCE.rescale(aq, &a, rq, oq, relu, &mut x, n);
+            for k in &sets {
+                k.rescale(aq, &a, rq, oq, relu, &mut y, n);
+                assert_eq!(x, y, "{k:?} rescale by {rq:?}");
+            }
+        }
+    }
+}
