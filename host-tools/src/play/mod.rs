@@ -16,7 +16,6 @@ use kantor_core::player::live::{self, PhraseQueued, WallClock};
 use kantor_core::player::sim::RecordingLed;
 use kantor_core::player::{BoardComposer, Budget, FixedSeed, Happening, Player, PlayerConfig};
 
-use crate::compose::parse_seed;
 use crate::compose::EngineKind;
 use crate::ranges::within;
 use port::MidiOut;
@@ -52,8 +51,8 @@ pub struct PlayArgs {
     pub endless: bool,
     /// Random seed, a whole number from 0 to 18446744073709551615; the same seed and
     /// settings give the same music, byte for byte the board's. Default: from the clock
-    /// (printed). Pieces after the first count up from it.
-    #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
+    /// (printed). Pieces after the first count up from it. [range: 0 to 18446744073709551615]
+    #[arg(long, value_parser = crate::ranges::SEED, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Pieces to play one after another (not with --endless). [range: 1 to 10000]
     #[arg(long, default_value_t = 1, value_parser = within(1u32, 10_000), conflicts_with = "endless")]
