@@ -41,7 +41,7 @@ fn open_pty() -> (File, String) {
 fn run_pi(args: &[&str]) -> Vec<u8> {
     let bin = std::env::var("KANTOR_PI_BIN").expect("set KANTOR_PI_BIN");
     let runner = std::env::var("KANTOR_PI_RUNNER").unwrap_or_default();
-    let (mut master, slave) = open_pty();
+    let (master, slave) = open_pty();
     // Hold the slave open too, so the master never sees a hang-up between pieces.
     let _slave = File::options().read(true).write(true).open(&slave).unwrap();
     let mut words: Vec<String> = runner.split_whitespace().map(String::from).collect();
