@@ -13,7 +13,9 @@
 #    SIGTERM and reports gaps (phrases not ready when due); the MIDI that came out is
 #    checked for notes left sounding.
 #
-# KANTOR_SOAK_SKIP_BOARD=1 or KANTOR_SOAK_SKIP_PI=1 skips a part. Needs the firmware
+# KANTOR_SOAK_SKIP_BOARD=1 or KANTOR_SOAK_SKIP_PI=1 skips a part; KANTOR_PI_BIN names a
+# Pi binary already built; KANTOR_SOAK_PI_ARGS adds options (e.g. "--levels 20 --steps 2"
+# on a machine too busy to compose in time). Needs the firmware
 # toolchains (.ci/firmware.sh installs them) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,16 +45,20 @@ fi
 
 if [ -z "${KANTOR_SOAK_SKIP_PI:-}" ]; then
     section "Raspberry Pi binary (host build): endless stream for $seconds s"
-    pi=firmware/boards/raspberry-pi
-    (cd "$pi" && env -u CARGO_TARGET_DIR cargo build --release -q)
-    python3 - "$root/$pi/target/release/kantor-pi" "$model" "$seconds" <<'EOF'
+    pi_bin=${KANTOR_PI_BIN:-}
+    if [ -z "$pi_bin" ]; then
+        pi=firmware/boards/raspberry-pi
+        (cd "$pi" && env -u CARGO_TARGET_DIR cargo build --release -q)
+        pi_bin=$root/$pi/target/release/kantor-pi
+    fi
+    python3 - "$pi_bin" "$model" "$seconds" ${KANTOR_SOAK_PI_ARGS:-} <<'EOF'
 import os, pty, select, signal, subprocess, sys, time, tty
 
-binary, model, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+binary, model, seconds, extra = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
 master, slave = pty.openpty()
 tty.setraw(master)
 name = os.ttyname(slave)
-proc = subprocess.Popen([binary, "--port", name, "--no-gpio", "--stream", "--seed", "1", "--model", model],
+proc = subprocess.Popen([binary, "--port", name, "--no-gpio", "--stream", "--seed", "1", "--model", model] + extra,
                         stderr=subprocess.PIPE, text=True)
 os.close(slave)
 

@@ -218,8 +218,8 @@ mod tests {
         assert_eq!(refusal("steps = 100000000"), "steps = 100000000 is out of range; expected 1 to 10000000");
         assert_eq!(refusal("checkpoint_minutes = 0.0"), "checkpoint_minutes = 0 is out of range; expected more than 0, up to 525600");
         assert_eq!(refusal("[sampler]\nsteps_per_level = 0"), "sampler.steps_per_level = 0 is out of range; expected 1 to 10000");
-        assert_eq!(refusal("[net]\nchannels = 100000"), "net.channels = 100000 is out of range; expected 1 to 4096");
-        assert_eq!(refusal("[net]\ndilations = [1, 0]"), "net.dilations (each) = 0 is out of range; expected 1 to 4096");
+        assert_eq!(refusal("[net]\nchannels = 100000\nkernel = 3\ndilations = [1]"), "net.channels = 100000 is out of range; expected 1 to 4096");
+        assert_eq!(refusal("[net]\nchannels = 8\nkernel = 3\ndilations = [1, 0]"), "net.dilations (each) = 0 is out of range; expected 1 to 4096");
         // The relations between fields are still checked once each is in range.
         assert_eq!(refusal("batch = 10\nchunk = 4"), "batch (10) must be a multiple of chunk (4)");
     }

@@ -17,6 +17,8 @@ pub fn open_pty() -> (File, String) {
     unsafe {
         let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
         assert!(master >= 0, "posix_openpt failed");
+        // Not inherited by the program under test: closing the master must hang up its port.
+        assert_eq!(libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC), 0);
         assert_eq!(libc::grantpt(master), 0);
         assert_eq!(libc::unlockpt(master), 0);
         let name = CStr::from_ptr(libc::ptsname(master)).to_string_lossy().into_owned();
