@@ -54,7 +54,7 @@ pub struct TrainConfig {
     pub valid_windows: usize,
     /// Log-spaced noise bands the validation loss is reported in.
     pub valid_bands: usize,
-    /// Write a checkpoint at least this often (minutes of wall clock).
+    /// Write a checkpoint at least this often (minutes of wall clock; 0 = after every step).
     pub checkpoint_minutes: f64,
     /// The network's shape.
     pub net: NetConfig,
@@ -181,7 +181,7 @@ impl TrainConfig {
         check("eval_every", self.eval_every, within(1, MAX_STEPS))?;
         check("valid_windows", self.valid_windows, within(1, 100_000))?;
         check("valid_bands", self.valid_bands, within(1, 100))?;
-        check("checkpoint_minutes", self.checkpoint_minutes, above(0.0, 525_600.0))?;
+        check("checkpoint_minutes", self.checkpoint_minutes, within(0.0, 525_600.0))?;
         check("sampler.levels", self.sampler.levels, within(0, kantor_core::sampler::settings::MAX_LEVELS))?;
         check("sampler.steps_per_level", self.sampler.steps_per_level, within(1, kantor_core::sampler::settings::MAX_STEPS))?;
         check("sampler.epsilon", self.sampler.epsilon, within(0.0, 1.0))?;
@@ -216,7 +216,7 @@ mod tests {
         assert_eq!(refusal("lr = nan"), "lr = NaN is not a finite number; expected more than 0, up to 10");
         assert_eq!(refusal("sigma_min = inf"), "sigma_min = inf is not a finite number; expected more than 0, up to 1000");
         assert_eq!(refusal("steps = 100000000"), "steps = 100000000 is out of range; expected 1 to 10000000");
-        assert_eq!(refusal("checkpoint_minutes = 0.0"), "checkpoint_minutes = 0 is out of range; expected more than 0, up to 525600");
+        assert_eq!(refusal("checkpoint_minutes = -1.0"), "checkpoint_minutes = -1 is out of range; expected 0 to 525600");
         assert_eq!(refusal("[sampler]\nsteps_per_level = 0"), "sampler.steps_per_level = 0 is out of range; expected 1 to 10000");
         assert_eq!(refusal("[net]\nchannels = 100000\nkernel = 3\ndilations = [1]"), "net.channels = 100000 is out of range; expected 1 to 4096");
         assert_eq!(refusal("[net]\nchannels = 8\nkernel = 3\ndilations = [1, 0]"), "net.dilations (each) = 0 is out of range; expected 1 to 4096");
