@@ -47,17 +47,22 @@ fn the_endless_chorale_is_the_boards() {
 
 #[test]
 fn ctrl_c_turns_every_note_off() {
-    // At 80 bpm the endless chorale would go on for ever; Ctrl-C once notes are sounding.
-    let mut words = kantor_play(&["--endless", "--seed", "3"]);
-    let tempo = words.iter().position(|w| w == "2000").unwrap();
-    words[tempo] = "80".into();
-    let (status, got) = capture(&words, Some(40));
-    assert!(status.success(), "kantor play did not stop cleanly on Ctrl-C: {status}");
-    let s = check_wire(&got).unwrap_or_else(|e| panic!("invalid MIDI after Ctrl-C: {e}"));
-    assert!(s.note_ons > 0, "nothing was played before Ctrl-C");
-    assert!(s.all_notes_off >= 4, "all notes off on the four channels");
-    let all_notes_off: Vec<u8> = (0..4u8).flat_map(|ch| [0xB0 | ch, 123, 0]).collect();
-    assert!(got.ends_with(&all_notes_off), "the stream does not end with all notes off: {:02x?}", &got[got.len().saturating_sub(12)..]);
+    // At 80 bpm a piece takes half a minute and the endless chorale goes on for ever;
+    // Ctrl-C once notes are sounding, in both modes.
+    for mode in [&["--endless"][..], &["--pieces", "1"][..]] {
+        let mut args = mode.to_vec();
+        args.extend(["--seed", "3"]);
+        let mut words = kantor_play(&args);
+        let tempo = words.iter().position(|w| w == "2000").unwrap();
+        words[tempo] = "80".into();
+        let (status, got) = capture(&words, Some(40));
+        assert!(status.success(), "{mode:?}: kantor play did not stop cleanly on Ctrl-C: {status}");
+        let s = check_wire(&got).unwrap_or_else(|e| panic!("{mode:?}: invalid MIDI after Ctrl-C: {e}"));
+        assert!(s.note_ons > 0, "{mode:?}: nothing was played before Ctrl-C");
+        assert!(s.all_notes_off >= 4, "{mode:?}: all notes off on the four channels");
+        let all_notes_off: Vec<u8> = (0..4u8).flat_map(|ch| [0xB0 | ch, 123, 0]).collect();
+        assert!(got.ends_with(&all_notes_off), "{mode:?}: the stream does not end with all notes off: {:02x?}", &got[got.len().saturating_sub(12)..]);
+    }
 }
 
 #[test]
