@@ -149,13 +149,19 @@ fn check_rejoined(bytes: &[u8]) -> Result<usize, String> {
     }
 }
 
-/// Reads `master` until `enough` says so or it reports end of file or an error.
+/// Reads `master` until `enough` says so or it reports end of file or an error. Until the
+/// player has opened its end (slow under an emulator) the master reports an error: that is
+/// waited out for up to two minutes.
 fn read_until(master: &mut File, got: &mut Vec<u8>, enough: impl Fn(&[u8]) -> bool) {
     let mut buf = [0u8; 4096];
+    let started = Instant::now();
     while !enough(got) {
         match master.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ if got.is_empty() && started.elapsed() < Duration::from_secs(120) => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            _ => break,
         }
     }
 }
