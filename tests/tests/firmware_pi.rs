@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use firmware_common::pty::{capture, open_pty};
+use firmware_common::pty::{capture, open_pty, spawn_reader};
 use firmware_common::{check_wire, host_pieces, host_stream, BoardConfig};
 
 /// Runs the Pi binary with `args` (after the port options) into a fresh pty and returns
@@ -29,37 +29,6 @@ fn run_pi(args: &[&str]) -> Vec<u8> {
     let (status, got) = capture(&words, None);
     assert!(status.success(), "the Pi binary failed: {status}");
     got
-}
-
-/// Reads everything that comes out of `master` on a thread, until `stop` is set and
-/// nothing has come for half a second (or the other side hangs up).
-fn spawn_reader(mut master: File, stop: std::sync::Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut got = Vec::new();
-        let mut buf = [0u8; 4096];
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&master);
-        let mut quiet_since: Option<Instant> = None;
-        loop {
-            let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-            // SAFETY: poll on the master descriptor this thread owns.
-            let ready = unsafe { libc::poll(&mut p, 1, 100) };
-            if ready > 0 {
-                match master.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        got.extend_from_slice(&buf[..n]);
-                        quiet_since = None;
-                    }
-                }
-            } else {
-                let since = *quiet_since.get_or_insert_with(Instant::now);
-                if stop.load(Ordering::SeqCst) && since.elapsed() > Duration::from_millis(500) {
-                    break;
-                }
-            }
-        }
-        got
-    })
 }
 
 fn model() -> String {
@@ -211,7 +180,7 @@ fn pi_binary_rides_out_a_port_that_goes_away() {
     std::fs::remove_file(&link).unwrap();
     std::os::unix::fs::symlink(&slave, &link).unwrap();
     let done = std::sync::Arc::new(AtomicBool::new(false));
-    let reader = spawn_reader(second, done.clone());
+    let reader = spawn_reader(second, done.clone(), None);
     // With the slave held open, the reader stops once the player has exited and nothing
     // more comes.
     let status = child.wait().unwrap();

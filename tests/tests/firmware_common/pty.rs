@@ -34,7 +34,7 @@ pub fn open_pty() -> (File, String) {
 /// path) and returns its exit status and every byte it sent to the port. With `interrupt`,
 /// the program gets SIGINT (Ctrl-C) once that many bytes have come.
 pub fn capture(words: &[String], interrupt: Option<usize>) -> (ExitStatus, Vec<u8>) {
-    let (mut master, slave) = open_pty();
+    let (master, slave) = open_pty();
     // Hold the slave open too, so the master never sees a hang-up between pieces.
     let _slave = File::options().read(true).write(true).open(&slave).unwrap();
     let words: Vec<String> = words.iter().map(|w| w.replace("{pty}", &slave)).collect();
@@ -42,44 +42,50 @@ pub fn capture(words: &[String], interrupt: Option<usize>) -> (ExitStatus, Vec<u
     let mut child = Command::new(&words[0]).args(&words[1..]).spawn().unwrap_or_else(|e| panic!("{} does not start: {e}", words[0]));
     let pid = child.id() as libc::pid_t;
     let stop = Arc::new(AtomicBool::new(false));
-    let reader = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut got = Vec::new();
-            let mut buf = [0u8; 4096];
-            let fd = std::os::fd::AsRawFd::as_raw_fd(&master);
-            let mut quiet_since: Option<Instant> = None;
-            let mut interrupted = false;
-            loop {
-                let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-                // SAFETY: poll on the master descriptor this thread owns.
-                let ready = unsafe { libc::poll(&mut p, 1, 100) };
-                if ready > 0 {
-                    match master.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            got.extend_from_slice(&buf[..n]);
-                            quiet_since = None;
-                        }
-                    }
-                    if interrupt.is_some_and(|n| got.len() >= n) && !interrupted {
-                        interrupted = true;
-                        // SAFETY: a signal to the child this test started.
-                        unsafe { libc::kill(pid, libc::SIGINT) };
-                    }
-                } else {
-                    let since = *quiet_since.get_or_insert_with(Instant::now);
-                    if stop.load(Ordering::SeqCst) && since.elapsed() > Duration::from_millis(500) {
-                        break;
-                    }
-                }
-            }
-            got
-        })
-    };
+    let reader = spawn_reader(master, stop.clone(), interrupt.map(|bytes| (bytes, pid)));
     let status = child.wait().unwrap();
     stop.store(true, Ordering::SeqCst);
     let got = reader.join().unwrap();
     eprintln!("{} sent {} bytes in {:.1} s", words[0], got.len(), started.elapsed().as_secs_f32());
     (status, got)
+}
+
+/// Reads everything that comes out of `master` on a thread, until `stop` is set and
+/// nothing has come for half a second (or the other side hangs up). With `interrupt`
+/// `(bytes, pid)`, process `pid` gets SIGINT (Ctrl-C) once that many bytes have come.
+pub fn spawn_reader(mut master: File, stop: Arc<AtomicBool>, interrupt: Option<(usize, libc::pid_t)>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&master);
+        let mut quiet_since: Option<Instant> = None;
+        let mut interrupted = false;
+        loop {
+            let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+            // SAFETY: poll on the master descriptor this thread owns.
+            let ready = unsafe { libc::poll(&mut p, 1, 100) };
+            if ready > 0 {
+                match master.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        got.extend_from_slice(&buf[..n]);
+                        quiet_since = None;
+                    }
+                }
+                if let Some((bytes, pid)) = interrupt {
+                    if got.len() >= bytes && !interrupted {
+                        interrupted = true;
+                        // SAFETY: a signal to the child the caller started.
+                        unsafe { libc::kill(pid, libc::SIGINT) };
+                    }
+                }
+            } else {
+                let since = *quiet_since.get_or_insert_with(Instant::now);
+                if stop.load(Ordering::SeqCst) && since.elapsed() > Duration::from_millis(500) {
+                    break;
+                }
+            }
+        }
+        got
+    })
 }
