@@ -87,9 +87,9 @@ make_seeds() {
     local bach=""
     if [ -d "${KANTOR_BACH_CORPUS:-}" ] || bach=$(bash .ci/corpus.sh "$tmp/corpus" 2>/dev/null); then
         bach=${bach:-$KANTOR_BACH_CORPUS}
-        find "$bach" -name 'bwv2*.mxl' | sort | head -n 4 | xargs -I{} cp {} "$s/musicxml_prepare/"
-        find "$bach" \( -name '*.xml' -o -name '*.musicxml' \) | sort | head -n 2 | xargs -r -I{} cp {} "$s/musicxml_prepare/"
-        find "$bach" -name 'bwv2*.mxl' | sort | head -n 2 | xargs -I{} cp {} "$s/musicxml_melody/"
+        find "$bach" -name 'bwv2*.mxl' | sort | sed -n "1,4p" | xargs -I{} cp {} "$s/musicxml_prepare/"
+        find "$bach" \( -name '*.xml' -o -name '*.musicxml' \) | sort | sed -n "1,2p" | xargs -r -I{} cp {} "$s/musicxml_prepare/"
+        find "$bach" -name 'bwv2*.mxl' | sort | sed -n "1,2p" | xargs -I{} cp {} "$s/musicxml_melody/"
     else
         echo "warning: no Bach corpus (offline?); MusicXML seeds are the test fixtures only" >&2
     fi
@@ -123,7 +123,7 @@ EOF
     cp models/bach-chorales.kds "$s/dataset/bach-chorales.kds"
     if [ -n "$bach" ]; then
         mkdir -p "$tmp/few"
-        find "$bach" -name 'bwv2*.mxl' | sort | head -n 6 | xargs -I{} cp {} "$tmp/few/"
+        find "$bach" -name 'bwv2*.mxl' | sort | sed -n "1,6p" | xargs -I{} cp {} "$tmp/few/"
         "$k" prepare --input "$tmp/few" --output "$tmp/few.kds" >/dev/null 2>&1
         cp "$tmp/few.kds" "$s/dataset/few.kds"
     fi
