@@ -22,7 +22,7 @@ fn the_asked_key_changes_the_notes_and_the_music_follows_it() {
         let mut engine = Engine::load(&path, kind).unwrap();
         let settings = engine.defaults;
         let (mut followed, mut pieces) = (0, 0);
-        for seed in 1..=6 {
+        for seed in 1..=20 {
             let mut notes = Vec::new();
             for fifths in [0, 1] {
                 let key = KeySignature { fifths };

@@ -3,7 +3,7 @@
 use super::clamp::{self, Clamp, OutOfRange};
 use super::constrain::{constrain_score, Constraint};
 use super::gauss::Gaussian;
-use super::refine;
+use super::{guidance, refine};
 use super::{cadence, counterpoint};
 use super::settings::{Init, Judge, Method, SamplerSettings};
 use super::workspace::Workspace;
@@ -56,13 +56,14 @@ impl<E: core::fmt::Display> core::fmt::Display for SampleError<E> {
 impl<E: core::fmt::Debug + core::fmt::Display> std::error::Error for SampleError<E> {}
 
 /// One network evaluation at `sigma`: state from `ws.x`, score into `ws.score`, with the
-/// denoised estimate constrained as `constraint` says.
+/// denoised estimate constrained as `constraint` says and tilted against repeated notes
+/// with weight `repeats` ([`guidance`]; 0 = off).
 pub(super) fn evaluate<N: ScoreNet>(
     net: &mut N,
     ws: &mut Workspace<'_>,
     frames: usize,
     sigma: f32,
-    constraint: Constraint,
+    (constraint, repeats): (Constraint, f32),
     report: &mut SampleReport,
 ) -> Result<(), SampleError<N::Error>> {
     let n = VOICE_CHANNELS * frames;
@@ -70,6 +71,7 @@ pub(super) fn evaluate<N: ScoreNet>(
     net.score(&ws.x[..n], &ws.meta[..META_CHANNELS * frames], frames, sigma, &mut ws.score[..n])
         .map_err(SampleError::Network)?;
     constrain_score(constraint, &ws.x[..n], &mut ws.score[..n], frames, sigma);
+    guidance::discourage_repeats(&ws.x[..n], &mut ws.score[..n], frames, sigma, repeats);
     Ok(())
 }
 
@@ -115,7 +117,7 @@ fn anneal<N: ScoreNet>(
 ) -> Result<(), SampleError<N::Error>> {
     let s = &settings.schedule;
     let n = VOICE_CHANNELS * frames;
-    let constraint = settings.constraint;
+    let constraint = (settings.constraint, settings.repeat_guidance);
     let tau = settings.temperature;
     for level in from..s.levels {
         let sigma = s.sigma(level);

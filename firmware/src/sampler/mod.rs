@@ -10,6 +10,7 @@
 //! - [`SamplerSettings`] holds the schedule, step size, steps per level, temperature;
 //! - [`sample`] runs one chain (one seed, one chorale), with optional clamped entries
 //!   ([`clamp`]) for harmonisation and continuation;
+//! - [`guidance`] tilts the network's estimate against repeated notes;
 //! - [`refine`] lets the network judge the result and re-sample the frames it likes least;
 //! - [`text`] reads and writes settings as `key=value` pairs (model metadata);
 //! - [`analytic`] is a network with an exactly known score, for tests and calibration.
@@ -22,6 +23,7 @@ pub mod clamp;
 pub mod constrain;
 pub mod counterpoint;
 pub mod gauss;
+pub mod guidance;
 mod langevin;
 pub mod plan;
 pub mod refine;

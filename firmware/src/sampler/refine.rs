@@ -55,7 +55,7 @@ pub fn judge<N: ScoreNet>(
             }
         }
     }
-    evaluate(net, ws, frames, sigma, Constraint::None, report)?;
+    evaluate(net, ws, frames, sigma, (Constraint::None, 0.0), report)?;
     let var = sigma * sigma;
     ws.per_frame[..frames].fill(0.0);
     for v in Voice::ALL {

@@ -8,7 +8,7 @@ use crate::noise::NoiseSchedule;
 /// models carry them as `kantor.sampler`; how they were chosen is in the model card's
 /// "Sampling" section.
 pub const RECOMMENDED: &str =
-    "method=consistent levels=12 steps=3 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=8 judge=rules refine_sigma=1.2 refine_steps=1 temperature=1.3";
+    "method=consistent levels=12 steps=3 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=8 judge=rules refine_sigma=1.2 refine_steps=1 temperature=1.3 repeat_guidance=2";
 
 /// Refinement rounds at least when harmonising a melody ([`SamplerSettings::harmonizing`]).
 pub const HARMONIZING_ROUNDS: usize = 24;
@@ -115,6 +115,10 @@ pub struct SamplerSettings {
     pub method: Method,
     /// Judging and re-sampling the worst frames after the chain.
     pub refine: Refine,
+    /// Weight λ of the guidance against repeated notes ([`super::guidance`]): each note
+    /// struck again at the pitch before it counts `e^{−λ}` in the density the chain
+    /// follows (0 = the network's own).
+    pub repeat_guidance: f32,
 }
 
 /// Most noise levels settings may ask for ([`SamplerSettings::is_bounded`]).
@@ -142,6 +146,7 @@ impl SamplerSettings {
             constraint: Constraint::None,
             method: Method::Langevin,
             refine: Refine::OFF,
+            repeat_guidance: 0.0,
         }
     }
 

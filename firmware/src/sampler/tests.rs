@@ -285,3 +285,31 @@ fn counterpoint_refinement_removes_parallels_and_costs_no_judging() {
     // and denoises once.
     assert_eq!(refined.evaluations(), plain.evaluations() + 12 * (4 * 3 + 1));
 }
+
+#[test]
+fn repeat_guidance_makes_lines_move_and_keeps_every_chord() {
+    // The mixture draws each frame's chord on its own: the soprano sings 72 in seven frames
+    // of ten, so it repeats its note in more than half of its steps. Guidance against
+    // repeats must make it move more often and still write only the mixture's chords.
+    let table = chords();
+    let count = |settings: &SamplerSettings| {
+        let mut net = ChordMixture { chords: &table };
+        let metas = [FrameMeta::default(); FRAMES];
+        let mut buf = [0.0f32; Workspace::floats_needed(FRAMES)];
+        let mut out = [[Token::Rest; VOICES]; FRAMES];
+        let (mut repeats, mut strangers) = (0, 0);
+        for seed in 0..SEEDS {
+            let mut ws = Workspace::split(&mut buf, FRAMES).unwrap();
+            sample(&mut net, settings, seed, &metas, &[], &mut ws, &mut out).unwrap();
+            repeats += out.windows(2).filter(|w| w[0][0] == w[1][0]).count();
+            strangers += out.iter().filter(|f| !table.iter().any(|(c, _)| c == *f)).count();
+        }
+        (repeats, strangers)
+    };
+    let (plain, plain_strangers) = count(&settings());
+    let (guided, guided_strangers) = count(&SamplerSettings { repeat_guidance: 4.0, ..settings() });
+    assert_eq!((plain_strangers, guided_strangers), (0, 0));
+    let steps = SEEDS as usize * (FRAMES - 1);
+    assert!(plain * 100 > 45 * steps, "unguided repeats {plain} of {steps}");
+    assert!(guided * 4 < plain * 3, "guided repeats {guided}, unguided {plain} of {steps}");
+}

@@ -76,6 +76,7 @@ impl SamplerSettings {
                         _ => return Err(bad),
                     }
                 }
+                "repeat_guidance" => self.repeat_guidance = f()?,
                 "refine" => self.refine.rounds = n()?,
                 "refine_fraction" => self.refine.fraction = f()?,
                 "refine_sigma" => self.refine.sigma = f()?,
@@ -106,6 +107,7 @@ impl SamplerSettings {
             && s.sigma_max >= s.sigma_min
             && self.epsilon > 0.0
             && self.temperature >= 0.0
+            && self.repeat_guidance >= 0.0
             && (r.rounds == 0 || (r.fraction > 0.0 && r.fraction <= 1.0 && r.sigma > 0.0 && r.judge_sigma > 0.0))
     }
 
@@ -137,7 +139,7 @@ impl fmt::Display for SettingsText<'_> {
         write!(
             f,
             "method={method} levels={} sigma_max={} sigma_min={} steps={} epsilon={} step_exponent={} temperature={} \
-             init={init} predictor={} constraint={constraint} denoise={}",
+             init={init} predictor={} constraint={constraint} denoise={} repeat_guidance={}",
             s.schedule.levels,
             s.schedule.sigma_max,
             s.schedule.sigma_min,
@@ -147,6 +149,7 @@ impl fmt::Display for SettingsText<'_> {
             s.temperature,
             word(s.predictor),
             word(s.final_denoise),
+            s.repeat_guidance,
         )?;
         let r = &s.refine;
         write!(
@@ -175,7 +178,7 @@ mod tests {
     fn text_round_trip_and_partial_override() {
         let base = SamplerSettings::ncsn(NoiseSchedule::new(19.6, 0.05, 225));
         let mut s = base;
-        s.apply_text("levels=12 sigma_max=6.5 method=consistent init=gaussian predictor=on refine=2 judge_sigma=0.25")
+        s.apply_text("levels=12 sigma_max=6.5 method=consistent init=gaussian predictor=on refine=2 judge_sigma=0.25 repeat_guidance=1.5")
             .unwrap();
         assert_eq!(s.schedule.levels, 12);
         assert_eq!(s.schedule.sigma_max, 6.5);
@@ -184,6 +187,7 @@ mod tests {
         assert_eq!(s.init, Init::Gaussian);
         assert!(s.predictor);
         assert_eq!(s.refine.rounds, 2);
+        assert_eq!(s.repeat_guidance, 1.5);
         assert_eq!(s.epsilon, base.epsilon);
 
         let mut line = heapless::String::<400>::new();

@@ -27,6 +27,12 @@ pub struct SamplerArgs {
     /// safer, plainer music.
     #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 4.0, false))]
     pub temperature: Option<f32>,
+    /// Guidance against repeated notes, 0–10: each note struck again at the pitch before
+    /// it weighs e^−λ in the density the sampler follows, so lines move more the larger
+    /// it is (Bach repeats about one note in seven; 0 = the network's own choice; default:
+    /// the model's).
+    #[arg(long, value_name = "λ", allow_hyphen_values = true, value_parser = number_in(0.0, 10.0, false))]
+    pub repeat_guidance: Option<f32>,
     /// Largest noise level σ_max, above 0 and at most 1000 (default: the model's).
     #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub sigma_max: Option<f32>,
@@ -167,6 +173,7 @@ impl SamplerArgs {
                 judge: defaults.refine.judge,
                 steps: defaults.refine.steps,
             },
+            repeat_guidance: self.repeat_guidance.unwrap_or(defaults.repeat_guidance),
         };
         if s.schedule.levels == 0 {
             bail!("--levels must be at least 1");
@@ -369,11 +376,12 @@ mod tests {
     #[test]
     fn overrides_replace_defaults() {
         let d = SamplerSettings::ncsn(NoiseSchedule::new(10.0, 0.1, 20));
-        let a = SamplerArgs { levels: Some(5), temperature: Some(0.5), no_denoise: true, ..Default::default() };
+        let a = SamplerArgs { levels: Some(5), temperature: Some(0.5), repeat_guidance: Some(1.5), no_denoise: true, ..Default::default() };
         let s = a.apply(d).unwrap();
         assert_eq!(s.schedule.levels, 5);
         assert_eq!(s.schedule.sigma_max, 10.0);
         assert_eq!(s.temperature, 0.5);
+        assert_eq!(s.repeat_guidance, 1.5);
         assert!(!s.final_denoise);
         assert!(SamplerArgs { sigma_min: Some(20.0), ..Default::default() }.apply(d).is_err());
         assert!(SamplerArgs { epsilon: Some(-1.0), ..Default::default() }.apply(d).is_err());

@@ -69,7 +69,7 @@ pub struct EvalArgs {
     /// pairs in the form of the model's `kantor.sampler` (e.g. "levels=40 epsilon=0.001";
     /// keys: method, levels, sigma_max, sigma_min, steps, epsilon, step_exponent,
     /// temperature, init, predictor, constraint, denoise, refine, refine_fraction,
-    /// refine_sigma, judge_sigma, judge, refine_steps). The flags below apply on top.
+    /// refine_sigma, judge_sigma, judge, refine_steps, repeat_guidance). The flags below apply on top.
     #[arg(long, value_name = "PAIRS", requires = "composing")]
     pub sampler: Option<String>,
 

@@ -31,8 +31,8 @@ pub struct ExportArgs {
     /// space-separated key=value pairs over the schedule above (keys: method, levels,
     /// sigma_max, sigma_min, steps, epsilon, step_exponent, temperature, init, predictor,
     /// constraint, denoise, refine, refine_fraction, refine_sigma, judge_sigma, judge,
-    /// refine_steps). Default: the settings tuned for Kantor's networks; an empty string
-    /// writes none. Levels and steps go up to 10000, refine to 1000, and a chorale may take
+    /// refine_steps, repeat_guidance). Default: the settings tuned for Kantor's networks; an
+    /// empty string writes none. Levels and steps go up to 10000, refine to 1000, and a chorale may take
     /// at most 1000000 network evaluations.
     #[arg(long, default_value = kantor_core::sampler::RECOMMENDED)]
     pub sampler: String,
