@@ -10,7 +10,7 @@
 //! - [`kernels`]: the kernel sets: the portable reference and its bit-identical twins
 //!   (AVX2 / AVX-512 VNNI on x86-64, the DSP extension on Cortex-M), one table chosen
 //!   when the network is built;
-//! - [`plan`]: tensor lengths and arena placement for a frame count;
+//! - [`arena`]: tensor lengths and arena placement for a frame count;
 //! - [`net`]: [`Int8ScoreNet`], the [`crate::ScoreNet`] the sampler drives.
 //!
 //! Weights are int8 (per output channel, symmetric); activations int8 (per tensor,
@@ -45,6 +45,7 @@
 //! let mut net = Int8ScoreNet::new(blob, arena, frames)?;
 //! ```
 
+pub mod arena;
 mod bytes;
 pub mod conv;
 pub mod fixed;
@@ -52,11 +53,11 @@ pub mod format;
 pub mod kernels;
 pub mod model;
 pub mod net;
-pub mod plan;
+
 pub mod quant;
 
 pub use format::Aligned;
 pub use kernels::Kernels;
 pub use model::{BlobError, Model};
 pub use net::{EngineError, Int8ScoreNet};
-pub use plan::{Plan, PlanError};
+pub use arena::{ArenaPlanError, Plan};

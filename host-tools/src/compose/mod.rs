@@ -27,7 +27,7 @@ pub use options::{parse_key, parse_quarters, parse_seed, parse_time, ConstraintA
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};
-use kantor_core::sampler::{clamp_voice, PiecePlan, PlanError, SamplerSettings, FREE};
+use kantor_core::sampler::{clamp_voice, PiecePlan, PiecePlanError, SamplerSettings, FREE};
 use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token, Voice};
 use std::path::PathBuf;
 
@@ -161,7 +161,7 @@ fn plan_of(args: &GenerateArgs) -> Result<PiecePlan> {
     };
     match plan.frames() {
         Ok(_) => Ok(plan),
-        Err(PlanError::PickupTooLong) => bail!(
+        Err(PiecePlanError::PickupTooLong) => bail!(
             "--pickup: {} quarters is a whole bar or more in {}/{}; a pickup must be shorter than a bar",
             args.pickup.0 as f64 / kantor_core::meter::FRAMES_PER_QUARTER as f64,
             args.time.numerator,
