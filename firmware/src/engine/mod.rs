@@ -1,7 +1,10 @@
 //! The integer score network engine: loads a quantised `.kq8` blob and runs it with
 //! integer arithmetic, without a heap.
 //!
-//! - [`format`]: the blob layout (shared with `kantor quantize`);
+//! - [`format`]: the blob layout (shared with `kantor quantize`), its records declared
+//!   once through [`record`] so reader and writer cannot disagree;
+//! - [`scalar`]: the σ program's instructions ([`ScalarOp`]), evaluated the same way here
+//!   and in `kantor quantize`;
 //! - [`model`]: loading and checking a blob ([`Model`], [`BlobError`]); every offset,
 //!   index and shift is checked once, so running cannot read out of bounds;
 //! - [`quant`]: element types, zero points, requantisation parameters;
@@ -53,11 +56,13 @@ pub mod format;
 pub mod kernels;
 pub mod model;
 pub mod net;
-
 pub mod quant;
+pub mod record;
+pub mod scalar;
 
+pub use arena::{ArenaPlanError, Plan};
 pub use format::Aligned;
 pub use kernels::Kernels;
 pub use model::{BlobError, Model};
 pub use net::{EngineError, Int8ScoreNet};
-pub use arena::{ArenaPlanError, Plan};
+pub use scalar::ScalarOp;
