@@ -368,10 +368,14 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 
 /// A blob with 4-byte alignment, for `include_bytes!` on a board:
 ///
-/// ```ignore
+/// ```
 /// use kantor_core::engine::format::Aligned;
-/// static MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!("../../../models/default/model.kq8"));
+/// use kantor_core::engine::Model;
+///
+/// static MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/default/model.kq8")));
 /// // MODEL.0 is the blob; pass `&MODEL.0` to `Int8ScoreNet::new`.
+/// assert_eq!(MODEL.0.as_ptr() as usize % 4, 0);
+/// assert!(Model::load(&MODEL.0).is_ok());
 /// ```
 #[repr(C, align(4))]
 pub struct Aligned<T: ?Sized>(pub T);

@@ -67,13 +67,8 @@ impl std::error::Error for EngineError {}
 
 /// The int8 score network: a blob `B` (e.g. `&'static [u8]` from `include_bytes!`, or a
 /// `Vec<u8>` on the host) and an arena `A` of working memory (e.g. a `static mut` array,
-/// or a `Vec<u8>`).
-///
-/// ```ignore
-/// static BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!("model.kq8"));
-/// static mut ARENA: [u8; model_sizes::ARENA_BYTES_64] = [0; model_sizes::ARENA_BYTES_64];
-/// let net = Int8ScoreNet::new(&BLOB.0, unsafe { &mut ARENA[..] }, 64)?;
-/// ```
+/// or a `Vec<u8>`). The [module documentation](super) shows both: loading a blob and
+/// running one evaluation, and a board's static blob and arena.
 pub struct Int8ScoreNet<B, A> {
     blob: B,
     layout: Layout,
