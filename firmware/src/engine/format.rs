@@ -6,24 +6,18 @@
 //! quantize` writes each through that one declaration.
 //!
 //! ```text
-//! offset  size  field
-//!      0     4  MAGIC "KQ8\x1a"
-//!      4     4  FORMAT_VERSION (u32)
-//!      8     4  onehot::ENCODING_VERSION the network was trained for (u32)
-//!     12     4  total length of the blob in bytes, CRC included (u32)
-//!     16     4  voice channels (101)              20  4  metadata channels (23)
-//!     24     8  voice ranges: (lowest, highest) MIDI note for S, A, T, B
-//!     32     4  σ_max (f32)   36  4  σ_min (f32)   40  4  noise levels (u32)
-//!     44     4  tensors       48  4  scalar instructions
-//!     52     4  ops           56  4  properties     60  4  head (u32, `Head::code`)
-//!     64        properties: key_len u16, value_len u16, key, value (UTF-8), then padding to 4
-//!               scalar program: a ScalarRecord each
-//!               tensor table:   a TensorRecord each
-//!               op list:        an OpHead (opcode u8, 0, record length u16, a multiple
-//!                               of 4), then the op's record
-//!               payload: int8 weights, int32 biases and multipliers, each 4-aligned,
-//!                        addressed by absolute offsets from the op records
-//!    end-4     4  CRC-32 (IEEE) of every byte before it
+//! section         what                                   record
+//! header          magic, versions, length, layout, σ,    HeaderRecord (64 bytes)
+//!                 counts, head
+//! properties      key_len, value_len, key, value (UTF-8) PropRecord, text, padding to 4
+//! scalar program  one instruction each                   ScalarRecord
+//! tensor table    one tensor each                        TensorRecord
+//! op list         an op each                             OpHead (code, length), then the
+//!                                                        op's record (see `op`)
+//! payload         int8 weights, int32 biases and         addressed by absolute offsets
+//!                 multipliers, each 4-aligned            from the op records
+//! end − 4         CRC-32 (IEEE) of every byte before it
+//! ```
 //! ```
 //!
 //! Tensors are int8 or int16 activations laid out time-major (`frames × channels`), each
@@ -318,6 +312,25 @@ record! {
         pub reserved: u8,
     }
 }
+
+// The sizes this version of the format fixes. A record that changes size changes the
+// format: bump FORMAT_VERSION with these. Op records stay multiples of 4 bytes.
+const _: () = assert!(
+    HeaderRecord::BYTES == 64
+        && PropRecord::BYTES == 4
+        && ScalarRecord::BYTES == 8
+        && TensorRecord::BYTES == 16
+        && op::QUANTIZE_BYTES == 12
+        && op::CONV_BYTES == 36
+        && op::ADD_BYTES == 40
+        && op::CONCAT_HEAD_BYTES == 8
+        && op::CONCAT_INPUT_BYTES == 12
+        && op::RESCALE_BYTES == 20
+        && op::MUL_CHANNEL_BYTES == 20
+        && op::MUL_SCALAR_BYTES == 12
+        && op::RESIZE_BYTES == 12
+        && op::OUTPUT_BYTES == 8
+);
 
 /// Output channels per block of packed convolution weights.
 pub const CO_BLOCK: usize = 8;
