@@ -18,7 +18,6 @@
 //!                 multipliers, each 4-aligned            from the op records
 //! end − 4         CRC-32 (IEEE) of every byte before it
 //! ```
-//! ```
 //!
 //! Tensors are int8 or int16 activations laid out time-major (`frames × channels`), each
 //! with one scale and zero point (real = scale · (q − zero_point)). `relu` flags in op
