@@ -8,12 +8,12 @@
 
 use core::fmt::{Debug, Display, Write};
 
-use crate::engine::{BlobError, EngineError, PlanError as EnginePlanError};
+use crate::engine::{ArenaPlanError, BlobError, EngineError};
 use crate::midi::BufferTooSmall;
 use crate::player::{LangevinError, PlayerError, StreamError};
 use crate::sampler::analytic::BadChord;
 use crate::sampler::clamp::OutOfRange;
-use crate::sampler::{BadPair, PlanError as PiecePlanError, SampleError};
+use crate::sampler::{BadPair, PiecePlanError, SampleError};
 use crate::voice::Voice;
 
 /// `e`'s message, formatted with `core::fmt` alone.
@@ -99,16 +99,16 @@ fn blob_errors() -> [BlobError; 12] {
     ]
 }
 
-fn engine_plan_variant(e: &EnginePlanError) -> usize {
+fn engine_plan_variant(e: &ArenaPlanError) -> usize {
     match e {
-        EnginePlanError::TooShort { .. } => 0,
-        EnginePlanError::LengthMismatch { .. } => 1,
-        EnginePlanError::Overflow => 2,
+        ArenaPlanError::TooShort { .. } => 0,
+        ArenaPlanError::LengthMismatch { .. } => 1,
+        ArenaPlanError::Overflow => 2,
     }
 }
 
-const ENGINE_PLAN_ERRORS: [EnginePlanError; 3] =
-    [EnginePlanError::TooShort { op: 1 }, EnginePlanError::LengthMismatch { op: 5 }, EnginePlanError::Overflow];
+const ENGINE_PLAN_ERRORS: [ArenaPlanError; 3] =
+    [ArenaPlanError::TooShort { op: 1 }, ArenaPlanError::LengthMismatch { op: 5 }, ArenaPlanError::Overflow];
 
 fn engine_variant(e: &EngineError) -> usize {
     match e {

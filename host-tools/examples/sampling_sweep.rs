@@ -40,6 +40,9 @@ use std::path::Path;
 /// The sampler options of one setting.
 #[derive(Parser)]
 struct Spec {
+    /// Langevin steps per noise level (default: the model's).
+    #[arg(long)]
+    steps: Option<usize>,
     #[command(flatten)]
     sampler: SamplerArgs,
 }
@@ -142,14 +145,14 @@ fn main() -> Result<()> {
     let rhythm_settings = match rhythm.as_deref() {
         Some(r) if r != "bach" => {
             let parsed = Spec::try_parse_from(std::iter::once("sampler").chain(r.split_whitespace()))?;
-            Some(parsed.sampler.apply(engine.defaults)?)
+            Some(parsed.sampler.apply(engine.defaults, parsed.steps)?)
         }
         _ => None,
     };
     for spec in &args[3..] {
         let (name, flags) = spec.split_once(':').unwrap_or((spec.as_str(), ""));
         let parsed = Spec::try_parse_from(std::iter::once("sampler").chain(flags.split_whitespace()))?;
-        let settings = parsed.sampler.apply(engine.defaults)?;
+        let settings = parsed.sampler.apply(engine.defaults, parsed.steps)?;
         let mut ms = Vec::new();
         let (mut evals, mut secs) = (0usize, 0.0f64);
         for i in 0..n {

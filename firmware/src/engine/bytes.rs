@@ -1,21 +1,10 @@
-//! Little-endian fields of a blob.
-
-pub(crate) fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(w)
-}
+//! Little-endian int32 arrays of a blob's payload (records are read through
+//! [`super::record`]).
 
 pub(crate) fn i32_at(b: &[u8], at: usize) -> i32 {
-    u32_at(b, at) as i32
-}
-
-pub(crate) fn f32_at(b: &[u8], at: usize) -> f32 {
-    f32::from_bits(u32_at(b, at))
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    i32::from_le_bytes(w)
 }
 
 /// Reinterprets bytes as int8.

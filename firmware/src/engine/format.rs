@@ -1,24 +1,22 @@
 //! The `.kq8` blob format: the contract between `kantor quantize` (which writes it) and
 //! the engine (which reads it). Everything is little-endian.
 //!
+//! Every fixed-size part is a record declared once below ([`HeaderRecord`],
+//! [`ScalarRecord`], [`TensorRecord`], the op records); the engine reads and `kantor
+//! quantize` writes each through that one declaration.
+//!
 //! ```text
-//! offset  size  field
-//!      0     4  MAGIC "KQ8\x1a"
-//!      4     4  FORMAT_VERSION (u32)
-//!      8     4  onehot::ENCODING_VERSION the network was trained for (u32)
-//!     12     4  total length of the blob in bytes, CRC included (u32)
-//!     16     4  voice channels (101)              20  4  metadata channels (23)
-//!     24     8  voice ranges: (lowest, highest) MIDI note for S, A, T, B
-//!     32     4  σ_max (f32)   36  4  σ_min (f32)   40  4  noise levels (u32)
-//!     44     4  tensors       48  4  scalar instructions
-//!     52     4  ops           56  4  properties     60  4  head (u32, `Head::code`)
-//!     64        properties: key_len u16, value_len u16, key, value (UTF-8), then padding to 4
-//!               scalar program: SCALAR_RECORD bytes each
-//!               tensor table:   TENSOR_RECORD bytes each
-//!               op list:        opcode u8, 0, record length u16 (multiple of 4), fields
-//!               payload: int8 weights, int32 biases and multipliers, each 4-aligned,
-//!                        addressed by absolute offsets from the op records
-//!    end-4     4  CRC-32 (IEEE) of every byte before it
+//! section         what                                   record
+//! header          magic, versions, length, layout, σ,    HeaderRecord (64 bytes)
+//!                 counts, head
+//! properties      key_len, value_len, key, value (UTF-8) PropRecord, text, padding to 4
+//! scalar program  one instruction each                   ScalarRecord
+//! tensor table    one tensor each                        TensorRecord
+//! op list         an op each                             OpHead (code, length), then the
+//!                                                        op's record (see `op`)
+//! payload         int8 weights, int32 biases and         addressed by absolute offsets
+//!                 multipliers, each 4-aligned            from the op records
+//! end − 4         CRC-32 (IEEE) of every byte before it
 //! ```
 //!
 //! Tensors are int8 or int16 activations laid out time-major (`frames × channels`), each
@@ -35,16 +33,18 @@
 
 #![forbid(unsafe_code)]
 
+use super::record::{record, Field};
+
 /// First four bytes of every blob.
 pub const MAGIC: [u8; 4] = *b"KQ8\x1a";
 /// Version of this layout; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 3;
 /// Size of the fixed header.
-pub const HEADER_BYTES: usize = 64;
-/// Bytes per scalar instruction: op u8, a u8, b u8, 0 u8, constant f32.
-pub const SCALAR_RECORD: usize = 8;
-/// Bytes per tensor: channels u32, scale f32, zero point i32, element type u8, 0 u8 ×3.
-pub const TENSOR_RECORD: usize = 16;
+pub const HEADER_BYTES: usize = HeaderRecord::BYTES;
+/// Bytes per scalar instruction.
+pub const SCALAR_RECORD: usize = ScalarRecord::BYTES;
+/// Bytes per tensor.
+pub const TENSOR_RECORD: usize = TensorRecord::BYTES;
 /// Element type of an int8 tensor (asymmetric: any zero point).
 pub const ELEM_I8: u8 = 0;
 /// Element type of an int16 tensor (symmetric: zero point 0), TFLite's "16x8" scheme for
@@ -68,7 +68,8 @@ pub const INPUT_VOICES: u8 = 0;
 /// Graph input fed by `QUANTIZE`: the metadata channels.
 pub const INPUT_META: u8 = 1;
 
-/// Scalar instructions (f32, register 0 = σ, instruction i writes register i + 1).
+/// Scalar instruction codes (f32, register 0 = σ, instruction i writes register i + 1);
+/// what each computes is [`super::scalar::ScalarOp`].
 pub mod scalar {
     /// r = constant.
     pub const CONST: u8 = 0;
@@ -89,51 +90,246 @@ pub mod scalar {
     pub const LOG: u8 = 10;
 }
 
-/// Op codes and the size of each op record (bytes, header included).
+/// Op codes and the size of each op record (bytes, [`OpHead`] included); the fields
+/// after the head are the record named in each code's documentation.
 pub mod op {
-    /// `input u8, scalar u8, 0 u16, out u16, 0 u16`: quantise a graph input (channel-major
-    /// f32) into a tensor: q = clamp(round(v · factor) + zp) with factor = s / scale in f32
-    /// (s the scalar register, or factor = 1 / scale without one).
+    use super::*;
+
+    /// [`QuantizeRecord`]: quantise a graph input (channel-major f32) into a tensor:
+    /// q = clamp(round(v · factor) + zp) with factor = s / scale in f32 (s the scalar
+    /// register, or factor = 1 / scale without one).
     pub const QUANTIZE: u8 = 1;
-    pub const QUANTIZE_BYTES: usize = 12;
-    /// `in u16, out u16, k u16, dilation u16, stride u16, pad_begin u16, pad_end u16,
-    /// relu u8, 0 u8, weights u32, bias u32, multipliers u32, shifts u32`:
-    /// 1-D convolution with int8 weights (symmetric, per output channel) packed as
-    /// [`super::packed_weight_index`] says, int32 bias, per-channel requantisation, clamp
-    /// (ReLU folded in).
+    pub const QUANTIZE_BYTES: usize = OpHead::BYTES + QuantizeRecord::BYTES;
+    /// [`ConvRecord`]: 1-D convolution with int8 weights (symmetric, per output channel)
+    /// packed as [`super::packed_weight_index`] says, int32 bias, per-channel
+    /// requantisation, clamp (ReLU folded in).
     pub const CONV: u8 = 2;
-    pub const CONV_BYTES: usize = 36;
-    /// `a u16, b u16, out u16, left_shift u8, relu u8, 0 u8, 0 u8 ×3,
-    /// a_mult i32, a_shift i32, b_mult i32, b_shift i32, out_mult i32, out_shift i32`:
-    /// elementwise sum with rescale (TFLite's scheme).
+    pub const CONV_BYTES: usize = OpHead::BYTES + ConvRecord::BYTES;
+    /// [`AddRecord`]: elementwise sum with rescale (TFLite's scheme).
     pub const ADD: u8 = 3;
-    pub const ADD_BYTES: usize = 40;
-    /// `out u16, n u16`, then n × `in u16, identity u8, 0 u8, mult i32, shift i32`:
-    /// channel concatenation, each input requantised to the output (or copied when
-    /// `identity` is 1).
+    pub const ADD_BYTES: usize = OpHead::BYTES + AddRecord::BYTES;
+    /// [`ConcatRecord`], then n × [`ConcatInputRecord`]: channel concatenation, each input
+    /// requantised to the output (or copied when `identity` is 1).
     pub const CONCAT: u8 = 4;
-    pub const CONCAT_HEAD_BYTES: usize = 8;
-    pub const CONCAT_INPUT_BYTES: usize = 12;
-    /// `in u16, out u16, identity u8, relu u8, 0 u8, 0 u8, mult i32, shift i32`:
-    /// elementwise requantisation with clamp (a ReLU that was not folded into a conv).
+    pub const CONCAT_HEAD_BYTES: usize = OpHead::BYTES + ConcatRecord::BYTES;
+    pub const CONCAT_INPUT_BYTES: usize = ConcatInputRecord::BYTES;
+    /// [`RescaleRecord`]: elementwise requantisation with clamp (a ReLU that was not
+    /// folded into a conv).
     pub const RESCALE: u8 = 5;
-    pub const RESCALE_BYTES: usize = 20;
-    /// `in u16, out u16, relu u8, 0 u8, 0 u16, multipliers u32, shifts u32`:
-    /// multiply by a per-channel constant; a negative multiplier negates the channel.
+    pub const RESCALE_BYTES: usize = OpHead::BYTES + RescaleRecord::BYTES;
+    /// [`MulChannelRecord`]: multiply by a per-channel constant; a negative multiplier
+    /// negates the channel.
     pub const MUL_CHANNEL: u8 = 6;
-    pub const MUL_CHANNEL_BYTES: usize = 20;
-    /// `in u16, out u16, scalar u8, relu u8, 0 u8, 0 u8`: multiply by a σ-derived
-    /// scalar; the multiplier is computed at run time from f32 (see `fixed`).
+    pub const MUL_CHANNEL_BYTES: usize = OpHead::BYTES + MulChannelRecord::BYTES;
+    /// [`MulScalarRecord`]: multiply by a σ-derived scalar; the multiplier is computed at
+    /// run time from f32 (see `fixed`).
     pub const MUL_SCALAR: u8 = 7;
-    pub const MUL_SCALAR_BYTES: usize = 12;
-    /// `in u16, out u16, factor u16, 0 u16`: nearest-neighbour upsampling in time.
+    pub const MUL_SCALAR_BYTES: usize = OpHead::BYTES + MulScalarRecord::BYTES;
+    /// [`ResizeRecord`]: nearest-neighbour upsampling in time.
     pub const RESIZE: u8 = 8;
-    pub const RESIZE_BYTES: usize = 12;
-    /// `in u16, scalar u8, 0 u8`: dequantise the score (must have voice channels and the
-    /// input's frame count): y = (q − zp) · factor, factor = scale · s in f32.
+    pub const RESIZE_BYTES: usize = OpHead::BYTES + ResizeRecord::BYTES;
+    /// [`OutputRecord`]: dequantise the score (must have voice channels and the input's
+    /// frame count): y = (q − zp) · factor, factor = scale · s in f32.
     pub const OUTPUT: u8 = 9;
-    pub const OUTPUT_BYTES: usize = 8;
+    pub const OUTPUT_BYTES: usize = OpHead::BYTES + OutputRecord::BYTES;
 }
+
+/// A ReLU flag (0 or 1) and the reserved zero byte after it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Act {
+    pub relu: u8,
+    pub reserved: u8,
+}
+
+impl Act {
+    pub fn new(relu: bool) -> Act {
+        Act { relu: relu as u8, reserved: 0 }
+    }
+}
+
+impl Field for Act {
+    const BYTES: usize = 2;
+    fn read(b: &[u8]) -> Self {
+        Act { relu: b[0], reserved: b[1] }
+    }
+    fn write(self, b: &mut [u8]) {
+        b[0] = self.relu;
+        b[1] = self.reserved;
+    }
+}
+
+record! {
+    /// The fixed header at the start of every blob.
+    pub struct HeaderRecord {
+        pub magic: [u8; 4],
+        pub format_version: u32,
+        /// `onehot::ENCODING_VERSION` the network was trained for.
+        pub encoding_version: u32,
+        /// Length of the blob in bytes, CRC included.
+        pub total_len: u32,
+        pub voice_channels: u32,
+        pub meta_channels: u32,
+        /// (lowest, highest) MIDI note of S, A, T, B.
+        pub voice_ranges: [u8; 8],
+        pub sigma_max: f32,
+        pub sigma_min: f32,
+        pub levels: u32,
+        pub tensors: u32,
+        pub scalars: u32,
+        pub ops: u32,
+        pub props: u32,
+        /// `Head::code`.
+        pub head: u32,
+    }
+
+    /// The lengths before a property's key and value (UTF-8, then padding to 4).
+    pub struct PropRecord {
+        pub key_len: u16,
+        pub value_len: u16,
+    }
+
+    /// One instruction of the σ program.
+    pub struct ScalarRecord {
+        pub code: u8,
+        pub a: u8,
+        pub b: u8,
+        pub reserved: u8,
+        pub constant: f32,
+    }
+
+    /// One activation tensor.
+    pub struct TensorRecord {
+        pub channels: u32,
+        pub scale: f32,
+        pub zero_point: i32,
+        /// [`ELEM_I8`] or [`ELEM_I16`].
+        pub elem: u8,
+        pub reserved: [u8; 3],
+    }
+
+    /// The start of every op record.
+    pub struct OpHead {
+        pub code: u8,
+        pub reserved: u8,
+        /// Bytes of the whole op record, head included (a multiple of 4).
+        pub len: u16,
+    }
+
+    pub struct QuantizeRecord {
+        /// [`INPUT_VOICES`] or [`INPUT_META`].
+        pub input: u8,
+        pub scalar: u8,
+        pub reserved: u16,
+        pub output: u16,
+        pub reserved2: u16,
+    }
+
+    pub struct ConvRecord {
+        pub input: u16,
+        pub output: u16,
+        pub kernel: u16,
+        pub dilation: u16,
+        pub stride: u16,
+        pub pad_begin: u16,
+        pub pad_end: u16,
+        pub act: Act,
+        /// Absolute offsets of the payload arrays: packed int8 weights, then int32 bias,
+        /// multipliers and shifts per output channel.
+        pub weights: u32,
+        pub bias: u32,
+        pub multipliers: u32,
+        pub shifts: u32,
+    }
+
+    pub struct AddRecord {
+        pub a: u16,
+        pub b: u16,
+        pub output: u16,
+        pub left_shift: u8,
+        pub act: Act,
+        pub reserved: [u8; 3],
+        pub a_mult: i32,
+        pub a_shift: i32,
+        pub b_mult: i32,
+        pub b_shift: i32,
+        pub out_mult: i32,
+        pub out_shift: i32,
+    }
+
+    pub struct ConcatRecord {
+        pub output: u16,
+        /// Number of [`ConcatInputRecord`]s that follow.
+        pub n: u16,
+    }
+
+    pub struct ConcatInputRecord {
+        pub input: u16,
+        pub identity: u8,
+        pub reserved: u8,
+        pub mult: i32,
+        pub shift: i32,
+    }
+
+    pub struct RescaleRecord {
+        pub input: u16,
+        pub output: u16,
+        pub identity: u8,
+        pub act: Act,
+        pub reserved: u8,
+        pub mult: i32,
+        pub shift: i32,
+    }
+
+    pub struct MulChannelRecord {
+        pub input: u16,
+        pub output: u16,
+        pub act: Act,
+        pub reserved: u16,
+        /// Absolute offsets of int32 multipliers and shifts per channel.
+        pub multipliers: u32,
+        pub shifts: u32,
+    }
+
+    pub struct MulScalarRecord {
+        pub input: u16,
+        pub output: u16,
+        pub scalar: u8,
+        pub act: Act,
+        pub reserved: u8,
+    }
+
+    pub struct ResizeRecord {
+        pub input: u16,
+        pub output: u16,
+        pub factor: u16,
+        pub reserved: u16,
+    }
+
+    pub struct OutputRecord {
+        pub input: u16,
+        pub scalar: u8,
+        pub reserved: u8,
+    }
+}
+
+// The sizes this version of the format fixes. A record that changes size changes the
+// format: bump FORMAT_VERSION with these. Op records stay multiples of 4 bytes.
+const _: () = assert!(
+    HeaderRecord::BYTES == 64
+        && PropRecord::BYTES == 4
+        && ScalarRecord::BYTES == 8
+        && TensorRecord::BYTES == 16
+        && op::QUANTIZE_BYTES == 12
+        && op::CONV_BYTES == 36
+        && op::ADD_BYTES == 40
+        && op::CONCAT_HEAD_BYTES == 8
+        && op::CONCAT_INPUT_BYTES == 12
+        && op::RESCALE_BYTES == 20
+        && op::MUL_CHANNEL_BYTES == 20
+        && op::MUL_SCALAR_BYTES == 12
+        && op::RESIZE_BYTES == 12
+        && op::OUTPUT_BYTES == 8
+);
 
 /// Output channels per block of packed convolution weights.
 pub const CO_BLOCK: usize = 8;
@@ -184,10 +380,14 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 
 /// A blob with 4-byte alignment, for `include_bytes!` on a board:
 ///
-/// ```ignore
+/// ```
 /// use kantor_core::engine::format::Aligned;
-/// static MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!("../../../models/default/model.kq8"));
+/// use kantor_core::engine::Model;
+///
+/// static MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/default/model.kq8")));
 /// // MODEL.0 is the blob; pass `&MODEL.0` to `Int8ScoreNet::new`.
+/// assert_eq!(MODEL.0.as_ptr() as usize % 4, 0);
+/// assert!(Model::load(&MODEL.0).is_ok());
 /// ```
 #[repr(C, align(4))]
 pub struct Aligned<T: ?Sized>(pub T);

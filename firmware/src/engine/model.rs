@@ -3,9 +3,13 @@
 
 #![forbid(unsafe_code)]
 
-use super::format::{self, op, scalar, MAX_KERNEL, MAX_SCALARS, MAX_TAPS, MAX_TENSORS, NO_SCALAR};
-use super::bytes::{as_i8, f32_at, i32_at, u16_at, u32_at};
+use super::bytes::{as_i8, i32_at};
+use super::format::{
+    self, op, AddRecord, ConcatInputRecord, ConcatRecord, ConvRecord, HeaderRecord, MulChannelRecord, MulScalarRecord, OpHead, OutputRecord, PropRecord,
+    QuantizeRecord, RescaleRecord, ResizeRecord, ScalarRecord, TensorRecord, MAX_KERNEL, MAX_SCALARS, MAX_TAPS, MAX_TENSORS, NO_SCALAR,
+};
 use super::quant::{Elem, Q, Requant};
+use super::scalar::ScalarOp;
 use crate::head::Head;
 use crate::noise::NoiseSchedule;
 use crate::onehot::{ENCODING_VERSION, META_CHANNELS, VOICE_CHANNELS};
@@ -122,12 +126,9 @@ impl TensorInfo {
     }
 }
 
-fn elem_of(code: u8) -> Elem {
-    if code == format::ELEM_I16 {
-        Elem::I16
-    } else {
-        Elem::I8
-    }
+fn tensor_info(r: &TensorRecord) -> TensorInfo {
+    let elem = if r.elem == format::ELEM_I16 { Elem::I16 } else { Elem::I8 };
+    TensorInfo { channels: r.channels as usize, scale: r.scale, zero_point: r.zero_point, elem }
 }
 
 /// A convolution as stored in the blob.
@@ -189,11 +190,10 @@ pub enum Op<'a> {
 impl<'a> Op<'a> {
     /// Input `i` of a concatenation.
     pub fn concat_input(inputs: &[u8], i: usize) -> ConcatInput {
-        let r = &inputs[i * op::CONCAT_INPUT_BYTES..][..op::CONCAT_INPUT_BYTES];
-        let identity = r[2] == 1;
+        let r = ConcatInputRecord::read(&inputs[i * ConcatInputRecord::BYTES..]);
         ConcatInput {
-            input: u16_at(r, 0) as usize,
-            requant: if identity { None } else { Some(Requant { multiplier: i32_at(r, 4), shift: i32_at(r, 8) }) },
+            input: r.input as usize,
+            requant: if r.identity == 1 { None } else { Some(Requant { multiplier: r.mult, shift: r.shift }) },
         }
     }
 
@@ -293,11 +293,11 @@ impl<'a> Model<'a> {
         let bytes = self.bytes;
         let mut pos = self.layout.props;
         (0..self.layout.header.props).map(move |_| {
-            let kl = u16_at(bytes, pos) as usize;
-            let vl = u16_at(bytes, pos + 2) as usize;
-            let k = &bytes[pos + 4..pos + 4 + kl];
-            let v = &bytes[pos + 4 + kl..pos + 4 + kl + vl];
-            pos += format::align4(4 + kl + vl);
+            let r = PropRecord::read(&bytes[pos..]);
+            let (kl, vl, at) = (r.key_len as usize, r.value_len as usize, pos + PropRecord::BYTES);
+            let k = &bytes[at..at + kl];
+            let v = &bytes[at + kl..at + kl + vl];
+            pos += format::align4(PropRecord::BYTES + kl + vl);
             // Validated as UTF-8 on load.
             (core::str::from_utf8(k).unwrap_or(""), core::str::from_utf8(v).unwrap_or(""))
         })
@@ -310,42 +310,23 @@ impl<'a> Model<'a> {
 
     /// Quantisation of tensor `i` (< `header().tensors`).
     pub fn tensor(&self, i: usize) -> TensorInfo {
-        let at = self.layout.tensors + i * format::TENSOR_RECORD;
-        TensorInfo {
-            channels: u32_at(self.bytes, at) as usize,
-            scale: f32_at(self.bytes, at + 4),
-            zero_point: i32_at(self.bytes, at + 8),
-            elem: elem_of(self.bytes[at + 12]),
-        }
+        tensor_info(&TensorRecord::read(&self.bytes[self.layout.tensors + i * TensorRecord::BYTES..]))
     }
 
-    /// The raw scalar instruction records (`SCALAR_RECORD` bytes each).
-    pub fn scalar_records(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+    /// The σ program, in order (checked on load).
+    pub fn scalar_program(&self) -> impl Iterator<Item = ScalarOp> + 'a {
         let (bytes, start) = (self.bytes, self.layout.scalars);
-        (0..self.layout.header.scalars).map(move |i| &bytes[start + i * format::SCALAR_RECORD..][..format::SCALAR_RECORD])
+        (0..self.layout.header.scalars).map(move |i| {
+            // Every code was checked on load.
+            ScalarOp::from_record(&ScalarRecord::read(&bytes[start + i * ScalarRecord::BYTES..])).unwrap_or(ScalarOp::Const(f32::NAN))
+        })
     }
 
     /// Evaluates the scalar program for `sigma` into `regs` (register 0 = σ).
     pub fn eval_scalars(&self, sigma: f32, regs: &mut [f32; MAX_SCALARS + 1]) {
         regs[0] = sigma;
-        for i in 0..self.layout.header.scalars {
-            let r = &self.bytes[self.layout.scalars + i * format::SCALAR_RECORD..][..format::SCALAR_RECORD];
-            let a = regs[r[1] as usize];
-            let b = regs[r[2] as usize];
-            regs[i + 1] = match r[0] {
-                scalar::CONST => f32_at(r, 4),
-                scalar::ADD => a + b,
-                scalar::SUB => a - b,
-                scalar::MUL => a * b,
-                scalar::DIV => a / b,
-                scalar::POW => libm::powf(a, b),
-                scalar::SQRT => libm::sqrtf(a),
-                scalar::NEG => -a,
-                scalar::RECIP => 1.0 / a,
-                scalar::EXP => libm::expf(a),
-                scalar::LOG => libm::logf(a),
-                _ => f32::NAN, // refused on load
-            };
+        for (i, s) in self.scalar_program().enumerate() {
+            regs[i + 1] = s.apply(&regs[..i + 1]);
         }
     }
 
@@ -355,7 +336,7 @@ impl<'a> Model<'a> {
         let model = *self;
         let mut pos = self.layout.ops;
         (0..self.layout.header.ops).map(move |_| {
-            let len = u16_at(bytes, pos + 2) as usize;
+            let len = OpHead::read(&bytes[pos..]).len as usize;
             let rec = &bytes[pos..pos + len];
             pos += len;
             // Every record was decoded and checked on load, so this cannot fail.
@@ -376,10 +357,9 @@ fn scalar_field(v: u8, scalars: usize, index: usize) -> Result<Option<usize>, Bl
     }
 }
 
-/// A payload array of `count` elements of `size` bytes at the absolute offset stored at
-/// `rec[at..]`.
-fn payload<'a>(bytes: &'a [u8], rec: &[u8], at: usize, count: usize, size: usize, index: usize) -> Result<&'a [u8], BlobError> {
-    let start = u32_at(rec, at) as usize;
+/// A payload array of `count` elements of `size` bytes at the absolute offset `start`.
+fn payload(bytes: &[u8], start: u32, count: usize, size: usize, index: usize) -> Result<&[u8], BlobError> {
+    let start = start as usize;
     let end = count.checked_mul(size).and_then(|n| start.checked_add(n)).ok_or(malformed(index, "payload too large"))?;
     if start < format::HEADER_BYTES || end > bytes.len() - format::CRC_BYTES {
         return Err(malformed(index, "payload out of bounds"));
@@ -409,36 +389,47 @@ fn check_requant(r: Requant, index: usize) -> Result<Requant, BlobError> {
     Ok(r)
 }
 
-/// The ReLU flag byte (and the reserved byte after it).
-fn act(rec: &[u8], at: usize, index: usize) -> Result<bool, BlobError> {
-    if rec[at] > 1 || rec[at + 1] != 0 {
+/// The ReLU flag (and the reserved byte after it).
+fn act(a: format::Act, index: usize) -> Result<bool, BlobError> {
+    if a.relu > 1 || a.reserved != 0 {
         return Err(malformed(index, "activation flag"));
     }
-    Ok(rec[at] == 1)
+    Ok(a.relu == 1)
+}
+
+fn scalar_reg(v: u8) -> Option<usize> {
+    if v == NO_SCALAR {
+        None
+    } else {
+        Some(v as usize)
+    }
 }
 
 /// Decodes one op record (`index` only labels errors). Payload slices are checked against
 /// the blob; tensor and scalar indices are checked by [`validate`].
 fn decode_op<'a>(rec: &'a [u8], index: usize) -> Result<Op<'a>, BlobError> {
-    let code = rec[0];
+    let code = OpHead::read(rec).code;
+    let body = &rec[OpHead::BYTES..];
     let need = |n: usize| if rec.len() == n { Ok(()) } else { Err(malformed(index, "op record has the wrong length")) };
-    let t = |at: usize| u16_at(rec, at) as usize;
+    let t = |v: u16| v as usize;
     Ok(match code {
         op::QUANTIZE => {
             need(op::QUANTIZE_BYTES)?;
-            Op::Quantize { input: rec[4], scalar: if rec[5] == NO_SCALAR { None } else { Some(rec[5] as usize) }, output: t(8) }
+            let r = QuantizeRecord::read(body);
+            Op::Quantize { input: r.input, scalar: scalar_reg(r.scalar), output: t(r.output) }
         }
         op::CONV => {
             need(op::CONV_BYTES)?;
-            let relu = act(rec, 18, index)?;
+            let r = ConvRecord::read(body);
+            let relu = act(r.act, index)?;
             let c = ConvOp {
-                input: t(4),
-                output: t(6),
-                kernel: t(8),
-                dilation: t(10),
-                stride: t(12),
-                pad_begin: t(14),
-                pad_end: t(16),
+                input: t(r.input),
+                output: t(r.output),
+                kernel: t(r.kernel),
+                dilation: t(r.dilation),
+                stride: t(r.stride),
+                pad_begin: t(r.pad_begin),
+                pad_end: t(r.pad_end),
                 relu,
                 weights: &[],
                 bias: &[],
@@ -449,16 +440,22 @@ fn decode_op<'a>(rec: &'a [u8], index: usize) -> Result<Op<'a>, BlobError> {
         }
         op::ADD => {
             need(op::ADD_BYTES)?;
-            let relu = act(rec, 11, index)?;
-            let r = |at| check_requant(Requant { multiplier: i32_at(rec, at), shift: i32_at(rec, at + 4) }, index);
-            let left_shift = rec[10] as i32;
+            let r = AddRecord::read(body);
+            let relu = act(r.act, index)?;
+            let rq = |multiplier, shift| check_requant(Requant { multiplier, shift }, index);
+            let left_shift = r.left_shift as i32;
             if left_shift > 24 {
                 return Err(malformed(index, "add left shift too large"));
             }
-            Op::Add(AddOp { a: t(4), b: t(6), output: t(8), left_shift, relu, a_requant: r(16)?, b_requant: r(24)?, out_requant: r(32)? })
+            let (a_requant, b_requant, out_requant) = (rq(r.a_mult, r.a_shift)?, rq(r.b_mult, r.b_shift)?, rq(r.out_mult, r.out_shift)?);
+            Op::Add(AddOp { a: t(r.a), b: t(r.b), output: t(r.output), left_shift, relu, a_requant, b_requant, out_requant })
         }
         op::CONCAT => {
-            let n = t(6);
+            if rec.len() < op::CONCAT_HEAD_BYTES {
+                return Err(malformed(index, "op record has the wrong length"));
+            }
+            let r = ConcatRecord::read(body);
+            let n = t(r.n);
             need(op::CONCAT_HEAD_BYTES + n * op::CONCAT_INPUT_BYTES)?;
             let inputs = &rec[op::CONCAT_HEAD_BYTES..];
             for i in 0..n {
@@ -466,31 +463,36 @@ fn decode_op<'a>(rec: &'a [u8], index: usize) -> Result<Op<'a>, BlobError> {
                     check_requant(r, index)?;
                 }
             }
-            Op::Concat { output: t(4), n, inputs }
+            Op::Concat { output: t(r.output), n, inputs }
         }
         op::RESCALE => {
             need(op::RESCALE_BYTES)?;
-            let relu = act(rec, 9, index)?;
-            let requant = if rec[8] == 1 { None } else { Some(check_requant(Requant { multiplier: i32_at(rec, 12), shift: i32_at(rec, 16) }, index)?) };
-            Op::Rescale { input: t(4), output: t(6), requant, relu }
+            let r = RescaleRecord::read(body);
+            let relu = act(r.act, index)?;
+            let requant = if r.identity == 1 { None } else { Some(check_requant(Requant { multiplier: r.mult, shift: r.shift }, index)?) };
+            Op::Rescale { input: t(r.input), output: t(r.output), requant, relu }
         }
         op::MUL_CHANNEL => {
             need(op::MUL_CHANNEL_BYTES)?;
-            let relu = act(rec, 8, index)?;
-            Op::MulChannel { input: t(4), output: t(6), relu, multipliers: &[], shifts: &[] }
+            let r = MulChannelRecord::read(body);
+            let relu = act(r.act, index)?;
+            Op::MulChannel { input: t(r.input), output: t(r.output), relu, multipliers: &[], shifts: &[] }
         }
         op::MUL_SCALAR => {
             need(op::MUL_SCALAR_BYTES)?;
-            let relu = act(rec, 9, index)?;
-            Op::MulScalar { input: t(4), output: t(6), scalar: rec[8] as usize, relu }
+            let r = MulScalarRecord::read(body);
+            let relu = act(r.act, index)?;
+            Op::MulScalar { input: t(r.input), output: t(r.output), scalar: r.scalar as usize, relu }
         }
         op::RESIZE => {
             need(op::RESIZE_BYTES)?;
-            Op::Resize { input: t(4), output: t(6), factor: t(8) }
+            let r = ResizeRecord::read(body);
+            Op::Resize { input: t(r.input), output: t(r.output), factor: t(r.factor) }
         }
         op::OUTPUT => {
             need(op::OUTPUT_BYTES)?;
-            Op::Output { input: t(4), scalar: if rec[6] == NO_SCALAR { None } else { Some(rec[6] as usize) } }
+            let r = OutputRecord::read(body);
+            Op::Output { input: t(r.input), scalar: scalar_reg(r.scalar) }
         }
         code => return Err(BlobError::UnknownOp { index, code }),
     })
@@ -498,21 +500,24 @@ fn decode_op<'a>(rec: &'a [u8], index: usize) -> Result<Op<'a>, BlobError> {
 
 /// Attaches the payload slices of ops that have them (needs the tensor table for sizes).
 pub(crate) fn attach_payload<'a>(bytes: &'a [u8], rec: &[u8], op: Op<'a>, tensor: impl Fn(usize) -> TensorInfo, index: usize) -> Result<Op<'a>, BlobError> {
+    let body = &rec[OpHead::BYTES..];
     Ok(match op {
         Op::Conv(mut c) => {
+            let r = ConvRecord::read(body);
             let (cin, cout) = (tensor(c.input).channels, tensor(c.output).channels);
             let taps = c.kernel.checked_mul(cin).filter(|&t| t <= MAX_TAPS && cout <= u16::MAX as usize).ok_or(malformed(index, "conv too large"))?;
-            c.weights = as_i8(payload(bytes, rec, 20, format::packed_weight_bytes(cout, taps), 1, index)?);
-            c.bias = payload(bytes, rec, 24, cout, 4, index)?;
-            c.multipliers = payload(bytes, rec, 28, cout, 4, index)?;
-            c.shifts = payload(bytes, rec, 32, cout, 4, index)?;
+            c.weights = as_i8(payload(bytes, r.weights, format::packed_weight_bytes(cout, taps), 1, index)?);
+            c.bias = payload(bytes, r.bias, cout, 4, index)?;
+            c.multipliers = payload(bytes, r.multipliers, cout, 4, index)?;
+            c.shifts = payload(bytes, r.shifts, cout, 4, index)?;
             check_shifts(c.shifts, Some(c.multipliers), index)?;
             Op::Conv(c)
         }
         Op::MulChannel { input, output, relu, .. } => {
+            let r = MulChannelRecord::read(body);
             let c = tensor(input).channels;
-            let multipliers = payload(bytes, rec, 12, c, 4, index)?;
-            let shifts = payload(bytes, rec, 16, c, 4, index)?;
+            let multipliers = payload(bytes, r.multipliers, c, 4, index)?;
+            let shifts = payload(bytes, r.shifts, c, 4, index)?;
             check_shifts(shifts, Some(multipliers), index)?;
             Op::MulChannel { input, output, relu, multipliers, shifts }
         }
@@ -528,11 +533,12 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
     if bytes.len() < min {
         return Err(BlobError::Truncated { needed: min, got: bytes.len() });
     }
-    let format_version = u32_at(bytes, 4);
+    let h = HeaderRecord::read(bytes);
+    let format_version = h.format_version;
     if format_version != format::FORMAT_VERSION {
         return Err(BlobError::FormatVersion { found: format_version, supported: format::FORMAT_VERSION });
     }
-    let total_len = u32_at(bytes, 12) as usize;
+    let total_len = h.total_len as usize;
     if total_len > bytes.len() {
         return Err(BlobError::Truncated { needed: total_len, got: bytes.len() });
     }
@@ -542,32 +548,32 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
     // Trailing bytes past the stated length (e.g. flash padding) are ignored.
     let bytes = &bytes[..total_len];
     let body = total_len - format::CRC_BYTES;
-    let stored = u32_at(bytes, body);
+    let stored = u32::from_le_bytes([bytes[body], bytes[body + 1], bytes[body + 2], bytes[body + 3]]);
     let computed = format::crc32(&bytes[..body]);
     if stored != computed {
         return Err(BlobError::Crc { stored, computed });
     }
-    let encoding_version = u32_at(bytes, 8);
+    let encoding_version = h.encoding_version;
     if encoding_version != ENCODING_VERSION {
         return Err(BlobError::EncodingVersion { found: encoding_version, expected: ENCODING_VERSION });
     }
-    if u32_at(bytes, 16) as usize != VOICE_CHANNELS || u32_at(bytes, 20) as usize != META_CHANNELS {
+    if h.voice_channels as usize != VOICE_CHANNELS || h.meta_channels as usize != META_CHANNELS {
         return Err(BlobError::ForeignLayout);
     }
     for (v, r) in VOICE_RANGES.iter().enumerate() {
-        if bytes[24 + 2 * v] != r.lowest || bytes[25 + 2 * v] != r.highest {
+        if h.voice_ranges[2 * v] != r.lowest || h.voice_ranges[2 * v + 1] != r.highest {
             return Err(BlobError::ForeignLayout);
         }
     }
-    let schedule = NoiseSchedule::new(f32_at(bytes, 32), f32_at(bytes, 36), u32_at(bytes, 40) as usize);
+    let schedule = NoiseSchedule::new(h.sigma_max, h.sigma_min, h.levels as usize);
     if !(schedule.sigma_max.is_finite() && schedule.sigma_min.is_finite() && schedule.sigma_min > 0.0 && schedule.sigma_max >= schedule.sigma_min) {
         return Err(malformed(usize::MAX, "noise schedule is not positive and decreasing"));
     }
     if schedule.levels > crate::sampler::settings::MAX_LEVELS {
         return Err(BlobError::TooLarge { what: "noise levels", count: schedule.levels, max: crate::sampler::settings::MAX_LEVELS });
     }
-    let count = |at: usize, what: &'static str, max: usize| {
-        let n = u32_at(bytes, at) as usize;
+    let count = |n: u32, what: &'static str, max: usize| {
+        let n = n as usize;
         if n > max {
             Err(BlobError::TooLarge { what, count: n, max })
         } else {
@@ -579,64 +585,62 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
         encoding_version,
         total_len,
         schedule,
-        tensors: count(44, "tensors", MAX_TENSORS)?,
-        scalars: count(48, "scalar instructions", MAX_SCALARS)?,
-        ops: count(52, "ops", u16::MAX as usize)?,
-        props: count(56, "properties", u16::MAX as usize)?,
-        head: Head::from_code(u32_at(bytes, 60)).ok_or(BlobError::UnknownHead { code: u32_at(bytes, 60) })?,
+        tensors: count(h.tensors, "tensors", MAX_TENSORS)?,
+        scalars: count(h.scalars, "scalar instructions", MAX_SCALARS)?,
+        ops: count(h.ops, "ops", u16::MAX as usize)?,
+        props: count(h.props, "properties", u16::MAX as usize)?,
+        head: Head::from_code(h.head).ok_or(BlobError::UnknownHead { code: h.head })?,
     };
     let mut cur = Cursor { bytes, pos: format::HEADER_BYTES, end: body };
 
     let props = cur.pos;
     for _ in 0..header.props {
-        let lens = cur.take(4)?;
-        let (kl, vl) = (u16_at(lens, 0) as usize, u16_at(lens, 2) as usize);
+        let lens = PropRecord::read(cur.take(PropRecord::BYTES)?);
+        let (kl, vl) = (lens.key_len as usize, lens.value_len as usize);
         let text = cur.take(kl + vl)?;
         if core::str::from_utf8(&text[..kl]).is_err() || core::str::from_utf8(&text[kl..]).is_err() {
             return Err(malformed(usize::MAX, "property is not UTF-8"));
         }
-        cur.take(format::align4(4 + kl + vl) - (4 + kl + vl))?;
+        let used = PropRecord::BYTES + kl + vl;
+        cur.take(format::align4(used) - used)?;
     }
 
     let scalars = cur.pos;
     for i in 0..header.scalars {
-        let r = cur.take(format::SCALAR_RECORD)?;
-        if r[0] > scalar::LOG {
-            return Err(BlobError::UnknownScalarOp { index: i, code: r[0] });
+        let r = ScalarRecord::read(cur.take(ScalarRecord::BYTES)?);
+        if ScalarOp::from_record(&r).is_none() {
+            return Err(BlobError::UnknownScalarOp { index: i, code: r.code });
         }
-        if r[1] as usize > i || r[2] as usize > i {
+        if r.a as usize > i || r.b as usize > i {
             return Err(malformed(usize::MAX, "scalar instruction reads a later register"));
         }
     }
 
     let tensors = cur.pos;
     for _ in 0..header.tensors {
-        let r = cur.take(format::TENSOR_RECORD)?;
-        let (c, scale, zp, elem) = (u32_at(r, 0), f32_at(r, 4), i32_at(r, 8), r[12]);
+        let r = TensorRecord::read(cur.take(TensorRecord::BYTES)?);
+        let (c, scale, zp, elem) = (r.channels, r.scale, r.zero_point, r.elem);
         let zp_ok = match elem {
             format::ELEM_I8 => (-128..=127).contains(&zp),
             format::ELEM_I16 => zp == 0,
             _ => false,
         };
-        if c == 0 || c > u16::MAX as u32 || !(scale.is_finite() && scale > 0.0) || !zp_ok || r[13..16] != [0, 0, 0] {
+        if c == 0 || c > u16::MAX as u32 || !(scale.is_finite() && scale > 0.0) || !zp_ok || r.reserved != [0, 0, 0] {
             return Err(malformed(usize::MAX, "tensor has no channels, a bad scale, element type or zero point"));
         }
     }
-    let tensor_at = |i: usize| {
-        let at = tensors + i * format::TENSOR_RECORD;
-        TensorInfo { channels: u32_at(bytes, at) as usize, scale: f32_at(bytes, at + 4), zero_point: i32_at(bytes, at + 8), elem: elem_of(bytes[at + 12]) }
-    };
+    let tensor_at = |i: usize| tensor_info(&TensorRecord::read(&bytes[tensors + i * TensorRecord::BYTES..]));
 
     let ops = cur.pos;
     let mut produced = [false; MAX_TENSORS];
     let mut outputs = 0;
     for index in 0..header.ops {
-        let head = cur.take(4)?;
-        let len = u16_at(head, 2) as usize;
-        if len < 4 || !len.is_multiple_of(4) {
+        let head = OpHead::read(cur.take(OpHead::BYTES)?);
+        let len = head.len as usize;
+        if len < OpHead::BYTES || !len.is_multiple_of(4) {
             return Err(malformed(index, "op record length"));
         }
-        cur.pos -= 4;
+        cur.pos -= OpHead::BYTES;
         let rec = cur.take(len)?;
         let decoded = decode_op(rec, index)?;
         // Indices before payloads: payload sizes depend on the tensors' channels.

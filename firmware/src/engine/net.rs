@@ -9,7 +9,7 @@ use super::conv::{ConvGeometry, ConvParams};
 use super::kernels::{reference, Kernels};
 use super::model::{BlobError, Layout, Model, Op};
 use super::quant::Requant;
-use super::plan::{Plan, PlanError};
+use super::arena::{ArenaPlanError, Plan};
 use crate::noise::NoiseSchedule;
 use crate::onehot::{META_CHANNELS, VOICE_CHANNELS};
 use crate::score::ScoreNet;
@@ -22,7 +22,7 @@ pub enum EngineError {
     /// The blob was refused.
     Blob(BlobError),
     /// The network cannot run at this frame count.
-    Plan(PlanError),
+    Plan(ArenaPlanError),
     /// The working memory is smaller than the plan needs.
     ArenaTooSmall { needed: usize, available: usize },
     /// A caller's buffer is shorter than `channels × frames`.
@@ -39,8 +39,8 @@ impl From<BlobError> for EngineError {
     }
 }
 
-impl From<PlanError> for EngineError {
-    fn from(e: PlanError) -> Self {
+impl From<ArenaPlanError> for EngineError {
+    fn from(e: ArenaPlanError) -> Self {
         EngineError::Plan(e)
     }
 }
@@ -67,13 +67,8 @@ impl std::error::Error for EngineError {}
 
 /// The int8 score network: a blob `B` (e.g. `&'static [u8]` from `include_bytes!`, or a
 /// `Vec<u8>` on the host) and an arena `A` of working memory (e.g. a `static mut` array,
-/// or a `Vec<u8>`).
-///
-/// ```ignore
-/// static BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!("model.kq8"));
-/// static mut ARENA: [u8; model_sizes::ARENA_BYTES_64] = [0; model_sizes::ARENA_BYTES_64];
-/// let net = Int8ScoreNet::new(&BLOB.0, unsafe { &mut ARENA[..] }, 64)?;
-/// ```
+/// or a `Vec<u8>`). The [module documentation](super) shows both: loading a blob and
+/// running one evaluation, and a board's static blob and arena.
 pub struct Int8ScoreNet<B, A> {
     blob: B,
     layout: Layout,
@@ -113,7 +108,7 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
     }
 
     /// Working memory needed for `frames` frames.
-    pub fn arena_bytes(&self, frames: usize) -> Result<usize, PlanError> {
+    pub fn arena_bytes(&self, frames: usize) -> Result<usize, ArenaPlanError> {
         Ok(Plan::new(&self.model(), frames)?.arena_bytes)
     }
 
@@ -145,7 +140,7 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
     /// as [`Int8ScoreNet::run`] for [`crate::Head::Score`]): what quantisation is measured on.
     pub fn run_raw(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), EngineError> {
         for (len, channels) in [(x.len(), VOICE_CHANNELS), (meta.len(), META_CHANNELS), (score.len(), VOICE_CHANNELS)] {
-            let needed = channels.checked_mul(frames).ok_or(EngineError::Plan(PlanError::Overflow))?;
+            let needed = channels.checked_mul(frames).ok_or(EngineError::Plan(ArenaPlanError::Overflow))?;
             if len < needed {
                 return Err(EngineError::BufferTooSmall { needed, got: len });
             }
@@ -170,7 +165,7 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
 /// Input `ins` and output `out` views of the arena. The planner never places an op's
 /// output over a tensor the op reads; this checks it anyway.
 fn views<const N: usize>(arena: &mut [u8], ins: [Range<usize>; N], out: Range<usize>) -> Result<([&[u8]; N], &mut [u8]), EngineError> {
-    let bad = EngineError::Plan(PlanError::Overflow);
+    let bad = EngineError::Plan(ArenaPlanError::Overflow);
     if out.end > arena.len() || out.start > out.end {
         return Err(bad);
     }

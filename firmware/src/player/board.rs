@@ -3,7 +3,7 @@
 //! host's replay of a board all build their composer here, so they cannot drift apart.
 
 use super::compose::{Cadences, Composer};
-use super::langevin::{model_settings, Budget, LangevinComposer, LangevinError};
+use super::phrases::{model_settings, Budget, LangevinComposer, LangevinError};
 use crate::engine::{EngineError, Int8ScoreNet};
 use crate::frame::Frame;
 use crate::meter::TimeSignature;

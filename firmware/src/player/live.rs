@@ -1,7 +1,7 @@
 //! The player live on an operating system (feature `std`): a wall clock, and the endless
 //! chorale with its [`Playback`] on a thread of its own, ticked every millisecond, as a
 //! timer interrupt ticks it on a microcontroller. The Raspberry Pi program and the host's
-//! `kantor play` both stream through [`stream`].
+//! `kantor play` both stream through [`endless`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::clock::Monotonic;
 use super::compose::Composer;
 use super::machine::PlayerConfig;
-use super::stream::{EventQueue, Playback, StreamControl, StreamStats, Streamer};
+use super::endless::{EventQueue, Playback, StreamControl, StreamStats, Streamer};
 
 /// Wall-clock time since the clock was made, and sleeping delays.
 #[derive(Clone, Copy, Debug)]

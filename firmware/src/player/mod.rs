@@ -5,10 +5,10 @@
 //! - [`clock`]: the microsecond clock the player times MIDI by ([`Monotonic`]) and where
 //!   seeds come from ([`SeedSource`]);
 //! - [`compose`]: what the player asks of a composer ([`Composer`]);
-//! - [`langevin`]: the composer over the sampler and a score network
+//! - [`phrases`]: the composer over the sampler and a score network
 //!   ([`LangevinComposer`]);
 //! - [`machine`]: the state machine that ties them together ([`Player`]);
-//! - [`stream`]: the endless chorale, composed while it plays ([`Streamer`] in the main
+//! - [`endless`]: the endless chorale, composed while it plays ([`Streamer`] in the main
 //!   loop, [`Playback`] in a timer interrupt);
 //! - [`sim`]: stand-in hardware on a virtual clock, for hosts and CI runs;
 //! - [`live`] (feature `std`): a wall clock, and the endless chorale with its playback on
@@ -25,24 +25,24 @@ pub mod board;
 pub mod button;
 pub mod clock;
 pub mod compose;
-pub mod langevin;
+pub mod phrases;
 #[cfg(feature = "std")]
 pub mod live;
 pub mod machine;
 pub mod sim;
-pub mod stream;
+pub mod endless;
 
 pub use board::BoardComposer;
 pub use button::{ActiveLevel, Debounced};
 pub use clock::{FixedSeed, Monotonic, PressTime, SeedSource};
 pub use compose::{phrase_seed, Cadences, Composer};
-pub use langevin::{model_settings, Budget, LangevinComposer, LangevinError};
+pub use phrases::{model_settings, Budget, LangevinComposer, LangevinError};
 pub use machine::{Happening, Player, PlayerConfig, PlayerError, State};
-pub use stream::{EventQueue, Playback, StreamControl, StreamError, StreamStats, Streamer, Timed};
+pub use endless::{EventQueue, Playback, StreamControl, StreamError, StreamStats, Streamer, Timed};
 
 #[cfg(test)]
 mod input_tests;
 #[cfg(test)]
-mod stream_tests;
+mod endless_tests;
 #[cfg(test)]
 mod tests;

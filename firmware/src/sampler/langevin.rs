@@ -1,79 +1,17 @@
 //! One chain of annealed Langevin dynamics, from noise to tokens.
 
-use super::clamp::{self, Clamp, OutOfRange};
-use super::constrain::{constrain_score, Constraint};
+use super::clamp::{self, Clamp};
+use super::evaluation::{evaluate, SampleError, SampleReport};
 use super::gauss::Gaussian;
-use super::{guidance, refine};
+use super::refine;
 use super::{cadence, counterpoint};
 use super::settings::{Init, Judge, Method, SamplerSettings};
 use super::workspace::Workspace;
 use crate::frame::FrameMeta;
-use crate::onehot::{decode_voices, encode_meta, META_CHANNELS, VOICE_CHANNELS};
+use crate::onehot::{decode_voices, encode_meta, VOICE_CHANNELS};
 use crate::score::ScoreNet;
 use crate::token::Token;
 use crate::voice::VOICES;
-
-/// What one chain did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct SampleReport {
-    /// Network evaluations made.
-    pub evaluations: usize,
-}
-
-/// Why sampling failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[non_exhaustive]
-pub enum SampleError<E> {
-    /// The network failed.
-    Network(E),
-    /// The workspace or the token buffer holds fewer frames than asked for.
-    BufferTooSmall { frames: usize, capacity: usize },
-    /// There is nothing to sample.
-    NoFrames,
-    /// A clamped pitch lies outside its voice's range.
-    ClampOutOfRange(OutOfRange),
-    /// A setting makes no sense (no levels, non-positive σ or ε).
-    BadSettings,
-}
-
-impl<E: core::fmt::Display> core::fmt::Display for SampleError<E> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            SampleError::Network(e) => write!(f, "the score network failed: {e}"),
-            SampleError::BufferTooSmall { frames, capacity } => {
-                write!(f, "buffers hold {capacity} frames but {frames} were asked for")
-            }
-            SampleError::NoFrames => write!(f, "nothing to sample: zero frames"),
-            SampleError::ClampOutOfRange(o) => write!(f, "{o}"),
-            SampleError::BadSettings => write!(f, "sampler settings need ≥ 1 level and positive σ and ε"),
-        }
-    }
-}
-
-#[cfg(feature = "std")]
-impl<E: core::fmt::Debug + core::fmt::Display> std::error::Error for SampleError<E> {}
-
-/// One network evaluation at `sigma`: state from `ws.x`, score into `ws.score`, with the
-/// denoised estimate constrained as `constraint` says and tilted against repeated notes
-/// with weight `repeats` ([`guidance`]; 0 = off).
-pub(super) fn evaluate<N: ScoreNet>(
-    net: &mut N,
-    ws: &mut Workspace<'_>,
-    frames: usize,
-    sigma: f32,
-    (constraint, repeats): (Constraint, f32),
-    report: &mut SampleReport,
-) -> Result<(), SampleError<N::Error>> {
-    let n = VOICE_CHANNELS * frames;
-    report.evaluations += 1;
-    net.score(&ws.x[..n], &ws.meta[..META_CHANNELS * frames], frames, sigma, &mut ws.score[..n])
-        .map_err(SampleError::Network)?;
-    constrain_score(constraint, &ws.x[..n], &mut ws.score[..n], frames, sigma);
-    guidance::discourage_repeats(&ws.x[..n], &mut ws.score[..n], frames, sigma, repeats);
-    Ok(())
-}
 
 /// What stays fixed while annealing: the caller's clamps and, while refining, the frames
 /// that are not re-sampled (their tokens; `ws.per_frame` marks the re-sampled ones).

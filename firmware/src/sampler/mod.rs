@@ -14,6 +14,48 @@
 //! - [`refine`] lets the network judge the result and re-sample the frames it likes least;
 //! - [`text`] reads and writes settings as `key=value` pairs (model metadata);
 //! - [`analytic`] is a network with an exactly known score, for tests and calibration.
+//!
+//! `evaluation` holds the one network evaluation that annealing and refinement share, and
+//! what a chain reports ([`SampleReport`]) or fails with ([`SampleError`]).
+//!
+//! # Sampling a phrase
+//!
+//! One bar of 4/4 from the small test network of the engine's golden vectors, with a
+//! short schedule so that it is quick (a board takes its settings from the model, see
+//! `player::model_settings`):
+//!
+//! ```
+//! use kantor_core::engine::{Aligned, Int8ScoreNet, Model, Plan};
+//! use kantor_core::sampler::{sample, PiecePlan, SamplerSettings, Workspace};
+//! use kantor_core::{FrameMeta, NoiseSchedule, Token, Voice};
+//!
+//! static BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/synthetic.kq8")));
+//!
+//! let mut metas = [FrameMeta::default(); 16];
+//! let frames = PiecePlan::new(1).fill(&mut metas).expect("one bar of 4/4 is a valid plan");
+//!
+//! let model = Model::load(&BLOB.0).expect("a valid blob");
+//! let arena = vec![0u8; Plan::new(&model, frames).expect("the network runs at 16 frames").arena_bytes];
+//! let mut net = Int8ScoreNet::new(&BLOB.0, arena, frames).expect("blob and arena fit");
+//!
+//! let schedule = model.schedule();
+//! let mut settings = SamplerSettings::ncsn(NoiseSchedule::new(schedule.sigma_max, schedule.sigma_min, 8));
+//! settings.steps_per_level = 2;
+//! let mut buffer = vec![0.0; Workspace::floats_needed(frames)];
+//! let mut ws = Workspace::split(&mut buffer, frames).expect("the buffer holds 16 frames");
+//! let mut tokens = [[Token::Rest; 4]; 16];
+//! let report = sample(&mut net, &settings, 7, &metas[..frames], &[], &mut ws, &mut tokens).expect("sampled");
+//!
+//! assert_eq!(report.evaluations, settings.evaluations());
+//! // Whatever the network says, every note lies in its voice's range.
+//! for frame in &tokens {
+//!     for (v, token) in frame.iter().enumerate() {
+//!         if let Token::Pitch(p) = token {
+//!             assert!(Voice::ALL[v].range().contains(*p));
+//!         }
+//!     }
+//! }
+//! ```
 
 #![forbid(unsafe_code)]
 
@@ -22,6 +64,7 @@ pub mod cadence;
 pub mod clamp;
 pub mod constrain;
 pub mod counterpoint;
+mod evaluation;
 pub mod gauss;
 pub mod guidance;
 mod langevin;
@@ -34,8 +77,9 @@ pub mod workspace;
 pub use clamp::{clamp_continuation, clamp_voice, Clamp, FREE};
 pub use constrain::Constraint;
 pub use gauss::Gaussian;
-pub use langevin::{sample, SampleError, SampleReport};
-pub use plan::{PiecePlan, PlanError};
+pub use evaluation::{SampleError, SampleReport};
+pub use langevin::sample;
+pub use plan::{PiecePlan, PiecePlanError};
 pub use settings::{Init, Judge, Method, Refine, SamplerSettings, HARMONIZING_ROUNDS, RECOMMENDED};
 pub use text::BadPair;
 pub use workspace::Workspace;

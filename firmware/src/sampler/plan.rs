@@ -23,7 +23,7 @@ pub struct PiecePlan {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
-pub enum PlanError {
+pub enum PiecePlanError {
     /// The time signature has no whole number of 16ths per bar, or the bar is longer
     /// than six quarters.
     UnsupportedTime,
@@ -33,18 +33,18 @@ pub enum PlanError {
     NoBars,
 }
 
-impl core::fmt::Display for PlanError {
+impl core::fmt::Display for PiecePlanError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
-            PlanError::UnsupportedTime => "the time signature has no whole number of 16ths per bar or a bar longer than six quarters",
-            PlanError::PickupTooLong => "the pickup must be shorter than a bar",
-            PlanError::NoBars => "the piece needs at least one bar",
+            PiecePlanError::UnsupportedTime => "the time signature has no whole number of 16ths per bar or a bar longer than six quarters",
+            PiecePlanError::PickupTooLong => "the pickup must be shorter than a bar",
+            PiecePlanError::NoBars => "the piece needs at least one bar",
         })
     }
 }
 
 #[cfg(feature = "std")]
-impl std::error::Error for PlanError {}
+impl std::error::Error for PiecePlanError {}
 
 impl PiecePlan {
     /// `bars` bars of 4/4 in C major, no pickup, a phrase every two bars.
@@ -53,19 +53,19 @@ impl PiecePlan {
     }
 
     /// Frames per bar, if the plan is valid.
-    pub fn frames_per_bar(&self) -> Result<usize, PlanError> {
-        let bar = self.time.frames_per_bar().ok_or(PlanError::UnsupportedTime)? as usize;
+    pub fn frames_per_bar(&self) -> Result<usize, PiecePlanError> {
+        let bar = self.time.frames_per_bar().ok_or(PiecePlanError::UnsupportedTime)? as usize;
         if self.pickup >= bar {
-            return Err(PlanError::PickupTooLong);
+            return Err(PiecePlanError::PickupTooLong);
         }
         if self.bars == 0 {
-            return Err(PlanError::NoBars);
+            return Err(PiecePlanError::NoBars);
         }
         Ok(bar)
     }
 
     /// Total frames of the piece.
-    pub fn frames(&self) -> Result<usize, PlanError> {
+    pub fn frames(&self) -> Result<usize, PiecePlanError> {
         Ok(self.pickup + self.bars * self.frames_per_bar()?)
     }
 
@@ -79,7 +79,7 @@ impl PiecePlan {
     }
 
     /// Metadata of frame `index`.
-    pub fn meta(&self, index: usize) -> Result<FrameMeta, PlanError> {
+    pub fn meta(&self, index: usize) -> Result<FrameMeta, PiecePlanError> {
         let bar = self.frames_per_bar()?;
         let mut m = FrameMeta::on_grid(self.time, self.key, (bar - self.pickup) % bar, index);
         if index >= self.pickup {
@@ -94,7 +94,7 @@ impl PiecePlan {
 
     /// Writes the metadata of every frame into `out` (at least [`PiecePlan::frames`]
     /// long) and returns the frame count.
-    pub fn fill(&self, out: &mut [FrameMeta]) -> Result<usize, PlanError> {
+    pub fn fill(&self, out: &mut [FrameMeta]) -> Result<usize, PiecePlanError> {
         let n = self.frames()?;
         for (i, slot) in out.iter_mut().take(n).enumerate() {
             *slot = self.meta(i)?;
@@ -138,9 +138,9 @@ mod tests {
 
     #[test]
     fn bad_plans() {
-        assert_eq!(PiecePlan { pickup: 16, ..PiecePlan::new(2) }.frames(), Err(PlanError::PickupTooLong));
-        assert_eq!(PiecePlan::new(0).frames(), Err(PlanError::NoBars));
+        assert_eq!(PiecePlan { pickup: 16, ..PiecePlan::new(2) }.frames(), Err(PiecePlanError::PickupTooLong));
+        assert_eq!(PiecePlan::new(0).frames(), Err(PiecePlanError::NoBars));
         let odd = TimeSignature { numerator: 7, denominator: 4 };
-        assert_eq!(PiecePlan { time: odd, ..PiecePlan::new(2) }.frames(), Err(PlanError::UnsupportedTime));
+        assert_eq!(PiecePlan { time: odd, ..PiecePlan::new(2) }.frames(), Err(PiecePlanError::UnsupportedTime));
     }
 }

@@ -9,7 +9,7 @@
 //! (SDEdit, Meng et al. 2022, restricted to a mask).
 
 use super::gauss::Gaussian;
-use super::langevin::{evaluate, SampleError, SampleReport};
+use super::evaluation::{evaluate, SampleError, SampleReport};
 use super::constrain::Constraint;
 use super::workspace::Workspace;
 use crate::onehot::{voice_offset, Column};

@@ -27,7 +27,7 @@ pub use options::{parse_key, parse_quarters, parse_seed, parse_time, ConstraintA
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};
-use kantor_core::sampler::{clamp_voice, PiecePlan, PlanError, SamplerSettings, FREE};
+use kantor_core::sampler::{clamp_voice, PiecePlan, PiecePlanError, SamplerSettings, FREE};
 use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token, Voice};
 use std::path::PathBuf;
 
@@ -74,6 +74,9 @@ pub struct ModelArgs {
     /// so do notes on what changed the music, such as a melody moved an octave).
     #[arg(long)]
     pub quiet: bool,
+    /// Langevin steps per noise level (default: the model's) [range: 1 to 1000].
+    #[arg(long, allow_hyphen_values = true, value_parser = options::count_in(1, options::MAX_STEPS))]
+    pub steps: Option<usize>,
     #[command(flatten)]
     pub sampler: SamplerArgs,
 }
@@ -161,7 +164,7 @@ fn plan_of(args: &GenerateArgs) -> Result<PiecePlan> {
     };
     match plan.frames() {
         Ok(_) => Ok(plan),
-        Err(PlanError::PickupTooLong) => bail!(
+        Err(PiecePlanError::PickupTooLong) => bail!(
             "--pickup: {} quarters is a whole bar or more in {}/{}; a pickup must be shorter than a bar",
             args.pickup.0 as f64 / kantor_core::meter::FRAMES_PER_QUARTER as f64,
             args.time.numerator,
@@ -189,7 +192,7 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
 /// `kantor generate` with an engine already loaded; returns the chorales it wrote.
 pub fn generate_with(engine: &mut Engine, args: &GenerateArgs) -> Result<Vec<Composed>> {
     let plan = plan_of(args)?;
-    let settings = args.common.sampler.apply(engine.defaults)?;
+    let settings = args.common.sampler.apply(engine.defaults, args.common.steps)?;
     let metas: Vec<FrameMeta> = (0..plan.frames().map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}"))?)
         .map(|i| plan.meta(i).map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}")))
         .collect::<Result<_>>()?;
@@ -246,7 +249,7 @@ pub fn harmonize_with(engine: &mut Engine, args: &HarmonizeArgs) -> Result<Vec<C
 /// Harmonises a prepared melody: the soprano is clamped to it note for note, and after its
 /// final note every voice is silent.
 fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody) -> Result<Vec<Composed>> {
-    let settings = args.common.sampler.apply(engine.defaults.harmonizing())?;
+    let settings = args.common.sampler.apply(engine.defaults.harmonizing(), args.common.steps)?;
     let mut clamps = vec![FREE; melody.tokens.len()];
     clamp_voice(&mut clamps, Voice::Soprano, &melody.tokens);
     let end = melody.end_of_final_note();

@@ -1,42 +1,42 @@
-//! Command-line options shared by `generate` and `harmonize`: sampler overrides and
-//! parsing of time and key signatures.
+//! Command-line options shared by `generate`, `harmonize` and `eval`: sampler overrides,
+//! and parsing of time and key signatures. The sampler flags are declared once here, so
+//! every command that composes offers the same ones with the same ranges.
 
 use anyhow::{bail, Result};
 use kantor_core::sampler::{Constraint, Init, Method, SamplerSettings};
 use kantor_core::{KeySignature, NoiseSchedule, TimeSignature};
 
-/// Overrides of the model's default sampler settings. Every number has a range (shown in
-/// `--help`); values outside it, NaN and infinities are refused when the command line is
-/// read.
+/// Overrides of the model's default sampler settings, except the Langevin steps per level
+/// (a single count for `generate` and `harmonize`, a list for `eval`: each command declares
+/// its own `--steps`). Every number has a range (shown in `--help`); values outside it, NaN
+/// and infinities are refused when the command line is read.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SamplerArgs {
-    /// Number of noise levels, 1–10000 (default: the model's).
+    /// Number of noise levels (default: the model's) [range: 1 to 10000].
     #[arg(long, allow_hyphen_values = true, value_parser = count_in(1, MAX_LEVELS))]
     pub levels: Option<usize>,
-    /// Langevin steps per noise level, 1–1000 (default: the model's).
-    #[arg(long, allow_hyphen_values = true, value_parser = count_in(1, MAX_STEPS))]
-    pub steps: Option<usize>,
-    /// Step size ε at the smallest noise level, above 0 and at most 1; level i steps by
-    /// ε·(σ_i/σ_min)^p (default: the model's).
+    /// Step size ε at the smallest noise level; level i steps by ε·(σ_i/σ_min)^p
+    /// (default: the model's) [range: more than 0, up to 1].
     #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 1.0, true))]
     pub epsilon: Option<f32>,
-    /// Exponent p of the step-size rule ε·(σ_i/σ_min)^p, 0–4 (NCSN: 2).
+    /// Exponent p of the step-size rule ε·(σ_i/σ_min)^p (NCSN: 2) [range: 0 to 4].
     #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 4.0, false))]
     pub step_exponent: Option<f32>,
-    /// Scale of the injected noise, 0–4: 1 is true Langevin dynamics, lower values give
-    /// safer, plainer music.
+    /// Scale of the injected noise: 1 is true Langevin dynamics, lower values give
+    /// safer, plainer music (default: the model's) [range: 0 to 4].
     #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 4.0, false))]
     pub temperature: Option<f32>,
-    /// Guidance against repeated notes, 0–10: each note struck again at the pitch before
-    /// it weighs e^−λ in the density the sampler follows, so lines move more the larger
-    /// it is (Bach repeats about one note in seven; 0 = the network's own choice; default:
-    /// the model's).
+    /// Guidance against repeated notes: each note struck again at the pitch before it
+    /// weighs e^−λ in the density the sampler follows, so lines move more the larger it is
+    /// (Bach repeats about one note in seven; 0 = the network's own choice; default: the
+    /// model's) [range: 0 to 10].
     #[arg(long, value_name = "λ", allow_hyphen_values = true, value_parser = number_in(0.0, 10.0, false))]
     pub repeat_guidance: Option<f32>,
-    /// Largest noise level σ_max, above 0 and at most 1000 (default: the model's).
+    /// Largest noise level σ_max (default: the model's) [range: more than 0, up to 1000].
     #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub sigma_max: Option<f32>,
-    /// Smallest noise level σ_min, above 0 and at most σ_max (default: the model's).
+    /// Smallest noise level σ_min, at most σ_max (default: the model's) [range: more than
+    /// 0, up to 1000].
     #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub sigma_min: Option<f32>,
     /// Skip the final denoising step x ← x + σ_min²·s(x, σ_min).
@@ -59,21 +59,22 @@ pub struct SamplerArgs {
     /// the next level, so few levels suffice).
     #[arg(long, value_enum)]
     pub method: Option<MethodArg>,
-    /// Refinement rounds after the chain, 0–100: the chorale is judged (by the rules of
-    /// part writing — parallels, crossed voices, fermatas without a cadence — or by the
+    /// Refinement rounds after the chain: the chorale is judged (by the rules of part
+    /// writing — parallels, crossed voices, fermatas without a cadence — or by the
     /// network's own denoising error, as the model says) and the faulty frames are composed
     /// again (0 = off). Default: the model's; `harmonize` takes at least 24 when the rules
-    /// judge.
+    /// judge [range: 0 to 100].
     #[arg(long, allow_hyphen_values = true, value_name = "ROUNDS", value_parser = count_in(0, MAX_REFINE))]
     pub refine: Option<usize>,
-    /// Share of frames re-sampled in each self-judging round, above 0 and at most 1, with
-    /// half a beat around each.
+    /// Share of frames re-sampled in each self-judging round, with half a beat around
+    /// each [range: more than 0, up to 1].
     #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 1.0, true))]
     pub refine_fraction: Option<f32>,
-    /// Noise level the re-sampled frames restart from, above 0 and at most 1000.
+    /// Noise level the re-sampled frames restart from [range: more than 0, up to 1000].
     #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub refine_sigma: Option<f32>,
-    /// Noise level at which the network judges the chorale, above 0 and at most 1000.
+    /// Noise level at which the network judges the chorale [range: more than 0, up to
+    /// 1000].
     #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
     pub judge_sigma: Option<f32>,
 }
@@ -133,8 +134,9 @@ pub enum InitArg {
 }
 
 impl SamplerArgs {
-    /// The model's defaults with these overrides applied; checks that they make sense.
-    pub fn apply(&self, defaults: SamplerSettings) -> Result<SamplerSettings> {
+    /// The model's defaults with these overrides and `steps` (Langevin steps per level;
+    /// `None` = the model's) applied; checks that they make sense.
+    pub fn apply(&self, defaults: SamplerSettings, steps: Option<usize>) -> Result<SamplerSettings> {
         let d = defaults.schedule;
         let schedule = NoiseSchedule::new(
             self.sigma_max.unwrap_or(d.sigma_max),
@@ -144,7 +146,7 @@ impl SamplerArgs {
         let s = SamplerSettings {
             schedule,
             epsilon: self.epsilon.unwrap_or(defaults.epsilon),
-            steps_per_level: self.steps.unwrap_or(defaults.steps_per_level),
+            steps_per_level: steps.unwrap_or(defaults.steps_per_level),
             temperature: self.temperature.unwrap_or(defaults.temperature),
             step_exponent: self.step_exponent.unwrap_or(defaults.step_exponent),
             final_denoise: defaults.final_denoise && !self.no_denoise,
@@ -377,13 +379,15 @@ mod tests {
     fn overrides_replace_defaults() {
         let d = SamplerSettings::ncsn(NoiseSchedule::new(10.0, 0.1, 20));
         let a = SamplerArgs { levels: Some(5), temperature: Some(0.5), repeat_guidance: Some(1.5), no_denoise: true, ..Default::default() };
-        let s = a.apply(d).unwrap();
+        let s = a.apply(d, Some(7)).unwrap();
+        assert_eq!(s.steps_per_level, 7);
+        assert_eq!(a.apply(d, None).unwrap().steps_per_level, d.steps_per_level);
         assert_eq!(s.schedule.levels, 5);
         assert_eq!(s.schedule.sigma_max, 10.0);
         assert_eq!(s.temperature, 0.5);
         assert_eq!(s.repeat_guidance, 1.5);
         assert!(!s.final_denoise);
-        assert!(SamplerArgs { sigma_min: Some(20.0), ..Default::default() }.apply(d).is_err());
-        assert!(SamplerArgs { epsilon: Some(-1.0), ..Default::default() }.apply(d).is_err());
+        assert!(SamplerArgs { sigma_min: Some(20.0), ..Default::default() }.apply(d, None).is_err());
+        assert!(SamplerArgs { epsilon: Some(-1.0), ..Default::default() }.apply(d, None).is_err());
     }
 }

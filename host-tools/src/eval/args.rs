@@ -1,7 +1,7 @@
 //! The command line of `kantor eval`.
 
 use super::input::{parse_reference, ReferenceSpec};
-use crate::compose::{ConstraintArg, EngineKind, SamplerArgs};
+use crate::compose::{EngineKind, SamplerArgs};
 use std::path::PathBuf;
 
 /// Arguments of `kantor eval`.
@@ -12,6 +12,8 @@ use std::path::PathBuf;
 /// column group per set), and optionally writes JSON and a Markdown report with pictures.
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("composing").args(["generate", "harmonize_held_out"]).multiple(true)))]
+// The sampler overrides only mean something when chorales are composed.
+#[command(mut_group("SamplerArgs", |g| g.requires("composing")))]
 pub struct EvalArgs {
     /// Chorales to measure: .mid files and/or folders of them. Each needs four voices
     /// (four tracks or four channels; the highest is taken as the soprano).
@@ -69,24 +71,15 @@ pub struct EvalArgs {
     /// pairs in the form of the model's `kantor.sampler` (e.g. "levels=40 epsilon=0.001";
     /// keys: method, levels, sigma_max, sigma_min, steps, epsilon, step_exponent,
     /// temperature, init, predictor, constraint, denoise, refine, refine_fraction,
-    /// refine_sigma, judge_sigma, judge, refine_steps, repeat_guidance). The flags below apply on top.
+    /// refine_sigma, judge_sigma, judge, refine_steps, repeat_guidance). The sampler flags
+    /// (--levels, --temperature, …) apply on top.
     #[arg(long, value_name = "PAIRS", requires = "composing")]
     pub sampler: Option<String>,
 
-    /// Scale of the injected noise for --generate: 1 is true Langevin dynamics, lower
-    /// values give safer, plainer music (default: the model's) [range: 0 to 10].
-    #[arg(long, requires = "composing", value_parser = crate::ranges::within(0.0f32, 10.0))]
-    pub temperature: Option<f32>,
-
-    /// Take a reverse-diffusion predictor step between noise levels for --generate: on
-    /// or off (default: the model's).
-    #[arg(long, requires = "composing")]
-    pub predictor: Option<bool>,
-
-    /// Constrain the denoised estimate for --generate: none, clip or simplex (default:
-    /// the model's).
-    #[arg(long, value_enum, requires = "composing")]
-    pub constraint: Option<ConstraintArg>,
+    /// Overrides of the sampler settings for --generate and --harmonize-held-out, as
+    /// `kantor generate` takes them; they apply on top of --sampler.
+    #[command(flatten)]
+    pub overrides: SamplerArgs,
 
     /// Seed of the sampler (chorale i uses SEED + i) and of the random-notes calibration
     /// set [range: 0 to 18446744073709551615].
@@ -112,16 +105,6 @@ pub struct EvalArgs {
 }
 
 impl EvalArgs {
-    /// The sampler overrides other than the step count.
-    pub fn sampler_overrides(&self) -> SamplerArgs {
-        SamplerArgs {
-            temperature: self.temperature,
-            predictor: self.predictor,
-            constraint: self.constraint,
-            ..SamplerArgs::default()
-        }
-    }
-
     /// The step settings to compose with (`None` = the model's).
     pub fn step_settings(&self) -> Vec<Option<usize>> {
         if self.steps.is_empty() {

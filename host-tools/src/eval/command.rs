@@ -125,7 +125,7 @@ fn candidates(args: &EvalArgs, reference: &[Piece]) -> Result<Vec<Candidates>> {
                 &mut engine,
                 reference,
                 count as usize,
-                &args.sampler_overrides(),
+                &args.overrides,
                 &args.step_settings(),
                 args.seed,
                 task,

@@ -44,7 +44,7 @@ pub enum Task {
 }
 
 /// Composes `count` chorales for every entry of `steps` (Langevin steps per noise
-/// level; `None` = the model's default, or `base`'s), seeds `seed`, `seed + 1`, …, plans
+/// level; `None` = the model's default), seeds `seed`, `seed + 1`, …, plans
 /// taken from `plans` in turn. `base` holds the other overrides of the model's sampler
 /// settings.
 pub fn generate_sets(
@@ -63,14 +63,11 @@ pub fn generate_sets(
     let settings: Vec<SamplerSettings> = steps
         .iter()
         .map(|&s| {
-            SamplerArgs {
-                steps: s.or(base.steps),
-                ..base.clone()
-            }
-            .apply(match task {
+            let defaults = match task {
                 Task::Compose => engine.defaults,
                 Task::HarmonizeSoprano => engine.defaults.harmonizing(),
-            })
+            };
+            base.apply(defaults, s)
         })
         .collect::<Result<_>>()?;
     if settings.iter().any(|s| s.steps_per_level == 0) {

@@ -1,62 +1,43 @@
 //! Writing a [`QGraph`] as a `.kq8` blob (layout in [`kantor_core::engine::format`]), and
 //! the small Rust file a board includes to size its arena.
 
-use anyhow::{bail, ensure, Context, Result};
-use kantor_core::engine::format::{self, op, scalar, MAX_KERNEL, MAX_SCALARS, MAX_TENSORS, NO_SCALAR};
+use anyhow::{ensure, Context, Result};
+use kantor_core::engine::format::{
+    self, op, Act, AddRecord, ConcatInputRecord, ConcatRecord, ConvRecord, HeaderRecord, MulChannelRecord, MulScalarRecord, OpHead, OutputRecord, PropRecord,
+    QuantizeRecord, RescaleRecord, ResizeRecord, TensorRecord, MAX_KERNEL, MAX_SCALARS, MAX_TENSORS, NO_SCALAR,
+};
 use kantor_core::engine::quant::Requant;
 use kantor_core::onehot::{ENCODING_VERSION, META_CHANNELS, VOICE_CHANNELS};
 use kantor_core::VOICE_RANGES;
 
-use super::qgraph::{Elem, GraphInput, QGraph, QOp, ScalarOp};
+use super::qgraph::{Elem, GraphInput, QGraph, QOp};
 
-/// Little-endian byte sink.
-#[derive(Default)]
-struct Bytes(Vec<u8>);
-
-impl Bytes {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u16(&mut self, v: usize) -> Result<()> {
-        let v = u16::try_from(v).context("a field does not fit in 16 bits")?;
-        self.0.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn i32(&mut self, v: i32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn f32(&mut self, v: f32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn pad4(&mut self) {
-        while !self.0.len().is_multiple_of(4) {
-            self.0.push(0);
-        }
-    }
+/// A tensor index, length or factor as the 16-bit field that holds it.
+fn u16f(v: usize) -> Result<u16> {
+    u16::try_from(v).context("a field does not fit in 16 bits")
 }
 
-/// Payload arrays collected while writing op records; placed after the op list.
-#[derive(Default)]
+fn pad4(b: &mut Vec<u8>) {
+    b.resize(format::align4(b.len()), 0);
+}
+
+/// Payload arrays, placed after the op list; op records refer to them by absolute offset.
 struct Payload {
-    chunks: Vec<Vec<u8>>,
-    /// Offset of each chunk relative to the payload start.
-    offsets: Vec<usize>,
-    len: usize,
+    /// Where the payload starts in the blob.
+    start: usize,
+    bytes: Vec<u8>,
 }
 
 impl Payload {
-    /// Adds a chunk and returns its index (patched into an absolute offset later).
-    fn add(&mut self, bytes: Vec<u8>) -> usize {
-        self.offsets.push(self.len);
-        self.len += format::align4(bytes.len());
-        self.chunks.push(bytes);
-        self.chunks.len() - 1
+    /// Appends an array (padded to 4 bytes) and returns its absolute offset.
+    fn add(&mut self, chunk: &[u8]) -> Result<u32> {
+        let at = u32::try_from(self.start + self.bytes.len()).context("blob larger than 4 GiB")?;
+        self.bytes.extend_from_slice(chunk);
+        pad4(&mut self.bytes);
+        Ok(at)
     }
-    fn i32s(&mut self, v: impl Iterator<Item = i32>) -> usize {
-        self.add(v.flat_map(|x| x.to_le_bytes()).collect())
+    fn i32s(&mut self, v: impl Iterator<Item = i32>) -> Result<u32> {
+        self.add(&v.flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>())
     }
 }
 
@@ -64,231 +45,173 @@ fn scalar_reg(s: Option<u8>) -> u8 {
     s.unwrap_or(NO_SCALAR)
 }
 
-/// The ReLU flag and its reserved byte.
-fn act(b: &mut Bytes, relu: bool) {
-    b.u8(relu as u8);
-    b.u8(0);
+/// The multiplier and shift of a requantisation that may be absent (then 0, 0).
+fn requant(r: Option<Requant>) -> (i32, i32) {
+    r.map_or((0, 0), |r| (r.multiplier, r.shift))
 }
 
-fn requant(b: &mut Bytes, r: Requant) {
-    b.i32(r.multiplier);
-    b.i32(r.shift);
+/// The op list, its payload arrays placed at `payload_start`.
+fn encode_ops(g: &QGraph, payload_start: usize) -> Result<(Vec<u8>, Payload)> {
+    let mut ops = Vec::new();
+    let mut payload = Payload { start: payload_start, bytes: Vec::new() };
+    for (index, qop) in g.ops.iter().enumerate() {
+        let (code, body) = encode_op(g, index, qop, &mut payload)?;
+        ops.extend_from_slice(&OpHead { code, reserved: 0, len: u16f(OpHead::BYTES + body.len())? }.to_bytes());
+        ops.extend_from_slice(&body);
+    }
+    Ok((ops, payload))
+}
+
+/// The code and the record (after its [`OpHead`]) of one op.
+fn encode_op(g: &QGraph, index: usize, qop: &QOp, payload: &mut Payload) -> Result<(u8, Vec<u8>)> {
+    Ok(match qop {
+        QOp::Quantize { input, scalar, output } => {
+            let input = match input {
+                GraphInput::Voices => format::INPUT_VOICES,
+                GraphInput::Meta => format::INPUT_META,
+            };
+            let r = QuantizeRecord { input, scalar: scalar_reg(*scalar), reserved: 0, output: u16f(*output)?, reserved2: 0 };
+            (op::QUANTIZE, r.to_bytes().to_vec())
+        }
+        QOp::Conv { input, output, kernel, dilation, stride, pad_begin, pad_end, relu, weights, bias, requant: rq } => {
+            ensure!(*kernel >= 1 && *kernel <= MAX_KERNEL, "op {index}: kernel width {kernel} (the engine supports 1–{MAX_KERNEL})");
+            let (cin, cout) = (g.tensors[*input].channels, g.tensors[*output].channels);
+            ensure!(weights.len() == cout * kernel * cin && bias.len() == cout && rq.len() == cout, "op {index}: conv parameter sizes");
+            let taps = kernel * cin;
+            let mut packed = vec![0u8; format::packed_weight_bytes(cout, taps)];
+            for (i, &v) in weights.iter().enumerate() {
+                let (co, j) = (i / taps, i % taps);
+                packed[format::packed_weight_index(co, j, taps)] = v as u8;
+            }
+            let r = ConvRecord {
+                input: u16f(*input)?,
+                output: u16f(*output)?,
+                kernel: u16f(*kernel)?,
+                dilation: u16f(*dilation)?,
+                stride: u16f(*stride)?,
+                pad_begin: u16f(*pad_begin)?,
+                pad_end: u16f(*pad_end)?,
+                act: Act::new(*relu),
+                weights: payload.add(&packed)?,
+                bias: payload.i32s(bias.iter().copied())?,
+                multipliers: payload.i32s(rq.iter().map(|r| r.multiplier))?,
+                shifts: payload.i32s(rq.iter().map(|r| r.shift))?,
+            };
+            (op::CONV, r.to_bytes().to_vec())
+        }
+        QOp::Add { a, b, output, left_shift, relu, a_rq, b_rq, out_rq } => {
+            let r = AddRecord {
+                a: u16f(*a)?,
+                b: u16f(*b)?,
+                output: u16f(*output)?,
+                left_shift: u8::try_from(*left_shift).context("add left shift")?,
+                act: Act::new(*relu),
+                reserved: [0; 3],
+                a_mult: a_rq.multiplier,
+                a_shift: a_rq.shift,
+                b_mult: b_rq.multiplier,
+                b_shift: b_rq.shift,
+                out_mult: out_rq.multiplier,
+                out_shift: out_rq.shift,
+            };
+            (op::ADD, r.to_bytes().to_vec())
+        }
+        QOp::Concat { inputs, output } => {
+            let mut body = ConcatRecord { output: u16f(*output)?, n: u16f(inputs.len())? }.to_bytes().to_vec();
+            for (t, rq) in inputs {
+                let (mult, shift) = requant(*rq);
+                body.extend_from_slice(&ConcatInputRecord { input: u16f(*t)?, identity: rq.is_none() as u8, reserved: 0, mult, shift }.to_bytes());
+            }
+            (op::CONCAT, body)
+        }
+        QOp::Rescale { input, output, requant: rq, relu } => {
+            let (mult, shift) = requant(*rq);
+            let r = RescaleRecord { input: u16f(*input)?, output: u16f(*output)?, identity: rq.is_none() as u8, act: Act::new(*relu), reserved: 0, mult, shift };
+            (op::RESCALE, r.to_bytes().to_vec())
+        }
+        QOp::MulChannel { input, output, relu, requant: rq } => {
+            ensure!(rq.len() == g.tensors[*input].channels, "op {index}: one multiplier per channel");
+            let r = MulChannelRecord {
+                input: u16f(*input)?,
+                output: u16f(*output)?,
+                act: Act::new(*relu),
+                reserved: 0,
+                multipliers: payload.i32s(rq.iter().map(|r| r.multiplier))?,
+                shifts: payload.i32s(rq.iter().map(|r| r.shift))?,
+            };
+            (op::MUL_CHANNEL, r.to_bytes().to_vec())
+        }
+        QOp::MulScalar { input, output, scalar, relu } => {
+            let r = MulScalarRecord { input: u16f(*input)?, output: u16f(*output)?, scalar: *scalar, act: Act::new(*relu), reserved: 0 };
+            (op::MUL_SCALAR, r.to_bytes().to_vec())
+        }
+        QOp::Resize { input, output, factor } => {
+            let r = ResizeRecord { input: u16f(*input)?, output: u16f(*output)?, factor: u16f(*factor)?, reserved: 0 };
+            (op::RESIZE, r.to_bytes().to_vec())
+        }
+        QOp::Output { input, scalar } => {
+            let r = OutputRecord { input: u16f(*input)?, scalar: scalar_reg(*scalar), reserved: 0 };
+            (op::OUTPUT, r.to_bytes().to_vec())
+        }
+    })
 }
 
 /// Serialises `g`.
 pub fn write(g: &QGraph) -> Result<Vec<u8>> {
     ensure!(g.tensors.len() <= MAX_TENSORS, "{} tensors, the engine supports {MAX_TENSORS}", g.tensors.len());
     ensure!(g.scalars.len() <= MAX_SCALARS, "{} scalar instructions, the engine supports {MAX_SCALARS}", g.scalars.len());
-    let mut b = Bytes::default();
-    b.0.extend_from_slice(&format::MAGIC);
-    b.u32(format::FORMAT_VERSION);
-    b.u32(ENCODING_VERSION);
-    b.u32(0); // total length, patched below
-    b.u32(VOICE_CHANNELS as u32);
-    b.u32(META_CHANNELS as u32);
-    for r in VOICE_RANGES {
-        b.u8(r.lowest);
-        b.u8(r.highest);
+    let mut voice_ranges = [0u8; 8];
+    for (v, r) in VOICE_RANGES.iter().enumerate() {
+        voice_ranges[2 * v] = r.lowest;
+        voice_ranges[2 * v + 1] = r.highest;
     }
-    b.f32(g.schedule.sigma_max);
-    b.f32(g.schedule.sigma_min);
-    b.u32(g.schedule.levels as u32);
-    b.u32(g.tensors.len() as u32);
-    b.u32(g.scalars.len() as u32);
-    b.u32(g.ops.len() as u32);
-    b.u32(g.props.len() as u32);
-    b.u32(g.head()?.code());
-    debug_assert_eq!(b.0.len(), format::HEADER_BYTES);
+    let mut header = HeaderRecord {
+        magic: format::MAGIC,
+        format_version: format::FORMAT_VERSION,
+        encoding_version: ENCODING_VERSION,
+        total_len: 0, // set when the length is known
+        voice_channels: VOICE_CHANNELS as u32,
+        meta_channels: META_CHANNELS as u32,
+        voice_ranges,
+        sigma_max: g.schedule.sigma_max,
+        sigma_min: g.schedule.sigma_min,
+        levels: g.schedule.levels as u32,
+        tensors: g.tensors.len() as u32,
+        scalars: g.scalars.len() as u32,
+        ops: g.ops.len() as u32,
+        props: g.props.len() as u32,
+        head: g.head()?.code(),
+    };
+    let mut b = header.to_bytes().to_vec();
 
     for (k, v) in &g.props {
-        b.u16(k.len())?;
-        b.u16(v.len())?;
-        b.0.extend_from_slice(k.as_bytes());
-        b.0.extend_from_slice(v.as_bytes());
-        b.pad4();
+        b.extend_from_slice(&PropRecord { key_len: u16f(k.len())?, value_len: u16f(v.len())? }.to_bytes());
+        b.extend_from_slice(k.as_bytes());
+        b.extend_from_slice(v.as_bytes());
+        pad4(&mut b);
     }
-
     for s in &g.scalars {
-        let (code, a, c, value) = match *s {
-            ScalarOp::Const(v) => (scalar::CONST, 0, 0, v),
-            ScalarOp::Add(a, c) => (scalar::ADD, a, c, 0.0),
-            ScalarOp::Sub(a, c) => (scalar::SUB, a, c, 0.0),
-            ScalarOp::Mul(a, c) => (scalar::MUL, a, c, 0.0),
-            ScalarOp::Div(a, c) => (scalar::DIV, a, c, 0.0),
-            ScalarOp::Pow(a, c) => (scalar::POW, a, c, 0.0),
-            ScalarOp::Sqrt(a) => (scalar::SQRT, a, 0, 0.0),
-            ScalarOp::Neg(a) => (scalar::NEG, a, 0, 0.0),
-            ScalarOp::Recip(a) => (scalar::RECIP, a, 0, 0.0),
-            ScalarOp::Exp(a) => (scalar::EXP, a, 0, 0.0),
-            ScalarOp::Log(a) => (scalar::LOG, a, 0, 0.0),
-        };
-        b.u8(code);
-        b.u8(a);
-        b.u8(c);
-        b.u8(0);
-        b.f32(value);
+        b.extend_from_slice(&s.to_record().to_bytes());
     }
-
     for t in &g.tensors {
-        b.u32(t.channels as u32);
-        b.f32(t.scale);
-        b.i32(t.zero_point);
-        b.u8(match t.elem {
+        let elem = match t.elem {
             Elem::I8 => format::ELEM_I8,
             Elem::I16 => format::ELEM_I16,
-        });
-        b.0.extend_from_slice(&[0, 0, 0]);
-    }
-
-    // Op records; payload references are written as chunk indices and patched.
-    let mut payload = Payload::default();
-    let mut patches: Vec<(usize, usize)> = Vec::new(); // (position in b, chunk index)
-    for (index, qop) in g.ops.iter().enumerate() {
-        let start = b.0.len();
-        let mut reference = |b: &mut Bytes, chunk: usize| {
-            patches.push((b.0.len(), chunk));
-            b.u32(0);
         };
-        match qop {
-            QOp::Quantize { input, scalar, output } => {
-                b.u8(op::QUANTIZE);
-                b.u8(0);
-                b.u16(op::QUANTIZE_BYTES)?;
-                b.u8(match input {
-                    GraphInput::Voices => format::INPUT_VOICES,
-                    GraphInput::Meta => format::INPUT_META,
-                });
-                b.u8(scalar_reg(*scalar));
-                b.u16(0)?;
-                b.u16(*output)?;
-                b.u16(0)?;
-            }
-            QOp::Conv { input, output, kernel, dilation, stride, pad_begin, pad_end, relu: a, weights, bias, requant: rq } => {
-                ensure!(*kernel >= 1 && *kernel <= MAX_KERNEL, "op {index}: kernel width {kernel} (the engine supports 1–{MAX_KERNEL})");
-                let (cin, cout) = (g.tensors[*input].channels, g.tensors[*output].channels);
-                ensure!(weights.len() == cout * kernel * cin && bias.len() == cout && rq.len() == cout, "op {index}: conv parameter sizes");
-                b.u8(op::CONV);
-                b.u8(0);
-                b.u16(op::CONV_BYTES)?;
-                for v in [*input, *output, *kernel, *dilation, *stride, *pad_begin, *pad_end] {
-                    b.u16(v)?;
-                }
-                act(&mut b, *a);
-                let taps = kernel * cin;
-                let mut packed = vec![0u8; format::packed_weight_bytes(cout, taps)];
-                for (i, &v) in weights.iter().enumerate() {
-                    let (co, j) = (i / taps, i % taps);
-                    packed[format::packed_weight_index(co, j, taps)] = v as u8;
-                }
-                let w = payload.add(packed);
-                let bi = payload.i32s(bias.iter().copied());
-                let m = payload.i32s(rq.iter().map(|r| r.multiplier));
-                let s = payload.i32s(rq.iter().map(|r| r.shift));
-                for chunk in [w, bi, m, s] {
-                    reference(&mut b, chunk);
-                }
-            }
-            QOp::Add { a, b: bb, output, left_shift, relu: ac, a_rq, b_rq, out_rq } => {
-                b.u8(op::ADD);
-                b.u8(0);
-                b.u16(op::ADD_BYTES)?;
-                b.u16(*a)?;
-                b.u16(*bb)?;
-                b.u16(*output)?;
-                b.u8(u8::try_from(*left_shift).context("add left shift")?);
-                act(&mut b, *ac);
-                b.0.extend_from_slice(&[0, 0, 0]);
-                requant(&mut b, *a_rq);
-                requant(&mut b, *b_rq);
-                requant(&mut b, *out_rq);
-            }
-            QOp::Concat { inputs, output } => {
-                b.u8(op::CONCAT);
-                b.u8(0);
-                b.u16(op::CONCAT_HEAD_BYTES + inputs.len() * op::CONCAT_INPUT_BYTES)?;
-                b.u16(*output)?;
-                b.u16(inputs.len())?;
-                for (t, rq) in inputs {
-                    b.u16(*t)?;
-                    b.u8(rq.is_none() as u8);
-                    b.u8(0);
-                    requant(&mut b, rq.unwrap_or(Requant { multiplier: 0, shift: 0 }));
-                }
-            }
-            QOp::Rescale { input, output, requant: rq, relu: a } => {
-                b.u8(op::RESCALE);
-                b.u8(0);
-                b.u16(op::RESCALE_BYTES)?;
-                b.u16(*input)?;
-                b.u16(*output)?;
-                b.u8(rq.is_none() as u8);
-                act(&mut b, *a);
-                b.u8(0);
-                requant(&mut b, rq.unwrap_or(Requant { multiplier: 0, shift: 0 }));
-            }
-            QOp::MulChannel { input, output, relu: a, requant: rq } => {
-                ensure!(rq.len() == g.tensors[*input].channels, "op {index}: one multiplier per channel");
-                b.u8(op::MUL_CHANNEL);
-                b.u8(0);
-                b.u16(op::MUL_CHANNEL_BYTES)?;
-                b.u16(*input)?;
-                b.u16(*output)?;
-                act(&mut b, *a);
-                b.u16(0)?;
-                let m = payload.i32s(rq.iter().map(|r| r.multiplier));
-                let s = payload.i32s(rq.iter().map(|r| r.shift));
-                reference(&mut b, m);
-                reference(&mut b, s);
-            }
-            QOp::MulScalar { input, output, scalar, relu: a } => {
-                b.u8(op::MUL_SCALAR);
-                b.u8(0);
-                b.u16(op::MUL_SCALAR_BYTES)?;
-                b.u16(*input)?;
-                b.u16(*output)?;
-                b.u8(*scalar);
-                act(&mut b, *a);
-                b.u8(0);
-            }
-            QOp::Resize { input, output, factor } => {
-                b.u8(op::RESIZE);
-                b.u8(0);
-                b.u16(op::RESIZE_BYTES)?;
-                b.u16(*input)?;
-                b.u16(*output)?;
-                b.u16(*factor)?;
-                b.u16(0)?;
-            }
-            QOp::Output { input, scalar } => {
-                b.u8(op::OUTPUT);
-                b.u8(0);
-                b.u16(op::OUTPUT_BYTES)?;
-                b.u16(*input)?;
-                b.u8(scalar_reg(*scalar));
-                b.u8(0);
-            }
-        }
-        let written = b.0.len() - start;
-        let declared = u16::from_le_bytes([b.0[start + 2], b.0[start + 3]]) as usize;
-        if written != declared {
-            bail!("op {index} ({}) wrote {written} bytes, declared {declared}", qop.name());
-        }
+        b.extend_from_slice(&TensorRecord { channels: t.channels as u32, scale: t.scale, zero_point: t.zero_point, elem, reserved: [0; 3] }.to_bytes());
     }
 
-    let payload_start = b.0.len();
-    for (pos, chunk) in patches {
-        let abs = u32::try_from(payload_start + payload.offsets[chunk]).context("blob larger than 4 GiB")?;
-        b.0[pos..pos + 4].copy_from_slice(&abs.to_le_bytes());
-    }
-    for chunk in &payload.chunks {
-        b.0.extend_from_slice(chunk);
-        b.pad4();
-    }
-    let total = u32::try_from(b.0.len() + format::CRC_BYTES).context("blob larger than 4 GiB")?;
-    b.0[12..16].copy_from_slice(&total.to_le_bytes());
-    let crc = crc32fast::hash(&b.0);
-    b.u32(crc);
-    Ok(b.0)
+    // The payload follows the op list, whose records hold its absolute offsets: encode
+    // once to learn the list's length, then again with the payload where it will be.
+    let ops_len = encode_ops(g, 0)?.0.len();
+    let (ops, payload) = encode_ops(g, b.len() + ops_len)?;
+    b.extend_from_slice(&ops);
+    b.extend_from_slice(&payload.bytes);
+    header.total_len = u32::try_from(b.len() + format::CRC_BYTES).context("blob larger than 4 GiB")?;
+    b[..HeaderRecord::BYTES].copy_from_slice(&header.to_bytes());
+    let crc = crc32fast::hash(&b);
+    b.extend_from_slice(&crc.to_le_bytes());
+    Ok(b)
 }
 
 /// The Rust source a board includes next to the blob: its size and the arena it needs at
@@ -369,30 +292,7 @@ pub fn read(bytes: &[u8]) -> Result<QGraph> {
             Op::Output { input, scalar } => QOp::Output { input, scalar: reg(scalar) },
         })
         .collect();
-    let scalars = read_scalars(&model);
+    let scalars = model.scalar_program().collect();
     let props = model.props().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Ok(QGraph { tensors, scalars, ops, props, schedule: h.schedule })
-}
-
-/// The scalar program of a loaded model, decoded from the raw records.
-fn read_scalars(model: &kantor_core::engine::model::Model<'_>) -> Vec<ScalarOp> {
-    model
-        .scalar_records()
-        .map(|r| {
-            let (a, c) = (r[1], r[2]);
-            match r[0] {
-                scalar::CONST => ScalarOp::Const(f32::from_le_bytes([r[4], r[5], r[6], r[7]])),
-                scalar::ADD => ScalarOp::Add(a, c),
-                scalar::SUB => ScalarOp::Sub(a, c),
-                scalar::MUL => ScalarOp::Mul(a, c),
-                scalar::DIV => ScalarOp::Div(a, c),
-                scalar::POW => ScalarOp::Pow(a, c),
-                scalar::SQRT => ScalarOp::Sqrt(a),
-                scalar::NEG => ScalarOp::Neg(a),
-                scalar::RECIP => ScalarOp::Recip(a),
-                scalar::EXP => ScalarOp::Exp(a),
-                _ => ScalarOp::Log(a),
-            }
-        })
-        .collect()
 }

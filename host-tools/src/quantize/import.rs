@@ -184,6 +184,25 @@ fn input_dims(v: &pb::ValueInfoProto) -> Vec<Option<usize>> {
 }
 
 /// The value a node computes.
+/// The σ-program instruction for an ONNX arithmetic op whose operands are in registers
+/// `r(0)` and `r(1)` (`None` when the op is not arithmetic). Constants are folded and σ is
+/// evaluated through it, so both compute as the engine does.
+fn scalar_op(op: &str, r: impl Fn(usize) -> Result<u8>) -> Result<Option<ScalarOp>> {
+    Ok(Some(match op {
+        "Add" => ScalarOp::Add(r(0)?, r(1)?),
+        "Sub" => ScalarOp::Sub(r(0)?, r(1)?),
+        "Mul" => ScalarOp::Mul(r(0)?, r(1)?),
+        "Div" => ScalarOp::Div(r(0)?, r(1)?),
+        "Pow" => ScalarOp::Pow(r(0)?, r(1)?),
+        "Sqrt" => ScalarOp::Sqrt(r(0)?),
+        "Neg" => ScalarOp::Neg(r(0)?),
+        "Reciprocal" => ScalarOp::Recip(r(0)?),
+        "Exp" => ScalarOp::Exp(r(0)?),
+        "Log" => ScalarOp::Log(r(0)?),
+        _ => return Ok(None),
+    }))
+}
+
 fn node_value(im: &mut Importer, node: &NodeProto, index: usize) -> Result<usize> {
     let ins: Vec<usize> = node.input.iter().filter(|n| !n.is_empty()).map(|n| im.get(n)).collect::<Result<_>>()?;
     let kind = |v: usize| match &im.g.values[v] {
@@ -221,19 +240,12 @@ fn node_value(im: &mut Importer, node: &NodeProto, index: usize) -> Result<usize
             (ins.first().and_then(|&v| get(v)), ins.get(1).and_then(|&v| get(v)))
         };
         let a = data_a.context("arithmetic on constants with more than one element")?;
-        let v = match (op, data_b) {
-            ("Add", Some(b)) => a + b,
-            ("Sub", Some(b)) => a - b,
-            ("Mul", Some(b)) => a * b,
-            ("Div", Some(b)) => a / b,
-            ("Pow", Some(b)) => libm::powf(a, b),
-            ("Sqrt", _) => libm::sqrtf(a),
-            ("Neg", _) => -a,
-            ("Reciprocal", _) => 1.0 / a,
-            ("Exp", _) => libm::expf(a),
-            ("Log", _) => libm::logf(a),
-            _ => bail!("unsupported op `{op}` on constants"),
-        };
+        // Folded with the σ program's own arithmetic: registers 0 and 1 hold a and b.
+        let regs = [a, data_b.unwrap_or(f32::NAN)];
+        let unsupported = || anyhow!("unsupported op `{op}` on constants");
+        let operand = |i: usize| if i == 0 || data_b.is_some() { Ok(i as u8) } else { Err(unsupported()) };
+        let fold = scalar_op(op, operand)?.ok_or_else(unsupported)?;
+        let v = fold.apply(&regs);
         return Ok(im.value(Value::Const { dims: vec![], data: vec![v] }));
     }
 
@@ -247,19 +259,7 @@ fn node_value(im: &mut Importer, node: &NodeProto, index: usize) -> Result<usize
             regs.push(im.as_reg(v)?.context("arithmetic between σ and a constant with more than one element")?);
         }
         let r = |i: usize| regs.get(i).copied().ok_or_else(|| anyhow!("missing operand"));
-        let s = match op {
-            "Add" => ScalarOp::Add(r(0)?, r(1)?),
-            "Sub" => ScalarOp::Sub(r(0)?, r(1)?),
-            "Mul" => ScalarOp::Mul(r(0)?, r(1)?),
-            "Div" => ScalarOp::Div(r(0)?, r(1)?),
-            "Pow" => ScalarOp::Pow(r(0)?, r(1)?),
-            "Sqrt" => ScalarOp::Sqrt(r(0)?),
-            "Neg" => ScalarOp::Neg(r(0)?),
-            "Reciprocal" => ScalarOp::Recip(r(0)?),
-            "Exp" => ScalarOp::Exp(r(0)?),
-            "Log" => ScalarOp::Log(r(0)?),
-            _ => bail!("unsupported op `{op}` on σ"),
-        };
+        let s = scalar_op(op, r)?.ok_or_else(|| anyhow!("unsupported op `{op}` on σ"))?;
         let reg = im.scalar(s)?;
         return Ok(im.value(Value::Scalar { reg }));
     }

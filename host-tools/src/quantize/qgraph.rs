@@ -2,6 +2,7 @@
 //! serialises into a `.kq8` file, and what [`super::reference`] runs.
 
 pub use kantor_core::engine::quant::Elem;
+pub use kantor_core::engine::ScalarOp;
 use kantor_core::engine::quant::Requant;
 use kantor_core::NoiseSchedule;
 
@@ -20,23 +21,6 @@ impl QTensor {
     pub fn code_range(&self) -> (i32, i32) {
         (self.elem.min(), self.elem.max())
     }
-}
-
-/// One f32 instruction of the σ program; register 0 is σ, instruction i writes register
-/// i + 1, operands are registers.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ScalarOp {
-    Const(f32),
-    Add(u8, u8),
-    Sub(u8, u8),
-    Mul(u8, u8),
-    Div(u8, u8),
-    Pow(u8, u8),
-    Sqrt(u8),
-    Neg(u8),
-    Recip(u8),
-    Exp(u8),
-    Log(u8),
 }
 
 /// Which f32 graph input a [`QOp::Quantize`] reads.
@@ -147,25 +131,12 @@ impl QGraph {
     }
 }
 
-/// Evaluates a σ program in f32 with libm, exactly as the engine does: register 0 is σ,
-/// instruction i writes register i + 1.
+/// Evaluates a σ program in f32 with [`ScalarOp::apply`], as the engine does: register 0
+/// is σ, instruction i writes register i + 1.
 pub fn eval_scalars(program: &[ScalarOp], sigma: f32) -> Vec<f32> {
     let mut r = vec![sigma];
     for op in program {
-        let g = |i: &u8| r[*i as usize];
-        let v = match op {
-            ScalarOp::Const(c) => *c,
-            ScalarOp::Add(a, b) => g(a) + g(b),
-            ScalarOp::Sub(a, b) => g(a) - g(b),
-            ScalarOp::Mul(a, b) => g(a) * g(b),
-            ScalarOp::Div(a, b) => g(a) / g(b),
-            ScalarOp::Pow(a, b) => libm::powf(g(a), g(b)),
-            ScalarOp::Sqrt(a) => libm::sqrtf(g(a)),
-            ScalarOp::Neg(a) => -g(a),
-            ScalarOp::Recip(a) => 1.0 / g(a),
-            ScalarOp::Exp(a) => libm::expf(g(a)),
-            ScalarOp::Log(a) => libm::logf(g(a)),
-        };
+        let v = op.apply(&r);
         r.push(v);
     }
     r

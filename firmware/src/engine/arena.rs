@@ -14,7 +14,7 @@ use super::model::{Model, Op};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
-pub enum PlanError {
+pub enum ArenaPlanError {
     /// A convolution's kernel is wider than its (padded) input.
     TooShort { op: usize },
     /// An add or concat of tensors of different lengths, or an output that is not as long
@@ -24,18 +24,18 @@ pub enum PlanError {
     Overflow,
 }
 
-impl core::fmt::Display for PlanError {
+impl core::fmt::Display for ArenaPlanError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
-            PlanError::TooShort { op } => write!(f, "the convolution of op {op} is wider than its input: give more frames"),
-            PlanError::LengthMismatch { op } => write!(f, "op {op} combines tensors of different lengths at this frame count"),
-            PlanError::Overflow => f.write_str("the working memory for this frame count overflows the address space"),
+            ArenaPlanError::TooShort { op } => write!(f, "the convolution of op {op} is wider than its input: give more frames"),
+            ArenaPlanError::LengthMismatch { op } => write!(f, "op {op} combines tensors of different lengths at this frame count"),
+            ArenaPlanError::Overflow => f.write_str("the working memory for this frame count overflows the address space"),
         }
     }
 }
 
 #[cfg(feature = "std")]
-impl std::error::Error for PlanError {}
+impl std::error::Error for ArenaPlanError {}
 
 /// Lengths and arena offsets of every tensor for one frame count.
 #[derive(Clone, Debug)]
@@ -56,7 +56,7 @@ pub struct Plan {
 
 impl Plan {
     /// Plans `model` for `frames` frames.
-    pub fn new(model: &Model<'_>, frames: usize) -> Result<Plan, PlanError> {
+    pub fn new(model: &Model<'_>, frames: usize) -> Result<Plan, ArenaPlanError> {
         let n = model.header().tensors;
         let mut len = [0u32; MAX_TENSORS];
         let mut first = [usize::MAX; MAX_TENSORS];
@@ -76,39 +76,39 @@ impl Plan {
                         pad_begin: c.pad_begin,
                     };
                     scratch_len = scratch_len.max(g.scratch_len());
-                    g.out_len(l(c.input), c.pad_end).ok_or(PlanError::TooShort { op: i })?
+                    g.out_len(l(c.input), c.pad_end).ok_or(ArenaPlanError::TooShort { op: i })?
                 }
                 Op::Add(a) => {
                     if l(a.a) != l(a.b) {
-                        return Err(PlanError::LengthMismatch { op: i });
+                        return Err(ArenaPlanError::LengthMismatch { op: i });
                     }
                     l(a.a)
                 }
                 Op::Concat { n, inputs, .. } => {
                     let l0 = l(Op::concat_input(inputs, 0).input);
                     if (1..n).any(|k| l(Op::concat_input(inputs, k).input) != l0) {
-                        return Err(PlanError::LengthMismatch { op: i });
+                        return Err(ArenaPlanError::LengthMismatch { op: i });
                     }
                     l0
                 }
                 Op::Rescale { input, .. } | Op::MulChannel { input, .. } | Op::MulScalar { input, .. } => l(input),
-                Op::Resize { input, factor, .. } => l(input).checked_mul(factor).ok_or(PlanError::Overflow)?,
+                Op::Resize { input, factor, .. } => l(input).checked_mul(factor).ok_or(ArenaPlanError::Overflow)?,
                 Op::Output { input, .. } => {
                     if l(input) != frames {
-                        return Err(PlanError::LengthMismatch { op: i });
+                        return Err(ArenaPlanError::LengthMismatch { op: i });
                     }
                     0
                 }
             };
             op.for_each_input(|t| last[t] = i);
             if let Some(o) = op.output() {
-                len[o] = u32::try_from(out_len).map_err(|_| PlanError::Overflow)?;
+                len[o] = u32::try_from(out_len).map_err(|_| ArenaPlanError::Overflow)?;
                 first[o] = i;
                 last[o] = i;
             }
         }
-        let size = |t: usize| -> Result<usize, PlanError> {
-            (len[t] as usize).checked_mul(model.tensor(t).row_bytes()).map(|b| (b + 3) & !3).ok_or(PlanError::Overflow)
+        let size = |t: usize| -> Result<usize, ArenaPlanError> {
+            (len[t] as usize).checked_mul(model.tensor(t).row_bytes()).map(|b| (b + 3) & !3).ok_or(ArenaPlanError::Overflow)
         };
         // Place tensors largest first, each at the lowest offset clear of every placed
         // tensor alive at the same time.
@@ -155,11 +155,11 @@ impl Plan {
                     break;
                 }
             }
-            offset[t] = u32::try_from(at).map_err(|_| PlanError::Overflow)?;
-            arena = arena.max(at.checked_add(sizes[t]).ok_or(PlanError::Overflow)?);
+            offset[t] = u32::try_from(at).map_err(|_| ArenaPlanError::Overflow)?;
+            arena = arena.max(at.checked_add(sizes[t]).ok_or(ArenaPlanError::Overflow)?);
         }
-        let scratch_offset = arena.checked_add(3).ok_or(PlanError::Overflow)? & !3;
-        let arena_bytes = scratch_len.checked_mul(2).and_then(|b| b.checked_add(scratch_offset + 1)).ok_or(PlanError::Overflow)?;
+        let scratch_offset = arena.checked_add(3).ok_or(ArenaPlanError::Overflow)? & !3;
+        let arena_bytes = scratch_len.checked_mul(2).and_then(|b| b.checked_add(scratch_offset + 1)).ok_or(ArenaPlanError::Overflow)?;
         Ok(Plan { frames, len, offset, scratch_offset, scratch_len, arena_bytes })
     }
 

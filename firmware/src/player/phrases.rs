@@ -8,7 +8,7 @@
 use super::compose::Composer;
 use crate::frame::{Frame, FrameMeta};
 use crate::meter::TimeSignature;
-use crate::sampler::{clamp_continuation, sample, Clamp, PiecePlan, PlanError, SampleError, SamplerSettings, Workspace, FREE};
+use crate::sampler::{clamp_continuation, sample, Clamp, PiecePlan, PiecePlanError, SampleError, SamplerSettings, Workspace, FREE};
 use crate::score::ScoreNet;
 use crate::token::Token;
 use crate::voice::VOICES;
@@ -21,7 +21,7 @@ pub enum LangevinError<E> {
     /// The sampler (or the network under it) failed.
     Sample(SampleError<E>),
     /// The phrase outline is invalid.
-    Plan(PlanError),
+    Plan(PiecePlanError),
     /// Context plus phrase exceed the composer's `MAX` frames or the workspace.
     TooLong { frames: usize, capacity: usize },
 }
