@@ -51,7 +51,7 @@ model=${KANTOR_MODEL:-models/default/model.kq8}
 if [ ! -f "$model" ]; then
     echo "no model at $model: using a synthetic stand-in network"
     model="$work/stand-in.kq8"
-    KANTOR_WRITE_MODEL="$model" cargo test --release -q -p kantor-e2e --test firmware_board -- --ignored write_stand_in_model >/dev/null
+    KANTOR_WRITE_MODEL="$model" cargo test --release -q -p kantor-e2e --test e2e -- --ignored firmware_board::write_stand_in_model >/dev/null
 fi
 model=$(realpath "$model")
 export KANTOR_MODEL="$model"
@@ -70,7 +70,7 @@ build_m4() {  # build_m4 <env...>: the auto-play firmware with these settings
 }
 check_m4() {  # check_m4 <capture> <log>: the host-side checks of that run
     KANTOR_FIRMWARE_CAPTURE="$1" KANTOR_FIRMWARE_LOG="$2" \
-        cargo test --release -q -p kantor-e2e --test firmware_board -- --ignored emulated_board_matches_the_host_byte_for_byte --nocapture
+        cargo test --release -q -p kantor-e2e --test e2e -- --ignored firmware_board::emulated_board_matches_the_host_byte_for_byte --nocapture
 }
 
 # The engine's golden vectors with every kernel set the Cortex-M4 has (portable and DSP),
@@ -123,7 +123,7 @@ timeout "${KANTOR_CI_QEMU_TIMEOUT:-1800}" qemu-system-arm -machine mps2-an386 -c
     -serial "file:$work/stream.bin" -kernel "$elf" >"$work/stream.log"
 cat "$work/stream.log"
 KANTOR_STREAM_CAPTURE="$work/stream.bin" KANTOR_STREAM_LOG="$work/stream.log" \
-    cargo test --release -q -p kantor-e2e --test firmware_board -- --ignored emulated_stream_matches_the_host --nocapture
+    cargo test --release -q -p kantor-e2e --test e2e -- --ignored firmware_board::emulated_stream_matches_the_host --nocapture
 echo "emulated board done after $(elapsed)"
 
 # --- Raspberry Pi: aarch64 Linux under user-mode QEMU --------------------------------------
@@ -134,11 +134,11 @@ pi_bin=$root/$pi/target/aarch64-unknown-linux-gnu/release/kantor-pi
 size "$pi_bin" 2>/dev/null || ls -l "$pi_bin"
 # -L /: the arm64 loader and libc that came with the arm64 standard library.
 KANTOR_PI_BIN="$pi_bin" KANTOR_PI_RUNNER="qemu-aarch64 -L /" \
-    cargo test --release -q -p kantor-e2e --test firmware_pi -- --ignored --nocapture
+    cargo test --release -q -p kantor-e2e --test e2e firmware_pi:: -- --ignored --nocapture
 section "the same binary built for this machine"
 (cd "$pi" && cargo build --release -q)
 KANTOR_PI_BIN="$root/$pi/target/release/kantor-pi" \
-    cargo test --release -q -p kantor-e2e --test firmware_pi -- --ignored --nocapture
+    cargo test --release -q -p kantor-e2e --test e2e firmware_pi:: -- --ignored --nocapture
 echo "Pi done after $(elapsed)"
 
 # --- Real board: STM32F4 Discovery ---------------------------------------------------------

@@ -40,7 +40,7 @@ if [ -z "${KANTOR_SOAK_SKIP_BOARD:-}" ]; then
     echo "QEMU ran $(( $(date +%s) - start )) s"
     grep -E '^(config|done)' "$work/board.log"
     KANTOR_FIRMWARE_CAPTURE="$work/board.bin" KANTOR_FIRMWARE_LOG="$work/board.log" \
-        cargo test --release -q -p kantor-e2e --test firmware_board -- --ignored emulated_board_matches_the_host_byte_for_byte --nocapture
+        cargo test --release -q -p kantor-e2e --test e2e -- --ignored firmware_board::emulated_board_matches_the_host_byte_for_byte --nocapture
 fi
 
 if [ -z "${KANTOR_SOAK_SKIP_PI:-}" ]; then

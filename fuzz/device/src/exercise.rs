@@ -1,6 +1,6 @@
 // What each device fuzz target does with its input, as a board would. Shared (by
 // `include!`) by the fuzz targets and by the regression test that replays every input
-// that once failed (`tests/tests/fuzz_regressions.rs`). A panic is a finding.
+// that once failed (`tests/tests/e2e/fuzz_regressions.rs`). A panic is a finding.
 
 use kantor_core::engine::format::{crc32, CRC_BYTES, HEADER_BYTES, MAGIC};
 use kantor_core::engine::{Int8ScoreNet, Model};

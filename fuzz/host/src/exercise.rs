@@ -1,7 +1,7 @@
 // What each host fuzz target does with its input: the whole path a file takes through
 // the `kantor` command, short of the sampler. Shared (by `include!`) by the fuzz targets
 // and by the regression test that replays every input that once failed
-// (`tests/tests/fuzz_regressions.rs`). A panic is a finding; errors are the expected way
+// (`tests/tests/e2e/fuzz_regressions.rs`). A panic is a finding; errors are the expected way
 // to refuse an input.
 
 use kantor_host::compose::melody_from_bytes;

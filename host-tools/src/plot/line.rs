@@ -3,12 +3,14 @@
 use std::path::Path;
 
 use anyhow::{bail, Result};
+use plotters::prelude::*;
 
-use super::axes::{format_tick, legend, Axes, Scale};
-use super::canvas::{palette, Canvas};
+use super::picture::{drawing, save_png};
+use super::chart;
+use super::style::{palette, FONT, LABEL_SIZE};
 
-const WIDTH: usize = 960;
-const HEIGHT: usize = 600;
+const WIDTH: u32 = 960;
+const HEIGHT: u32 = 600;
 
 /// Draws `series` (name, points) as coloured lines with a legend and saves a PNG at
 /// `path`. With `log_y` the y axis is logarithmic and points with y ≤ 0 are left out
@@ -28,44 +30,46 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
     }
     let (y0, y1) = if log_y {
         let (a, b) = (y0.log10().floor(), y1.log10().ceil());
-        (10f64.powf(a), 10f64.powf(if b > a { b } else { a + 1.0 }))
+        // A hair below the lowest decade, so that plotters labels it too.
+        (10f64.powf(a) * 0.999, 10f64.powf(if b > a { b } else { a + 1.0 }))
     } else {
         let pad = if y1 > y0 { (y1 - y0) * 0.05 } else { y0.abs().max(1.0) * 0.5 };
         let lo = if y0 >= 0.0 && y0 - pad < 0.0 { 0.0 } else { y0 - pad };
         (lo, y1 + pad)
     };
-    let axes = Axes {
-        left: 110,
-        top: 50,
-        right: WIDTH as i64 - 30,
-        bottom: HEIGHT as i64 - 70,
-        x: Scale { min: x0, max: x1, log: false },
-        y: Scale { min: y0, max: y1, log: log_y },
-    };
-    let mut c = Canvas::new(WIDTH, HEIGHT);
-    // Log ticks are labelled each by its own size, linear ones by their spacing.
-    let labelled = |ticks: Vec<f64>, log: bool| -> Vec<(f64, String)> {
-        ticks.iter().map(|v| (*v, format_tick(*v, if log { &[] } else { &ticks }))).collect()
-    };
-    let x_ticks = labelled(axes.x.ticks(8), false);
-    let y_ticks = labelled(axes.y.ticks(6), log_y);
-    axes.draw(&mut c, title, x_label, y_label, &x_ticks, &y_ticks);
-    for (i, (_, pts)) in series.iter().enumerate() {
-        let mut last: Option<(i64, i64)> = None;
-        for &p in pts {
-            if !usable(p) {
-                last = None;
-                continue;
-            }
-            let here = (axes.x_px(p.0), axes.y_px(p.1));
-            match last {
-                Some(prev) => c.line(prev, here, 2, palette(i)),
-                None => c.fill_rect(here.0 - 1, here.1 - 1, here.0 + 1, here.1 + 1, palette(i)),
-            }
-            last = Some(here);
+    // Runs of usable points: the line breaks where a point is left out.
+    let runs: Vec<Vec<Vec<(f64, f64)>>> = series
+        .iter()
+        .map(|(_, pts)| pts.split(|p| !usable(*p)).filter(|run| !run.is_empty()).map(<[_]>::to_vec).collect())
+        .collect();
+    save_png(path, WIDTH, HEIGHT, |area| {
+        let mut builder = chart::builder(area, title);
+        if log_y {
+            let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(drawing)?;
+            chart.configure_mesh().x_desc(x_label).y_desc(y_label).x_labels(8).y_labels(6).x_label_formatter(&chart::tick).y_label_formatter(&chart::tick).label_style((FONT, LABEL_SIZE)).draw().map_err(drawing)?;
+            draw_lines(&mut chart, series, &runs)
+        } else {
+            let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(drawing)?;
+            chart.configure_mesh().x_desc(x_label).y_desc(y_label).x_labels(8).y_labels(6).x_label_formatter(&chart::tick).y_label_formatter(&chart::tick).label_style((FONT, LABEL_SIZE)).draw().map_err(drawing)?;
+            draw_lines(&mut chart, series, &runs)
         }
+    })
+}
+
+/// Each series' runs as lines (a lone point as a dot) in its colour, and the legend.
+fn draw_lines<'a, Y>(chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>, series: &[(&str, Vec<(f64, f64)>)], runs: &[Vec<Vec<(f64, f64)>>]) -> Result<()>
+where
+    Y: Ranged<ValueType = f64>,
+{
+    for (i, ((name, _), runs)) in series.iter().zip(runs).enumerate() {
+        let style = palette(i).stroke_width(2);
+        chart
+            .draw_series(runs.iter().map(|run| PathElement::new(run.clone(), style)))
+            .map_err(drawing)?
+            .label(*name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], palette(i).stroke_width(3)));
+        let dots = runs.iter().filter(|run| run.len() == 1).map(|run| Circle::new(run[0], 2, palette(i).filled()));
+        chart.draw_series(dots).map_err(drawing)?;
     }
-    let entries: Vec<(&str, _)> = series.iter().enumerate().map(|(i, (name, _))| (*name, palette(i))).collect();
-    legend(&mut c, &axes, &entries);
-    c.save_png(path)
+    chart::legend(chart)
 }

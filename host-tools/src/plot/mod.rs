@@ -1,18 +1,20 @@
-//! PNG pictures: piano rolls, line plots and histograms, drawn without a font library.
+//! PNG pictures: piano rolls, line plots and histograms, drawn with plotters.
 //!
 //! - [`line_chart`]: lines with a legend, linear or logarithmic y;
 //! - [`bar_compare`]: grouped bars, e.g. a histogram of generated against reference;
 //! - [`piano_roll`]: a chorale's four voices on a pitch grid, bar lines and fermatas.
 //!
-//! Underneath: [`canvas`] (pixels, lines, rectangles, text, PNG), [`font`] (a 5×7
-//! bitmap font) and [`axes`] (scales, ticks, frames, legends).
+//! plotters draws axes, ticks, legends and text (in a font bundled with the binary, so no
+//! font library is needed on the machine); what is Kantor's own is the piano roll's layout.
+//! Underneath: [`picture`] (a picture in memory saved as PNG), [`style`] (font, colours),
+//! [`chart`] (the frame the line and bar charts share).
 
-pub mod axes;
 pub mod bars;
-pub mod canvas;
-pub mod font;
+pub mod chart;
 pub mod line;
+pub mod picture;
 pub mod roll;
+pub mod style;
 
 pub use bars::bar_compare;
 pub use line::line_chart;
@@ -36,8 +38,8 @@ mod tests {
     }
 
     /// How many pixels have exactly `colour`.
-    fn count(pixels: &[u8], colour: [u8; 3]) -> usize {
-        pixels.chunks(3).filter(|p| *p == colour).count()
+    fn count(pixels: &[u8], colour: plotters::style::RGBColor) -> usize {
+        pixels.chunks(3).filter(|p| *p == [colour.0, colour.1, colour.2]).count()
     }
 
     #[test]
@@ -49,9 +51,12 @@ mod tests {
         line_chart(&path, "Loss", "epoch", "loss", &[("train", train), ("valid", valid)], true).unwrap();
         let (w, h, px) = decode(&path);
         assert_eq!((w, h), (960, 600));
-        assert!(count(&px, canvas::PALETTE[0]) > 300, "train line missing");
-        assert!(count(&px, canvas::PALETTE[1]) > 300, "valid line missing");
-        assert!(count(&px, canvas::BLACK) > 1000, "no axes or text");
+        assert!(count(&px, style::PALETTE[0]) > 300, "train line missing");
+        assert!(count(&px, style::PALETTE[1]) > 300, "valid line missing");
+        assert!(count(&px, style::BLACK) > 1000, "no axes or text");
+        // The title, in the bundled font, darkens the top rows' middle.
+        let title_row = |y: usize| (300..660).filter(|x| px[(y * 960 + x) * 3] < 128).count();
+        assert!((10..45).map(title_row).sum::<usize>() > 60, "no title text");
         assert!(line_chart(&path, "Empty", "x", "y", &[("none", vec![(1.0, -1.0)])], true).is_err());
     }
 
@@ -65,7 +70,7 @@ mod tests {
         bar_compare(&path, "Melodic intervals", &labels, &[("Bach", bach), ("generated", ours)]).unwrap();
         let (w, h, px) = decode(&path);
         assert_eq!((w, h), (960, 600));
-        assert!(count(&px, canvas::PALETTE[0]) > 2000 && count(&px, canvas::PALETTE[1]) > 2000);
+        assert!(count(&px, style::PALETTE[0]) > 2000 && count(&px, style::PALETTE[1]) > 2000);
         assert!(bar_compare(&path, "Bad", &labels, &[("short", vec![1.0])]).is_err());
     }
 
@@ -88,9 +93,9 @@ mod tests {
         // 64 frames at 7 px, margins 70 + 30; pitches 41..=78 at 9 px, margins 64 + 60.
         assert_eq!((w, h), (700, 38 * 9 + 124));
         for v in 0..4 {
-            assert!(count(&px, canvas::PALETTE[v]) > 500, "voice {v} missing");
+            assert!(count(&px, style::PALETTE[v]) > 500, "voice {v} missing");
         }
-        assert!(count(&px, [255, 242, 190]) > 1000, "fermata band missing");
+        assert!(count(&px, plotters::style::RGBColor(255, 242, 190)) > 1000, "fermata band missing");
         assert!(piano_roll(&path, &[], "nothing").is_err());
     }
 }

@@ -1,22 +1,28 @@
 //! Piano rolls: the four voices of a chorale as coloured note boxes on a pitch grid.
+//!
+//! plotters' charts have no place for what a chorale needs (voices crossing, bar numbers
+//! from downbeats, fermata bands), so the roll is laid out here in pixels and drawn with
+//! plotters' shapes and text.
 
 use std::path::Path;
 
 use anyhow::{bail, Result};
 use kantor_core::{Frame, Token, Voice};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axes::{LABEL_SCALE, TITLE_SCALE};
-use super::canvas::{palette, Canvas, Rgb, BLACK, GREY, LIGHT_GREY};
+use super::picture::{drawing, save_png, Area};
+use super::style::{palette, BLACK, FONT, GREY, LABEL_SIZE, LIGHT_GREY, TITLE_SIZE};
 
 /// Pixels per semitone.
-const ROW: i64 = 9;
-const LEFT: i64 = 70;
-const TOP: i64 = 64;
-const RIGHT: i64 = 30;
-const BOTTOM: i64 = 60;
+const ROW: i32 = 9;
+const LEFT: i32 = 70;
+const TOP: i32 = 64;
+const RIGHT: i32 = 30;
+const BOTTOM: i32 = 60;
 /// Background of frames under a fermata, and of black-key rows.
-const FERMATA_BAND: Rgb = [255, 242, 190];
-const BLACK_KEY_ROW: Rgb = [246, 246, 246];
+const FERMATA_BAND: RGBColor = RGBColor(255, 242, 190);
+const BLACK_KEY_ROW: RGBColor = RGBColor(246, 246, 246);
 
 /// Spelling of the twelve pitch classes (sharps, as a keyboard shows them).
 const NAMES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
@@ -62,90 +68,93 @@ pub fn piano_roll(path: &Path, frames: &[Frame], title: &str) -> Result<()> {
         (Some(lo), Some(hi)) => (lo.saturating_sub(2), hi.saturating_add(2).min(127)),
         _ => (58, 74),
     };
-    let ppf = (3800 / frames.len() as i64).clamp(1, 7);
-    let width = (LEFT + RIGHT + ppf * frames.len() as i64).max(700);
-    let height = TOP + BOTTOM + ROW * (hi - lo + 1) as i64;
+    let ppf = (3800 / frames.len() as i32).clamp(1, 7);
+    let width = (LEFT + RIGHT + ppf * frames.len() as i32).max(700);
+    let height = TOP + BOTTOM + ROW * (hi - lo + 1) as i32;
     let right = width - RIGHT;
     let bottom = height - BOTTOM;
-    let x_of = |frame: usize| LEFT + frame as i64 * ppf;
-    let y_top = |pitch: u8| TOP + (hi - pitch) as i64 * ROW;
-    let mut c = Canvas::new(width as usize, height as usize);
+    let x_of = |frame: usize| LEFT + frame as i32 * ppf;
+    let y_top = |pitch: u8| TOP + (hi - pitch) as i32 * ROW;
+    let label = |h: HPos, v: VPos, colour: &RGBColor| (FONT, LABEL_SIZE).into_font().color(colour).pos(Pos::new(h, v));
+    // A filled box from corner to corner, both included (plotters leaves out the far edges).
+    let fill = |area: &Area, (x0, y0): (i32, i32), (x1, y1): (i32, i32), colour: RGBColor| {
+        area.draw(&Rectangle::new([(x0, y0), (x1 + 1, y1 + 1)], colour.filled())).map_err(drawing)
+    };
 
-    // Background: black-key rows, fermata bands, octave lines.
-    for p in lo..=hi {
-        if matches!(p % 12, 1 | 3 | 6 | 8 | 10) {
-            c.fill_rect(LEFT, y_top(p), right, y_top(p) + ROW - 1, BLACK_KEY_ROW);
-        }
-    }
-    for (i, f) in frames.iter().enumerate() {
-        if f.meta.fermata {
-            c.fill_rect(x_of(i), TOP, x_of(i + 1) - 1, bottom, FERMATA_BAND);
-            if i == 0 || !frames[i - 1].meta.fermata {
-                fermata_mark(&mut c, x_of(i) + 8, TOP - 6);
+    save_png(path, width as u32, height as u32, |c| {
+        // Background: black-key rows, fermata bands, octave lines.
+        for p in lo..=hi {
+            if matches!(p % 12, 1 | 3 | 6 | 8 | 10) {
+                fill(c, (LEFT, y_top(p)), (right, y_top(p) + ROW - 1), BLACK_KEY_ROW)?;
             }
         }
-    }
-    let lh = Canvas::text_height(LABEL_SCALE) as i64;
-    for p in lo..=hi {
-        if p % 12 == 0 {
+        for (i, f) in frames.iter().enumerate() {
+            if f.meta.fermata {
+                fill(c, (x_of(i), TOP), (x_of(i + 1) - 1, bottom), FERMATA_BAND)?;
+                if i == 0 || !frames[i - 1].meta.fermata {
+                    fermata_mark(c, x_of(i) + 8, TOP - 6)?;
+                }
+            }
+        }
+        for p in (lo..=hi).filter(|p| p % 12 == 0) {
             let y = y_top(p) + ROW - 1;
-            c.fill_rect(LEFT, y, right, y, LIGHT_GREY);
-            c.text_right(LEFT - 8, y_top(p) + ROW / 2 - lh / 2, &note_name(p), LABEL_SCALE, BLACK);
+            fill(c, (LEFT, y), (right, y), LIGHT_GREY)?;
+            c.draw(&Text::new(note_name(p), (LEFT - 8, y_top(p) + ROW / 2), label(HPos::Right, VPos::Center, &BLACK))).map_err(drawing)?;
         }
-    }
-    // Bar lines and bar numbers (the first full bar is bar 1).
-    let downbeats: Vec<usize> = (0..frames.len()).filter(|&i| frames[i].meta.position_in_bar == 0).collect();
-    let widest = Canvas::text_width(&downbeats.len().to_string(), LABEL_SCALE) as i64 + 8;
-    let mut last_label: Option<i64> = None;
-    for (n, &i) in downbeats.iter().enumerate() {
-        let x = x_of(i);
-        c.fill_rect(x, TOP, x, bottom, GREY);
-        if last_label.is_none_or(|l| x - l >= widest) {
-            c.text_centred(x, bottom + 8, &(n + 1).to_string(), LABEL_SCALE, BLACK);
-            last_label = Some(x);
+        // Bar lines and bar numbers (the first full bar is bar 1), as many numbers as fit.
+        let downbeats: Vec<usize> = (0..frames.len()).filter(|&i| frames[i].meta.position_in_bar == 0).collect();
+        let widest = c.estimate_text_size(&downbeats.len().to_string(), &label(HPos::Center, VPos::Top, &BLACK)).map_err(drawing)?.0 as i32 + 8;
+        let mut last_label: Option<i32> = None;
+        for (n, &i) in downbeats.iter().enumerate() {
+            let x = x_of(i);
+            fill(c, (x, TOP), (x, bottom), GREY)?;
+            if last_label.is_none_or(|l| x - l >= widest) {
+                c.draw(&Text::new((n + 1).to_string(), (x, bottom + 6), label(HPos::Center, VPos::Top, &BLACK))).map_err(drawing)?;
+                last_label = Some(x);
+            }
         }
-    }
-    c.text_centred((LEFT + right) / 2, bottom + 16 + lh, "bar", LABEL_SCALE, GREY);
+        c.draw(&Text::new("bar", ((LEFT + right) / 2, bottom + 30), label(HPos::Center, VPos::Top, &GREY))).map_err(drawing)?;
 
-    // Notes, bass first so the soprano is on top where voices cross.
-    for (v, notes) in voices.iter().enumerate().rev() {
-        let colour = palette(v);
-        let edge = darker(colour);
-        for &(start, end, p) in notes {
-            let (x0, x1) = (x_of(start), (x_of(end) - 2).max(x_of(start)));
-            let (y0, y1) = (y_top(p) + 1, y_top(p) + ROW - 2);
-            c.fill_rect(x0, y0, x1, y1, colour);
-            c.rect(x0, y0, x1, y1, edge);
+        // Notes, bass first so the soprano is on top where voices cross.
+        for (v, notes) in voices.iter().enumerate().rev() {
+            let colour = palette(v);
+            let edge = darker(colour);
+            for &(start, end, p) in notes {
+                let (x0, x1) = (x_of(start), (x_of(end) - 2).max(x_of(start)));
+                let (y0, y1) = (y_top(p) + 1, y_top(p) + ROW - 2);
+                fill(c, (x0, y0), (x1, y1), colour)?;
+                c.draw(&Rectangle::new([(x0, y0), (x1, y1)], edge)).map_err(drawing)?;
+            }
         }
-    }
-    c.rect(LEFT, TOP, right, bottom, BLACK);
+        c.draw(&Rectangle::new([(LEFT, TOP), (right, bottom)], BLACK)).map_err(drawing)?;
 
-    // Title, and the voice legend in the title row.
-    c.text(LEFT, 12, title, TITLE_SCALE, BLACK);
-    let mut x = right;
-    for v in Voice::ALL.iter().rev() {
-        let name = v.name();
-        let w = Canvas::text_width(name, LABEL_SCALE) as i64;
-        x -= w;
-        c.text(x, 18, name, LABEL_SCALE, BLACK);
-        c.fill_rect(x - 22, 18 + lh / 2 - 3, x - 6, 18 + lh / 2 + 3, palette(v.index()));
-        x -= 40;
-    }
-    c.save_png(path)
+        // Title, and the voice legend in the title row.
+        c.draw(&Text::new(title, (LEFT, 12), (FONT, TITLE_SIZE).into_font().color(&BLACK))).map_err(drawing)?;
+        let mut x = right;
+        for v in Voice::ALL.iter().rev() {
+            let style = label(HPos::Left, VPos::Center, &BLACK);
+            x -= c.estimate_text_size(v.name(), &style).map_err(drawing)?.0 as i32;
+            c.draw(&Text::new(v.name(), (x, 26), style)).map_err(drawing)?;
+            fill(c, (x - 22, 23), (x - 6, 29), palette(v.index()))?;
+            x -= 40;
+        }
+        Ok(())
+    })
 }
 
 /// A fermata sign (an arc over a dot) centred on x, its base at y.
-fn fermata_mark(c: &mut Canvas, x: i64, y: i64) {
-    for step in 0..=24 {
+fn fermata_mark(c: &Area, x: i32, y: i32) -> Result<()> {
+    let arc = (0..=24).map(|step| {
         let a = std::f64::consts::PI * step as f64 / 24.0;
-        let (px, py) = (x as f64 + 7.0 * a.cos(), y as f64 - 7.0 * a.sin());
-        c.fill_rect(px.round() as i64, py.round() as i64, px.round() as i64, py.round() as i64 + 1, BLACK);
-    }
-    c.fill_rect(x - 1, y - 2, x + 1, y, BLACK);
+        ((x as f64 + 7.0 * a.cos()).round() as i32, (y as f64 - 7.0 * a.sin()).round() as i32)
+    });
+    c.draw(&PathElement::new(arc.collect::<Vec<_>>(), BLACK.stroke_width(2))).map_err(drawing)?;
+    c.draw(&Circle::new((x, y - 1), 2, BLACK.filled())).map_err(drawing)
 }
 
-fn darker(c: Rgb) -> Rgb {
-    c.map(|v| (v as u16 * 3 / 5) as u8)
+fn darker(c: RGBColor) -> RGBColor {
+    let d = |v: u8| (v as u16 * 3 / 5) as u8;
+    RGBColor(d(c.0), d(c.1), d(c.2))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! The device nodes are made inside a temporary folder (`mknod DIR/full c 1 7`); the tests
 //! that need one say so and pass without checking when `mknod` is not permitted.
 
-mod train_support;
+use crate::train_support;
 
 use kantor_host::network::{weights, Architecture, NetConfig, Network};
 use kantor_host::onnx::{export, voice_ranges_text, ModelInfo};

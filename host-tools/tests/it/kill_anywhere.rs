@@ -6,7 +6,7 @@
 //!
 //! `KILL_SEED=N` repeats a sequence of kill moments; the test prints the seed it used.
 
-mod train_support;
+use crate::train_support;
 
 use kantor_host::dataset::Dataset;
 use kantor_host::network::NetConfig;

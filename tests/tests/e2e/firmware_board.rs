@@ -1,7 +1,7 @@
 //! The board application end to end: the host run (player, sampler, int8 engine) sends a
 //! valid MIDI stream, and the emulated Cortex-M4 board sends exactly the same bytes.
 
-mod firmware_common;
+use crate::firmware_common;
 
 use firmware_common::heard::wire_to_smf;
 use firmware_common::{check_wire, host_pieces, host_run, host_stream, synthetic_blob, BoardConfig};

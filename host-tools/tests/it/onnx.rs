@@ -1,6 +1,6 @@
 //! ONNX export: tract running the exported file agrees with the network it came from.
 
-mod train_support;
+use crate::train_support;
 
 use kantor_core::onehot::VOICE_CHANNELS;
 use kantor_core::ScoreNet;

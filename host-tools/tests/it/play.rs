@@ -4,7 +4,7 @@
 //! Ctrl-C leaves no note sounding. With the `midi-ports` feature and an ALSA sequencer, the
 //! same messages reach a virtual MIDI port.
 
-#[path = "../../tests/tests/firmware_common/mod.rs"]
+#[path = "../../../tests/tests/e2e/firmware_common/mod.rs"]
 mod firmware_common;
 
 use firmware_common::pty::capture;

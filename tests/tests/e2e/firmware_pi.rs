@@ -6,7 +6,7 @@
 //! `qemu-aarch64`) and the blob it composes with (`KANTOR_MODEL`), as `.ci/firmware.sh`
 //! sets them.
 
-mod firmware_common;
+use crate::firmware_common;
 
 use std::fs::File;
 use std::io::Read;

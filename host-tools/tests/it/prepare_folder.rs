@@ -5,7 +5,7 @@ use kantor_core::chorale::in_range;
 use kantor_host::corpus::{prepare, SkipReason, DEFAULT_NEAR_DUPLICATE};
 use std::path::Path;
 
-mod prepare_support;
+use crate::prepare_support;
 use prepare_support::{fixture, write_mxl};
 
 fn copy(dir: &Path, name: &str, as_name: &str) {

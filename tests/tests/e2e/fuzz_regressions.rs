@@ -4,12 +4,12 @@
 
 #[allow(dead_code)]
 mod host {
-    include!("../../fuzz/host/src/exercise.rs");
+    include!("../../../fuzz/host/src/exercise.rs");
 }
 
 #[allow(dead_code)]
 mod device {
-    include!("../../fuzz/device/src/exercise.rs");
+    include!("../../../fuzz/device/src/exercise.rs");
 }
 
 use std::path::PathBuf;

@@ -1,5 +1,4 @@
 //! Shared helpers of the `prepare_*` tests: fixture paths and building `.mxl` archives.
-#![allow(dead_code)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

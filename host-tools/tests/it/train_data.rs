@@ -1,6 +1,6 @@
 //! Training windows: standalone excerpts, transpositions in range, fixed validation windows.
 
-mod train_support;
+use crate::train_support;
 
 use kantor_core::chorale::{in_range, sounding};
 use kantor_core::onehot::{voice_offset, META_CHANNELS, VOICE_CHANNELS};

@@ -4,7 +4,7 @@ use kantor_core::{KeySignature, TimeSignature, Token};
 use kantor_host::corpus::{parse_musicxml, read_musicxml, ParsedScore};
 use Token::{Hold as H, Pitch as P, Rest as R};
 
-mod prepare_support;
+use crate::prepare_support;
 use prepare_support::{fixture, write_mxl};
 
 fn read(name: &str) -> ParsedScore {

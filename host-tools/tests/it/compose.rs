@@ -1,7 +1,7 @@
 //! `kantor generate` and `kantor harmonize` end to end, on a network with an exactly
 //! known score (so the tests do not need a trained model).
 
-mod train_support;
+use crate::train_support;
 
 use clap::Parser;
 use kantor_core::sampler::analytic::ChordMixture;

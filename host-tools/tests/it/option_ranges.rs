@@ -2,7 +2,7 @@
 //! its range in `--help`, and the parser holds to exactly that range: the ends are
 //! accepted, values beyond them, NaN and infinities refused with a message naming it.
 
-mod train_support;
+use crate::train_support;
 
 use clap::{CommandFactory, Parser};
 use kantor_host::{corpus, eval, onnx, play, quantize, train};

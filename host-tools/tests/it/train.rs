@@ -1,6 +1,6 @@
 //! `kantor train` on made-up chorales: the loss falls, and a resumed run is the same run.
 
-mod train_support;
+use crate::train_support;
 
 use kantor_host::train::checkpoint::TrainState;
 use kantor_host::train::config::TrainConfig;

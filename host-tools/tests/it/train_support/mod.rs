@@ -1,5 +1,4 @@
 //! Made-up chorales for training tests.
-#![allow(dead_code)] // each test file uses a different part
 
 use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token};
 use kantor_host::dataset::{Dataset, DatasetChorale, Split};
