@@ -52,22 +52,35 @@ impl<E: core::fmt::Display> core::fmt::Display for SampleError<E> {
 #[cfg(feature = "std")]
 impl<E: core::fmt::Debug + core::fmt::Display> std::error::Error for SampleError<E> {}
 
+/// What the sampler does to the network's estimate after each evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Shaping {
+    /// How the denoised estimate is held to the data's range.
+    pub constraint: Constraint,
+    /// Weight λ of the tilt against repeated notes ([`guidance`]; 0 = off).
+    pub repeat_guidance: f32,
+}
+
+impl Shaping {
+    /// The network's estimate as it is: refinement judges with this.
+    pub const NONE: Shaping = Shaping { constraint: Constraint::None, repeat_guidance: 0.0 };
+}
+
 /// One network evaluation at `sigma`: state from `ws.x`, score into `ws.score`, with the
-/// denoised estimate constrained as `constraint` says and tilted against repeated notes
-/// with weight `repeats` ([`guidance`]; 0 = off).
+/// estimate shaped as `shaping` says.
 pub(super) fn evaluate<N: ScoreNet>(
     net: &mut N,
     ws: &mut Workspace<'_>,
     frames: usize,
     sigma: f32,
-    (constraint, repeats): (Constraint, f32),
+    shaping: Shaping,
     report: &mut SampleReport,
 ) -> Result<(), SampleError<N::Error>> {
     let n = VOICE_CHANNELS * frames;
     report.evaluations += 1;
     net.score(&ws.x[..n], &ws.meta[..META_CHANNELS * frames], frames, sigma, &mut ws.score[..n])
         .map_err(SampleError::Network)?;
-    constrain_score(constraint, &ws.x[..n], &mut ws.score[..n], frames, sigma);
-    guidance::discourage_repeats(&ws.x[..n], &mut ws.score[..n], frames, sigma, repeats);
+    constrain_score(shaping.constraint, &ws.x[..n], &mut ws.score[..n], frames, sigma);
+    guidance::discourage_repeats(&ws.x[..n], &mut ws.score[..n], frames, sigma, shaping.repeat_guidance);
     Ok(())
 }

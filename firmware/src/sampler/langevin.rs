@@ -1,7 +1,7 @@
 //! One chain of annealed Langevin dynamics, from noise to tokens.
 
 use super::clamp::{self, Clamp};
-use super::evaluation::{evaluate, SampleError, SampleReport};
+use super::evaluation::{evaluate, SampleError, SampleReport, Shaping};
 use super::gauss::Gaussian;
 use super::refine;
 use super::{cadence, counterpoint};
@@ -55,7 +55,7 @@ fn anneal<N: ScoreNet>(
 ) -> Result<(), SampleError<N::Error>> {
     let s = &settings.schedule;
     let n = VOICE_CHANNELS * frames;
-    let constraint = (settings.constraint, settings.repeat_guidance);
+    let shaping = Shaping { constraint: settings.constraint, repeat_guidance: settings.repeat_guidance };
     let tau = settings.temperature;
     for level in from..s.levels {
         let sigma = s.sigma(level);
@@ -65,7 +65,7 @@ fn anneal<N: ScoreNet>(
             let drop = previous * previous - sigma * sigma;
             let kick = tau * libm::sqrtf(drop.max(0.0));
             held.renoise(ws, frames, previous, noise);
-            evaluate(net, ws, frames, previous, constraint, report)?;
+            evaluate(net, ws, frames, previous, shaping, report)?;
             for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
                 *x += drop * g + kick * noise.next();
             }
@@ -87,7 +87,7 @@ fn anneal<N: ScoreNet>(
                     }
                 };
             held.renoise(ws, frames, sigma, noise);
-            evaluate(net, ws, frames, sigma, constraint, report)?;
+            evaluate(net, ws, frames, sigma, shaping, report)?;
             for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
                 *x += alpha * g + kick * noise.next();
             }
@@ -96,7 +96,7 @@ fn anneal<N: ScoreNet>(
     if settings.final_denoise {
         let sigma = s.sigma(s.levels - 1);
         held.renoise(ws, frames, sigma, noise);
-        evaluate(net, ws, frames, sigma, constraint, report)?;
+        evaluate(net, ws, frames, sigma, shaping, report)?;
         let step = sigma * sigma;
         for (x, g) in ws.x[..n].iter_mut().zip(ws.score[..n].iter()) {
             *x += step * g;

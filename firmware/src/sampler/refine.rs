@@ -9,8 +9,7 @@
 //! (SDEdit, Meng et al. 2022, restricted to a mask).
 
 use super::gauss::Gaussian;
-use super::evaluation::{evaluate, SampleError, SampleReport};
-use super::constrain::Constraint;
+use super::evaluation::{evaluate, SampleError, SampleReport, Shaping};
 use super::workspace::Workspace;
 use crate::onehot::{voice_offset, Column};
 use crate::score::ScoreNet;
@@ -55,7 +54,7 @@ pub fn judge<N: ScoreNet>(
             }
         }
     }
-    evaluate(net, ws, frames, sigma, (Constraint::None, 0.0), report)?;
+    evaluate(net, ws, frames, sigma, Shaping::NONE, report)?;
     let var = sigma * sigma;
     ws.per_frame[..frames].fill(0.0);
     for v in Voice::ALL {
