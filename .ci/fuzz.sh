@@ -15,7 +15,8 @@
 # KANTOR_BACH_CORPUS or .ci/corpus.sh; skipped when offline), plus every input that once crashed
 # (fuzz/regressions/TARGET). What the fuzzer finds is kept in fuzz/work (not in git):
 # corpus/TARGET grows from run to run, artifacts/TARGET holds crashes, logs/TARGET.log
-# the run. KANTOR_FUZZ_WORK moves that folder. Needs cargo-fuzz (`cargo install
+# the run. KANTOR_FUZZ_WORK moves that folder; KANTOR_FUZZ_RUNS=N ends each target after
+# N executions (or SECONDS, whichever comes first). Needs cargo-fuzz (`cargo install
 # cargo-fuzz`); the stable toolchain takes its flags with RUSTC_BOOTSTRAP=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -150,7 +151,7 @@ for t in $targets; do
     if ! cargo fuzz run "${fuzz_flags[@]}" --fuzz-dir "fuzz/$crate" --target-dir "$target_base/$(target_dir_of "$crate")" "$t" \
         "$work/corpus/$t" "$work/seeds/$t" "${regress[@]}" -- \
         -max_total_time="$seconds" -max_len="$(max_len_of "$t")" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$work/artifacts/$t/" >"$log" 2>&1; then
+        ${KANTOR_FUZZ_RUNS:+-runs="$KANTOR_FUZZ_RUNS"} -print_final_stats=1 -artifact_prefix="$work/artifacts/$t/" >"$log" 2>&1; then
         result="FAILED (see $log and $work/artifacts/$t)"
         status=1
     fi
