@@ -116,10 +116,38 @@ fn two_outputs<const R: usize>(w: &[i8], j: usize, cols: &[i16], r0: usize, pair
     a
 }
 
+/// One pair of taps of [`quad`]: the weight word widened and regrouped into output 2j's
+/// pair (lr) and output 2j + 1's (r12), then four frames' input words, each into two
+/// accumulators (r4/r5 frame 0, r6/r7 frame 1, r8/r9 frame 2, r10/r11 frame 3).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! pair_of_taps {
+    () => {
+        concat!(
+            "ldr r3, [r0], #{wstride}\n",
+            "sxtb16 r12, r3\n",
+            "sxtb16 r3, r3, ror #8\n",
+            "pkhbt lr, r12, r3, lsl #16\n",
+            "pkhtb r12, r3, r12, asr #16\n",
+            "ldr r3, [r1, #4]\n",
+            "smlad r6, lr, r3, r6\n",
+            "smlad r7, r12, r3, r7\n",
+            "ldr r3, [r1, #8]\n",
+            "smlad r8, lr, r3, r8\n",
+            "smlad r9, r12, r3, r9\n",
+            "ldr r3, [r1, #12]\n",
+            "smlad r10, lr, r3, r10\n",
+            "smlad r11, r12, r3, r11\n",
+            "ldr r3, [r1], #{cstride}\n",
+            "smlad r4, lr, r3, r4\n",
+            "smlad r5, r12, r3, r5\n",
+        )
+    };
+}
+
 /// [`two_outputs`] for [`ROWS`] frames, in assembly: the compiler's version spills
 /// accumulators to the stack at more than two frames. Per pair of taps one weight word
 /// (two `SXTB16`, two `PKH`), four input words and eight `SMLAD`s: sixteen
-/// multiply-adds in nineteen instructions with the loop's own two.
+/// multiply-adds in eighteen instructions with the loop's own, unrolled over two pairs.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
 fn quad(w: &[i8], j: usize, cols: &[i16], r0: usize, pairs: usize) -> [[i32; 2]; ROWS] {
@@ -137,26 +165,18 @@ fn quad(w: &[i8], j: usize, cols: &[i16], r0: usize, pairs: usize) -> [[i32; 2];
             "push {{r3}}",
             "movs r4, #0", "movs r5, #0", "movs r6, #0", "movs r7, #0",
             "mov r8, r4", "mov r9, r4", "mov r10, r4", "mov r11, r4",
+            // pairs / 2 iterations of two pairs each, after one pair alone when odd.
+            "lsrs r2, r2, #1",
+            "bcc 3f",
+            pair_of_taps!(),
+            "3:",
+            "cbz r2, 4f",
             "2:",
-            "ldr r3, [r0], #{wstride}",
-            "sxtb16 r12, r3",
-            "sxtb16 r3, r3, ror #8",
-            "pkhbt lr, r12, r3, lsl #16",
-            "pkhtb r12, r3, r12, asr #16",
-            "ldr r3, [r1, #4]",
-            "smlad r6, lr, r3, r6",
-            "smlad r7, r12, r3, r7",
-            "ldr r3, [r1, #8]",
-            "smlad r8, lr, r3, r8",
-            "smlad r9, r12, r3, r9",
-            "ldr r3, [r1, #12]",
-            "smlad r10, lr, r3, r10",
-            "smlad r11, r12, r3, r11",
-            "ldr r3, [r1], #{cstride}",
-            "smlad r4, lr, r3, r4",
-            "smlad r5, r12, r3, r5",
+            pair_of_taps!(),
+            pair_of_taps!(),
             "subs r2, r2, #1",
             "bne 2b",
+            "4:",
             "pop {{r3}}",
             "stm r3, {{r4-r11}}",
             "pop {{r6, r7, r9}}",
