@@ -9,7 +9,7 @@
 use core::arch::x86_64::*;
 
 use super::super::conv::{BlockAcc, ConvGeometry, ConvParams, TILE_T};
-use super::super::format::CO_BLOCK;
+use super::super::format::{CO_BLOCK, MAX_KERNEL};
 use super::super::quant::{Elem, Q, Requant};
 use super::{reference, Kernels};
 
@@ -72,13 +72,13 @@ enum Width {
 #[allow(clippy::too_many_arguments)]
 fn conv1d_avx2(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
     // SAFETY: reached only through `Avx2::kernels`: AVX2 is available.
-    unsafe { conv1d(Width::Avx2, p, w, xq, x, t_in, yq, relu, y, t_out, cols) }
+    unsafe { conv1d(p, w, xq, x, t_in, yq, relu, y, t_out, cols) }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn conv1d_avx512(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
     // SAFETY: reached only through `Avx512::kernels`: AVX2 and AVX-512 VNNI are available.
-    unsafe { conv1d(Width::Avx512, p, w, xq, x, t_in, yq, relu, y, t_out, cols) }
+    unsafe { conv1d_vnni(p, w, xq, x, t_in, yq, relu, y, t_out, cols) }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -103,62 +103,38 @@ fn rescale_avx512(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: 
     unsafe { rescale_x86(Width::Avx512, xq, x, rq, oq, relu, out, n) }
 }
 
-/// [`reference::conv1d`] with AVX2 (one block of outputs at a time) or AVX-512 VNNI (four
-/// or two blocks at once).
+/// [`reference::conv1d`] with AVX2, one block of outputs at a time.
 ///
 /// # Safety
-/// AVX2 must be available, and AVX-512 F/BW/VNNI too for [`Width::Avx512`].
+/// AVX2 must be available.
 #[allow(clippy::too_many_arguments)]
-unsafe fn conv1d(width: Width, p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
+unsafe fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
     let taps = p.taps_padded();
     let cols = &mut cols[..TILE_T * taps];
     let block_bytes = taps * CO_BLOCK;
-    let blocks = w.weights.len() / block_bytes.max(1);
     let (lo, hi) = yq.clamp(relu);
-    let mut accs = [[[0i32; CO_BLOCK]; TILE_T]; 4];
+    let mut acc = [[0i32; CO_BLOCK]; TILE_T];
+    for t0 in (0..t_out).step_by(TILE_T) {
+        gather_tile(p, xq, x, t_in, t0, t_out, cols);
+        for (b, wb) in w.weights.chunks_exact(block_bytes.max(1)).enumerate() {
+            block(wb, cols, taps, &mut acc);
+            requantize_block(p, w, &acc, b * CO_BLOCK, t0, t_out, yq, lo, hi, y);
+        }
+    }
+}
+
+/// [`reference::gather`] with [`widen`] doing sixteen elements at a time.
+///
+/// # Safety
+/// AVX2 must be available.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gather_tile(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize, t_out: usize, cols: &mut [i16]) {
     let widen_avx2 = |src: &[u8], xq: Q, dst: &mut [i16]| {
         // SAFETY: AVX2 is available (this function's contract).
         let done = unsafe { widen(src, xq, dst) };
         reference::widen(&src[done * xq.elem.bytes()..], xq, &mut dst[done..]);
     };
-    for t0 in (0..t_out).step_by(TILE_T) {
-        reference::gather(p, xq, x, t_in, t0, t_out, cols, widen_avx2);
-        let mut b = 0;
-        while b < blocks {
-            let n = match width {
-                Width::Avx512 if b + 3 < blocks => 4,
-                Width::Avx512 if b + 1 < blocks => 2,
-                _ => 1,
-            };
-            let wb = &w.weights[b * block_bytes..(b + n) * block_bytes];
-            match n {
-                // Four or two whole blocks; `cols` has TILE_T rows of `taps`.
-                4 => block_quad512(wb, block_bytes, cols, taps, &mut accs),
-                2 => {
-                    let (pair, _) = accs.split_at_mut(2);
-                    block_pair512(wb, block_bytes, cols, taps, pair.try_into().expect("two blocks"))
-                }
-                _ => block(wb, cols, taps, &mut accs[0]),
-            }
-            let mut k = 0;
-            while k < n {
-                let co0 = (b + k) * CO_BLOCK;
-                if k + 1 < n && co0 + 2 * CO_BLOCK <= p.cout {
-                    let bytes = yq.elem.bytes();
-                    for r in 0..TILE_T.min(t_out - t0) {
-                        let base = (t0 + r) * p.cout + co0;
-                        // Two whole blocks of outputs and parameters (n > 1: AVX-512).
-                        requantize16(&accs[k][r], &accs[k + 1][r], w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, &mut y[base * bytes..(base + 2 * CO_BLOCK) * bytes]);
-                    }
-                    k += 2;
-                    continue;
-                }
-                requantize_block(p, w, &accs[k], co0, t0, t_out, yq, lo, hi, y);
-                k += 1;
-            }
-            b += n;
-        }
-    }
+    reference::gather(p, xq, x, t_in, t0, t_out, cols, widen_avx2);
 }
 
 /// [`reference::requantize_block`] eight outputs at a time.
@@ -246,72 +222,6 @@ unsafe fn block(w: &[i8], cols: &[i16], taps: usize, acc: &mut BlockAcc) {
     }
     for (r, ar) in a.iter().enumerate() {
         _mm256_storeu_si256(acc[r].as_mut_ptr() as *mut __m256i, *ar);
-    }
-}
-
-/// Accumulators of two neighbouring blocks (sixteen outputs) over the frames of a tile
-/// with AVX-512 VNNI: one `vpdpwssd` multiplies a tap pair for sixteen outputs and adds.
-/// `w` holds the two blocks (`block_bytes` each). Mirrors [`reference::block`] twice.
-///
-/// # Safety
-/// AVX-512 F/BW and VNNI must be available.
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn block_pair512(w: &[i8], block_bytes: usize, cols: &[i16], taps: usize, acc: &mut [[[i32; CO_BLOCK]; TILE_T]; 2]) {
-    let pairs = block_bytes / (2 * CO_BLOCK);
-    assert!(w.len() >= 2 * block_bytes && cols.len() >= TILE_T * taps && 2 * pairs <= taps);
-    let mut a = [_mm512_setzero_si512(); TILE_T];
-    let (w0, w1) = (w.as_ptr(), w.as_ptr().add(block_bytes));
-    let cp = cols.as_ptr();
-    for p in 0..pairs {
-        // In bounds by the assertion above: 16 bytes of each block at pair p.
-        let lo = _mm_loadu_si128(w0.add(p * 2 * CO_BLOCK) as *const __m128i);
-        let hi = _mm_loadu_si128(w1.add(p * 2 * CO_BLOCK) as *const __m128i);
-        let wv = _mm512_cvtepi8_epi16(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
-        for (r, ar) in a.iter_mut().enumerate() {
-            let pair = core::ptr::read_unaligned(cp.add(r * taps + 2 * p) as *const i32);
-            *ar = _mm512_dpwssd_epi32(*ar, wv, _mm512_set1_epi32(pair));
-        }
-    }
-    for (r, ar) in a.iter().enumerate() {
-        let mut lanes = [0i32; 2 * CO_BLOCK];
-        _mm512_storeu_si512(lanes.as_mut_ptr() as *mut __m512i, *ar);
-        acc[0][r].copy_from_slice(&lanes[..CO_BLOCK]);
-        acc[1][r].copy_from_slice(&lanes[CO_BLOCK..]);
-    }
-}
-
-/// Four neighbouring blocks (thirty-two outputs) at once with AVX-512 VNNI: two
-/// `vpdpwssd` per tap pair and frame, each broadcast of the inputs used twice. Mirrors
-/// [`reference::block`] four times.
-///
-/// # Safety
-/// AVX-512 F/BW and VNNI must be available.
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn block_quad512(w: &[i8], block_bytes: usize, cols: &[i16], taps: usize, acc: &mut [[[i32; CO_BLOCK]; TILE_T]; 4]) {
-    let pairs = block_bytes / (2 * CO_BLOCK);
-    assert!(w.len() >= 4 * block_bytes && cols.len() >= TILE_T * taps && 2 * pairs <= taps);
-    let mut a0 = [_mm512_setzero_si512(); TILE_T];
-    let mut a1 = [_mm512_setzero_si512(); TILE_T];
-    let wp = w.as_ptr();
-    let cp = cols.as_ptr();
-    let load = |b: usize, p: usize| _mm_loadu_si128(wp.add(b * block_bytes + p * 2 * CO_BLOCK) as *const __m128i);
-    for p in 0..pairs {
-        // In bounds by the assertion above: 16 bytes of each block at pair p.
-        let w01 = _mm512_cvtepi8_epi16(_mm256_inserti128_si256(_mm256_castsi128_si256(load(0, p)), load(1, p), 1));
-        let w23 = _mm512_cvtepi8_epi16(_mm256_inserti128_si256(_mm256_castsi128_si256(load(2, p)), load(3, p), 1));
-        for r in 0..TILE_T {
-            let c = _mm512_set1_epi32(core::ptr::read_unaligned(cp.add(r * taps + 2 * p) as *const i32));
-            a0[r] = _mm512_dpwssd_epi32(a0[r], w01, c);
-            a1[r] = _mm512_dpwssd_epi32(a1[r], w23, c);
-        }
-    }
-    for r in 0..TILE_T {
-        let mut lanes = [0i32; 4 * CO_BLOCK];
-        _mm512_storeu_si512(lanes.as_mut_ptr() as *mut __m512i, a0[r]);
-        _mm512_storeu_si512(lanes.as_mut_ptr().add(2 * CO_BLOCK) as *mut __m512i, a1[r]);
-        for (k, block) in acc.iter_mut().enumerate() {
-            block[r].copy_from_slice(&lanes[k * CO_BLOCK..(k + 1) * CO_BLOCK]);
-        }
     }
 }
 
@@ -559,23 +469,6 @@ unsafe fn add512(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant,
     n16
 }
 
-/// Requantises two blocks of accumulators (sixteen outputs, plus bias) with AVX-512;
-/// `out` holds exactly those sixteen outputs.
-///
-/// # Safety
-/// AVX-512 F/BW must be available; `bias`, `multipliers` and `shifts` hold at least 64
-/// bytes from `at`.
-#[inline]
-#[target_feature(enable = "avx512f,avx512bw")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn requantize16(a0: &[i32; CO_BLOCK], a1: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8], shifts: &[u8], at: usize, oq: Q, lo: i32, hi: i32, out: &mut [u8]) {
-    assert!(bias.len() >= at + 64 && multipliers.len() >= at + 64 && shifts.len() >= at + 64);
-    let load = |b: &[u8]| _mm512_loadu_si512(b.as_ptr().add(at) as *const __m512i);
-    let acc = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(a0.as_ptr() as *const __m256i)), _mm256_loadu_si256(a1.as_ptr() as *const __m256i), 1);
-    let v = _mm512_add_epi32(mbqm16(_mm512_add_epi32(acc, load(bias)), load(multipliers), load(shifts)), _mm512_set1_epi32(oq.zp));
-    store16(out, 0, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi)));
-}
-
 /// [`rescale`] sixteen lanes at a time with AVX-512; returns how many leading elements it
 /// handled.
 ///
@@ -594,4 +487,192 @@ unsafe fn rescale512(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out:
         i += 16;
     }
     n16
+}
+
+/// Zeros the in-place convolution path points at for taps in the padding.
+static ZERO_FRAME: [i16; ZERO_FRAME_LEN] = [0; ZERO_FRAME_LEN];
+const ZERO_FRAME_LEN: usize = 1024;
+
+/// One kernel tap's inputs for the frames of a tile: `rows[r]` points at the first
+/// element that output frame r reads for it (or at [`ZERO_FRAME`] in the padding), and
+/// `pairs` tap pairs from weight pair `first_pair` on are read from there; with `odd`,
+/// one more element follows, paired with a padding tap (whatever its weight).
+#[derive(Clone, Copy)]
+struct Segment {
+    rows: [*const i16; TILE_T],
+    pairs: usize,
+    first_pair: usize,
+    odd: bool,
+}
+
+/// [`reference::conv1d`] with AVX-512 VNNI: each `vpdpwssd` multiplies a tap pair for
+/// sixteen outputs (two packed blocks) of one frame and adds. A tile of frames is
+/// multiplied with up to four blocks (thirty-two outputs) at a time, each broadcast of a
+/// tap pair used twice, and the accumulators are requantised in registers. An int16 input
+/// whose tap pairs are neighbours in memory (even width, or a one-tap kernel) is read in
+/// place, padding from a row of zeros; other tiles are gathered into `cols` first as the
+/// reference does.
+///
+/// # Safety
+/// AVX2 and AVX-512 F/BW/VNNI must be available.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
+unsafe fn conv1d_vnni(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
+    let taps = p.taps_padded();
+    let block_bytes = taps * CO_BLOCK;
+    let blocks = p.cout.div_ceil(CO_BLOCK);
+    let (xb, yb) = (xq.elem.bytes(), yq.elem.bytes());
+    assert!(
+        w.weights.len() >= blocks * block_bytes
+            && w.bias.len() >= 4 * p.cout
+            && w.multipliers.len() >= 4 * p.cout
+            && w.shifts.len() >= 4 * p.cout
+            && x.len() >= t_in * p.cin * xb
+            && y.len() >= t_out * p.cout * yb
+            && cols.len() >= TILE_T * taps
+            && p.kernel <= MAX_KERNEL
+    );
+    // In place: int16 (centred) inputs whose tap pairs never straddle two kernel taps.
+    let clamp = yq.clamp(relu);
+    let in_place = xq.elem == Elem::I16 && xq.zp == 0 && (p.cin % 2 == 0 || p.kernel == 1) && p.cin < ZERO_FRAME_LEN;
+    let xs = x.as_ptr() as *const i16;
+    let mut segments = [Segment { rows: [core::ptr::null(); TILE_T], pairs: 0, first_pair: 0, odd: false }; MAX_KERNEL];
+    for t0 in (0..t_out).step_by(TILE_T) {
+        let frames = TILE_T.min(t_out - t0);
+        let mut n = 0;
+        if in_place && frames == TILE_T {
+            for k in 0..p.kernel {
+                let s = &mut segments[k];
+                for r in 0..TILE_T {
+                    s.rows[r] = match p.source_frame(t0 + r, k, t_in) {
+                        Some(ti) => xs.add(ti * p.cin),
+                        None => ZERO_FRAME.as_ptr(),
+                    };
+                }
+                // An odd width only with one tap (checked above): its last input is
+                // paired with the padding tap.
+                (s.pairs, s.first_pair, s.odd) = (p.cin / 2, k * p.cin / 2, p.cin % 2 == 1);
+            }
+            n = p.kernel;
+        }
+        if n == 0 {
+            gather_tile(p, xq, x, t_in, t0, t_out, cols);
+            let s = &mut segments[0];
+            for r in 0..TILE_T {
+                s.rows[r] = cols.as_ptr().add(r * taps);
+            }
+            (s.pairs, s.first_pair, s.odd) = (taps / 2, 0, false);
+            n = 1;
+        }
+        let tile = Tile { segments: &segments[..n], block_bytes, t0, frames };
+        let mut b = 0;
+        while b < blocks {
+            let wb = w.weights.as_ptr().add(b * block_bytes);
+            if b + 4 <= blocks {
+                let acc = mac::<2>(&tile, wb, 4);
+                requantize_tile(p, w, &tile, &acc, b, 4, yq, clamp, y);
+                b += 4;
+            } else {
+                let nb = (blocks - b).min(2);
+                let acc = mac::<1>(&tile, wb, nb);
+                requantize_tile(p, w, &tile, &acc, b, nb, yq, clamp, y);
+                b += nb;
+            }
+        }
+    }
+}
+
+/// What [`mac`] multiplies: the tile's segments and where its frames start.
+struct Tile<'a> {
+    segments: &'a [Segment],
+    block_bytes: usize,
+    t0: usize,
+    frames: usize,
+}
+
+/// Accumulators of `nb` ≤ 2·Z neighbouring blocks (`w` at the first) for the frames of a
+/// tile: register z of frame r holds blocks 2z and 2z + 1 (the second zero if missing).
+///
+/// # Safety
+/// AVX-512 F/BW/VNNI; `w` holds `nb` blocks of `tile.block_bytes`, and every segment's
+/// rows hold 2 × `pairs` readable elements whose weights lie in those blocks.
+#[inline]
+#[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
+unsafe fn mac<const Z: usize>(tile: &Tile<'_>, w: *const i8, nb: usize) -> [[__m512i; Z]; TILE_T] {
+    let mut acc = [[_mm512_setzero_si512(); Z]; TILE_T];
+    let bb = tile.block_bytes;
+    for s in tile.segments {
+        let rows = s.rows;
+        let w0 = w.add(s.first_pair * 2 * CO_BLOCK);
+        for j in 0..s.pairs {
+            let wv = pair_weights::<Z>(w0.add(j * 2 * CO_BLOCK), bb, nb);
+            for r in 0..TILE_T {
+                let c = _mm512_set1_epi32(core::ptr::read_unaligned(rows[r].add(2 * j) as *const i32));
+                for z in 0..Z {
+                    acc[r][z] = _mm512_dpwssd_epi32(acc[r][z], wv[z], c);
+                }
+            }
+        }
+        if s.odd {
+            // The last input alone: its partner tap reads zero.
+            let j = s.pairs;
+            let wv = pair_weights::<Z>(w0.add(j * 2 * CO_BLOCK), bb, nb);
+            for r in 0..TILE_T {
+                let c = _mm512_set1_epi32(*rows[r].add(2 * j) as u16 as i32);
+                for z in 0..Z {
+                    acc[r][z] = _mm512_dpwssd_epi32(acc[r][z], wv[z], c);
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// One tap pair's weights of `nb` ≤ 2·Z neighbouring blocks (`w` at the pair in the first,
+/// blocks `bb` bytes apart) widened to i16: register z holds blocks 2z and 2z + 1.
+///
+/// # Safety
+/// AVX-512 F/BW; `w` holds the pair in each of the `nb` blocks.
+#[inline]
+#[target_feature(enable = "avx2,avx512f,avx512bw")]
+unsafe fn pair_weights<const Z: usize>(w: *const i8, bb: usize, nb: usize) -> [__m512i; Z] {
+    let mut wv = [_mm512_setzero_si512(); Z];
+    for (z, v) in wv.iter_mut().enumerate() {
+        let lo = _mm_loadu_si128(w.add(2 * z * bb) as *const __m128i);
+        let both = if 2 * z + 1 < nb {
+            _mm256_inserti128_si256(_mm256_castsi128_si256(lo), _mm_loadu_si128(w.add((2 * z + 1) * bb) as *const __m128i), 1)
+        } else {
+            _mm256_zextsi128_si256(lo)
+        };
+        *v = _mm512_cvtepi8_epi16(both);
+    }
+    wv
+}
+
+/// Adds bias to the accumulators of [`mac`] (blocks `b..b + nb`), requantises them and
+/// writes the tile's frames of those outputs, clamped to `lo..=hi`.
+///
+/// # Safety
+/// AVX-512 F/BW; the parameters hold `p.cout` channels and `y` `t_out × p.cout` elements.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
+unsafe fn requantize_tile<const Z: usize>(p: &ConvGeometry, w: &ConvParams<'_>, tile: &Tile<'_>, acc: &[[__m512i; Z]; TILE_T], b: usize, nb: usize, yq: Q, (lo, hi): (i32, i32), y: &mut [u8]) {
+    let (vlo, vhi, zp) = (_mm512_set1_epi32(lo), _mm512_set1_epi32(hi), _mm512_set1_epi32(yq.zp));
+    for z in 0..Z {
+        let co = (b + 2 * z) * CO_BLOCK;
+        let lanes = (p.cout - co).min(CO_BLOCK * (nb - 2 * z).min(2));
+        let mask = ((1u32 << lanes) - 1) as __mmask16;
+        let param = |b: &[u8]| _mm512_maskz_loadu_epi32(mask, b.as_ptr().add(4 * co) as *const i32);
+        let (bias, m, s) = (param(w.bias), param(w.multipliers), param(w.shifts));
+        for r in 0..tile.frames {
+            let v = _mm512_add_epi32(mbqm16(_mm512_add_epi32(acc[r][z], bias), m, s), zp);
+            let v = _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi);
+            let at = (tile.t0 + r) * p.cout + co;
+            match yq.elem {
+                Elem::I8 => _mm512_mask_cvtepi32_storeu_epi8(y.as_mut_ptr().add(at) as *mut _, mask, v),
+                Elem::I16 => _mm512_mask_cvtepi32_storeu_epi16(y.as_mut_ptr().add(2 * at) as *mut _, mask, v),
+            }
+        }
+    }
 }
