@@ -100,3 +100,37 @@ fn every_set_adds_and_rescales_as_the_reference() {
         }
     }
 }
+
+#[test]
+fn every_set_quantizes_and_dequantizes_as_the_reference() {
+    let sets = optimised();
+    let mut s = 7u64;
+    // Ties, values past the clamps and the element ranges, infinities and NaN among
+    // ordinary values.
+    let special = [0.5f32, -0.5, 1.5, -2.5, 0.49999997, -0.49999997, 8388607.5, 3.0e6, -3.0e6, 40000.0, -40000.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, -0.0, 1.0e-30];
+    for _ in 0..200 {
+        let channels = 1 + lcg(&mut s) as usize % 40;
+        let frames = 1 + lcg(&mut s) as usize % 40;
+        let n = channels * frames;
+        let src: Vec<f32> = (0..n)
+            .map(|_| match lcg(&mut s) % 4 {
+                0 => special[lcg(&mut s) as usize % special.len()],
+                1 => (lcg(&mut s) % 512) as f32 * 0.25 - 64.0,
+                _ => f32::from_bits(lcg(&mut s) & 0x3fff_ffff | (lcg(&mut s) & 1) << 31),
+            })
+            .collect();
+        let factor = [1.0f32, 0.37, 130.0, 9000.0][lcg(&mut s) as usize % 4];
+        let q = if lcg(&mut s).is_multiple_of(2) { Q { elem: Elem::I16, zp: 0 } } else { Q { elem: Elem::I8, zp: lcg(&mut s) as i32 % 50 - 25 } };
+        let (mut a, mut b) = (vec![0u8; n * q.elem.bytes()], vec![0u8; n * q.elem.bytes()]);
+        Kernels::REFERENCE.quantize(&src, channels, frames, factor, q, &mut a);
+        let (mut fa, mut fb) = (vec![0f32; n], vec![0f32; n]);
+        Kernels::REFERENCE.dequantize(q, &a, channels, frames, 0.013, &mut fa);
+        for k in &sets {
+            b.fill(0x5a);
+            k.quantize(&src, channels, frames, factor, q, &mut b);
+            assert_eq!(a, b, "{k:?}: quantize {channels} × {frames} by {factor} to {q:?}");
+            k.dequantize(q, &a, channels, frames, 0.013, &mut fb);
+            assert!(fa.iter().zip(&fb).all(|(x, y)| x.to_bits() == y.to_bits()), "{k:?}: dequantize {channels} × {frames} from {q:?}");
+        }
+    }
+}

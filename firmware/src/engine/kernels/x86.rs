@@ -32,11 +32,18 @@ impl Avx2 {
 
     /// The AVX2 kernel set.
     pub fn kernels(self) -> Kernels {
-        Kernels { name: "x86-64 AVX2", conv1d: conv1d_avx2, add: add_avx2, rescale: rescale_avx2 }
+        Kernels {
+            name: "x86-64 AVX2",
+            conv1d: conv1d_avx2,
+            add: add_avx2,
+            rescale: rescale_avx2,
+            quantize: reference::quantize,
+            dequantize: reference::dequantize,
+        }
     }
 }
 
-/// Proof that this CPU runs AVX2 and AVX-512 F, BW and VNNI (only [`Avx512::detect`]
+/// Proof that this CPU runs AVX2 and AVX-512 F, BW, VL and VNNI (only [`Avx512::detect`]
 /// makes one).
 #[derive(Clone, Copy, Debug)]
 pub struct Avx512 {
@@ -47,15 +54,25 @@ impl Avx512 {
     /// AVX-512 with VNNI (and AVX2), if this CPU has them.
     pub fn detect() -> Option<Avx512> {
         #[cfg(feature = "std")]
-        let found = std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") && std::is_x86_feature_detected!("avx512vnni");
+        let found = std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vl")
+            && std::is_x86_feature_detected!("avx512vnni");
         #[cfg(not(feature = "std"))]
-        let found = cfg!(all(target_feature = "avx512f", target_feature = "avx512bw", target_feature = "avx512vnni"));
+        let found = cfg!(all(target_feature = "avx512f", target_feature = "avx512bw", target_feature = "avx512vl", target_feature = "avx512vnni"));
         Avx2::detect().filter(|_| found).map(|_| Avx512 { _detected: () })
     }
 
     /// The AVX-512 VNNI kernel set.
     pub fn kernels(self) -> Kernels {
-        Kernels { name: "x86-64 AVX-512 VNNI", conv1d: conv1d_avx512, add: add_avx512, rescale: rescale_avx512 }
+        Kernels {
+            name: "x86-64 AVX-512 VNNI",
+            conv1d: conv1d_avx512,
+            add: add_avx512,
+            rescale: rescale_avx512,
+            quantize: quantize_avx512,
+            dequantize: dequantize_avx512,
+        }
     }
 }
 
@@ -101,6 +118,16 @@ fn rescale_avx2(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &m
 fn rescale_avx512(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mut [u8], n: usize) {
     // SAFETY: reached only through `Avx512::kernels`.
     unsafe { rescale_x86(Width::Avx512, xq, x, rq, oq, relu, out, n) }
+}
+
+fn quantize_avx512(src: &[f32], channels: usize, frames: usize, factor: f32, oq: Q, out: &mut [u8]) {
+    // SAFETY: reached only through `Avx512::kernels`.
+    unsafe { quantize512(src, channels, frames, factor, oq, out) }
+}
+
+fn dequantize_avx512(xq: Q, x: &[u8], channels: usize, frames: usize, factor: f32, out: &mut [f32]) {
+    // SAFETY: reached only through `Avx512::kernels`.
+    unsafe { dequantize512(xq, x, channels, frames, factor, out) }
 }
 
 /// [`reference::conv1d`] with AVX2, one block of outputs at a time.
@@ -673,6 +700,72 @@ unsafe fn requantize_tile<const Z: usize>(p: &ConvGeometry, w: &ConvParams<'_>, 
                 Elem::I8 => _mm512_mask_cvtepi32_storeu_epi8(y.as_mut_ptr().add(at) as *mut _, mask, v),
                 Elem::I16 => _mm512_mask_cvtepi32_storeu_epi16(y.as_mut_ptr().add(2 * at) as *mut _, mask, v),
             }
+        }
+    }
+}
+
+/// [`reference::quantize`] sixteen channels of a frame at a time: gathered from the
+/// channel-major input, rounded half away from zero as `roundf` does (truncate, then step
+/// away from zero where the dropped fraction is at least a half; both exact in f32), and
+/// stored as one run of the time-major output.
+///
+/// # Safety
+/// AVX-512 F/BW/VL must be available.
+#[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
+unsafe fn quantize512(src: &[f32], channels: usize, frames: usize, factor: f32, oq: Q, out: &mut [u8]) {
+    assert!(src.len() >= channels * frames && out.len() >= channels * frames * oq.elem.bytes() && channels * frames <= i32::MAX as usize);
+    let index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(frames as i32));
+    let (f, half, one, limit) = (_mm512_set1_ps(factor), _mm512_set1_ps(0.5), _mm512_set1_ps(1.0), _mm512_set1_ps(1.0e6));
+    let sign = _mm512_set1_epi32(i32::MIN);
+    let (zp, lo, hi) = (_mm512_set1_epi32(oq.zp), _mm512_set1_epi32(oq.elem.min()), _mm512_set1_epi32(oq.elem.max()));
+    for t in 0..frames {
+        let mut c = 0;
+        while c < channels {
+            let mask = (((1u32 << (channels - c).min(16)) - 1) & 0xFFFF) as __mmask16;
+            // In bounds: lane i reads src[(c + i) * frames + t], masked to the channels.
+            let v = _mm512_mul_ps(_mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), mask, index, src.as_ptr().add(c * frames + t)), f);
+            let whole = _mm512_roundscale_ps::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(v);
+            let up = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(_mm512_abs_ps(_mm512_sub_ps(v, whole)), half);
+            let away = _mm512_or_si512(_mm512_castps_si512(one), _mm512_and_si512(_mm512_castps_si512(v), sign));
+            let r = _mm512_mask_add_ps(whole, up, whole, _mm512_castsi512_ps(away));
+            // NaN becomes 0, as the saturating cast makes it; the rest is clamped first.
+            let finite = _mm512_cmp_ps_mask::<_CMP_ORD_Q>(r, r);
+            let r = _mm512_min_ps(_mm512_max_ps(r, _mm512_sub_ps(_mm512_setzero_ps(), limit)), limit);
+            let q = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(finite, r), zp);
+            let q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+            let at = t * channels + c;
+            match oq.elem {
+                Elem::I8 => _mm512_mask_cvtepi32_storeu_epi8(out.as_mut_ptr().add(at) as *mut _, mask, q),
+                Elem::I16 => _mm512_mask_cvtepi32_storeu_epi16(out.as_mut_ptr().add(2 * at) as *mut _, mask, q),
+            }
+            c += 16;
+        }
+    }
+}
+
+/// [`reference::dequantize`] sixteen channels of a frame at a time: one run of the
+/// time-major input, scattered into the channel-major output.
+///
+/// # Safety
+/// AVX-512 F/BW/VL must be available.
+#[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
+unsafe fn dequantize512(xq: Q, x: &[u8], channels: usize, frames: usize, factor: f32, out: &mut [f32]) {
+    assert!(x.len() >= channels * frames * xq.elem.bytes() && out.len() >= channels * frames && channels * frames <= i32::MAX as usize);
+    let index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(frames as i32));
+    let (f, zp) = (_mm512_set1_ps(factor), _mm512_set1_epi32(xq.zp));
+    for t in 0..frames {
+        let mut c = 0;
+        while c < channels {
+            let mask = (((1u32 << (channels - c).min(16)) - 1) & 0xFFFF) as __mmask16;
+            let at = t * channels + c;
+            let q = match xq.elem {
+                Elem::I8 => _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, x.as_ptr().add(at) as *const i8)),
+                Elem::I16 => _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(mask, x.as_ptr().add(2 * at) as *const i16)),
+            };
+            let v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, zp)), f);
+            // In bounds: lane i writes out[(c + i) * frames + t], masked to the channels.
+            _mm512_mask_i32scatter_ps::<4>(out.as_mut_ptr().add(c * frames + t), mask, index, v);
+            c += 16;
         }
     }
 }

@@ -32,7 +32,7 @@ impl Dsp {
 
     /// The DSP kernel set.
     pub fn kernels(self) -> Kernels {
-        Kernels { name: "Cortex-M DSP", conv1d, add: reference::add, rescale: reference::rescale }
+        Kernels { name: "Cortex-M DSP", conv1d, add: reference::add, rescale: reference::rescale, quantize: reference::quantize, dequantize: reference::dequantize }
     }
 }
 
