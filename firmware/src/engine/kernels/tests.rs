@@ -29,6 +29,31 @@ fn lcg(state: &mut u64) -> u32 {
     (*state >> 33) as u32
 }
 
+/// One convolution on random data with every set; panics unless all equal the reference.
+#[allow(clippy::too_many_arguments)]
+fn check_conv(sets: &[Kernels], g: ConvGeometry, xq: Q, yq: Q, relu: bool, t_in: usize, s: &mut u64) {
+    let Some(t_out) = g.out_len(t_in, g.pad_begin) else { return };
+    let (cin, cout) = (g.cin, g.cout);
+    let taps = g.kernel * cin;
+    let weights: Vec<i8> = (0..packed_weight_bytes(cout, taps)).map(|_| lcg(s) as i8).collect();
+    let x: Vec<u8> = (0..t_in * cin * xq.elem.bytes()).map(|_| lcg(s) as u8).collect();
+    let bias: Vec<u8> = (0..cout).flat_map(|_| (lcg(s) as i32 % 5000).to_le_bytes()).collect();
+    let mult: Vec<u8> = (0..cout).flat_map(|_| ((1 << 30) + (lcg(s) >> 2) as i32).to_le_bytes()).collect();
+    // Large layers sum more products: shift further so that not everything saturates.
+    let extra = (taps / 64).max(1).ilog2() as i32;
+    let shift: Vec<u8> = (0..cout).flat_map(|_| (-(8 + extra + lcg(s) as i32 % 6)).to_le_bytes()).collect();
+    let mut cols = vec![0i16; g.scratch_len()];
+    let n = t_out * cout * yq.elem.bytes();
+    let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
+    let w = ConvParams { weights: &weights, bias: &bias, multipliers: &mult, shifts: &shift };
+    Kernels::REFERENCE.conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut a, t_out, &mut cols);
+    for k in sets {
+        b.fill(0x5a);
+        k.conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut b, t_out, &mut cols);
+        assert_eq!(a, b, "{k:?}: {g:?}, {t_in} frames");
+    }
+}
+
 #[test]
 fn every_set_convolves_as_the_reference() {
     let sets = optimised();
@@ -46,22 +71,22 @@ fn every_set_convolves_as_the_reference() {
         let yq = if lcg(&mut s).is_multiple_of(2) { Q { elem: Elem::I16, zp: 0 } } else { Q { elem: Elem::I8, zp: 3 } };
         let relu = lcg(&mut s).is_multiple_of(2);
         let t_in = 1 + lcg(&mut s) as usize % 30;
-        let Some(t_out) = g.out_len(t_in, pad) else { continue };
-        let taps = kernel * cin;
-        let weights: Vec<i8> = (0..packed_weight_bytes(cout, taps)).map(|_| lcg(&mut s) as i8).collect();
-        let x: Vec<u8> = (0..t_in * cin * xq.elem.bytes()).map(|_| lcg(&mut s) as u8).collect();
-        let bias: Vec<u8> = (0..cout).flat_map(|_| (lcg(&mut s) as i32 % 5000).to_le_bytes()).collect();
-        let mult: Vec<u8> = (0..cout).flat_map(|_| ((1 << 30) + (lcg(&mut s) >> 2) as i32).to_le_bytes()).collect();
-        let shift: Vec<u8> = (0..cout).flat_map(|_| (-(8 + lcg(&mut s) as i32 % 6)).to_le_bytes()).collect();
-        let mut cols = vec![0i16; g.scratch_len()];
-        let n = t_out * cout * yq.elem.bytes();
-        let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
-        let w = ConvParams { weights: &weights, bias: &bias, multipliers: &mult, shifts: &shift };
-        Kernels::REFERENCE.conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut a, t_out, &mut cols);
-        for k in &sets {
-            b.fill(0x5a);
-            k.conv1d(&g, &w, xq, &x, t_in, yq, relu, &mut b, t_out, &mut cols);
-            assert_eq!(a, b, "{k:?}: {g:?}, {t_in} frames");
+        check_conv(&sets, g, xq, yq, relu, t_in, &mut s);
+    }
+}
+
+/// Layers with many taps per output, past what the optimised sets keep at hand (widened
+/// weights, a row of zeros for the padding), with int16 inputs read in place.
+#[test]
+fn every_set_convolves_large_layers_as_the_reference() {
+    let sets = optimised();
+    let mut s = 11u64;
+    let i16q = Q { elem: Elem::I16, zp: 0 };
+    for (cin, cout, kernel, dilation, pad) in [(300, 37, 3, 2, 2), (258, 16, 2, 1, 1), (513, 21, 1, 1, 0), (1030, 9, 1, 1, 0), (1024, 40, 1, 1, 0), (64, 101, 5, 3, 6)] {
+        let g = ConvGeometry { cin, cout, kernel, dilation, stride: 1, pad_begin: pad };
+        for (t_in, relu) in [(19, false), (24, true)] {
+            check_conv(&sets, g, i16q, i16q, relu, t_in, &mut s);
+            check_conv(&sets, g, i16q, Q { elem: Elem::I8, zp: -5 }, relu, t_in, &mut s);
         }
     }
 }

@@ -564,10 +564,9 @@ unsafe fn conv1d_vnni(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_i
     let in_place = xq.elem == Elem::I16 && xq.zp == 0 && (p.cin % 2 == 0 || p.kernel == 1) && p.cin < ZERO_FRAME_LEN;
     let xs = x.as_ptr() as *const i16;
     let mut segments = [Segment { rows: [core::ptr::null(); TILE_T], pairs: 0, first_pair: 0, odd: false }; MAX_KERNEL];
-    for t0 in (0..t_out).step_by(TILE_T) {
-        let frames = TILE_T.min(t_out - t0);
-        let mut n = 0;
-        if in_place && frames == TILE_T {
+    // The tile at t0 in `segments`: read in place if it can be, else gathered into `cols`.
+    let tile = |t0: usize, segments: &mut [Segment; MAX_KERNEL], cols: &mut [i16]| -> usize {
+        if in_place && t0 + TILE_T <= t_out {
             for k in 0..p.kernel {
                 let s = &mut segments[k];
                 for r in 0..TILE_T {
@@ -580,34 +579,71 @@ unsafe fn conv1d_vnni(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_i
                 // paired with the padding tap.
                 (s.pairs, s.first_pair, s.odd) = (p.cin / 2, k * p.cin / 2, p.cin % 2 == 1);
             }
-            n = p.kernel;
+            return p.kernel;
         }
-        if n == 0 {
-            gather_tile(p, xq, x, t_in, t0, t_out, cols);
-            let s = &mut segments[0];
-            for r in 0..TILE_T {
-                s.rows[r] = cols.as_ptr().add(r * taps);
-            }
-            (s.pairs, s.first_pair, s.odd) = (taps / 2, 0, false);
-            n = 1;
+        gather_tile(p, xq, x, t_in, t0, t_out, cols);
+        let s = &mut segments[0];
+        for r in 0..TILE_T {
+            s.rows[r] = cols.as_ptr().add(r * taps);
         }
-        let tile = Tile { segments: &segments[..n], block_bytes, t0, frames };
+        (s.pairs, s.first_pair, s.odd) = (taps / 2, 0, false);
+        1
+    };
+    // Groups of four blocks (two registers), then of two or one (one register).
+    let group = |b: usize| if b + 4 <= blocks { 4 } else { (blocks - b).min(2) };
+    let pairs = taps / 2;
+    if in_place && 2 * pairs <= WIDE_WEIGHTS {
+        // Each group's weights widened once into `wide`, then every tile multiplied.
+        let mut wide = core::mem::MaybeUninit::<[__m512i; WIDE_WEIGHTS]>::uninit();
+        let wide = wide.as_mut_ptr() as *mut __m512i;
         let mut b = 0;
         while b < blocks {
+            let nb = group(b);
             let wb = w.weights.as_ptr().add(b * block_bytes);
-            if b + 4 <= blocks {
-                let acc = mac::<2>(&tile, wb, 4);
-                requantize_tile(p, w, &tile, &acc, b, 4, yq, clamp, y);
-                b += 4;
-            } else {
-                let nb = (blocks - b).min(2);
-                let acc = mac::<1>(&tile, wb, nb);
-                requantize_tile(p, w, &tile, &acc, b, nb, yq, clamp, y);
-                b += nb;
+            for j in 0..pairs {
+                let at = wb.add(j * 2 * CO_BLOCK);
+                if nb == 4 {
+                    core::ptr::write(wide.add(2 * j) as *mut [__m512i; 2], pair_weights::<2>(at, block_bytes, nb));
+                } else {
+                    core::ptr::write(wide.add(j), pair_weights::<1>(at, block_bytes, nb)[0]);
+                }
             }
+            for t0 in (0..t_out).step_by(TILE_T) {
+                let n = tile(t0, &mut segments, cols);
+                let t = Tile { segments: &segments[..n], block_bytes, t0, frames: TILE_T.min(t_out - t0) };
+                if nb == 4 {
+                    let acc = mac::<2, true>(&t, wb, nb, wide);
+                    requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
+                } else {
+                    let acc = mac::<1, true>(&t, wb, nb, wide);
+                    requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
+                }
+            }
+            b += nb;
+        }
+        return;
+    }
+    for t0 in (0..t_out).step_by(TILE_T) {
+        let n = tile(t0, &mut segments, cols);
+        let t = Tile { segments: &segments[..n], block_bytes, t0, frames: TILE_T.min(t_out - t0) };
+        let mut b = 0;
+        while b < blocks {
+            let nb = group(b);
+            let wb = w.weights.as_ptr().add(b * block_bytes);
+            if nb == 4 {
+                let acc = mac::<2, false>(&t, wb, nb, core::ptr::null());
+                requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
+            } else {
+                let acc = mac::<1, false>(&t, wb, nb, core::ptr::null());
+                requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
+            }
+            b += nb;
         }
     }
 }
+
+/// Registers of widened weights [`conv1d_vnni`] keeps for a group of blocks (32 KB).
+const WIDE_WEIGHTS: usize = 512;
 
 /// What [`mac`] multiplies: the tile's segments and where its frames start.
 struct Tile<'a> {
@@ -619,20 +655,29 @@ struct Tile<'a> {
 
 /// Accumulators of `nb` ≤ 2·Z neighbouring blocks (`w` at the first) for the frames of a
 /// tile: register z of frame r holds blocks 2z and 2z + 1 (the second zero if missing).
+/// With `WIDE`, the weights are read already widened from `wide` (Z registers per tap
+/// pair, as [`pair_weights`] makes them) instead of from `w`.
 ///
 /// # Safety
-/// AVX-512 F/BW/VNNI; `w` holds `nb` blocks of `tile.block_bytes`, and every segment's
-/// rows hold 2 × `pairs` readable elements whose weights lie in those blocks.
+/// AVX-512 F/BW/VNNI; `w` holds `nb` blocks of `tile.block_bytes` (or `wide` their
+/// widened pairs), and every segment's rows hold 2 × `pairs` (+ 1 if odd) readable
+/// elements whose weights lie in those blocks.
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
-unsafe fn mac<const Z: usize>(tile: &Tile<'_>, w: *const i8, nb: usize) -> [[__m512i; Z]; TILE_T] {
+unsafe fn mac<const Z: usize, const WIDE: bool>(tile: &Tile<'_>, w: *const i8, nb: usize, wide: *const __m512i) -> [[__m512i; Z]; TILE_T] {
     let mut acc = [[_mm512_setzero_si512(); Z]; TILE_T];
     let bb = tile.block_bytes;
+    let weights = |j: usize| -> [__m512i; Z] {
+        if WIDE {
+            core::ptr::read(wide.add(j * Z) as *const [__m512i; Z])
+        } else {
+            pair_weights::<Z>(w.add(j * 2 * CO_BLOCK), bb, nb)
+        }
+    };
     for s in tile.segments {
         let rows = s.rows;
-        let w0 = w.add(s.first_pair * 2 * CO_BLOCK);
         for j in 0..s.pairs {
-            let wv = pair_weights::<Z>(w0.add(j * 2 * CO_BLOCK), bb, nb);
+            let wv = weights(s.first_pair + j);
             for r in 0..TILE_T {
                 let c = _mm512_set1_epi32(core::ptr::read_unaligned(rows[r].add(2 * j) as *const i32));
                 for z in 0..Z {
@@ -643,7 +688,7 @@ unsafe fn mac<const Z: usize>(tile: &Tile<'_>, w: *const i8, nb: usize) -> [[__m
         if s.odd {
             // The last input alone: its partner tap reads zero.
             let j = s.pairs;
-            let wv = pair_weights::<Z>(w0.add(j * 2 * CO_BLOCK), bb, nb);
+            let wv = weights(s.first_pair + j);
             for r in 0..TILE_T {
                 let c = _mm512_set1_epi32(*rows[r].add(2 * j) as u16 as i32);
                 for z in 0..Z {
