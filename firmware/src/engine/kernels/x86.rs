@@ -749,68 +749,121 @@ unsafe fn requantize_tile<const Z: usize>(p: &ConvGeometry, w: &ConvParams<'_>, 
     }
 }
 
-/// [`reference::quantize`] sixteen channels of a frame at a time: gathered from the
-/// channel-major input, rounded half away from zero as `roundf` does (truncate, then step
-/// away from zero where the dropped fraction is at least a half; both exact in f32), and
-/// stored as one run of the time-major output.
+/// [`reference::quantize`] in blocks of sixteen channels by sixteen frames: each channel's
+/// run of frames is quantised (rounded half away from zero as `roundf` does: truncate,
+/// then step away from zero where the dropped fraction is at least a half, both exact in
+/// f32), the block transposed in registers, and each frame's run of channels stored.
 ///
 /// # Safety
 /// AVX-512 F/BW/VL must be available.
 #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
 unsafe fn quantize512(src: &[f32], channels: usize, frames: usize, factor: f32, oq: Q, out: &mut [u8]) {
-    assert!(src.len() >= channels * frames && out.len() >= channels * frames * oq.elem.bytes() && channels * frames <= i32::MAX as usize);
-    let index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(frames as i32));
+    assert!(src.len() >= channels * frames && out.len() >= channels * frames * oq.elem.bytes());
     let (f, half, one, limit) = (_mm512_set1_ps(factor), _mm512_set1_ps(0.5), _mm512_set1_ps(1.0), _mm512_set1_ps(1.0e6));
     let sign = _mm512_set1_epi32(i32::MIN);
     let (zp, lo, hi) = (_mm512_set1_epi32(oq.zp), _mm512_set1_epi32(oq.elem.min()), _mm512_set1_epi32(oq.elem.max()));
-    for t in 0..frames {
-        let mut c = 0;
-        while c < channels {
-            let mask = (((1u32 << (channels - c).min(16)) - 1) & 0xFFFF) as __mmask16;
-            // In bounds: lane i reads src[(c + i) * frames + t], masked to the channels.
-            let v = _mm512_mul_ps(_mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), mask, index, src.as_ptr().add(c * frames + t)), f);
-            let whole = _mm512_roundscale_ps::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(v);
-            let up = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(_mm512_abs_ps(_mm512_sub_ps(v, whole)), half);
-            let away = _mm512_or_si512(_mm512_castps_si512(one), _mm512_and_si512(_mm512_castps_si512(v), sign));
-            let r = _mm512_mask_add_ps(whole, up, whole, _mm512_castsi512_ps(away));
-            // NaN becomes 0, as the saturating cast makes it; the rest is clamped first.
-            let finite = _mm512_cmp_ps_mask::<_CMP_ORD_Q>(r, r);
-            let r = _mm512_min_ps(_mm512_max_ps(r, _mm512_sub_ps(_mm512_setzero_ps(), limit)), limit);
-            let q = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(finite, r), zp);
-            let q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
-            let at = t * channels + c;
-            match oq.elem {
-                Elem::I8 => _mm512_mask_cvtepi32_storeu_epi8(out.as_mut_ptr().add(at) as *mut _, mask, q),
-                Elem::I16 => _mm512_mask_cvtepi32_storeu_epi16(out.as_mut_ptr().add(2 * at) as *mut _, mask, q),
+    for c0 in (0..channels).step_by(16) {
+        let nc = (channels - c0).min(16);
+        for t0 in (0..frames).step_by(16) {
+            let nt = (frames - t0).min(16);
+            let mut rows = [_mm512_setzero_si512(); 16];
+            for (i, row) in rows.iter_mut().enumerate().take(nc) {
+                // In bounds: frames t0..t0 + nt of channel c0 + i.
+                let v = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(nt), src.as_ptr().add((c0 + i) * frames + t0)), f);
+                let whole = _mm512_roundscale_ps::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(v);
+                let up = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(_mm512_abs_ps(_mm512_sub_ps(v, whole)), half);
+                let away = _mm512_or_si512(_mm512_castps_si512(one), _mm512_and_si512(_mm512_castps_si512(v), sign));
+                let r = _mm512_mask_add_ps(whole, up, whole, _mm512_castsi512_ps(away));
+                // NaN becomes 0, as the saturating cast makes it; the rest is clamped first.
+                let finite = _mm512_cmp_ps_mask::<_CMP_ORD_Q>(r, r);
+                let r = _mm512_min_ps(_mm512_max_ps(r, _mm512_sub_ps(_mm512_setzero_ps(), limit)), limit);
+                let q = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(finite, r), zp);
+                *row = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
             }
-            c += 16;
+            let cols = transpose16(rows);
+            for (j, q) in cols.iter().enumerate().take(nt) {
+                let at = (t0 + j) * channels + c0;
+                match oq.elem {
+                    Elem::I8 => _mm512_mask_cvtepi32_storeu_epi8(out.as_mut_ptr().add(at) as *mut _, lanes(nc), *q),
+                    Elem::I16 => _mm512_mask_cvtepi32_storeu_epi16(out.as_mut_ptr().add(2 * at) as *mut _, lanes(nc), *q),
+                }
+            }
         }
     }
 }
 
-/// [`reference::dequantize`] sixteen channels of a frame at a time: one run of the
-/// time-major input, scattered into the channel-major output.
+/// [`reference::dequantize`] in blocks of sixteen frames by sixteen channels: each
+/// frame's run of channels is converted, the block transposed in registers, and each
+/// channel's run of frames stored.
 ///
 /// # Safety
 /// AVX-512 F/BW/VL must be available.
 #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
 unsafe fn dequantize512(xq: Q, x: &[u8], channels: usize, frames: usize, factor: f32, out: &mut [f32]) {
-    assert!(x.len() >= channels * frames * xq.elem.bytes() && out.len() >= channels * frames && channels * frames <= i32::MAX as usize);
-    let index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(frames as i32));
+    assert!(x.len() >= channels * frames * xq.elem.bytes() && out.len() >= channels * frames);
     let (f, zp) = (_mm512_set1_ps(factor), _mm512_set1_epi32(xq.zp));
-    for t in 0..frames {
-        let mut c = 0;
-        while c < channels {
-            let mask = (((1u32 << (channels - c).min(16)) - 1) & 0xFFFF) as __mmask16;
-            let at = t * channels + c;
-            let q = match xq.elem {
-                Elem::I8 => _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, x.as_ptr().add(at) as *const i8)),
-                Elem::I16 => _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(mask, x.as_ptr().add(2 * at) as *const i16)),
-            };
-            let v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, zp)), f);
-            // In bounds: lane i writes out[(c + i) * frames + t], masked to the channels.
-            _mm512_mask_i32scatter_ps::<4>(out.as_mut_ptr().add(c * frames + t), mask, index, v);
-            c += 16;
+    for t0 in (0..frames).step_by(16) {
+        let nt = (frames - t0).min(16);
+        for c0 in (0..channels).step_by(16) {
+            let nc = (channels - c0).min(16);
+            let mut rows = [_mm512_setzero_si512(); 16];
+            for (j, row) in rows.iter_mut().enumerate().take(nt) {
+                // In bounds: channels c0..c0 + nc of frame t0 + j.
+                let at = (t0 + j) * channels + c0;
+                let q = match xq.elem {
+                    Elem::I8 => _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes(nc), x.as_ptr().add(at) as *const i8)),
+                    Elem::I16 => _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(lanes(nc), x.as_ptr().add(2 * at) as *const i16)),
+                };
+                *row = _mm512_castps_si512(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, zp)), f));
+            }
+            let cols = transpose16(rows);
+            for (i, v) in cols.iter().enumerate().take(nc) {
+                _mm512_mask_storeu_ps(out.as_mut_ptr().add((c0 + i) * frames + t0), lanes(nt), _mm512_castsi512_ps(*v));
+            }
         }
     }
+}
+
+/// The first `n` ≤ 16 lanes.
+#[inline]
+fn lanes(n: usize) -> __mmask16 {
+    ((1u32 << n) - 1) as __mmask16
+}
+
+/// Transposes sixteen rows of sixteen 32-bit lanes: lane i of row j becomes lane j of
+/// row i.
+///
+/// # Safety
+/// AVX-512 F must be available.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose16(r: [__m512i; 16]) -> [__m512i; 16] {
+    // Pairs of rows interleaved within each 128-bit lane.
+    let mut t = [_mm512_setzero_ps(); 16];
+    for i in 0..8 {
+        let (a, b) = (_mm512_castsi512_ps(r[2 * i]), _mm512_castsi512_ps(r[2 * i + 1]));
+        t[2 * i] = _mm512_unpacklo_ps(a, b);
+        t[2 * i + 1] = _mm512_unpackhi_ps(a, b);
+    }
+    // u[4i + k], lane L: column 4L + k of rows 4i..4i + 4.
+    let mut u = [_mm512_setzero_ps(); 16];
+    for i in 0..4 {
+        u[4 * i] = _mm512_shuffle_ps::<0x44>(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 1] = _mm512_shuffle_ps::<0xEE>(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 2] = _mm512_shuffle_ps::<0x44>(t[4 * i + 1], t[4 * i + 3]);
+        u[4 * i + 3] = _mm512_shuffle_ps::<0xEE>(t[4 * i + 1], t[4 * i + 3]);
+    }
+    // Gather the 128-bit lanes: column 4L + k from lane L of u[k], u[4 + k], u[8 + k], u[12 + k].
+    let mut out = [_mm512_setzero_si512(); 16];
+    for k in 0..4 {
+        let a = _mm512_shuffle_f32x4::<0x88>(u[k], u[4 + k]);
+        let b = _mm512_shuffle_f32x4::<0x88>(u[8 + k], u[12 + k]);
+        let c = _mm512_shuffle_f32x4::<0xDD>(u[k], u[4 + k]);
+        let d = _mm512_shuffle_f32x4::<0xDD>(u[8 + k], u[12 + k]);
+        out[k] = _mm512_castps_si512(_mm512_shuffle_f32x4::<0x88>(a, b));
+        out[8 + k] = _mm512_castps_si512(_mm512_shuffle_f32x4::<0xDD>(a, b));
+        out[4 + k] = _mm512_castps_si512(_mm512_shuffle_f32x4::<0x88>(c, d));
+        out[12 + k] = _mm512_castps_si512(_mm512_shuffle_f32x4::<0xDD>(c, d));
+    }
+    out
 }
