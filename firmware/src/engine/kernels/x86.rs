@@ -471,6 +471,65 @@ unsafe fn store16(b: &mut [u8], i: usize, e: Elem, v: __m512i) {
     }
 }
 
+/// `multiply_by_quantized_multiplier` on sixteen lanes by one multiplier and shift (what
+/// the elementwise ops use): [`mbqm16`] with the shift's parts worked out once, and the
+/// rounding division left out when there is no right shift (`ROUND` false).
+#[derive(Clone, Copy)]
+struct Uniform {
+    multiplier: __m512i,
+    left: __m128i,
+    right: __m128i,
+    mask: __m512i,
+    half: __m512i,
+}
+
+impl Uniform {
+    /// # Safety
+    /// AVX-512 F must be available.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn new(rq: Requant) -> Uniform {
+        let (left, right) = (rq.shift.max(0), (-rq.shift).max(0));
+        let mask = ((1i64 << right.min(31)) - 1) as i32;
+        Uniform {
+            multiplier: _mm512_set1_epi32(rq.multiplier),
+            left: _mm_cvtsi32_si128(left),
+            right: _mm_cvtsi32_si128(right),
+            mask: _mm512_set1_epi32(mask),
+            half: _mm512_set1_epi32(mask >> 1),
+        }
+    }
+
+    /// Whether the shift divides (the `ROUND` to use).
+    fn rounds(rq: Requant) -> bool {
+        rq.shift < 0
+    }
+
+    /// # Safety
+    /// AVX-512 F must be available.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn apply<const ROUND: bool>(&self, x: __m512i) -> __m512i {
+        let x = _mm512_sll_epi32(x, self.left);
+        // Doubling high multiply: bits 31..62 of x·m + 2³⁰, even lanes then odd lanes.
+        let nudge = _mm512_set1_epi64(1 << 30);
+        let even = _mm512_add_epi64(_mm512_mul_epi32(x, self.multiplier), nudge);
+        let odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.multiplier), nudge);
+        let high = _mm512_mask_blend_epi32(0b1010_1010_1010_1010, _mm512_srli_epi64::<31>(even), _mm512_slli_epi64::<1>(odd));
+        if !ROUND {
+            return high;
+        }
+        // Rounding division by 2^right, ties away from zero.
+        let one = _mm512_set1_epi32(1);
+        let remainder = _mm512_and_si512(high, self.mask);
+        let negative = _mm512_cmplt_epi32_mask(high, _mm512_setzero_si512());
+        let threshold = _mm512_mask_add_epi32(self.half, negative, self.half, one);
+        let up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+        let shifted = _mm512_sra_epi32(high, self.right);
+        _mm512_mask_add_epi32(shifted, up, shifted, one)
+    }
+}
+
 /// [`add`] sixteen lanes at a time with AVX-512; returns how many leading elements it
 /// handled.
 ///
@@ -479,17 +538,40 @@ unsafe fn store16(b: &mut [u8], i: usize, e: Elem, v: __m512i) {
 #[target_feature(enable = "avx512f,avx512bw")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn add512(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
+    let (ra, rb, ro) = (Uniform::rounds(a_rq), Uniform::rounds(b_rq), Uniform::rounds(out_rq));
+    let ops = (aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n);
+    match (ra, rb, ro) {
+        (false, false, false) => add512_with::<false, false, false>(ops),
+        (false, false, true) => add512_with::<false, false, true>(ops),
+        (false, true, false) => add512_with::<false, true, false>(ops),
+        (false, true, true) => add512_with::<false, true, true>(ops),
+        (true, false, false) => add512_with::<true, false, false>(ops),
+        (true, false, true) => add512_with::<true, false, true>(ops),
+        (true, true, false) => add512_with::<true, true, false>(ops),
+        (true, true, true) => add512_with::<true, true, true>(ops),
+    }
+}
+
+/// The arguments of [`add512`].
+type AddArgs<'a> = (Q, &'a [u8], Requant, Q, &'a [u8], Requant, i32, Q, Requant, i32, i32, &'a mut [u8], usize);
+
+/// [`add512`] with the rounding of each requantisation known (see [`Uniform`]).
+///
+/// # Safety
+/// As [`add512`].
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn add512_with<const RA: bool, const RB: bool, const RO: bool>((aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n): AddArgs<'_>) -> usize {
     let n16 = n / 16 * 16;
     let set = _mm512_set1_epi32;
-    let (am, as_, bm, bs, om, os) = (set(a_rq.multiplier), set(a_rq.shift), set(b_rq.multiplier), set(b_rq.shift), set(out_rq.multiplier), set(out_rq.shift));
+    let (ma, mb, mo) = (Uniform::new(a_rq), Uniform::new(b_rq), Uniform::new(out_rq));
     let (azp, bzp, ozp) = (set(aq.zp), set(bq.zp), set(oq.zp));
-    let shift = set(left_shift);
+    let shift = _mm_cvtsi32_si128(left_shift);
     let (vlo, vhi) = (set(lo), set(hi));
     let mut i = 0;
     while i < n16 {
-        let sa = mbqm16(_mm512_sllv_epi32(_mm512_sub_epi32(load16(a, i, aq.elem), azp), shift), am, as_);
-        let sb = mbqm16(_mm512_sllv_epi32(_mm512_sub_epi32(load16(b, i, bq.elem), bzp), shift), bm, bs);
-        let v = _mm512_add_epi32(mbqm16(_mm512_add_epi32(sa, sb), om, os), ozp);
+        let sa = ma.apply::<RA>(_mm512_sll_epi32(_mm512_sub_epi32(load16(a, i, aq.elem), azp), shift));
+        let sb = mb.apply::<RB>(_mm512_sll_epi32(_mm512_sub_epi32(load16(b, i, bq.elem), bzp), shift));
+        let v = _mm512_add_epi32(mo.apply::<RO>(_mm512_add_epi32(sa, sb)), ozp);
         store16(out, i, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi));
         i += 16;
     }
@@ -504,12 +586,27 @@ unsafe fn add512(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant,
 #[target_feature(enable = "avx512f,avx512bw")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn rescale512(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
+    if Uniform::rounds(rq) {
+        rescale512_with::<true>(xq, x, rq, oq, lo, hi, out, n)
+    } else {
+        rescale512_with::<false>(xq, x, rq, oq, lo, hi, out, n)
+    }
+}
+
+/// [`rescale512`] with the rounding known (see [`Uniform`]).
+///
+/// # Safety
+/// As [`rescale512`].
+#[target_feature(enable = "avx512f,avx512bw")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn rescale512_with<const ROUND: bool>(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
     let n16 = n / 16 * 16;
     let set = _mm512_set1_epi32;
-    let (vm, vs, izp, ozp, vlo, vhi) = (set(rq.multiplier), set(rq.shift), set(xq.zp), set(oq.zp), set(lo), set(hi));
+    let m = Uniform::new(rq);
+    let (izp, ozp, vlo, vhi) = (set(xq.zp), set(oq.zp), set(lo), set(hi));
     let mut i = 0;
     while i < n16 {
-        let v = _mm512_add_epi32(mbqm16(_mm512_sub_epi32(load16(x, i, xq.elem), izp), vm, vs), ozp);
+        let v = _mm512_add_epi32(m.apply::<ROUND>(_mm512_sub_epi32(load16(x, i, xq.elem), izp)), ozp);
         store16(out, i, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi));
         i += 16;
     }
@@ -562,32 +659,10 @@ unsafe fn conv1d_vnni(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_i
     // In place: int16 (centred) inputs whose tap pairs never straddle two kernel taps.
     let clamp = yq.clamp(relu);
     let in_place = xq.elem == Elem::I16 && xq.zp == 0 && (p.cin % 2 == 0 || p.kernel == 1) && p.cin < ZERO_FRAME_LEN;
-    let xs = x.as_ptr() as *const i16;
     let mut segments = [Segment { rows: [core::ptr::null(); TILE_T], pairs: 0, first_pair: 0, odd: false }; MAX_KERNEL];
-    // The tile at t0 in `segments`: read in place if it can be, else gathered into `cols`.
-    let tile = |t0: usize, segments: &mut [Segment; MAX_KERNEL], cols: &mut [i16]| -> usize {
-        if in_place && t0 + TILE_T <= t_out {
-            for k in 0..p.kernel {
-                let s = &mut segments[k];
-                for r in 0..TILE_T {
-                    s.rows[r] = match p.source_frame(t0 + r, k, t_in) {
-                        Some(ti) => xs.add(ti * p.cin),
-                        None => ZERO_FRAME.as_ptr(),
-                    };
-                }
-                // An odd width only with one tap (checked above): its last input is
-                // paired with the padding tap.
-                (s.pairs, s.first_pair, s.odd) = (p.cin / 2, k * p.cin / 2, p.cin % 2 == 1);
-            }
-            return p.kernel;
-        }
-        gather_tile(p, xq, x, t_in, t0, t_out, cols);
-        let s = &mut segments[0];
-        for r in 0..TILE_T {
-            s.rows[r] = cols.as_ptr().add(r * taps);
-        }
-        (s.pairs, s.first_pair, s.odd) = (taps / 2, 0, false);
-        1
+    let tile = |t0: usize, segments: &mut [Segment; MAX_KERNEL], cols: &mut [i16]| {
+        // SAFETY: AVX2 is available (this function's contract).
+        unsafe { tile_segments(p, xq, x, t_in, t0, t_out, in_place, segments, cols) }
     };
     // Groups of four blocks (two registers), then of two or one (one register).
     let group = |b: usize| if b + 4 <= blocks { 4 } else { (blocks - b).min(2) };
@@ -640,6 +715,40 @@ unsafe fn conv1d_vnni(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_i
             b += nb;
         }
     }
+}
+
+/// Fills `segments` with the tile of [`conv1d_vnni`] at `t0` and returns how many: one
+/// per kernel tap read in place (`in_place`, a whole tile), else one over `cols`, into
+/// which the tile is gathered.
+///
+/// # Safety
+/// AVX2 must be available; `in_place` only as [`conv1d_vnni`] decides it.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2")]
+unsafe fn tile_segments(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize, t_out: usize, in_place: bool, segments: &mut [Segment; MAX_KERNEL], cols: &mut [i16]) -> usize {
+    let taps = p.taps_padded();
+    if in_place && t0 + TILE_T <= t_out {
+        let xs = x.as_ptr() as *const i16;
+        for (k, s) in segments.iter_mut().enumerate().take(p.kernel) {
+            for r in 0..TILE_T {
+                s.rows[r] = match p.source_frame(t0 + r, k, t_in) {
+                    Some(ti) => xs.add(ti * p.cin),
+                    None => ZERO_FRAME.as_ptr(),
+                };
+            }
+            // An odd width only with one tap (see `conv1d_vnni`): its last input is paired
+            // with the padding tap.
+            (s.pairs, s.first_pair, s.odd) = (p.cin / 2, k * p.cin / 2, p.cin % 2 == 1);
+        }
+        return p.kernel;
+    }
+    gather_tile(p, xq, x, t_in, t0, t_out, cols);
+    let s = &mut segments[0];
+    for r in 0..TILE_T {
+        s.rows[r] = cols.as_ptr().add(r * taps);
+    }
+    (s.pairs, s.first_pair, s.odd) = (taps / 2, 0, false);
+    1
 }
 
 /// Registers of widened weights [`conv1d_vnni`] keeps for a group of blocks (32 KB).
