@@ -212,7 +212,7 @@ fn execute(
             };
             let src = if input == format::INPUT_VOICES { x } else { meta };
             let ([], out) = views(arena, [], range(output))?;
-            reference::quantize(src, info.channels, frames, factor, info.q(), out);
+            kernels.quantize(src, info.channels, frames, factor, info.q(), out);
         }
         Op::Conv(c) => {
             let (ti, to) = (tensor(c.input), tensor(c.output));
@@ -270,7 +270,7 @@ fn execute(
                 None => ti.scale,
             };
             let ([xin], _) = views(arena, [range(input)], 0..0)?;
-            reference::dequantize(ti.q(), xin, ti.channels, frames, factor, score);
+            kernels.dequantize(ti.q(), xin, ti.channels, frames, factor, score);
         }
     }
     Ok(())

@@ -22,15 +22,19 @@ use super::quant::{Q, Requant};
 type Conv1d = fn(&ConvGeometry, &ConvParams<'_>, Q, &[u8], usize, Q, bool, &mut [u8], usize, &mut [i16]);
 type Add = fn(Q, &[u8], Requant, Q, &[u8], Requant, i32, Q, Requant, bool, &mut [u8], usize);
 type Rescale = fn(Q, &[u8], Option<Requant>, Q, bool, &mut [u8], usize);
+type Quantize = fn(&[f32], usize, usize, f32, Q, &mut [u8]);
+type Dequantize = fn(Q, &[u8], usize, usize, f32, &mut [f32]);
 
 /// One kernel set: the functions the network runs its ops with. Everything not listed
-/// here (upsampling, per-channel products, the f32 edges) is [`reference`]'s.
+/// here (upsampling, per-channel products) is [`reference`]'s.
 #[derive(Clone, Copy)]
 pub struct Kernels {
     name: &'static str,
     conv1d: Conv1d,
     add: Add,
     rescale: Rescale,
+    quantize: Quantize,
+    dequantize: Dequantize,
 }
 
 impl core::fmt::Debug for Kernels {
@@ -41,7 +45,14 @@ impl core::fmt::Debug for Kernels {
 
 impl Kernels {
     /// The portable set (every target).
-    pub const REFERENCE: Kernels = Kernels { name: "portable", conv1d: reference::conv1d, add: reference::add, rescale: reference::rescale };
+    pub const REFERENCE: Kernels = Kernels {
+        name: "portable",
+        conv1d: reference::conv1d,
+        add: reference::add,
+        rescale: reference::rescale,
+        quantize: reference::quantize,
+        dequantize: reference::dequantize,
+    };
 
     /// The fastest set this CPU runs.
     pub fn detect() -> Kernels {
@@ -102,6 +113,16 @@ impl Kernels {
     /// [`reference::rescale`].
     pub fn rescale(&self, xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mut [u8], n: usize) {
         (self.rescale)(xq, x, rq, oq, relu, out, n)
+    }
+
+    /// [`reference::quantize`]: a channel-major f32 input into a time-major tensor.
+    pub fn quantize(&self, src: &[f32], channels: usize, frames: usize, factor: f32, oq: Q, out: &mut [u8]) {
+        (self.quantize)(src, channels, frames, factor, oq, out)
+    }
+
+    /// [`reference::dequantize`]: a time-major tensor into a channel-major f32 output.
+    pub fn dequantize(&self, xq: Q, x: &[u8], channels: usize, frames: usize, factor: f32, out: &mut [f32]) {
+        (self.dequantize)(xq, x, channels, frames, factor, out)
     }
 
     /// Writes `x` (`frames × c_in`) into channels `offset..offset + c_in` of `out`

@@ -36,7 +36,7 @@ impl Dsp {
 
     /// The DSP kernel set.
     pub fn kernels(self) -> Kernels {
-        Kernels { name: "Cortex-M DSP", conv1d, add: requant::add, rescale: requant::rescale }
+        Kernels { name: "Cortex-M DSP", conv1d, add: requant::add, rescale: requant::rescale, quantize: reference::quantize, dequantize: reference::dequantize }
     }
 }
 
