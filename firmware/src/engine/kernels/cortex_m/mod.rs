@@ -1,6 +1,6 @@
 //! The Cortex-M DSP kernel set: convolutions with `SMLAD`, two 16 × 16 multiply-adds in
 //! one instruction; requantisation, sums and rescales with their constants prepared once
-//! ([`requant`]). The rest of the ops are [`reference`](super::reference)'s.
+//! ([`requant`]). The rest of the ops are [`reference`]'s.
 //!
 //! The blob packs a block's weights as (tap 2p, tap 2p + 1) byte pairs per output, so one
 //! word holds two outputs' pairs: `SXTB16` and `SXTB16 ROR #8` widen it and two `PKH`
@@ -16,7 +16,7 @@ mod requant;
 use super::super::conv::{BlockAcc, ConvGeometry, ConvParams, TILE_T};
 use super::super::format::CO_BLOCK;
 use super::super::quant::{load, Elem, Q};
-use super::Kernels;
+use super::{reference, Kernels};
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 use dsp::{pkhbt, pkhtb, smlad, sxtb16, sxtb16_ror8};
 
