@@ -109,6 +109,9 @@ struct Collected {
     fermata_marks: Vec<(u64, bool)>,
 }
 
+/// Why a file timed in SMPTE frames is refused.
+const SMPTE_TIMING: &str = "the file is timed in SMPTE frames, not in beats; only metrical (ticks per quarter) files can be read";
+
 /// Reads a MIDI file from memory.
 pub fn read_smf_bytes(bytes: &[u8]) -> Result<ReadMidi> {
     if bytes.is_empty() {
@@ -119,9 +122,7 @@ pub fn read_smf_bytes(bytes: &[u8]) -> Result<ReadMidi> {
     let tpq = match smf.header.timing {
         Timing::Metrical(t) if t.as_int() > 0 => t.as_int() as u64,
         Timing::Metrical(_) => bail!("the file states zero ticks per quarter note"),
-        Timing::Timecode(..) => {
-            bail!("the file is timed in SMPTE frames, not in beats; only metrical (ticks per quarter) files can be read")
-        }
+        Timing::Timecode(..) => bail!(SMPTE_TIMING),
     };
     let c = collect(&smf);
     let mut groups: Vec<Group> = c.groups.into_iter().filter(|g| !g.notes.is_empty()).collect();
@@ -168,6 +169,11 @@ fn check_chunks(bytes: &[u8]) -> Result<()> {
     }
     let header = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
     let announced = u16::from_be_bytes([bytes[10], bytes[11]]) as usize;
+    // Said before the MIDI parser sees it: a frame rate byte of −128 overflows its
+    // negation there (a panic where overflow is checked).
+    if bytes[12] & 0x80 != 0 {
+        bail!(SMPTE_TIMING);
+    }
     let mut at = 8usize.saturating_add(header);
     let mut tracks = 0;
     while at < bytes.len() {

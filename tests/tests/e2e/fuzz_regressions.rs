@@ -61,3 +61,12 @@ fn a_blob_with_endless_noise_levels_is_refused() {
     let e = kantor_core::engine::Model::load(&blob).err().expect("refused");
     assert_eq!(e.to_string(), "the network has 4294967295 noise levels, more than the engine's limit of 10000");
 }
+
+#[test]
+fn a_midi_file_timed_at_minus_128_frames_a_second_is_refused() {
+    // The MIDI parser negates the frame rate byte; −128 overflowed there (a panic in a
+    // build with overflow checks, "invalid smpte fps" without them).
+    let bytes = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/midi_eval/smpte-minus-128-fps.mid")).unwrap();
+    let e = kantor_host::midi::read_smf_bytes(&bytes).err().expect("refused");
+    assert!(e.to_string().contains("timed in SMPTE frames"), "{e}");
+}
