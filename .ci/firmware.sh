@@ -2,7 +2,7 @@
 # Firmware CI: installs the cross toolchains (Debian packages), proves the device core is
 # no_std, runs the emulated boards in QEMU (Cortex-M4F and Cortex-M33) and checks their
 # MIDI byte for byte against the host, cross-builds the Raspberry Pi binary and plays it
-# into a pseudo-terminal under user-mode QEMU, and builds the STM32F4 board.
+# into a pseudo-terminal under user-mode QEMU, and builds the STM32F4 and Pico 2 boards.
 #
 # Environment: KANTOR_MODEL (blob; default models/default/model.kq8, a synthetic stand-in
 # when missing), KANTOR_CI_PIECES (back-to-back pieces on each emulated board, default 100).
@@ -176,7 +176,7 @@ KANTOR_PI_BIN="$root/$pi/target/release/kantor-pi" \
     cargo test --release -q -p kantor-e2e --test e2e firmware_pi:: -- --ignored --nocapture
 echo "Pi done after $(elapsed)"
 
-# --- Real board: STM32F4 Discovery ---------------------------------------------------------
+# --- Real boards: STM32F4 Discovery and Raspberry Pi Pico 2 --------------------------------
 build_board() {  # build_board <title> <crate dir> <target> <binary> <features...>: builds and sizes each
     local title=$1 dir=$2 target=$3 binary=$4; shift 4
     section "$title ($target)"
@@ -187,5 +187,8 @@ build_board() {  # build_board <title> <crate dir> <target> <binary> <features..
     done
 }
 build_board "STM32F4 Discovery" firmware/boards/stm32f4-discovery thumbv7em-none-eabihf kantor-stm32f4-discovery "stream,defmt" ""
+# The RP2350 has no QEMU machine: the emulated AN505 above runs its core's code (Cortex-M33
+# with the DSP extension); here the board's program is built and sized.
+build_board "Raspberry Pi Pico 2" firmware/boards/pico2 thumbv8m.main-none-eabihf kantor-pico2 "stream" ""
 
 section "firmware CI passed in $(elapsed)"
