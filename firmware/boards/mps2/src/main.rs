@@ -91,10 +91,12 @@ fn main() -> ! {
         composer.model_evaluations_per_phrase()
     );
     hprintln!(
-        "engine: {:?} kernels, {} conv MACs per network evaluation at {} frames",
+        "engine: {:?} kernels, {} conv MACs per network evaluation at {} frames; arena {} bytes, sampler workspace {} bytes",
         kantor_core::engine::Kernels::detect(),
         settings::CONV_MACS,
-        settings::FRAMES
+        settings::FRAMES,
+        settings::ARENA_BYTES,
+        4 * settings::WORKSPACE_FLOATS
     );
     hprintln!(
         "config: model {} frames {} phrase_bars {} context {} phrases {} steps {} levels {} pieces {} seed {}",
