@@ -141,6 +141,7 @@ many_pieces() {  # many_pieces <count>
 stream() {
     section "$machine: endless chorale, composing while playing"
     build_mps2 stream KANTOR_PHRASES="${KANTOR_CI_STREAM_PHRASES:-4}" KANTOR_SEED=77 KANTOR_STEPS=1 KANTOR_LEVELS="${KANTOR_CI_STREAM_LEVELS:-8}"
+    size "$elf"
     qemu_mps2 shift=3,sleep=off "$work/stream.bin" "$work/stream.log"
     cat "$work/stream.log"
     KANTOR_STREAM_CAPTURE="$work/stream.bin" KANTOR_STREAM_LOG="$work/stream.log" \
