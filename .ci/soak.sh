@@ -30,13 +30,13 @@ section() { printf '\n=== %s\n' "$*"; }
 
 if [ -z "${KANTOR_SOAK_SKIP_BOARD:-}" ]; then
     section "emulated board: $pieces pieces back to back"
-    board=firmware/boards/mps2-an386
+    board=firmware/boards/mps2
     (cd "$board" && env -u CARGO_TARGET_DIR KANTOR_PIECES="$pieces" KANTOR_SEED=1000 KANTOR_PHRASES=2 KANTOR_STEPS=1 KANTOR_LEVELS=4 \
         PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 cargo build --release --features autoplay -q)
     start=$(date +%s)
     qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none \
         -semihosting-config enable=on,target=native -icount shift=0 \
-        -serial "file:$work/board.bin" -kernel "$board/target/thumbv7em-none-eabihf/release/kantor-mps2-an386" >"$work/board.log"
+        -serial "file:$work/board.bin" -kernel "$board/target/thumbv7em-none-eabihf/release/kantor-mps2" >"$work/board.log"
     echo "QEMU ran $(( $(date +%s) - start )) s"
     grep -E '^(config|done)' "$work/board.log"
     KANTOR_FIRMWARE_CAPTURE="$work/board.bin" KANTOR_FIRMWARE_LOG="$work/board.log" \

@@ -1,5 +1,6 @@
 //! The board application end to end: the host run (player, sampler, int8 engine) sends a
-//! valid MIDI stream, and the emulated Cortex-M4 board sends exactly the same bytes.
+//! valid MIDI stream, and the emulated boards (Cortex-M4F and Cortex-M33) send exactly the
+//! same bytes.
 
 use crate::firmware_common;
 

@@ -20,17 +20,24 @@ fn number(name: &str, default: u64) -> u64 {
     }
 }
 
-/// Sets up a board build. `frames` is the longest stretch the board samples at once
+/// Sets up a board build with the memory map in the board's `memory.x`; see
+/// [`configure_memory`].
+pub fn configure(frames: usize, phrase_bars: usize) {
+    configure_memory(frames, phrase_bars, "memory.x");
+}
+
+/// Sets up a board build whose memory map is the board's file `memory` (given to the
+/// linker as `memory.x`). `frames` is the longest stretch the board samples at once
 /// (phrase plus context). Reads `KANTOR_MODEL` (blob path), `KANTOR_PIECES`,
 /// `KANTOR_SEED`, `KANTOR_PHRASES`, `KANTOR_STEPS` and `KANTOR_LEVELS` (0 = the model's
 /// own). A board's `stream` feature defaults to the budget a 168 MHz Cortex-M4 composes
 /// a two-bar phrase in while the previous one plays ([`STREAM_LEVELS`] levels, one step).
-pub fn configure(frames: usize, phrase_bars: usize) {
+pub fn configure_memory(frames: usize, phrase_bars: usize, memory: &str) {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
-    fs::copy(manifest.join("memory.x"), out.join("memory.x")).expect("the board has a memory.x");
+    fs::copy(manifest.join(memory), out.join("memory.x")).unwrap_or_else(|e| panic!("the board's {memory}: {e}"));
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed={memory}");
     println!("cargo::rustc-check-cfg=cfg(kantor_model)");
 
     println!("cargo:rerun-if-env-changed=KANTOR_MODEL");

@@ -6,7 +6,11 @@ use core::convert::Infallible;
 use core::ptr::addr_of_mut;
 
 use cortex_m::interrupt::Mutex;
-use kantor_core::player::{Composer, EventQueue, Playback, PlayerConfig, StreamControl, StreamError, StreamStats, Streamer};
+use embedded_hal::delay::DelayNs;
+use embedded_hal::digital::{InputPin, OutputPin};
+use kantor_core::player::{
+    Composer, Debounced, EventQueue, Monotonic, Playback, PlayerConfig, SeedSource, StreamControl, StreamError, StreamStats, Streamer,
+};
 
 use crate::systick::{set_tick_hook, SysTickClock};
 
@@ -96,5 +100,43 @@ impl<C: Composer, const N: usize> Endless<C, N> {
     pub fn stop(&mut self, clock: &mut SysTickClock) -> StreamStats {
         self.streamer.stop(clock, wait);
         self.streamer.stats()
+    }
+}
+
+/// A board's endless chorale on a button: a press starts it from a fresh seed with the LED
+/// lit, each phrase is composed while the one before plays, the next press stops it (all
+/// notes off, LED dark) and the board waits for another. `port` is the board's MIDI out
+/// in a static (`cortex_m::singleton!`); call once.
+pub fn on_button<C: Composer, const N: usize>(
+    button: impl InputPin,
+    mut led: impl OutputPin,
+    port: Port,
+    mut clock: SysTickClock,
+    composer: C,
+    mut seeds: impl SeedSource,
+    config: PlayerConfig,
+) -> ! {
+    let mut button = Debounced::new(button, config.active, config.debounce_samples);
+    let press = |clock: &mut SysTickClock, button: &mut Debounced<_>| loop {
+        if button.poll() {
+            return;
+        }
+        clock.delay_ms(1);
+    };
+    press(&mut clock, &mut button);
+    let mut endless: Endless<_, N> = Endless::start(port, composer, config, seeds.seed(clock.now_us()));
+    loop {
+        let _ = led.set_high();
+        // Between phrases the button is read once; a press during composing counts when
+        // the debouncer sees it held.
+        while !button.poll() {
+            if endless.phrase(&mut clock).is_err() {
+                break;
+            }
+        }
+        endless.stop(&mut clock);
+        let _ = led.set_low();
+        press(&mut clock, &mut button);
+        endless.restart(seeds.seed(clock.now_us()));
     }
 }

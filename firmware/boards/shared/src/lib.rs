@@ -8,8 +8,10 @@
 //!   [`BoardComposer`]: the annealed Langevin sampler over the int8 engine, or, for a
 //!   build without a model, seeded cadences (and says so).
 //! - On Cortex-M (feature `cortex-m`): [`systick::SysTickClock`], the player's clock and
-//!   delay from SysTick, [`stack`], the stack high-water mark by painting, and
-//!   [`endless`], the endless chorale played from the SysTick interrupt.
+//!   delay from SysTick, [`stack`], the stack high-water mark by painting, [`pieces`],
+//!   the player on a button, [`endless`], the endless chorale played from the SysTick
+//!   interrupt (and started and stopped by a button), and [`serial::MidiOut`], a HAL's
+//!   serial transmitter as the MIDI port.
 #![no_std]
 
 #[cfg(feature = "build")]
@@ -19,6 +21,10 @@ extern crate std;
 pub mod build;
 #[cfg(feature = "cortex-m")]
 pub mod endless;
+#[cfg(feature = "cortex-m")]
+pub mod pieces;
+#[cfg(feature = "cortex-m")]
+pub mod serial;
 #[cfg(feature = "cortex-m")]
 pub mod stack;
 #[cfg(feature = "cortex-m")]

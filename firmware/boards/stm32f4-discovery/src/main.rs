@@ -12,10 +12,10 @@
 #![no_main]
 
 use cortex_m_rt::entry;
+use kantor_board::serial::MidiOut;
 use kantor_board::systick::SysTickClock;
 use kantor_board::BoardComposer;
-#[cfg_attr(feature = "stream", allow(unused_imports))]
-use kantor_core::player::{ActiveLevel, Player, PlayerConfig, SeedSource};
+use kantor_core::player::{ActiveLevel, PlayerConfig, SeedSource};
 use panic_halt as _;
 #[cfg(feature = "defmt")]
 use defmt_rtt as _;
@@ -29,31 +29,6 @@ mod settings {
 
 /// Core clock: 168 MHz from the 8 MHz crystal (the PLL's 48 MHz output feeds the RNG).
 const CORE_HZ: u32 = 168_000_000;
-
-/// Longest piece the board holds, in 16th-note frames.
-#[cfg_attr(feature = "stream", allow(dead_code))]
-const PIECE_FRAMES: usize = 256;
-
-/// USART2 as an `embedded_io` MIDI port (the HAL speaks an older embedded-io).
-struct MidiOut<T>(T);
-
-impl<T: embedded_hal_nb::serial::ErrorType> embedded_io::ErrorType for MidiOut<T> {
-    type Error = core::convert::Infallible;
-}
-
-impl<T: embedded_hal_nb::serial::Write<u8>> embedded_io::Write for MidiOut<T> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        for &b in buf {
-            // The only transmit error is a framing one on receive lines; never on TX.
-            let _ = nb::block!(self.0.write(b));
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        let _ = nb::block!(self.0.flush());
-        Ok(())
-    }
-}
 
 /// Seeds from the true RNG; from the press time if it reports a clock or seed error.
 struct HardwareSeed(Rng);
@@ -97,55 +72,11 @@ fn main() -> ! {
         ..PlayerConfig::default()
     };
     #[cfg(feature = "stream")]
-    endless(button, led, MidiOut(tx), clock, composer, seeds, config);
-    #[cfg(not(feature = "stream"))]
     {
-        let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
-            Player::new(button, led, MidiOut(tx), clock, composer, seeds, config);
-        loop {
-            // Errors leave the player idle with all notes off; the next press tries again.
-            let _ = player.step();
-        }
+        // Press: an endless chorale from a fresh seed; press again: all notes off, wait.
+        let port = cortex_m::singleton!(: MidiOut<stm32f4xx_hal::serial::Tx<pac::USART2>> = MidiOut(tx)).unwrap();
+        kantor_board::endless::on_button::<_, { settings::FRAMES }>(button, led, port, clock, composer, seeds, config)
     }
-}
-
-/// Press: an endless chorale from a fresh seed; press again: all notes off, wait.
-#[cfg(feature = "stream")]
-fn endless(
-    button: impl embedded_hal::digital::InputPin,
-    mut led: impl embedded_hal::digital::OutputPin,
-    port: MidiOut<stm32f4xx_hal::serial::Tx<pac::USART2>>,
-    mut clock: SysTickClock,
-    composer: BoardComposer<{ settings::FRAMES }>,
-    mut seeds: HardwareSeed,
-    config: PlayerConfig,
-) -> ! {
-    use embedded_hal::delay::DelayNs;
-    use kantor_board::endless::Endless;
-    use kantor_core::player::{Debounced, Monotonic};
-
-    let mut button = Debounced::new(button, config.active, config.debounce_samples);
-    let press = |clock: &mut SysTickClock, button: &mut Debounced<_>| loop {
-        if button.poll() {
-            return;
-        }
-        clock.delay_ms(1);
-    };
-    press(&mut clock, &mut button);
-    let port = cortex_m::singleton!(: MidiOut<stm32f4xx_hal::serial::Tx<pac::USART2>> = port).unwrap();
-    let mut endless: Endless<_, { settings::FRAMES }> = Endless::start(port, composer, config, seeds.seed(clock.now_us()));
-    loop {
-        let _ = led.set_high();
-        // Between phrases the button is read once; a press during composing counts when
-        // the debouncer sees it held.
-        while !button.poll() {
-            if endless.phrase(&mut clock).is_err() {
-                break;
-            }
-        }
-        endless.stop(&mut clock);
-        let _ = led.set_low();
-        press(&mut clock, &mut button);
-        endless.restart(seeds.seed(clock.now_us()));
-    }
+    #[cfg(not(feature = "stream"))]
+    kantor_board::pieces::on_button(button, led, MidiOut(tx), clock, composer, seeds, config)
 }

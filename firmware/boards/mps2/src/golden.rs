@@ -67,8 +67,8 @@ pub fn run(clock: &mut SysTickClock) -> bool {
 }
 
 /// One evaluation of the board's model at `settings::FRAMES` frames with each kernel set:
-/// SysTick cycles (QEMU with `-icount shift=0`: 40 instructions a cycle of the 25 MHz
-/// clock).
+/// SysTick cycles of the core clock it reports (QEMU with `-icount shift=0` retires one
+/// instruction a virtual nanosecond: 10⁹ / core_hz instructions a cycle).
 #[cfg(kantor_model)]
 fn time_model(clock: &mut SysTickClock) {
     use crate::settings;
@@ -87,7 +87,15 @@ fn time_model(clock: &mut SysTickClock) {
         let began = clock.cycles();
         let ok = net.run(x, meta, frames, 0.5, score).is_ok();
         let ticks = clock.cycles() - began;
-        hprintln!("evaluation with {:?} kernels at {} frames: ok {} ticks {} conv_macs {}", kernels, frames, ok, ticks, settings::CONV_MACS);
+        hprintln!(
+            "evaluation with {:?} kernels at {} frames: ok {} ticks {} conv_macs {} core_hz {}",
+            kernels,
+            frames,
+            ok,
+            ticks,
+            settings::CONV_MACS,
+            clock.core_hz()
+        );
     }
 }
 

@@ -1,4 +1,6 @@
-//! Kantor on the Arm MPS2 AN386 board (Cortex-M4F) as QEMU emulates it.
+//! Kantor on the Arm MPS2 boards as QEMU emulates them: the AN386 (Cortex-M4F, built for
+//! thumbv7em-none-eabihf) and the AN505 (Cortex-M33 with the DSP extension, built for
+//! thumbv8m.main-none-eabihf); the build script picks the machine from the target.
 //!
 //! UART0 is the MIDI port. Interactive (default): any byte received on UART0 is a press
 //! of the button; the piece is timed by SysTick. With the `autoplay` feature the board
@@ -19,6 +21,8 @@ mod uart;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
+#[cfg_attr(feature = "stream", allow(unused_imports))]
+use kantor_board::pieces::PIECE_FRAMES;
 use kantor_board::systick::SysTickClock;
 use kantor_board::{stack, BoardComposer};
 #[cfg_attr(feature = "stream", allow(unused_imports))]
@@ -29,12 +33,28 @@ mod settings {
     include!(concat!(env!("OUT_DIR"), "/settings.rs"));
 }
 
-/// Longest piece the board holds, in 16th-note frames.
-#[cfg_attr(feature = "stream", allow(dead_code))]
-const PIECE_FRAMES: usize = 256;
+/// What differs between the two machines.
+#[cfg(machine = "an386")]
+mod machine {
+    pub const NAME: &str = "mps2-an386";
+    /// The core clock as QEMU models it.
+    pub const CORE_HZ: u32 = 25_000_000;
+    /// The CMSDK UART0.
+    pub const UART0: usize = 0x4000_4000;
+}
 
-/// The MPS2's core clock as QEMU models it.
-const CORE_HZ: u32 = 25_000_000;
+/// What differs between the two machines.
+#[cfg(machine = "an505")]
+mod machine {
+    pub const NAME: &str = "mps2-an505";
+    /// The core clock as QEMU models it.
+    pub const CORE_HZ: u32 = 20_000_000;
+    /// The CMSDK UART0 at its secure alias (0x4020_0000 with bit 28 set): the core runs
+    /// in secure state, and the UART's protection controller admits only secure accesses.
+    pub const UART0: usize = 0x5020_0000;
+}
+
+use machine::CORE_HZ;
 
 /// UART clock divider for MIDI's 31,250 baud.
 const MIDI_BAUDDIV: u32 = CORE_HZ / 31_250;
@@ -60,20 +80,23 @@ fn main() -> ! {
     #[cfg(feature = "golden")]
     debug::exit(if golden::run(&mut clock) { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
     // SAFETY: UART0 is driven only through these two halves.
-    let (tx, rx) = unsafe { uart::split(uart::UART0, MIDI_BAUDDIV) };
+    let (tx, rx) = unsafe { uart::split(machine::UART0, MIDI_BAUDDIV) };
     let config = PlayerConfig { phrases: settings::PHRASES, context_frames: settings::CONTEXT_FRAMES, ..PlayerConfig::default() };
     let mut composer = composer();
     hprintln!(
-        "kantor: mps2-an386, {} Hz core clock, {} network evaluations per phrase ({} at the model's own settings)",
+        "kantor: {}, {} Hz core clock, {} network evaluations per phrase ({} at the model's own settings)",
+        machine::NAME,
         CORE_HZ,
         composer.evaluations_per_phrase(),
         composer.model_evaluations_per_phrase()
     );
     hprintln!(
-        "engine: {:?} kernels, {} conv MACs per network evaluation at {} frames",
+        "engine: {:?} kernels, {} conv MACs per network evaluation at {} frames; arena {} bytes, sampler workspace {} bytes",
         kantor_core::engine::Kernels::detect(),
         settings::CONV_MACS,
-        settings::FRAMES
+        settings::FRAMES,
+        settings::ARENA_BYTES,
+        4 * settings::WORKSPACE_FLOATS
     );
     hprintln!(
         "config: model {} frames {} phrase_bars {} context {} phrases {} steps {} levels {} pieces {} seed {}",

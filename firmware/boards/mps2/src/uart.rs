@@ -3,9 +3,6 @@
 use core::convert::Infallible;
 use core::ptr::{read_volatile, write_volatile};
 
-/// Base address of UART0.
-pub const UART0: usize = 0x4000_4000;
-
 const DATA: usize = 0x00;
 const STATE: usize = 0x04;
 const CTRL: usize = 0x08;
@@ -17,8 +14,8 @@ const CTRL_TX_EN: u32 = 1 << 0;
 const CTRL_RX_EN: u32 = 1 << 1;
 
 /// Enables transmit and receive of the CMSDK UART at `base` and splits it into its two
-/// directions. `bauddiv` = peripheral clock / baud rate; the MPS2's 25 MHz over MIDI's
-/// 31,250 baud is 800.
+/// directions. `bauddiv` = peripheral clock / baud rate (the AN386's 25 MHz over MIDI's
+/// 31,250 baud is 800, the AN505's 20 MHz 640).
 ///
 /// # Safety
 /// `base` must be a CMSDK UART that nothing else drives.
