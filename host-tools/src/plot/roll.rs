@@ -68,8 +68,11 @@ pub fn piano_roll(path: &Path, frames: &[Frame], title: &str) -> Result<()> {
         (Some(lo), Some(hi)) => (lo.saturating_sub(2), hi.saturating_add(2).min(127)),
         _ => (58, 74),
     };
-    let ppf = (3800 / frames.len() as i32).clamp(1, 7);
-    let width = (LEFT + RIGHT + ppf * frames.len() as i32).max(700);
+    // Long pieces narrow their frames down to one pixel; short ones widen to fill the
+    // picture's smallest width instead of leaving it blank on the right.
+    let n = frames.len() as i32;
+    let ppf = (3800 / n).clamp(1, 7).max((700 - LEFT - RIGHT) / n);
+    let width = (LEFT + RIGHT + ppf * n).max(700);
     let height = TOP + BOTTOM + ROW * (hi - lo + 1) as i32;
     let right = width - RIGHT;
     let bottom = height - BOTTOM;
