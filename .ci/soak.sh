@@ -15,7 +15,8 @@
 #
 # KANTOR_SOAK_SKIP_BOARD=1 or KANTOR_SOAK_SKIP_PI=1 skips a part; KANTOR_PI_BIN names a
 # Pi binary already built; KANTOR_SOAK_PI_ARGS adds options (e.g. "--levels 20 --steps 2"
-# on a machine too busy to compose in time). Needs the firmware
+# on a machine too busy to compose in time). Run it at normal priority: a starved reader
+# lets the pseudo-terminal fill, and the player then reports its port lost. Needs the firmware
 # toolchains (.ci/firmware.sh installs them) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +53,7 @@ if [ -z "${KANTOR_SOAK_SKIP_PI:-}" ]; then
         pi_bin=$root/$pi/target/release/kantor-pi
     fi
     python3 - "$pi_bin" "$model" "$seconds" ${KANTOR_SOAK_PI_ARGS:-} <<'EOF'
-import os, pty, select, signal, subprocess, sys, time, tty
+import os, pty, select, signal, subprocess, sys, threading, time, tty
 
 binary, model, seconds, extra = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
 master, slave = pty.openpty()
@@ -60,7 +61,12 @@ tty.setraw(master)
 name = os.ttyname(slave)
 proc = subprocess.Popen([binary, "--port", name, "--no-gpio", "--stream", "--seed", "1", "--model", model] + extra,
                         stderr=subprocess.PIPE, text=True)
-os.close(slave)
+# The slave stays open here too: when the player closes its end after a failed write (it
+# opens it again 200 ms later), reading the master would otherwise fail with EIO.
+# The player's log is read as it comes, so a long run cannot fill the pipe.
+log_lines = []
+reader = threading.Thread(target=lambda: log_lines.extend(l.rstrip("\n") for l in proc.stderr), daemon=True)
+reader.start()
 
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -73,7 +79,7 @@ midi = bytearray()
 samples = []
 start = time.monotonic()
 next_sample = start
-stopped = False
+stopped = None
 while True:
     now = time.monotonic()
     if now >= next_sample and proc.poll() is None:
@@ -81,7 +87,10 @@ while True:
         next_sample += seconds / 10
     if not stopped and now - start >= seconds:
         proc.send_signal(signal.SIGTERM)
-        stopped = True
+        stopped = now
+    if stopped and proc.poll() is None and now - stopped > 60:
+        proc.kill()
+        sys.exit("the player did not stop within 60 s of SIGTERM")
     ready, _, _ = select.select([master], [], [], 0.2)
     if ready:
         try:
@@ -93,10 +102,12 @@ while True:
         midi += chunk
     elif proc.poll() is not None:
         break
-log = proc.stderr.read()
 code = proc.wait()
-lines = log.splitlines()
-print(f"exit status {code}; {len(midi)} MIDI bytes")
+reader.join(timeout=10)
+lines = log_lines
+print(f"exit status {code}; {len(midi)} MIDI bytes; stopped {time.monotonic() - stopped:.1f} s after SIGTERM" if stopped else f"exit status {code} before SIGTERM; {len(midi)} MIDI bytes")
+lost = [l for l in lines if " lost (" in l]
+print(f"port lost {len(lost)} times" + (f" (first: {lost[0]})" if lost else ""))
 for t, kib in samples:
     print(f"resident memory at {t:7.0f} s: {kib} KiB")
 phrases = [l for l in lines if l.startswith("phrase ")]
