@@ -9,8 +9,7 @@
 use super::super::super::bytes::i32_at;
 use super::super::super::conv::{BlockAcc, ConvGeometry, ConvParams, TILE_T};
 use super::super::super::format::CO_BLOCK;
-use super::super::super::fixed;
-use super::super::super::quant::{store, Elem, Q, Requant};
+use super::super::super::quant::{Elem, Q, Requant};
 use super::super::reference;
 
 /// `x · multiplier · 2^(shift − 31)` as [`multiply_by_quantized_multiplier`] rounds it,
@@ -122,24 +121,19 @@ pub fn requantize_block(p: &ConvGeometry, w: &ConvParams<'_>, acc: &BlockAcc, co
     }
     let prepared = scales[..n].iter().all(Option::is_some);
     let scales = scales.map(|s| s.unwrap_or(Scale::IDENTITY));
-    let rows = TILE_T.min(t_out - t0);
-    let bytes = yq.elem.bytes();
-    let out = y[(t0 * p.cout + co0) * bytes..].chunks_mut(p.cout * bytes).take(rows);
-    match (prepared, yq.elem, yq.zp, lo, hi) {
+    let relu = match (prepared, yq.elem, yq.zp, lo, hi) {
         // int16 outputs: zero point 0, clamped to the type or from 0 with a ReLU.
-        (true, Elem::I16, 0, -32768, 32767) => rows_i16::<false>(out, acc, &scales, &biases, n),
-        (true, Elem::I16, 0, 0, 32767) => rows_i16::<true>(out, acc, &scales, &biases, n),
-        _ => {
-            // Anything else: the reference, channel by channel.
-            for j in 0..n {
-                let co = co0 + j;
-                let (bias, m, s) = w.channel(co);
-                for (r, a) in acc.iter().enumerate().take(rows) {
-                    let v = fixed::requantize(a[j].wrapping_add(bias), m, s, yq.zp, lo, hi);
-                    store(y, (t0 + r) * p.cout + co, yq.elem, v);
-                }
-            }
-        }
+        (true, Elem::I16, 0, -32768, 32767) => false,
+        (true, Elem::I16, 0, 0, 32767) => true,
+        // Anything else: the reference.
+        _ => return reference::requantize_block(p, w, acc, co0, t0, t_out, yq, lo, hi, y),
+    };
+    let rows = TILE_T.min(t_out - t0);
+    let out = y[(t0 * p.cout + co0) * 2..].chunks_mut(p.cout * 2).take(rows);
+    if relu {
+        rows_i16::<true>(out, acc, &scales, &biases, n)
+    } else {
+        rows_i16::<false>(out, acc, &scales, &biases, n)
     }
 }
 
