@@ -62,6 +62,7 @@ pub fn run(clock: &mut SysTickClock) -> bool {
             all &= mismatches == 0;
         }
     }
+    all &= crate::agreement::run();
     time_model(clock);
     all
 }

@@ -12,6 +12,8 @@
 #![no_main]
 
 #[cfg(feature = "golden")]
+mod agreement;
+#[cfg(feature = "golden")]
 mod golden;
 #[cfg(feature = "stream")]
 mod streaming;

@@ -38,10 +38,13 @@ fn check_conv(sets: &[Kernels], g: ConvGeometry, xq: Q, yq: Q, relu: bool, t_in:
     let weights: Vec<i8> = (0..packed_weight_bytes(cout, taps)).map(|_| lcg(s) as i8).collect();
     let x: Vec<u8> = (0..t_in * cin * xq.elem.bytes()).map(|_| lcg(s) as u8).collect();
     let bias: Vec<u8> = (0..cout).flat_map(|_| (lcg(s) as i32 % 5000).to_le_bytes()).collect();
-    let mult: Vec<u8> = (0..cout).flat_map(|_| ((1 << 30) + (lcg(s) >> 2) as i32).to_le_bytes()).collect();
+    // A channel in twelve has a negative multiplier, one in twelve a shift from −1 to 1:
+    // the optimised sets may take another path for the blocks that hold them.
+    let odd = |s: &mut u64| lcg(s) % 12;
+    let mult: Vec<u8> = (0..cout).flat_map(|_| (if odd(s) == 0 { -1 } else { 1 } * ((1 << 30) + (lcg(s) >> 2) as i32)).to_le_bytes()).collect();
     // Large layers sum more products: shift further so that not everything saturates.
     let extra = (taps / 64).max(1).ilog2() as i32;
-    let shift: Vec<u8> = (0..cout).flat_map(|_| (-(8 + extra + lcg(s) as i32 % 6)).to_le_bytes()).collect();
+    let shift: Vec<u8> = (0..cout).flat_map(|_| if odd(s) == 0 { lcg(s) as i32 % 3 - 1 } else { -(8 + extra + lcg(s) as i32 % 6) }.to_le_bytes()).collect();
     let mut cols = vec![0i16; g.scratch_len()];
     let n = t_out * cout * yq.elem.bytes();
     let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
@@ -105,7 +108,8 @@ fn every_set_adds_and_rescales_as_the_reference() {
         let (aq, bq, oq) = (q(&mut s), q(&mut s), q(&mut s));
         let a: Vec<u8> = (0..n * 2).map(|_| lcg(&mut s) as u8).collect();
         let b: Vec<u8> = (0..n * 2).map(|_| lcg(&mut s) as u8).collect();
-        let rq = |s: &mut u64, lo: i32| Requant { multiplier: (1 << 30) + (lcg(s) >> 2) as i32, shift: lo - (lcg(s) % 4) as i32 };
+        // One multiplier in four is exactly one half, TFLite's for the larger input of a sum.
+        let rq = |s: &mut u64, lo: i32| Requant { multiplier: (1 << 30) + if lcg(s) % 4 == 0 { 0 } else { (lcg(s) >> 2) as i32 }, shift: lo - (lcg(s) % 4) as i32 };
         // Shifts of either sign: without a right shift the optimised sets skip the rounding.
         let (ra, rb) = (rq(&mut s, 1), rq(&mut s, 1));
         let ro = if lcg(&mut s).is_multiple_of(4) { rq(&mut s, 1) } else { rq(&mut s, -14) };
@@ -124,6 +128,42 @@ fn every_set_adds_and_rescales_as_the_reference() {
                 k.rescale(aq, &a, rq, oq, relu, &mut y, n);
                 assert_eq!(x, y, "{k:?} rescale by {rq:?}");
             }
+        }
+    }
+}
+
+/// Sums in the shape TFLite gives int16 models: left shift 15, one input's scale exactly
+/// one half, the other's a fraction with a shift of −1, the output's a small fraction;
+/// either input the halved one, on values that reach the ends of the type and on small
+/// ones whose roundings show in the output.
+#[test]
+fn every_set_adds_tflite_int16_sums_as_the_reference() {
+    let sets = optimised();
+    let mut s = 13u64;
+    let q = Q { elem: Elem::I16, zp: 0 };
+    for _ in 0..200 {
+        let n = lcg(&mut s) as usize % 70;
+        // Small sums keep the intermediate roundings visible in the output.
+        let small = lcg(&mut s).is_multiple_of(2);
+        let value = |s: &mut u64| match lcg(s) % 8 {
+            0 => [0x00, 0x80],
+            1 => [0xff, 0x7f],
+            _ if small => ((lcg(s) % 41) as i16 - 20).to_le_bytes(),
+            _ => (lcg(s) as u16).to_le_bytes(),
+        };
+        let a: Vec<u8> = (0..n).flat_map(|_| value(&mut s)).collect();
+        let b: Vec<u8> = (0..n).flat_map(|_| value(&mut s)).collect();
+        let half = Requant { multiplier: 1 << 30, shift: 0 };
+        let fraction = Requant { multiplier: (1 << 30) + (lcg(&mut s) >> 2) as i32, shift: -1 };
+        let out_rq = Requant { multiplier: (1 << 30) + (lcg(&mut s) >> 2) as i32, shift: if small { -2 - (lcg(&mut s) % 8) as i32 } else { -13 - (lcg(&mut s) % 3) as i32 } };
+        let (ra, rb) = if lcg(&mut s).is_multiple_of(2) { (half, fraction) } else { (fraction, half) };
+        let relu = lcg(&mut s).is_multiple_of(2);
+        let (mut x, mut y) = (vec![0u8; 2 * n], vec![0u8; 2 * n]);
+        Kernels::REFERENCE.add(q, &a, ra, q, &b, rb, 15, q, out_rq, relu, &mut x, n);
+        for k in &sets {
+            y.fill(0x5a);
+            k.add(q, &a, ra, q, &b, rb, 15, q, out_rq, relu, &mut y, n);
+            assert_eq!(x, y, "{k:?} add {ra:?} + {rb:?} -> {out_rq:?}");
         }
     }
 }
