@@ -94,11 +94,22 @@ fn gather(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize, t_out: usiz
                 Some(ti) if pairwise => {
                     // Two int16 inputs (zero point 0) fill one halfword pair of the scratch,
                     // TILE_T pairs apart from one pair of taps to the next.
+                    // Two pairs a step: their slots are 2·TILE_T and 4·TILE_T on.
                     let src = &x[ti * row_bytes..(ti + 1) * row_bytes];
-                    let dst = cols[slot(base, r)..].chunks_mut(2 * TILE_T);
-                    for (d, s) in dst.zip(src.chunks_exact(4)) {
+                    let dst = &mut cols[slot(base, r)..];
+                    let mut quads = src.chunks_exact(8);
+                    let mut at = 0;
+                    for s in &mut quads {
+                        let d = &mut dst[at..at + 2 * TILE_T + 2];
                         d[0] = i16::from_le_bytes([s[0], s[1]]);
                         d[1] = i16::from_le_bytes([s[2], s[3]]);
+                        d[2 * TILE_T] = i16::from_le_bytes([s[4], s[5]]);
+                        d[2 * TILE_T + 1] = i16::from_le_bytes([s[6], s[7]]);
+                        at += 4 * TILE_T;
+                    }
+                    if let [a, b, c, d] = *quads.remainder() {
+                        dst[at] = i16::from_le_bytes([a, b]);
+                        dst[at + 1] = i16::from_le_bytes([c, d]);
                     }
                 }
                 Some(ti) => {
