@@ -493,6 +493,7 @@ fn rescale_i16<M: Map16>(m: M, x: &[u8], out: &mut [u8]) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn rescale_as<X: Lane, O: Lane>(scale: &Scale, xzp: i32, ozp: i32, lo: i32, hi: i32, x: &[u8], out: &mut [u8], n: usize) {
     let (x, out) = (&x[..n * X::BYTES], &mut out[..n * O::BYTES]);
     for (o, v) in out.chunks_exact_mut(O::BYTES).zip(x.chunks_exact(X::BYTES)) {
