@@ -197,3 +197,57 @@ fn pi_binary_rides_out_a_port_that_goes_away() {
     assert!(note_ons > 0, "no music after the port came back");
     eprintln!("{} bytes before the port went away, {} after it came back ({note_ons} notes)", before.len(), after.len());
 }
+
+#[test]
+#[ignore = "needs the cross-built Pi binary: .ci/firmware.sh"]
+fn pi_binary_stops_promptly_with_a_port_that_never_drains() {
+    use std::io::Write;
+    let bin = std::env::var("KANTOR_PI_BIN").expect("set KANTOR_PI_BIN");
+    if std::env::var("KANTOR_PI_RUNNER").is_ok_and(|r| !r.is_empty()) {
+        eprintln!("skipped under an emulator: what it measures is wall-clock time");
+        return;
+    }
+    // A pty whose other end nobody reads, filled to the brim first: the port opens, and
+    // every write times out (a USB adapter held by flow control does the same).
+    let (_master, slave) = open_pty();
+    let mut fill = File::options().write(true).open(&slave).unwrap();
+    // SAFETY: fcntl on a descriptor this test owns.
+    unsafe {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&fill);
+        assert_eq!(libc::fcntl(fd, libc::F_SETFL, libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK), 0);
+    }
+    let mut filled = 0;
+    while let Ok(n) = fill.write(&[0u8; 1024]) {
+        filled += n;
+    }
+    assert!(filled > 0, "the pty took nothing");
+    // The endless chorale at the model's own settings for 12 s, then SIGTERM. Before the
+    // port was tried less and less often, this stop took 80–90 s: every attempt held the
+    // playback for a 1 s write timeout, most of the time.
+    let err = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(&bin)
+        .args(["--port", &slave, "--no-gpio", "--stream", "--seed", "3", "--model", &model()])
+        .stderr(err.reopen().unwrap())
+        .spawn()
+        .expect("the Pi binary starts");
+    std::thread::sleep(Duration::from_secs(12));
+    // SAFETY: kill on the child's own pid.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if asked.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("the player was still running 30 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = asked.elapsed();
+    let log = std::fs::read_to_string(err.path()).unwrap();
+    assert!(status.success(), "the Pi binary failed: {status}\n{log}");
+    assert!(log.contains("lost"), "the player never found the port stuck:\n{log}");
+    assert!(took < Duration::from_secs(10), "the player took {took:?} to stop after SIGTERM");
+    eprintln!("stopped {:.1} s after SIGTERM with a port that never drains ({filled} bytes filled it)", took.as_secs_f64());
+}

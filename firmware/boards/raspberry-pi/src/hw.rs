@@ -14,34 +14,50 @@ use kantor_core::player::SeedSource;
 ///
 /// The port may go away while the player runs (a USB adapter unplugged, the other end of
 /// a pty closed) or a write may fail: then the player keeps running and its bytes are
-/// dropped, the port is opened again every [`REOPEN_EVERY`] while there is something to
-/// send, and once it is back every channel gets All Notes Off before the music goes on
-/// from the next whole message (with its status byte, as running status was lost).
+/// dropped, the port is opened again after [`REOPEN_EVERY`] while there is something to
+/// send (twice as long after each attempt that fails, up to [`REOPEN_AT_MOST`], so that a
+/// port that opens but never drains, a pty nobody reads or an adapter held by flow
+/// control, costs a write timeout now and then, not most of the time), and once it is back
+/// every channel gets All Notes Off before the music goes on from the next whole message
+/// (with its status byte, as running status was lost).
 pub struct SerialMidi {
     path: String,
     baud: u32,
     port: Option<Box<dyn std::io::Write + Send>>,
     /// When the port was last found gone or last tried again.
     last_try: Instant,
+    /// How long after `last_try` it is tried again.
+    retry_after: Duration,
     /// The stream as the player writes it, to rejoin it at a message boundary.
     parse: MidiParse,
     /// After reopening: bytes are held back until the next message starts.
     rejoining: bool,
 }
 
-/// How often a lost port is tried again.
+/// How soon a lost port is first tried again.
 pub const REOPEN_EVERY: Duration = Duration::from_millis(200);
+
+/// The longest wait between two attempts to open a lost port.
+pub const REOPEN_AT_MOST: Duration = Duration::from_secs(5);
 
 impl SerialMidi {
     /// Opens `path` at `baud` (31,250 for MIDI), 8N1.
     pub fn open(path: &str, baud: u32) -> anyhow::Result<Self> {
         let port = open_port(path, baud)?;
-        Ok(SerialMidi { path: path.to_owned(), baud, port: Some(port), last_try: Instant::now(), parse: MidiParse::default(), rejoining: false })
+        Ok(SerialMidi {
+            path: path.to_owned(),
+            baud,
+            port: Some(port),
+            last_try: Instant::now(),
+            retry_after: REOPEN_EVERY,
+            parse: MidiParse::default(),
+            rejoining: false,
+        })
     }
 
     /// Sends what the player wrote, or drops it while the port is away.
     fn send(&mut self, buf: &[u8]) {
-        if self.port.is_none() && self.last_try.elapsed() >= REOPEN_EVERY {
+        if self.port.is_none() && self.last_try.elapsed() >= self.retry_after {
             self.reopen();
         }
         let mut out = Vec::with_capacity(buf.len() + 1);
@@ -69,17 +85,25 @@ impl SerialMidi {
     fn lose(&mut self, e: std::io::Error) {
         self.port = None;
         self.last_try = Instant::now();
-        eprintln!("MIDI port {} lost ({e}); the music goes on silently and the port is tried again every {} ms", self.path, REOPEN_EVERY.as_millis());
+        eprintln!(
+            "MIDI port {} lost ({e}); the music goes on silently and the port is tried again after {} ms, then less often (at most every {} s)",
+            self.path,
+            self.retry_after.as_millis(),
+            REOPEN_AT_MOST.as_secs()
+        );
     }
 
     fn reopen(&mut self) {
         self.last_try = Instant::now();
+        // Until an attempt succeeds, each one waits twice as long as the one before.
+        self.retry_after = (self.retry_after * 2).min(REOPEN_AT_MOST);
         let Ok(mut port) = open_port(&self.path, self.baud) else { return };
         let off: Vec<u8> = (0..16u8).flat_map(|ch| [0xB0 | ch, 123, 0]).collect();
         if port.write_all(&off).and_then(|()| port.flush()).is_ok() {
             eprintln!("MIDI port {} is back: all notes off sent on every channel", self.path);
             self.port = Some(port);
             self.rejoining = true;
+            self.retry_after = REOPEN_EVERY;
         }
     }
 }
