@@ -206,11 +206,11 @@ impl Channels {
         let (Some(b), Some(m), Some(s)) = (w.bias.get(range.clone()), w.multipliers.get(range.clone()), w.shifts.get(range)) else { return false };
         self.n = n;
         for (c, ((bias, multiplier), shift)) in self.channel.iter_mut().zip(words(b).zip(words(m)).zip(words(s))) {
-            if multiplier < 0 || !(-31..=-2).contains(&shift) {
-                return false;
+            // A Fraction of shift −2 or less: its constant's low word is 2³⁰.
+            match exact(multiplier, shift) {
+                Some(Exactly::Fraction(f)) if f.shift >= 1 => *c = Channel { multiplier, high: (f.constant >> 32) as i32, shift: f.shift, bias },
+                _ => return false,
             }
-            let e = (-shift) as u32;
-            *c = Channel { multiplier, high: 1 << (e - 2), shift: e - 1, bias };
         }
         true
     }
@@ -385,7 +385,8 @@ fn add_as<A: Lane, B: Lane, O: Lane>(s: &Sum, a: &[u8], b: &[u8], out: &mut [u8]
 pub fn rescale(xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mut [u8], n: usize) {
     let Some(r) = rq else {
         // Equal scales: int16 to int16 only clamps (a ReLU) or copies.
-        return match (xq.elem, xq.zp, int16_relu(oq, oq.clamp(relu).0, oq.clamp(relu).1)) {
+        let (lo, hi) = oq.clamp(relu);
+        return match (xq.elem, xq.zp, int16_relu(oq, lo, hi)) {
             (Elem::I16, 0, Some(true)) => rescale_i16(Clamped16, &x[..2 * n], &mut out[..2 * n]),
             _ => reference::rescale(xq, x, rq, oq, relu, out, n),
         };
