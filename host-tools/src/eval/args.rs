@@ -52,8 +52,8 @@ pub struct EvalArgs {
     pub harmonize_held_out: Option<u32>,
 
     /// The score network for --generate: an ONNX model (f32 engine) or a .kq8 blob (int8
-    /// engine). Default: models/default/model.onnx, or models/default/model.kq8 with
-    /// --engine int8.
+    /// engine). Default: the shipped model built into this binary (models/default/model.onnx,
+    /// or model.kq8 with --engine int8), so no file is needed.
     #[arg(long, requires = "composing")]
     pub model: Option<PathBuf>,
 
@@ -63,8 +63,8 @@ pub struct EvalArgs {
 
     /// Langevin steps per noise level for --generate, comma separated (e.g. 10,30,100):
     /// one generated set per value, and a quality-against-evaluations curve in the report
-    /// when there are several. Default: the model's setting [range: 1 to 10000].
-    #[arg(long, value_delimiter = ',', requires = "composing", value_parser = crate::ranges::within(1usize, 10_000))]
+    /// when there are several. Default: the model's setting [range: 1 to 1000].
+    #[arg(long, value_delimiter = ',', requires = "composing", value_parser = crate::compose::count_parser("steps"))]
     pub steps: Vec<usize>,
 
     /// Sampler settings for --generate over the model's own, as space-separated key=value

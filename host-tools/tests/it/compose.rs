@@ -371,12 +371,12 @@ fn harmonize_keeps_the_melody_file_and_says_what_a_folder_or_broken_file_is() {
         }
         let args = Harm::try_parse_from(argv).unwrap().args;
         let e = format!("{:#}", compose::harmonize_with(&mut engine(), &args).unwrap_err());
-        assert!(e.contains("is the melody file") && e.contains("overwrite"), "{flag}: {e}");
+        assert!(e.contains("which this command reads") && e.contains("overwritten"), "{flag}: {e}");
     }
     // The same file by another name (`dir/./tune.musicxml`) is caught too.
     let other = dir.path().join(".").join("tune.musicxml");
     let e = format!("{:#}", compose::harmonize_with(&mut engine(), &harm_args(&tune, &other, &[])).unwrap_err());
-    assert!(e.contains("is the melody file"), "{e}");
+    assert!(e.contains("which this command reads"), "{e}");
     assert_eq!(std::fs::read_to_string(&tune).unwrap(), text);
 
     let folder = dir.path().join("tunes.mid");

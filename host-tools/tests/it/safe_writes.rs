@@ -130,13 +130,13 @@ fn a_directory_as_output_is_refused_at_once() {
     std::fs::create_dir(&out).unwrap();
     let o = kantor(&["prepare", "--quiet", "--input", s(&input), "--output", s(&out)]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a folder"), "{}", stderr(&o));
     // Refused before the import: no report was printed.
     assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
     let model = small_model(dir.path());
     let o = kantor(&["quantize", s(&model), "--output", s(&out), "--windows", "1", "--eval-windows", "1"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a folder"), "{}", stderr(&o));
     assert_eq!(names(&out), Vec::<String>::new());
 }
 
