@@ -7,7 +7,7 @@
 use crate::onnx::{ModelInfo, OnnxScoreNet, SAMPLER_PROP};
 use anyhow::{anyhow, bail, Context, Result};
 use kantor_core::engine::{Int8ScoreNet, Model, Plan};
-use kantor_core::sampler::{settings, SamplerSettings};
+use kantor_core::sampler::SamplerSettings;
 use kantor_core::ScoreNet;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -96,8 +96,8 @@ impl Engine {
         let blob = bytes.starts_with(&kantor_core::engine::format::MAGIC);
         match (kind, blob) {
             (EngineKind::F32, true) => bail!("{name} is an int8 blob (.kq8), which the f32 engine cannot run: add --engine int8"),
-            (EngineKind::Int8, false) if !bytes.starts_with(b"KQ8") => {
-                bail!("{name} is not an int8 blob (.kq8) but perhaps an ONNX model: leave out --engine int8 to run it with the f32 engine, or quantise it with `kantor quantize`")
+            (EngineKind::Int8, false) if looks_like_onnx(&bytes) => {
+                bail!("{name} is an ONNX model, not an int8 blob (.kq8): leave out --engine int8 to run it with the f32 engine, or quantise it with `kantor quantize`")
             }
             _ => {}
         }
@@ -128,6 +128,11 @@ impl Engine {
     }
 }
 
+/// Whether `bytes` read as an ONNX model with a graph.
+fn looks_like_onnx(bytes: &[u8]) -> bool {
+    <tract_onnx::pb::ModelProto as prost::Message>::decode(bytes).is_ok_and(|m| m.graph.is_some())
+}
+
 /// The sampler settings a model's metadata recommends: its schedule, steps per level and
 /// ε, with the sampler's own defaults for the rest, then the key=value pairs of its
 /// `kantor.sampler` entry (`sampler`) when it has one.
@@ -139,14 +144,8 @@ pub fn defaults_from(info: &ModelInfo, sampler: Option<&str>) -> Result<SamplerS
             bail!("the model's {SAMPLER_PROP} ({text:?}) gives sampler settings that cannot run");
         }
     }
-    if !s.is_bounded() {
-        bail!(
-            "the model's sampler settings ask for more than {} network evaluations per chorale (levels and steps up to {}, refine up to {})",
-            settings::MAX_EVALUATIONS,
-            settings::MAX_LEVELS,
-            settings::MAX_REFINE
-        );
-    }
+    // The limits of every command: a model's own settings may not ask for more.
+    super::options::check(&s).map_err(|e| anyhow!("the model's sampler settings cannot be used: {e}"))?;
     Ok(s)
 }
 

@@ -23,7 +23,7 @@ pub use chain::{compose_frames, Composed};
 pub use engine::{defaults_from, DynScoreNet, Engine, EngineKind};
 pub use melody::{melody_from_bytes, read_melody, Melody};
 pub use musicxml::{musicxml_string, write_musicxml};
-pub use options::{check as check_settings, count_parser, flag_help, parse_key, parse_quarters, parse_seed, parse_time, SamplerArgs, Sixteenths};
+pub use options::{check as check_settings, count_parser, flag_help, parse_key, setting_keys, parse_quarters, parse_seed, parse_time, SamplerArgs, Sixteenths};
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};

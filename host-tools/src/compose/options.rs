@@ -45,6 +45,11 @@ pub fn flag_help(name: &str) -> String {
     format!("{} Default: the model's.{range}", s.help)
 }
 
+/// The keys of the text form, for help texts: `method, levels, sigma_max, …`.
+pub fn setting_keys() -> String {
+    SETTINGS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+}
+
 /// Overrides of the model's default sampler settings: one flag per setting of the core's
 /// table except the Langevin steps per level ([`OWN`]: each command declares its own
 /// `--steps`). Every number has a range (shown in `--help`); values outside it, NaN and

@@ -67,13 +67,12 @@ pub struct EvalArgs {
     #[arg(long, value_delimiter = ',', requires = "composing", value_parser = crate::compose::count_parser("steps"))]
     pub steps: Vec<usize>,
 
-    /// Sampler settings for --generate over the model's own, as space-separated key=value
-    /// pairs in the form of the model's `kantor.sampler` (e.g. "levels=40 epsilon=0.001";
-    /// keys: method, levels, sigma_max, sigma_min, steps, epsilon, step_exponent,
-    /// temperature, init, predictor, constraint, denoise, refine, refine_fraction,
-    /// refine_sigma, judge_sigma, judge, refine_steps, repeat_guidance). The sampler flags
-    /// (--levels, --temperature, …) apply on top.
-    #[arg(long, value_name = "PAIRS", requires = "composing")]
+    #[arg(long, value_name = "PAIRS", requires = "composing", help = format!(
+        "Sampler settings for --generate over the model's own, as space-separated key=value pairs in the form of the \
+         model's `kantor.sampler` (e.g. \"levels=40 epsilon=0.001\"; keys: {}; each within the range of its flag). The \
+         sampler flags (--levels, --temperature, …) apply on top.",
+        crate::compose::setting_keys()
+    ))]
     pub sampler: Option<String>,
 
     /// Overrides of the sampler settings for --generate and --harmonize-held-out, as

@@ -29,15 +29,17 @@ pub struct ExportArgs {
     /// Where to write the model (default: `model.onnx` inside the run directory).
     #[arg(long)]
     pub output: Option<PathBuf>,
-    /// Default sampler settings written into the model (`kantor.sampler`), as
-    /// space-separated key=value pairs over the schedule above (keys: method, levels,
-    /// sigma_max, sigma_min, steps, epsilon, step_exponent, temperature, init, predictor,
-    /// constraint, denoise, refine, refine_fraction, refine_sigma, judge_sigma, judge,
-    /// refine_steps, repeat_guidance). Default: the settings tuned for Kantor's networks; an
-    /// empty string writes none. They must be settings `generate` accepts: levels up to
-    /// 10000, steps up to 1000, refine up to 100, and at most 100000 network evaluations
-    /// per chorale.
-    #[arg(long, default_value = kantor_core::sampler::RECOMMENDED)]
+    #[arg(long, default_value = kantor_core::sampler::RECOMMENDED, help = format!(
+        "Default sampler settings written into the model (`kantor.sampler`), as space-separated key=value pairs over the \
+         training run's schedule (keys: {}). Default: the settings tuned for Kantor's networks; an empty string writes none. \
+         They must be settings `generate` takes: each within the range of its flag there (levels up to {}, steps up to {}, \
+         refine up to {}), at most {} network evaluations per chorale.",
+        crate::compose::setting_keys(),
+        kantor_core::sampler::table::MAX_LEVELS,
+        kantor_core::sampler::table::MAX_STEPS,
+        kantor_core::sampler::table::MAX_REFINE,
+        kantor_core::sampler::table::MAX_EVALUATIONS
+    ))]
     pub sampler: String,
 }
 

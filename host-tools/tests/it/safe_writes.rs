@@ -185,6 +185,7 @@ fn quantize_writes_side_files_only_beside_a_regular_file() {
     let devs = device_folder(dir.path());
 
     let out = dir.path().join("out/model.kq8");
+    std::fs::create_dir(dir.path().join("out")).unwrap();
     let o = quantize(&model, &out);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(names(&dir.path().join("out")), ["model.kq8", "model_sizes.rs", "quantization.json"]);
