@@ -6,6 +6,9 @@
 //! `error:` line that says what to do, and then leave the folder exactly as it was (every
 //! name, byte and permission), or must succeed and change nothing but its outputs. No case
 //! may leave a temporary file. RELIABILITY.md lists the cases by kind.
+//!
+//! `KANTOR_SWEEP_BIN=PATH` runs the sweep on another build of the command (an older one,
+//! to count what it gets wrong: the table is printed before the test fails).
 
 use crate::train_support;
 
@@ -17,6 +20,11 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 const KANTOR: &str = env!("CARGO_BIN_EXE_kantor");
+
+/// The command under test: this build's, or `KANTOR_SWEEP_BIN`.
+fn kantor() -> String {
+    std::env::var("KANTOR_SWEEP_BIN").unwrap_or_else(|_| KANTOR.to_string())
+}
 
 /// The cheapest sampler: composing takes a few evaluations.
 const FAST: [&str; 9] = ["--levels", "2", "--steps", "1", "--refine", "0", "--quiet", "--seed", "1"];
@@ -332,7 +340,7 @@ fn run(case: &Case) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     world(dir.path());
     let before = snapshot(dir.path());
-    let o: Output = Command::new(KANTOR).args(&case.argv).current_dir(dir.path()).output().unwrap();
+    let o: Output = Command::new(kantor()).args(&case.argv).current_dir(dir.path()).output().unwrap();
     let after = snapshot(dir.path());
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     if err.contains("panicked") || err.contains("RUST_BACKTRACE") {
@@ -424,7 +432,7 @@ fn every_input_of_the_sweep_behaves_well() {
 /// Runs `kantor args` in `dir` under `ulimit -f 0` (no file may grow: a full disk) and
 /// returns its output.
 fn with_full_disk(dir: &Path, args: &[&str]) -> Output {
-    Command::new("sh").arg("-c").arg("ulimit -f 0 && exec \"$0\" \"$@\"").arg(KANTOR).args(args).current_dir(dir).output().unwrap()
+    Command::new("sh").arg("-c").arg("ulimit -f 0 && exec \"$0\" \"$@\"").arg(kantor()).args(args).current_dir(dir).output().unwrap()
 }
 
 #[test]
@@ -457,7 +465,7 @@ fn a_pipe_that_never_ends_is_read_up_to_the_cap() {
         return;
     }
     let mut writer = Command::new("sh").arg("-c").arg("exec cat /dev/zero > tune.mid").current_dir(dir.path()).spawn().unwrap();
-    let o = Command::new(KANTOR).args(["harmonize", "--melody", "tune.mid"]).current_dir(dir.path()).output().unwrap();
+    let o = Command::new(kantor()).args(["harmonize", "--melody", "tune.mid"]).current_dir(dir.path()).output().unwrap();
     let _ = writer.kill();
     let _ = writer.wait();
     let err = String::from_utf8_lossy(&o.stderr);
@@ -503,4 +511,36 @@ fn every_command_takes_the_same_sampler_limits() {
             settings.apply_text(&format!("{}={high}", s.name)).unwrap();
         }
     }
+}
+
+#[test]
+fn ctrl_c_stops_at_once_and_keeps_the_old_outputs() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    world(dir.path());
+    let before = snapshot(dir.path());
+    // Sixteen bars at 10 beats a minute: about seven minutes of audio, rendered for many
+    // seconds, while the MIDI file waits to be renamed beside it.
+    let mut args = vec!["generate", "--bars", "16", "--tempo", "10", "-o", "keep.mid", "--wav", "a.wav"];
+    args.extend(FAST);
+    let mut child = Command::new(kantor()).args(&args).current_dir(dir.path()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let tmp = dir.path().join("a.wav.tmp");
+    let started = Instant::now();
+    while !tmp.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(tmp.exists(), "the WAV file was never begun");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(child.try_wait().unwrap().is_none(), "the rendering ended before Ctrl-C");
+    let asked = Instant::now();
+    // SAFETY: a signal to the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    let took = asked.elapsed();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(took < Duration::from_secs(1), "took {took:?} to stop");
+    assert!(err.contains("interrupted: nothing more was written"), "{err}");
+    assert_eq!(snapshot(dir.path()), before, "Ctrl-C left the folder changed");
 }
