@@ -100,7 +100,7 @@ pub fn pitch_class_durations(frames: &[Frame]) -> [f64; 12] {
 }
 
 /// Pearson correlation of the distribution with `profile` rotated to `tonic`.
-fn correlation(weights: &[f64; 12], profile: &[f64; 12], tonic: usize) -> f64 {
+pub fn correlation(weights: &[f64; 12], profile: &[f64; 12], tonic: usize) -> f64 {
     let mean_w = weights.iter().sum::<f64>() / 12.0;
     let mean_p = profile.iter().sum::<f64>() / 12.0;
     let (mut num, mut sw, mut sp) = (0.0, 0.0, 0.0);
