@@ -48,6 +48,17 @@ def tunes(path):
     return dict(out)
 
 
+def mode_key(score, events):
+    """The tune's key, when it is clear: the key Krumhansl-Schmuckler finds (music21's
+    analysis) has the tune's final note as its tonic; otherwise None (a tune ending on
+    the third or fifth, or one the profiles read in another key, is left out). Essen's K:
+    field is not the key: the ABC writes the notes' accidentals under a signature that
+    often belongs to another key."""
+    final = [e for e in events if e.isNote][-1].pitch
+    key = score.analyze("key")
+    return key if key.tonic.pitchClass == final.pitchClass else None
+
+
 def suitable(score, lines):
     """The melody if the 16th grid holds it and it is hymn-like, else None."""
     signatures = {t.ratioString for t in score.recurse().getElementsByClass("TimeSignature")}
@@ -101,8 +112,10 @@ def main(essen, out):
             events = suitable(score, lines)
             if events is None:
                 continue
-            key = score.analyze("key")
-            mode = "minor" if key.mode == "minor" else "major"
+            key = mode_key(score, events)
+            if key is None:
+                continue
+            mode = key.mode
             want = WANT_MINOR if mode == "minor" else WANT_MAJOR
             if len(picked[mode]) >= want:
                 continue
@@ -115,10 +128,9 @@ def main(essen, out):
                     i -= 1
                 if i >= 0 and not any(isinstance(x, music21.expressions.Fermata) for x in events[i].expressions):
                     events[i].expressions.append(music21.expressions.Fermata())
-            # The key signature carries the mode the melody is analysed in.
+            # The key signature says the key (the notes keep their own accidentals).
             for ks in score.recurse().getElementsByClass("KeySignature"):
-                if ks.sharps == key.sharps:
-                    ks.activeSite.replace(ks, music21.key.Key(key.tonic.name, key.mode))
+                ks.activeSite.replace(ks, key)
             slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "untitled"
             file = out / f"essen-{name}-{int(number):03d}-{slug}.musicxml"
             score.metadata.composer = "Traditional"

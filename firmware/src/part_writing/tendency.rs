@@ -92,7 +92,7 @@ pub fn sevenths(s: &Sounding) -> u8 {
 
 /// A leading tone resolves to the tonic a semitone above.
 pub const fn leading_tone_resolves(from: u8, to: u8) -> bool {
-    to == from + 1
+    to as u16 == from as u16 + 1
 }
 
 /// A seventh resolves a step (one or two semitones) down.
