@@ -1,8 +1,9 @@
 //! Kantor's device core.
 //!
 //! Everything a board needs to compose a four-part chorale and play it: the chorale
-//! encoding ([`voice`], [`token`], [`frame`], [`chorale`], [`onehot`]), and on top of it
-//! the score network runtime, the annealed Langevin sampler and the MIDI event stream.
+//! encoding ([`voice`], [`token`], [`frame`], [`chorale`], [`onehot`]), the rules of part
+//! writing ([`part_writing`], [`chord`]), and on top of them the score network runtime, the
+//! annealed Langevin sampler and the MIDI event stream.
 //!
 //! `#![no_std]`; nothing in the sampling or playing path allocates. Only the engine's
 //! kernels and arena views use `unsafe`; every other module forbids it. The optional `std`
@@ -21,6 +22,7 @@ pub mod meter;
 pub mod midi;
 pub mod noise;
 pub mod onehot;
+pub mod part_writing;
 pub mod player;
 pub mod sampler;
 pub mod score;

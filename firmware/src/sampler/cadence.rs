@@ -8,21 +8,15 @@
 //! and mode, the tonic in the bass. Phrase endings that are not cadences are marked
 //! for refinement ([`super::refine`]) from two quarters before the fermata to the fermata.
 
-use crate::chord::{identify, Chord, Quality};
+use crate::chord::{Chord, Quality};
 use crate::frame::FrameMeta;
 use crate::key::Key;
+use crate::part_writing::sonority::chord_of;
 use crate::token::Token;
 use crate::voice::VOICES;
 
 /// Frames looked back from the fermata for the chord before it (two quarters).
 pub const LOOKBACK: usize = 8;
-
-/// The chord sounding at each frame, given the sounding pitches.
-fn chord(sounding: &[Option<u8>; VOICES]) -> Option<Chord> {
-    let set = sounding.iter().flatten().fold(0u16, |s, p| s | 1 << (p % 12));
-    let bass = sounding.iter().rev().flatten().next().copied();
-    identify(set, bass)
-}
 
 /// Whether the progression from `before` to `last` is a cadence.
 pub fn is_cadence(before: Chord, last: Chord) -> bool {
@@ -50,9 +44,9 @@ pub fn mark_missing_cadences(tokens: &[[Token; VOICES]], metas: &[FrameMeta], ho
     let mut chords: [Option<Chord>; LOOKBACK + 1] = [None; LOOKBACK + 1];
     let mut missing = 0;
     for t in 0..frames {
-        sounding = super::counterpoint::advance(sounding, &tokens[t]);
+        sounding = crate::part_writing::advance(sounding, &tokens[t]);
         chords.rotate_right(1);
-        chords[0] = chord(&sounding);
+        chords[0] = chord_of(&sounding);
         if !opens(t) {
             continue;
         }

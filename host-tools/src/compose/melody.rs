@@ -138,8 +138,7 @@ impl Melody {
 
     /// The frame just after the melody's final note (where it falls silent for good).
     pub fn end_of_final_note(&self) -> usize {
-        let Some(last) = self.tokens.iter().rposition(|t| matches!(t, Token::Pitch(_))) else { return 0 };
-        self.tokens[last + 1..].iter().position(|t| *t != Token::Hold).map_or(self.tokens.len(), |i| last + 1 + i)
+        end_of_final_note(&self.tokens)
     }
 
     /// Lowest and highest pitch.
@@ -245,6 +244,12 @@ impl Melody {
             m.fermata = plan.meta(i).map(|p| p.fermata).unwrap_or(false);
         }
     }
+}
+
+/// The frame just after the final note of a line (where it falls silent for good).
+pub fn end_of_final_note(tokens: &[Token]) -> usize {
+    let Some(last) = tokens.iter().rposition(|t| matches!(t, Token::Pitch(_))) else { return 0 };
+    tokens[last + 1..].iter().position(|t| *t != Token::Hold).map_or(tokens.len(), |i| last + 1 + i)
 }
 
 /// A MIDI number as a note name with octave (60 = C4).

@@ -27,7 +27,7 @@ pub use options::{parse_key, parse_quarters, parse_seed, parse_time, ConstraintA
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};
-use kantor_core::sampler::{clamp_voice, PiecePlan, PiecePlanError, SamplerSettings, FREE};
+use kantor_core::sampler::{clamp_voice, Clamp, PiecePlan, PiecePlanError, SamplerSettings, FREE};
 use kantor_core::{Frame, FrameMeta, Key, TimeSignature, Token, Voice};
 use std::path::PathBuf;
 
@@ -118,7 +118,7 @@ pub struct GenerateArgs {
     pub pickup: Sixteenths,
     /// A phrase ends with a fermata on the last beat of every this many bars (and of the
     /// final bar), 0–256; 0 = only at the end.
-    #[arg(long, allow_hyphen_values = true, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=256))]
+    #[arg(long, allow_hyphen_values = true, default_value_t = FERMATA_EVERY, value_parser = clap::value_parser!(u32).range(0..=256))]
     pub fermata_every: u32,
     #[command(flatten)]
     pub common: ModelArgs,
@@ -156,11 +156,15 @@ pub struct HarmonizeArgs {
     /// For melodies without fermatas: mark a phrase end on the last beat of every this
     /// many bars (and on the final note), 0–256; 0 = only on the final note. Fermatas in the
     /// file are used instead; the final note always gets one.
-    #[arg(long, allow_hyphen_values = true, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=256))]
+    #[arg(long, allow_hyphen_values = true, default_value_t = FERMATA_EVERY, value_parser = clap::value_parser!(u32).range(0..=256))]
     pub fermata_every: u32,
     #[command(flatten)]
     pub common: ModelArgs,
 }
+
+/// Bars between phrase ends: of a generated piece, and of a melody that marks none
+/// (`--fermata-every`).
+pub const FERMATA_EVERY: u32 = 2;
 
 /// The plan of `kantor generate`'s piece.
 fn plan_of(args: &GenerateArgs) -> Result<PiecePlan> {
@@ -234,24 +238,32 @@ pub fn harmonize(args: HarmonizeArgs) -> Result<()> {
 /// octave's move, a simplification) is printed, `--quiet` or not: it changes the music.
 fn prepare_melody(args: &HarmonizeArgs) -> Result<Melody> {
     refuse_overwriting(args)?;
-    let mut melody = read_melody(&args.melody)?;
-    if let Some(changes) = melody.keep_or_simplify(&args.melody, args.simplify)? {
+    melody_to_harmonize(&args.melody, args.simplify, args.transpose, args.fermata_every as usize, args.key)
+}
+
+/// Reads the melody in `path` as `kantor harmonize` takes it: kept note for note (or
+/// simplified), brought into the soprano range (by `transpose`, or by whole octaves), with
+/// phrase ends every `fermata_every` bars when the file marks none, in `key` or the key
+/// and mode found from its notes. What changed it, and the key, is printed.
+pub fn melody_to_harmonize(path: &std::path::Path, simplify: bool, transpose: Option<i32>, fermata_every: usize, key: Option<Key>) -> Result<Melody> {
+    let mut melody = read_melody(path)?;
+    if let Some(changes) = melody.keep_or_simplify(path, simplify)? {
         eprintln!("note: {changes}");
     }
-    let shift = melody.fit_soprano(args.transpose)?;
-    if shift != 0 && args.transpose.is_none() {
+    let shift = melody.fit_soprano(transpose)?;
+    if shift != 0 && transpose.is_none() {
         let octaves = shift.abs() / 12;
         let dir = if shift > 0 { "up" } else { "down" };
-        eprintln!("note: the melody was moved {dir} {octaves} octave{} into the soprano range", if octaves == 1 { "" } else { "s" });
+        eprintln!("note: the melody of {} was moved {dir} {octaves} octave{} into the soprano range", path.display(), if octaves == 1 { "" } else { "s" });
     }
-    melody.ensure_fermatas(args.fermata_every as usize);
+    melody.ensure_fermatas(fermata_every);
     let signature = melody.meta.last().map(|m| m.key).unwrap_or_default();
-    let (key, how) = match args.key {
+    let (key, how) = match key {
         Some(key) => (key, "as asked"),
         None => (crate::corpus::mode::label_melody(&melody.tokens, signature).unwrap_or(Key::C_MAJOR), "found from the melody; --key to choose another"),
     };
     crate::corpus::mode::apply_to_metas(melody.meta.iter_mut(), key);
-    eprintln!("note: harmonising in {key} ({how})");
+    eprintln!("note: harmonising {} in {key} ({how})", path.display());
     Ok(melody)
 }
 
@@ -279,16 +291,23 @@ pub fn harmonize_with(engine: &mut Engine, args: &HarmonizeArgs) -> Result<Vec<C
 /// final note every voice is silent.
 fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody) -> Result<Vec<Composed>> {
     let settings = args.common.sampler.apply(engine.defaults.harmonizing(), args.common.steps)?;
-    let mut clamps = vec![FREE; melody.tokens.len()];
-    clamp_voice(&mut clamps, Voice::Soprano, &melody.tokens);
-    let end = melody.end_of_final_note();
+    let clamps = melody_clamps(&melody.tokens);
+    let outputs = Outputs::new(&args.output, &args.common, melody.time)?;
+    run_chains(engine, &settings, &args.common, &outputs, &melody.meta, &clamps, KeyChoice::AsPlanned, "harmonisation")
+}
+
+/// What harmonising holds fixed: the soprano, note for note, and silence in every other
+/// voice after the melody's final note.
+pub fn melody_clamps(soprano: &[Token]) -> Vec<Clamp> {
+    let mut clamps = vec![FREE; soprano.len()];
+    clamp_voice(&mut clamps, Voice::Soprano, soprano);
+    let end = melody::end_of_final_note(soprano);
     for (i, c) in clamps.iter_mut().enumerate().skip(end) {
         for v in [Voice::Alto, Voice::Tenor, Voice::Bass] {
             c[v.index()] = Some(if i == end { Token::Rest } else { Token::Hold });
         }
     }
-    let outputs = Outputs::new(&args.output, &args.common, melody.time)?;
-    run_chains(engine, &settings, &args.common, &outputs, &melody.meta, &clamps, KeyChoice::AsPlanned, "harmonisation")
+    clamps
 }
 
 /// The first voice that never sings a note, if any.

