@@ -1,8 +1,9 @@
 //! Kantor's device core.
 //!
 //! Everything a board needs to compose a four-part chorale and play it: the chorale
-//! encoding ([`voice`], [`token`], [`frame`], [`chorale`], [`onehot`]), and on top of it
-//! the score network runtime, the annealed Langevin sampler and the MIDI event stream.
+//! encoding ([`voice`], [`token`], [`frame`], [`chorale`], [`onehot`]), the rules of part
+//! writing ([`part_writing`], [`chord`]), and on top of them the score network runtime, the
+//! annealed Langevin sampler and the MIDI event stream.
 //!
 //! `#![no_std]`; nothing in the sampling or playing path allocates. Only the engine's
 //! kernels and arena views use `unsafe`; every other module forbids it. The optional `std`
@@ -16,10 +17,12 @@ pub mod chorale;
 pub mod engine;
 pub mod frame;
 pub mod head;
+pub mod key;
 pub mod meter;
 pub mod midi;
 pub mod noise;
 pub mod onehot;
+pub mod part_writing;
 pub mod player;
 pub mod sampler;
 pub mod score;
@@ -32,6 +35,7 @@ mod error_messages;
 pub use chorale::Chorale;
 pub use frame::{Frame, FrameMeta};
 pub use head::Head;
+pub use key::{Key, Mode};
 pub use meter::{KeySignature, TimeSignature};
 pub use noise::NoiseSchedule;
 pub use score::ScoreNet;

@@ -6,50 +6,24 @@
 //! where that happens, without a network evaluation, so that refinement
 //! ([`super::refine`]) composes those places again with everything else held.
 //!
-//! Definitions follow `kantor eval`: a sonority begins wherever some voice begins a note
-//! or falls silent; between two consecutive sonorities, two voices that both sound in
-//! both, both move, in the same direction, and stand a perfect fifth (7 semitones modulo
-//! 12) or an octave or unison (0 modulo 12) apart in both make a parallel.
+//! The rules are those of [`crate::part_writing`], which `kantor eval` counts with: the
+//! judge marks parallels (consecutive fifths and octaves in similar motion, between any
+//! two voices, from one event to the next, where an event is a frame where some voice
+//! begins a note or falls silent) and crossed voices.
 
+use crate::part_writing::consecutives::{consecutives, Motion};
+use crate::part_writing::crossing::crossed;
+use crate::part_writing::{advance, events, Sounding};
 use crate::token::Token;
 use crate::voice::VOICES;
 
 /// `ws.per_frame` value of a frame where a faulty progression begins or arrives.
 pub const FAULT: f32 = 1.0;
 
-/// The sounding pitch of every voice in a frame, given the previous frame's.
-pub(super) fn advance(previous: [Option<u8>; VOICES], tokens: &[Token; VOICES]) -> [Option<u8>; VOICES] {
-    let mut now = previous;
-    for (v, tok) in tokens.iter().enumerate() {
-        now[v] = match tok {
-            Token::Pitch(p) => Some(*p),
-            Token::Rest => None,
-            Token::Hold => previous[v],
-        };
-    }
-    now
-}
-
 /// Whether the progression from sonority `a` to `b` moves some pair of voices in parallel
 /// fifths or octaves.
-pub fn has_parallels(a: &[Option<u8>; VOICES], b: &[Option<u8>; VOICES]) -> bool {
-    for upper in 0..VOICES {
-        for lower in upper + 1..VOICES {
-            let (Some(a1), Some(b1), Some(a2), Some(b2)) = (a[upper], a[lower], b[upper], b[lower]) else {
-                continue;
-            };
-            let (ma, mb) = (a2 as i32 - a1 as i32, b2 as i32 - b1 as i32);
-            if ma == 0 || mb == 0 || ma.signum() != mb.signum() {
-                continue;
-            }
-            let i1 = (a1 as i32 - b1 as i32).rem_euclid(12);
-            let i2 = (a2 as i32 - b2 as i32).rem_euclid(12);
-            if i1 == i2 && (i1 == 0 || i1 == 7) {
-                return true;
-            }
-        }
-    }
-    false
+pub fn has_parallels(a: &Sounding, b: &Sounding) -> bool {
+    consecutives(a, b).any(|c| c.motion == Motion::Similar)
 }
 
 /// Marks in `per_frame` (one value per frame, cleared first) the first frame of both
@@ -58,27 +32,16 @@ pub fn mark_parallels(tokens: &[[Token; VOICES]], per_frame: &mut [f32]) -> usiz
     let frames = tokens.len().min(per_frame.len());
     per_frame[..frames].fill(0.0);
     let mut faults = 0;
-    let mut sounding = [None; VOICES];
-    // The current sonority and where it began.
-    let mut current: Option<([Option<u8>; VOICES], usize)> = None;
-    for (t, f) in tokens.iter().enumerate().take(frames) {
-        let begins = t == 0
-            || f.iter().zip(&sounding).any(|(tok, before)| match tok {
-                Token::Pitch(_) => true,
-                Token::Rest => before.is_some(),
-                Token::Hold => false,
-            });
-        sounding = advance(sounding, f);
-        if begins {
-            if let Some((a, ta)) = current {
-                if has_parallels(&a, &sounding) {
-                    per_frame[ta] = FAULT;
-                    per_frame[t] = FAULT;
-                    faults += 1;
-                }
+    let mut previous: Option<(Sounding, usize)> = None;
+    for e in events(tokens[..frames].iter().copied()) {
+        if let Some((a, ta)) = previous {
+            if has_parallels(&a, &e.pitches) {
+                per_frame[ta] = FAULT;
+                per_frame[e.start] = FAULT;
+                faults += 1;
             }
-            current = Some((sounding, t));
         }
+        previous = Some((e.pitches, e.start));
     }
     faults
 }
@@ -93,12 +56,12 @@ pub fn mark_crossings(tokens: &[[Token; VOICES]], per_frame: &mut [f32]) -> usiz
     let mut crossed_before = false;
     for (t, f) in tokens.iter().enumerate().take(frames) {
         sounding = advance(sounding, f);
-        let crossed = (0..VOICES - 1).any(|v| matches!((sounding[v], sounding[v + 1]), (Some(hi), Some(lo)) if hi < lo));
-        if crossed {
+        let is_crossed = crossed(&sounding);
+        if is_crossed {
             per_frame[t] = FAULT;
             faults += usize::from(!crossed_before);
         }
-        crossed_before = crossed;
+        crossed_before = is_crossed;
     }
     faults
 }

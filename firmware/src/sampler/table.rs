@@ -231,7 +231,7 @@ fn pick<T: Copy>(all: &[T], v: Value, keep: T) -> T {
 }
 
 /// Every sampler setting, in the order of the text form.
-pub static SETTINGS: [Setting; 19] = [
+pub static SETTINGS: [Setting; 20] = [
     Setting {
         name: "method",
         kind: Kind::Choice(&["langevin", "consistent"]),
@@ -372,6 +372,14 @@ pub static SETTINGS: [Setting; 19] = [
         help: "Langevin steps per level while refining (0 = as many as the chain's).",
         get: |s| Value::Count(s.refine.steps),
         set: |s, v| s.refine.steps = n(v),
+    },
+    Setting {
+        name: "ending",
+        kind: Kind::Choice(&["any", "home"]),
+        help: "With the rules judging: home asks the last fermata to close on the home tonic (V–I or IV–I in the piece's \
+               own key and mode, a Picardy third allowed), any takes a cadence in any key.",
+        get: |s| Value::Choice(usize::from(s.refine.home_ending)),
+        set: |s, v| s.refine.home_ending = c(v) == 1,
     },
 ];
 

@@ -27,8 +27,8 @@ pub use options::{check as check_settings, count_parser, flag_help, parse_key, s
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};
-use kantor_core::sampler::{clamp_voice, PiecePlan, PiecePlanError, SamplerSettings, FREE};
-use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token, Voice};
+use kantor_core::sampler::{clamp_voice, Clamp, PiecePlan, PiecePlanError, SamplerSettings, FREE};
+use kantor_core::{Frame, FrameMeta, Key, TimeSignature, Token, Voice};
 use crate::ranges::within;
 use std::path::PathBuf;
 
@@ -106,17 +106,20 @@ pub struct GenerateArgs {
     /// for N = 1–24, or 1/1.
     #[arg(long, default_value = "4/4", value_parser = parse_time)]
     pub time: TimeSignature,
-    /// Key signature: a name (C, G, Eb, F#m …; minor keys use their relative major's
-    /// signature) or a number of sharps (2) or flats (-3).
-    #[arg(long, default_value = "C", value_parser = parse_key, allow_hyphen_values = true)]
-    pub key: KeySignature,
+    /// Key: any of the 24, by name (C, G, Eb, F# … for major; Am, F#m, Bbm, "c minor" …
+    /// for minor) or as a number of sharps (2) or flats (-3) for that signature's major
+    /// key. Without it each piece's key and mode are drawn from its seed as Bach's
+    /// chorales are distributed (printed beside the piece, so the same seed makes it
+    /// again).
+    #[arg(long, value_parser = parse_key, allow_hyphen_values = true)]
+    pub key: Option<Key>,
     /// Pickup (upbeat) before the first bar, in quarter notes, in steps of a 16th (0.25):
     /// 1 for a quarter upbeat, 0.5 for an eighth; less than a bar (0 = none).
     #[arg(long, default_value = "0", value_name = "QUARTERS", value_parser = parse_quarters, allow_hyphen_values = true)]
     pub pickup: Sixteenths,
     /// A phrase ends with a fermata on the last beat of every this many bars (and of the
     /// final bar); 0 = only at the end [range: 0 to 256].
-    #[arg(long, allow_hyphen_values = true, default_value_t = 2, value_parser = within(0u32, MAX_BARS))]
+    #[arg(long, allow_hyphen_values = true, default_value_t = FERMATA_EVERY, value_parser = within(0u32, MAX_BARS))]
     pub fermata_every: u32,
     #[command(flatten)]
     pub common: ModelArgs,
@@ -134,6 +137,12 @@ pub struct HarmonizeArgs {
     /// Output MIDI file.
     #[arg(short, long, default_value = "harmonized.mid")]
     pub output: PathBuf,
+    /// The melody's key (Am, F#m, Eb …, or a number of sharps or flats for a major key),
+    /// if the one found from it is not right. Without it: of the 24 keys, the one whose
+    /// profile fits the melody's notes best, favouring the keys of its signature and a
+    /// tonic where it ends (printed).
+    #[arg(long, value_parser = parse_key, allow_hyphen_values = true)]
+    pub key: Option<Key>,
     /// Transpose the melody by this many semitones (key signature included). Without it,
     /// a melody outside the soprano range (C4–G5, MIDI 60–79) is moved by whole octaves if
     /// that makes it fit; otherwise the error says which transpositions would [range: -36
@@ -149,18 +158,22 @@ pub struct HarmonizeArgs {
     /// For melodies without fermatas: mark a phrase end on the last beat of every this
     /// many bars (and on the final note); 0 = only on the final note. Fermatas in the file
     /// are used instead; the final note always gets one [range: 0 to 256].
-    #[arg(long, allow_hyphen_values = true, default_value_t = 2, value_parser = within(0u32, MAX_BARS))]
+    #[arg(long, allow_hyphen_values = true, default_value_t = FERMATA_EVERY, value_parser = within(0u32, MAX_BARS))]
     pub fermata_every: u32,
     #[command(flatten)]
     pub common: ModelArgs,
 }
+
+/// Bars between phrase ends: of a generated piece, and of a melody that marks none
+/// (`--fermata-every`).
+pub const FERMATA_EVERY: u32 = 2;
 
 /// The plan of `kantor generate`'s piece.
 fn plan_of(args: &GenerateArgs) -> Result<PiecePlan> {
     let plan = PiecePlan {
         bars: args.bars as usize,
         time: args.time,
-        key: args.key,
+        key: args.key.unwrap_or(Key::C_MAJOR),
         pickup: args.pickup.0,
         fermata_every: args.fermata_every as usize,
     };
@@ -205,7 +218,20 @@ fn generate_into(engine: &mut Engine, args: &GenerateArgs, outputs: &Outputs) ->
     let metas: Vec<FrameMeta> = (0..plan.frames().map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}"))?)
         .map(|i| plan.meta(i).map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}")))
         .collect::<Result<_>>()?;
-    run_chains(engine, &settings, &args.common, outputs, &metas, &[], plan.time, "chorale")
+    let keys = match args.key {
+        Some(_) => KeyChoice::AsPlanned,
+        None => KeyChoice::FromSeed,
+    };
+    run_chains(engine, &settings, &args.common, outputs, &metas, &[], plan.time, keys, "chorale")
+}
+
+/// Where each chain's key comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyChoice {
+    /// The key in the frames' metadata (asked for, or found in the melody).
+    AsPlanned,
+    /// Drawn from each chain's seed as Bach's chorales are distributed.
+    FromSeed,
 }
 
 /// `kantor harmonize`: writes alto, tenor and bass under a melody.
@@ -225,25 +251,41 @@ pub const MAX_BARS: u32 = 256;
 /// The melody of `args`, in the soprano range, with phrase ends. What changed it (an
 /// octave's move, a simplification) is printed, `--quiet` or not: it changes the music.
 fn prepare_melody(args: &HarmonizeArgs) -> Result<Melody> {
-    let mut melody = read_melody(&args.melody)?;
+    melody_to_harmonize(&args.melody, args.simplify, args.transpose, args.fermata_every as usize, args.key)
+}
+
+/// Reads the melody in `path` as `kantor harmonize` takes it: kept note for note (or
+/// simplified), brought into the soprano range (by `transpose`, or by whole octaves), with
+/// phrase ends every `fermata_every` bars when the file marks none, in `key` or the key
+/// and mode found from its notes. What changed it, and the key, is printed. A melody
+/// longer than [`MAX_BARS`] is refused.
+pub fn melody_to_harmonize(path: &std::path::Path, simplify: bool, transpose: Option<i32>, fermata_every: usize, key: Option<Key>) -> Result<Melody> {
+    let mut melody = read_melody(path)?;
     let (bars, _) = melody.bar_and_beat(melody.tokens.len() - 1);
     if bars > MAX_BARS as usize {
         bail!(
             "{} is {bars} bars long; Kantor harmonises at most {MAX_BARS} bars, as many as `generate --bars` composes: \
              cut the melody into parts and harmonise each",
-            args.melody.display()
+            path.display()
         );
     }
-    if let Some(changes) = melody.keep_or_simplify(&args.melody, args.simplify)? {
+    if let Some(changes) = melody.keep_or_simplify(path, simplify)? {
         eprintln!("note: {changes}");
     }
-    let shift = melody.fit_soprano(args.transpose)?;
-    if shift != 0 && args.transpose.is_none() {
+    let shift = melody.fit_soprano(transpose)?;
+    if shift != 0 && transpose.is_none() {
         let octaves = shift.abs() / 12;
         let dir = if shift > 0 { "up" } else { "down" };
-        eprintln!("note: the melody was moved {dir} {octaves} octave{} into the soprano range", if octaves == 1 { "" } else { "s" });
+        eprintln!("note: the melody of {} was moved {dir} {octaves} octave{} into the soprano range", path.display(), if octaves == 1 { "" } else { "s" });
     }
-    melody.ensure_fermatas(args.fermata_every as usize);
+    melody.ensure_fermatas(fermata_every);
+    let signature = melody.meta.last().map(|m| m.key).unwrap_or_default();
+    let (key, how) = match key {
+        Some(key) => (key, "as asked"),
+        None => (crate::corpus::mode::label_melody(&melody.tokens, signature).unwrap_or(Key::C_MAJOR), "found from the melody; --key to choose another"),
+    };
+    crate::corpus::mode::apply_to_metas(melody.meta.iter_mut(), key);
+    eprintln!("note: harmonising {} in {key} ({how})", path.display());
     Ok(melody)
 }
 
@@ -258,15 +300,22 @@ pub fn harmonize_with(engine: &mut Engine, args: &HarmonizeArgs) -> Result<Vec<C
 /// final note every voice is silent.
 fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody, outputs: &Outputs) -> Result<Vec<Composed>> {
     let settings = args.common.sampler.apply(engine.defaults.harmonizing(), args.common.steps)?;
-    let mut clamps = vec![FREE; melody.tokens.len()];
-    clamp_voice(&mut clamps, Voice::Soprano, &melody.tokens);
-    let end = melody.end_of_final_note();
+    let clamps = melody_clamps(&melody.tokens);
+    run_chains(engine, &settings, &args.common, outputs, &melody.meta, &clamps, melody.time, KeyChoice::AsPlanned, "harmonisation")
+}
+
+/// What harmonising holds fixed: the soprano, note for note, and silence in every other
+/// voice after the melody's final note.
+pub fn melody_clamps(soprano: &[Token]) -> Vec<Clamp> {
+    let mut clamps = vec![FREE; soprano.len()];
+    clamp_voice(&mut clamps, Voice::Soprano, soprano);
+    let end = melody::end_of_final_note(soprano);
     for (i, c) in clamps.iter_mut().enumerate().skip(end) {
         for v in [Voice::Alto, Voice::Tenor, Voice::Bass] {
             c[v.index()] = Some(if i == end { Token::Rest } else { Token::Hold });
         }
     }
-    run_chains(engine, &settings, &args.common, outputs, &melody.meta, &clamps, melody.time, "harmonisation")
+    clamps
 }
 
 /// The first voice that never sings a note, if any.
@@ -284,6 +333,7 @@ fn run_chains(
     metas: &[FrameMeta],
     clamps: &[kantor_core::sampler::Clamp],
     time: TimeSignature,
+    keys: KeyChoice,
     what: &str,
 ) -> Result<Vec<Composed>> {
     let count = common.count as usize;
@@ -298,6 +348,16 @@ fn run_chains(
         let seed = seed0.wrapping_add(i as u64);
         bar.set_message(format!("{what} {}/{count}, seed {seed}", i + 1));
         let mut net = output::Counting { net: engine.net(), bar: &bar };
+        let keyed: Vec<FrameMeta>;
+        let metas = match keys {
+            KeyChoice::AsPlanned => metas,
+            KeyChoice::FromSeed => {
+                let key = Key::drawn(seed);
+                keyed = metas.iter().map(|m| FrameMeta { key: key.signature(), mode: key.mode, ..*m }).collect();
+                &keyed
+            }
+        };
+        let key = metas.last().map_or(Key::C_MAJOR, |m| m.home());
         let composed = compose_frames(&mut net, settings, seed, metas, clamps).with_context(|| format!("{what} with seed {seed} failed"))?;
         if let Some(voice) = silent_voice(&composed.frames) {
             bail!(
@@ -308,7 +368,7 @@ fn run_chains(
             );
         }
         let written = outputs.write(i, count, &composed.frames, time, &format!("Kantor {what}, seed {seed}"))?;
-        bar.suspend(|| println!("{}: seed {seed}, {} evaluations, {:.2} s", written.join(", "), composed.evaluations, composed.seconds));
+        bar.suspend(|| println!("{}: seed {seed}, {key}, {} evaluations, {:.2} s", written.join(", "), composed.evaluations, composed.seconds));
         done.push(composed);
     }
     bar.finish_and_clear();

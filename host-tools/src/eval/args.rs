@@ -7,11 +7,14 @@ use std::path::PathBuf;
 /// Arguments of `kantor eval`.
 ///
 /// Measures chorales (MIDI files, or the calibration sets) against a reference set of
-/// Bach chorales: voice leading, harmony, distributions, structure and copying of the
-/// training set. Prints a table (mean, median and standard deviation over pieces, one
-/// column group per set), and optionally writes JSON and a Markdown report with pictures.
+/// Bach chorales: voice leading, part writing, harmony, the whole piece, distributions,
+/// structure and copying of the training set. Prints a table (mean, median and standard
+/// deviation over pieces, one column group per set) and a classifier two-sample test of
+/// each set against the reference, and optionally writes JSON and a Markdown report with
+/// pictures.
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("composing").args(["generate", "harmonize_held_out"]).multiple(true)))]
+#[command(group(clap::ArgGroup::new("composing").args(["generate", "harmonize_held_out", "harmonize_dir"]).multiple(true)))]
+#[command(after_long_help = super::help_definitions())]
 // The sampler overrides only mean something when chorales are composed.
 #[command(mut_group("SamplerArgs", |g| g.requires("composing")))]
 pub struct EvalArgs {
@@ -50,6 +53,13 @@ pub struct EvalArgs {
     /// `kantor harmonize` does; the set is measured like any other [range: 1 to 10000].
     #[arg(long, value_name = "N", value_parser = crate::ranges::within(1u32, 10_000))]
     pub harmonize_held_out: Option<u32>,
+
+    /// Harmonise every melody in this folder (.musicxml, .xml, .mxl, .mid: one voice each,
+    /// e.g. the benchmark in models/benchmark/melodies) as `kantor harmonize --melody`
+    /// does with its defaults, seeds SEED, SEED+1, … in file-name order, and measure the
+    /// set like any other. A melody `kantor harmonize` would refuse is an error.
+    #[arg(long, value_name = "DIR")]
+    pub harmonize_dir: Option<PathBuf>,
 
     /// The score network for --generate: an ONNX model (f32 engine) or a .kq8 blob (int8
     /// engine). Default: the shipped model built into this binary (models/default/model.onnx,

@@ -4,8 +4,9 @@
 use super::args::EvalArgs;
 use super::copying::TrainingIndex;
 use super::evaluation::{evaluate, Candidates, Evaluation};
-use super::input::{dataset_pieces, read_chorales, split_label, ReferenceSpec};
-use super::metrics::Piece;
+use super::input::{dataset_pieces, melody_plans, read_chorales, split_label, ReferenceSpec};
+use super::metrics::{measure, Piece};
+use super::two_sample::{feature_rows, TwoSampleReport};
 use super::{calibrate, generation, report, table, PER_PIECE};
 use crate::compose::Engine;
 use crate::dataset::{Dataset, Split};
@@ -20,6 +21,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
     plan.inputs(args.model.iter().chain([&args.dataset]));
     if let ReferenceSpec::Files(path) = &args.reference {
         plan.inputs(&super::input::midi_files(std::slice::from_ref(path)).unwrap_or_default());
+    }
+    if let Some(dir) = &args.harmonize_dir {
+        let melodies: Vec<std::path::PathBuf> = std::fs::read_dir(dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+        plan.inputs(&melodies);
     }
     if let Some(json) = &args.json {
         plan.output("--json", json)?;
@@ -37,14 +42,47 @@ pub fn run(args: EvalArgs) -> Result<()> {
         .as_ref()
         .filter(|_| !args.no_copy)
         .map(training_index);
-    let evaluation = evaluate(
+    let mut evaluation = evaluate(
         &reference_label,
         &reference,
         &candidates,
         training.as_ref(),
         !args.quiet,
     );
+    evaluation.two_sample = Some(two_sample(&args, dataset.as_ref(), &evaluation, &reference, &candidates));
     write_outputs(&args, &evaluation, &reference, &candidates)
+}
+
+/// The classifier two-sample test of every set against the reference. Its floor is
+/// another set of Bach: the validation split against the held-out one (or the held-out
+/// split against any other split), or, for a reference of files, its two halves (pieces
+/// alternately) against each other.
+fn two_sample(
+    args: &EvalArgs,
+    dataset: Option<&Dataset>,
+    evaluation: &Evaluation,
+    reference: &[Piece],
+    candidates: &[Candidates],
+) -> TwoSampleReport {
+    let base = feature_rows(reference, &evaluation.reference.pieces);
+    let mut report = TwoSampleReport::new(&evaluation.reference.label, base.first().map_or(0, Vec::len), args.seed);
+    match (&args.reference, dataset) {
+        (ReferenceSpec::Split(split), Some(d)) => {
+            let other = if *split == Split::Test { Split::Valid } else { Split::Test };
+            let pieces = dataset_pieces(d, other);
+            let metrics: Vec<_> = pieces.iter().map(|p| measure(p, None)).collect();
+            report.add(split_label(other), true, &feature_rows(&pieces, &metrics), &base);
+        }
+        _ => {
+            let (even, odd): (Vec<_>, Vec<_>) = base.iter().cloned().enumerate().partition(|(i, _)| i % 2 == 0);
+            let strip = |rows: Vec<(usize, Vec<f64>)>| rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>();
+            report.add("the reference's two halves", true, &strip(even), &strip(odd));
+        }
+    }
+    for (c, set) in candidates.iter().zip(&evaluation.sets) {
+        report.add(&set.label, false, &feature_rows(&c.pieces, &set.pieces), &base);
+    }
+    report
 }
 
 /// The dataset, when the reference or copy detection needs it. Without it, copy
@@ -118,7 +156,7 @@ fn candidates(args: &EvalArgs, reference: &[Piece]) -> Result<Vec<Candidates>> {
             pieces: calibrate::random_notes(reference, args.seed),
         });
     }
-    if args.generate.is_some() || args.harmonize_held_out.is_some() {
+    if args.generate.is_some() || args.harmonize_held_out.is_some() || args.harmonize_dir.is_some() {
         let mut engine = match &args.model {
             Some(path) => Engine::load(path, args.engine)?,
             None => Engine::builtin(args.engine)?,
@@ -127,12 +165,22 @@ fn candidates(args: &EvalArgs, reference: &[Piece]) -> Result<Vec<Candidates>> {
             engine.defaults.apply_text(text).map_err(|e| anyhow::anyhow!("--sampler: {e}"))?;
             crate::compose::check_settings(&engine.defaults).map_err(|e| anyhow::anyhow!("--sampler {text:?}: {e}"))?;
         }
-        let tasks = [(args.generate, generation::Task::Compose), (args.harmonize_held_out, generation::Task::HarmonizeSoprano)];
-        for (count, task) in tasks.into_iter().filter_map(|(c, t)| c.map(|c| (c, t))) {
+        let melodies = args.harmonize_dir.as_deref().map(melody_plans).transpose()?;
+        let mut tasks: Vec<(usize, generation::Task, &[Piece])> = Vec::new();
+        if let Some(n) = args.generate {
+            tasks.push((n as usize, generation::Task::Compose, reference));
+        }
+        if let Some(n) = args.harmonize_held_out {
+            tasks.push((n as usize, generation::Task::HarmonizeSoprano, reference));
+        }
+        if let Some(plans) = &melodies {
+            tasks.push((plans.len(), generation::Task::HarmonizeMelody, plans));
+        }
+        for (count, task, plans) in tasks {
             let generated = generation::generate_sets(
                 &mut engine,
-                reference,
-                count as usize,
+                plans,
+                count,
                 &args.overrides,
                 &args.step_settings(),
                 args.seed,
@@ -146,7 +194,7 @@ fn candidates(args: &EvalArgs, reference: &[Piece]) -> Result<Vec<Candidates>> {
         }
     }
     if sets.is_empty() {
-        bail!("nothing to evaluate: give .mid files or folders, --generate N, or --calibrate");
+        bail!("nothing to evaluate: give .mid files or folders, --generate N, --harmonize-held-out N, --harmonize-dir DIR, or --calibrate");
     }
     Ok(sets)
 }
@@ -177,6 +225,9 @@ fn write_outputs(
     if args.calibrate {
         text += &format!("\n{separation}");
     }
+    if let Some(c2st) = &evaluation.two_sample {
+        text += &format!("\n{}", c2st.text());
+    }
     if args.per_file {
         for set in &evaluation.sets {
             text += &format!(
@@ -189,7 +240,7 @@ fn write_outputs(
     print_out(&text)?;
     if let Some(dir) = &args.report {
         let pieces: Vec<&[Piece]> = candidates.iter().map(|c| c.pieces.as_slice()).collect();
-        let extra = if separation.is_empty() {
+        let mut extra = if separation.is_empty() {
             String::new()
         } else {
             format!(
@@ -197,6 +248,13 @@ fn write_outputs(
                 calibrate::SEPARATION_NOTE
             )
         };
+        if let Some(c2st) = &evaluation.two_sample {
+            extra += &format!(
+                "\n## Can a classifier tell the sets from Bach?\n\n{}\n\n```text\n{}```\n",
+                super::two_sample::NOTE,
+                c2st.text()
+            );
+        }
         report::write_report(dir, evaluation, reference, &pieces, &extra)?;
         eprintln!("wrote {}", dir.join("REPORT.md").display());
     }

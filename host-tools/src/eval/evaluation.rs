@@ -3,6 +3,7 @@
 use super::copying::TrainingIndex;
 use super::metrics::{measure, pooled_histograms, Piece, PieceMetrics};
 use super::table::EvalSet;
+use super::two_sample::TwoSampleReport;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -23,6 +24,8 @@ pub struct Evaluation {
     pub sets: Vec<EvalSet>,
     /// Training chorales searched for copies (0 if copy detection was off).
     pub training_chorales: usize,
+    /// The classifier two-sample test of every set against the reference, when it ran.
+    pub two_sample: Option<TwoSampleReport>,
 }
 
 impl Evaluation {
@@ -55,6 +58,7 @@ impl Evaluation {
             "reference": self.reference.label,
             "training_chorales": self.training_chorales,
             "sets": sets,
+            "two_sample": self.two_sample,
         });
         let text =
             serde_json::to_string_pretty(&json).context("cannot encode the metrics as JSON")?;
@@ -122,5 +126,6 @@ pub fn evaluate(
         },
         sets,
         training_chorales: training.map_or(0, TrainingIndex::chorales),
+        two_sample: None,
     }
 }

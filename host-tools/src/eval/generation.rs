@@ -7,7 +7,7 @@
 
 use super::evaluation::Candidates;
 use super::metrics::{Cost, Piece};
-use crate::compose::{compose_frames, Engine, SamplerArgs};
+use crate::compose::{compose_frames, melody_clamps, Engine, SamplerArgs};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kantor_core::sampler::{Constraint, SamplerSettings};
@@ -41,6 +41,20 @@ pub enum Task {
     Compose,
     /// Keep the reference chorale's soprano and write alto, tenor and bass.
     HarmonizeSoprano,
+    /// Harmonise a melody (the plan's soprano) as `kantor harmonize` does: every other
+    /// voice silent after its final note.
+    HarmonizeMelody,
+}
+
+impl Task {
+    /// What the set is called, and what each piece is made from.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Task::Compose => ("generated", "plan"),
+            Task::HarmonizeSoprano => ("harmonized Bach sopranos", "soprano"),
+            Task::HarmonizeMelody => ("harmonized melodies", "melody"),
+        }
+    }
 }
 
 /// Composes `count` chorales for every entry of `steps` (Langevin steps per noise
@@ -65,7 +79,7 @@ pub fn generate_sets(
         .map(|&s| {
             let defaults = match task {
                 Task::Compose => engine.defaults,
-                Task::HarmonizeSoprano => engine.defaults.harmonizing(),
+                Task::HarmonizeSoprano | Task::HarmonizeMelody => engine.defaults.harmonizing(),
             };
             base.apply(defaults, s)
         })
@@ -100,14 +114,15 @@ pub fn generate_sets(
                 i + 1
             ));
             let mut net = engine.net();
+            let soprano: Vec<_> = plan.frames.iter().map(|f| f.tokens[Voice::Soprano.index()]).collect();
             let clamps: Vec<Clamp> = match task {
                 Task::Compose => Vec::new(),
                 Task::HarmonizeSoprano => {
                     let mut clamps = vec![FREE; plan.frames.len()];
-                    let soprano: Vec<_> = plan.frames.iter().map(|f| f.tokens[Voice::Soprano.index()]).collect();
                     clamp_voice(&mut clamps, Voice::Soprano, &soprano);
                     clamps
                 }
+                Task::HarmonizeMelody => melody_clamps(&soprano),
             };
             let composed =
                 compose_frames(&mut net, s, chain_seed, &metas, &clamps).with_context(|| {
@@ -115,10 +130,7 @@ pub fn generate_sets(
                 })?;
             pb.inc(composed.evaluations as u64);
             pieces.push(Piece {
-                name: match task {
-                    Task::Compose => format!("seed {chain_seed}, plan of {}", plan.name),
-                    Task::HarmonizeSoprano => format!("seed {chain_seed}, soprano of {}", plan.name),
-                },
+                name: format!("seed {chain_seed}, {} of {}", task.names().1, plan.name),
                 time: plan.time,
                 frames: composed.frames,
                 cost: Some(Cost {
@@ -130,10 +142,7 @@ pub fn generate_sets(
         sets.push(Candidates {
             label: format!(
                 "{}, {} step{}",
-                match task {
-                    Task::Compose => "generated",
-                    Task::HarmonizeSoprano => "harmonized Bach sopranos",
-                },
+                task.names().0,
                 s.steps_per_level,
                 if s.steps_per_level == 1 { "" } else { "s" }
             ),

@@ -4,14 +4,29 @@ use super::metrics::Piece;
 use crate::dataset::{Dataset, Split};
 use crate::midi::read_smf_bytes;
 use anyhow::{bail, Context, Result};
-use kantor_core::TimeSignature;
+use kantor_core::{Frame, TimeSignature, Token};
 use std::path::{Path, PathBuf};
 
-/// Whether `path` names a Standard MIDI File by its extension.
-fn is_midi(path: &Path) -> bool {
+/// Whether `path` ends in one of `extensions` (any case).
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
+        .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// The files of folder `dir` (not recursing) with one of `extensions`, sorted by name;
+/// an error if there are none (`what` names them).
+fn files_in(dir: &Path, extensions: &[&str], what: &str) -> Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && has_extension(p, extensions))
+        .collect();
+    if found.is_empty() {
+        bail!("folder {} holds no {what}", dir.display());
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// The MIDI files named: files as given, folders as their `.mid`/`.midi` files (not
@@ -20,16 +35,7 @@ pub fn midi_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .with_context(|| format!("cannot list folder {}", path.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && is_midi(p))
-                .collect();
-            if found.is_empty() {
-                bail!("folder {} holds no .mid files", path.display());
-            }
-            found.sort();
-            files.extend(found);
+            files.extend(files_in(path, &["mid", "midi"], ".mid files")?);
         } else if path.exists() {
             // A file, or what only reading can judge (a pipe; a device is refused then).
             files.push(path.clone());
@@ -75,6 +81,30 @@ pub fn chorale_from_bytes(path: &Path, bytes: &[u8]) -> Result<Piece> {
 /// Reads every chorale named by `paths` (files or folders).
 pub fn read_chorales(paths: &[PathBuf]) -> Result<Vec<Piece>> {
     midi_files(paths)?.iter().map(|p| read_chorale(p)).collect()
+}
+
+/// The melodies in folder `dir` (.musicxml, .xml, .mxl, .mid, .midi; sorted by name),
+/// each read as `kantor harmonize` reads it with its defaults, as the plan of a piece:
+/// the melody in the soprano, the other voices silent until composed.
+pub fn melody_plans(dir: &Path) -> Result<Vec<Piece>> {
+    files_in(dir, &["musicxml", "xml", "mxl", "mid", "midi"], "melodies (.musicxml, .xml, .mxl, .mid)")?
+        .iter()
+        .map(|path| {
+            let melody = crate::compose::melody_to_harmonize(path, false, None, crate::compose::FERMATA_EVERY as usize, None)?;
+            let frames = melody
+                .tokens
+                .iter()
+                .zip(&melody.meta)
+                .enumerate()
+                .map(|(i, (&soprano, &meta))| {
+                    let silent = if i == 0 { Token::Rest } else { Token::Hold };
+                    Frame { tokens: [soprano, silent, silent, silent], meta }
+                })
+                .collect();
+            let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            Ok(Piece { name, time: melody.time, frames, cost: None })
+        })
+        .collect()
 }
 
 /// The chorales of one split of a dataset.

@@ -3,10 +3,12 @@
 
 use super::copying::{Copying, TrainingIndex};
 use super::harmony::{harmony, Cadence, Harmony};
-use super::key::Key;
+use super::key::{home_key, Key};
+use super::part_writing::{tally_piece, PartWriting};
 use super::statistics::{Distances, Histograms};
 use super::structure::{structure, Structure};
 use super::voice_leading::{voice_leading, VoiceLeading};
+use super::whole_piece::{whole_piece, WholePiece};
 use kantor_core::{Frame, TimeSignature};
 use serde::Serialize;
 
@@ -43,9 +45,13 @@ pub struct PieceMetrics {
     pub name: String,
     pub frames: usize,
     pub key: Option<Key>,
+    /// The key the piece is judged in: asked when known, else found.
+    pub home_key: Option<Key>,
     pub voice_leading: VoiceLeading,
+    pub part_writing: PartWriting,
     pub harmony: Harmony,
     pub structure: Structure,
+    pub whole_piece: WholePiece,
     /// Distances from the reference set's histograms (filled by [`PieceMetrics::compare`]).
     pub distances: Option<Distances>,
     /// Copying of the training set (when one was given).
@@ -62,6 +68,8 @@ pub struct PieceMetrics {
 pub fn measure(piece: &Piece, training: Option<&TrainingIndex>) -> PieceMetrics {
     let harmony = harmony(&piece.frames);
     let key = harmony.key;
+    let home = home_key(&piece.frames, key);
+    let tally = tally_piece(&piece.frames, home);
     let copying = training.map(|t| t.copying(&piece.frames, 2 * piece.bar_frames()));
     let copied_from = training
         .zip(copying.and_then(|c| c.longest_run_source))
@@ -71,8 +79,11 @@ pub fn measure(piece: &Piece, training: Option<&TrainingIndex>) -> PieceMetrics 
         name: piece.name.clone(),
         frames: piece.frames.len(),
         key,
-        voice_leading: voice_leading(&piece.frames, key),
+        home_key: home,
+        voice_leading: voice_leading(&piece.frames, &tally),
+        part_writing: PartWriting::of(&tally, home.is_some()),
         structure: structure(&piece.frames, piece.bar_frames()),
+        whole_piece: whole_piece(&piece.frames, piece.bar_frames(), key, home),
         harmony,
         distances: None,
         copying,
@@ -102,7 +113,9 @@ pub fn pooled_histograms<'a>(metrics: impl IntoIterator<Item = &'a PieceMetrics>
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Group {
     VoiceLeading,
+    PartWriting,
     Harmony,
+    WholePiece,
     Statistics,
     Structure,
     Copying,
@@ -113,7 +126,9 @@ impl Group {
     pub const fn title(self) -> &'static str {
         match self {
             Group::VoiceLeading => "voice leading",
+            Group::PartWriting => "part writing as a teacher marks it, per 100 frames",
             Group::Harmony => "harmony",
+            Group::WholePiece => "the whole piece",
             Group::Statistics => "statistics (distance from reference)",
             Group::Structure => "structure",
             Group::Copying => "copying of the training set",
@@ -149,7 +164,21 @@ pub const METRICS: &[Metric] = &[
     Metric { key: "spacing_bass_pct", label: "T-B > twelfth, % frames", group: Group::VoiceLeading, get: |m| m.voice_leading.spacing_bass_pct },
     Metric { key: "out_of_range_pct", label: "notes out of range, %", group: Group::VoiceLeading, get: |m| m.voice_leading.out_of_range_pct },
     Metric { key: "large_leaps_pct", label: "leaps > octave, % intervals", group: Group::VoiceLeading, get: |m| m.voice_leading.large_leaps_pct },
-    Metric { key: "unresolved_leading_tones_pct", label: "unresolved soprano leading tones, %", group: Group::VoiceLeading, get: |m| m.voice_leading.unresolved_leading_tones_pct },
+    Metric { key: "unresolved_leading_tones_pct", label: "unresolved leading tones (S/B, V), %", group: Group::VoiceLeading, get: |m| m.voice_leading.unresolved_leading_tones_pct },
+    Metric { key: "consecutive_fifths_per_100", label: "consecutive fifths, all motions", group: Group::PartWriting, get: |m| m.part_writing.consecutive_fifths_per_100 },
+    Metric { key: "consecutive_octaves_per_100", label: "consecutive octaves, all motions", group: Group::PartWriting, get: |m| m.part_writing.consecutive_octaves_per_100 },
+    Metric { key: "contrary_fifths_per_100", label: "  fifths by contrary motion", group: Group::PartWriting, get: |m| m.part_writing.contrary_fifths_per_100 },
+    Metric { key: "contrary_octaves_per_100", label: "  octaves by contrary motion", group: Group::PartWriting, get: |m| m.part_writing.contrary_octaves_per_100 },
+    Metric { key: "hidden_fifths_per_100", label: "hidden fifths (S-B)", group: Group::PartWriting, get: |m| m.part_writing.hidden_fifths_per_100 },
+    Metric { key: "hidden_octaves_per_100", label: "hidden octaves (S-B)", group: Group::PartWriting, get: |m| m.part_writing.hidden_octaves_per_100 },
+    Metric { key: "crossings_per_100", label: "crossed voices", group: Group::PartWriting, get: |m| m.part_writing.crossings_per_100 },
+    Metric { key: "overlaps_per_100", label: "overlapping voices", group: Group::PartWriting, get: |m| m.part_writing.overlaps_per_100 },
+    Metric { key: "wide_spacings_per_100", label: "S-A or A-T beyond an octave", group: Group::PartWriting, get: |m| m.part_writing.wide_spacings_per_100 },
+    Metric { key: "doubled_leading_tones_per_100", label: "doubled leading tone", group: Group::PartWriting, get: |m| m.part_writing.doubled_leading_tones_per_100 },
+    Metric { key: "unresolved_leading_tones_per_100", label: "unresolved leading tone (S/B)", group: Group::PartWriting, get: |m| m.part_writing.unresolved_leading_tones_per_100 },
+    Metric { key: "unresolved_sevenths_per_100", label: "unresolved seventh", group: Group::PartWriting, get: |m| m.part_writing.unresolved_sevenths_per_100 },
+    Metric { key: "augmented_seconds_per_100", label: "augmented seconds", group: Group::PartWriting, get: |m| m.part_writing.augmented_seconds_per_100 },
+    Metric { key: "tritones_per_100", label: "tritone leaps", group: Group::PartWriting, get: |m| m.part_writing.tritones_per_100 },
     Metric { key: "chordal_pct", label: "triads/sevenths, % sonorities", group: Group::Harmony, get: |m| m.harmony.chordal_pct },
     Metric { key: "in_key_pct", label: "notes in key, %", group: Group::Harmony, get: |m| m.harmony.in_key_pct },
     Metric { key: "key_follows_signature_pct", label: "key found = key asked, % pieces", group: Group::Harmony, get: |m| m.harmony.key_follows_signature_pct },
@@ -161,6 +190,11 @@ pub const METRICS: &[Metric] = &[
     Metric { key: "interval_tvd", label: "melodic intervals (TVD)", group: Group::Statistics, get: |m| m.distances.and_then(|d| d.interval) },
     Metric { key: "duration_tvd", label: "note durations (TVD)", group: Group::Statistics, get: |m| m.distances.and_then(|d| d.duration) },
     Metric { key: "voice_range_tvd", label: "voice ranges (TVD)", group: Group::Statistics, get: |m| m.distances.and_then(|d| d.voice_range) },
+    Metric { key: "minor_pct", label: "minor (key found), % pieces", group: Group::WholePiece, get: |m| m.whole_piece.minor_pct },
+    Metric { key: "ends_home_pct", label: "ends on the home tonic, % pieces", group: Group::WholePiece, get: |m| m.whole_piece.ends_home_pct },
+    Metric { key: "begins_i_or_v_pct", label: "begins on I or V, % pieces", group: Group::WholePiece, get: |m| m.whole_piece.begins_i_or_v_pct },
+    Metric { key: "final_dissonant_pct", label: "dissonant final chord, % pieces", group: Group::WholePiece, get: |m| m.whole_piece.final_dissonant_pct },
+    Metric { key: "notes_per_voice_16_bars", label: "notes per voice per 16 bars", group: Group::WholePiece, get: |m| m.whole_piece.notes_per_voice_16_bars },
     Metric { key: "fermatas", label: "fermatas", group: Group::Structure, get: |m| Some(m.structure.fermatas as f64) },
     Metric { key: "phrase_quarters", label: "phrase length, quarters", group: Group::Structure, get: |m| m.structure.phrase_quarters },
     Metric { key: "notes_per_bar", label: "notes per bar (4 voices)", group: Group::Structure, get: |m| m.structure.notes_per_bar },

@@ -1,11 +1,11 @@
 //! The views of a chorale every metric shares: what sounds at each frame, the notes of
 //! each voice, and the sequence of vertical sonorities.
 
+use kantor_core::part_writing::advance;
 use kantor_core::voice::VOICES;
 use kantor_core::{Frame, Token, Voice};
 
-/// The pitch each voice sounds (`None` in a rest), soprano first.
-pub type Sounding = [Option<u8>; VOICES];
+pub use kantor_core::part_writing::{Sonority, Sounding};
 
 /// What every voice sounds at every frame, following holds back to their note.
 pub fn sounding_per_frame(frames: &[Frame]) -> Vec<Sounding> {
@@ -13,13 +13,7 @@ pub fn sounding_per_frame(frames: &[Frame]) -> Vec<Sounding> {
     frames
         .iter()
         .map(|f| {
-            for (v, t) in f.tokens.iter().enumerate() {
-                match t {
-                    Token::Pitch(p) => now[v] = Some(*p),
-                    Token::Rest => now[v] = None,
-                    Token::Hold => {}
-                }
-            }
+            now = advance(now, &f.tokens);
             now
         })
         .collect()
@@ -93,44 +87,12 @@ pub fn voice_rests(frames: &[Frame], voice: Voice) -> Vec<(usize, usize)> {
     rests
 }
 
-/// A vertical sonority: what the four voices sound from frame `start` until the next one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Sonority {
-    pub start: usize,
-    pub pitches: Sounding,
-}
-
-impl Sonority {
-    /// The pitch classes sounding, as a 12-bit set (bit 0 = C).
-    pub fn pitch_classes(&self) -> u16 {
-        self.pitches
-            .iter()
-            .flatten()
-            .fold(0, |set, p| set | 1 << (p % 12))
-    }
-
-    /// The lowest sounding pitch.
-    pub fn lowest(&self) -> Option<u8> {
-        self.pitches.iter().flatten().copied().min()
-    }
-}
-
-/// The distinct sonorities of the piece in order: a new one starts at every frame where
-/// some voice begins a note or a rest and what sounds differs from the sonority before
+/// The distinct sonorities of the piece in order (see
+/// [`kantor_core::part_writing::sonority`]): a new one starts at every frame where some
+/// voice begins a note or falls silent and what sounds differs from the sonority before
 /// (a chord struck again on the same pitches does not start a new sonority).
 pub fn sonorities(frames: &[Frame]) -> Vec<Sonority> {
-    let sounding = sounding_per_frame(frames);
-    let mut out: Vec<Sonority> = Vec::new();
-    for (t, (f, now)) in frames.iter().zip(&sounding).enumerate() {
-        let change = t == 0 || f.tokens.iter().any(|tok| *tok != Token::Hold);
-        if change && out.last().is_none_or(|s| s.pitches != *now) {
-            out.push(Sonority {
-                start: t,
-                pitches: *now,
-            });
-        }
-    }
-    out
+    kantor_core::part_writing::sonorities(frames.iter().map(|f| f.tokens)).collect()
 }
 
 /// Index of the sonority sounding at frame `t` (the last one starting at or before it).

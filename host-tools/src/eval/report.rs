@@ -27,7 +27,7 @@ pub const DEFINITIONS: &str = "\
 - **Spacing**: frames where S–A or A–T exceeds an octave, or T–B a twelfth.
 - **Out of range**: notes outside S 60–79, A 53–74, T 48–69, B 36–64.
 - **Leaps > octave**: melodic intervals wider than 12 semitones between consecutive notes of a voice (a rest breaks the line).
-- **Unresolved leading tone**: a soprano note on the leading tone of the piece's key not followed at once by the tonic a semitone above.
+- **Unresolved leading tone** (%): of the soprano and bass notes on the leading tone of the piece's key that sound in a V or V7 chord, those whose next note of another pitch is not the tonic a semitone above (one followed by a rest or the end is not judged).
 - **Key**: Krumhansl–Schmuckler on duration-weighted pitch classes (Krumhansl–Kessler profiles, 24 keys). *In key*: notes whose pitch class is in the major scale, or for minor in the natural minor plus raised 6th and 7th.
 - **Triads / sevenths**: sonorities of at least two pitch classes that spell a major, minor, diminished or augmented triad, or a dominant, minor, major, half-diminished or diminished seventh chord; the fifth may be missing (root and third alone count as a triad).
 - **Cadences** at each fermata, from the sonority sounding there and the last chord with another root sounding in the two quarters before: *authentic* if that chord is major with its root a fifth above; *plagal* if its root is a fourth above and the fermata chord is the tonic of the key or its relative; *half* if the fermata chord is the major chord on the dominant of the key or its relative.
@@ -239,6 +239,10 @@ pub fn write_report(
     md.push_str(&markdown_table(&columns));
     md.push_str("\n### Definitions\n\n");
     md.push_str(DEFINITIONS);
+    md.push_str("\n**Part writing as a teacher marks it** (the rules of `kantor_core::part_writing`, shared with the sampler's judge):\n\n");
+    md.push_str(super::part_writing::DEFINITIONS);
+    md.push_str("\n**The whole piece**:\n\n");
+    md.push_str(super::whole_piece::DEFINITIONS);
     md.push_str(extra);
     cost_section(&mut out, dir, &evaluation.sets, &mut md)?;
     histogram_charts(&mut out, dir, &columns, &mut md)?;

@@ -163,3 +163,45 @@ fn harmonizing_held_out_sopranos_keeps_every_soprano_token() {
     let differs = out.frames.iter().zip(&plan.frames).filter(|(g, w)| g.tokens[1..] != w.tokens[1..]).count();
     assert!(differs > frames / 4, "only {differs} of {frames} frames differ from the plan below the soprano");
 }
+
+#[test]
+fn every_benchmark_melody_is_taken_and_harmonized_as_harmonize_does() {
+    // The melody benchmark: every file is read as `kantor harmonize --melody` reads it
+    // (kept note for note, in the soprano range, with phrase ends).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/benchmark/melodies");
+    let plans = kantor_host::eval::input::melody_plans(&dir).unwrap();
+    assert!((30..=40).contains(&plans.len()), "{} melodies", plans.len());
+    let s = kantor_core::Voice::Soprano.index();
+    for p in &plans {
+        let range = kantor_core::Voice::Soprano.range();
+        assert!(p.frames.iter().filter_map(|f| f.tokens[s].pitch()).all(|x| range.contains(x)), "{}", p.name);
+        assert!(p.frames.iter().any(|f| f.meta.fermata), "{} has no phrase end", p.name);
+        assert!(matches!(p.time.numerator, 3 | 4) && p.time.denominator == 4, "{}", p.name);
+    }
+    // Harmonising one keeps the melody and silences the other voices after its end.
+    let plan = &plans[0];
+    let d = dataset();
+    let other = d.split(Split::Test).find(|c| c.frames.len() >= plan.frames.len()).unwrap();
+    let defaults = SamplerSettings { steps_per_level: 1, ..SamplerSettings::ncsn(NoiseSchedule::new(1.0, 0.01, 3)) };
+    let mut engine = Engine::from_net(Memorised { target: other.frames[..plan.frames.len()].to_vec() }, defaults, "memorised chorale");
+    let sets = generate_sets(
+        &mut engine,
+        std::slice::from_ref(plan),
+        1,
+        &SamplerArgs::default(),
+        &[None],
+        3,
+        kantor_host::eval::generation::Task::HarmonizeMelody,
+        false,
+    )
+    .unwrap();
+    assert!(sets[0].label.starts_with("harmonized melodies"), "{}", sets[0].label);
+    let out = &sets[0].pieces[0];
+    for (t, (got, want)) in out.frames.iter().zip(&plan.frames).enumerate() {
+        assert_eq!(got.tokens[s], want.tokens[s], "soprano at frame {t}");
+    }
+    let end = kantor_host::compose::melody::end_of_final_note(&plan.frames.iter().map(|f| f.tokens[s]).collect::<Vec<_>>());
+    for f in &out.frames[end.min(out.frames.len())..] {
+        assert!(f.tokens[1..].iter().all(|t| !matches!(t, kantor_core::Token::Pitch(_))), "a voice sings after the melody ends");
+    }
+}

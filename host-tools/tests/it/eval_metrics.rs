@@ -8,7 +8,8 @@ use kantor_host::eval::key::{find_key, key_of_weights, Key, Mode, MINOR_PROFILE}
 use kantor_host::eval::notes::{sonorities, voice_notes};
 use kantor_host::eval::statistics::{tvd, Histograms};
 use kantor_host::eval::structure::{phrase_lengths, structure};
-use kantor_host::eval::voice_leading::{parallels, voice_leading};
+use kantor_host::eval::part_writing::tally_piece;
+use kantor_host::eval::voice_leading::voice_leading;
 use kantor_host::eval::{measure, Piece};
 
 /// Frames from block chords: each chord is (S, A, T, B) pitches (0 = rest) held for
@@ -29,6 +30,7 @@ fn chords(list: &[([u8; 4], usize, bool)]) -> Vec<Frame> {
                     position_in_bar,
                     fermata,
                     key: KeySignature::default(),
+                    ..FrameMeta::default()
                 },
             });
         }
@@ -45,9 +47,9 @@ const G_SEVENTH: [u8; 4] = [71, 65, 62, 43];
 fn textbook_parallel_fifth() {
     // C major (E C G C) to D minor (A F A D): tenor and bass move up G–A over C–D.
     let f = chords(&[([64, 60, 55, 48], 4, false), ([69, 65, 57, 50], 4, false)]);
-    let p = parallels(&sonorities(&f));
-    assert_eq!((p.fifths, p.octaves), (1, 0));
-    let vl = voice_leading(&f, None);
+    let t = tally_piece(&f, None);
+    assert_eq!((t.parallel_fifths, t.parallel_octaves), (1, 0));
+    let vl = voice_leading(&f, &t);
     assert_eq!(vl.parallel_fifths_per_100, Some(12.5));
     assert_eq!(vl.parallel_octaves_per_100, Some(0.0));
     // One change of sonority, and it has the fifth.
@@ -55,20 +57,25 @@ fn textbook_parallel_fifth() {
 }
 
 #[test]
-fn compound_fifths_and_octaves_count_contrary_motion_does_not() {
+fn compound_fifths_and_octaves_count_contrary_motion_apart() {
     // Tenor–bass a twelfth (19) moving up to a twelfth: a compound parallel fifth.
     let f = chords(&[([64, 60, 55, 36], 4, false), ([69, 65, 57, 38], 4, false)]);
-    assert_eq!(parallels(&sonorities(&f)).fifths, 1);
+    assert_eq!(tally_piece(&f, None).parallel_fifths, 1);
     // Soprano and bass two octaves apart moving up together: parallel octaves.
     let f = chords(&[([72, 64, 55, 48], 4, false), ([74, 65, 57, 50], 4, false)]);
-    let p = parallels(&sonorities(&f));
-    assert_eq!(p.octaves, 1);
-    // Fifth to twelfth by contrary motion: no parallel.
+    assert_eq!(tally_piece(&f, None).parallel_octaves, 1);
+    // Fifth to twelfth by contrary motion: not a parallel, a consecutive fifth by
+    // contrary motion, reported per 100 frames with the other part-writing rules.
     let f = chords(&[([72, 64, 55, 48], 4, false), ([72, 64, 62, 43], 4, false)]);
-    assert_eq!(parallels(&sonorities(&f)), Default::default());
+    let t = tally_piece(&f, None);
+    assert_eq!((t.parallel_fifths, t.parallel_octaves, t.contrary_fifths), (0, 0, 1));
+    let m = measure(&piece("contrary", f), None);
+    assert_eq!(m.voice_leading.parallel_fifths_per_100, Some(0.0));
+    assert_eq!(m.part_writing.contrary_fifths_per_100, Some(12.5));
+    assert_eq!(m.part_writing.consecutive_fifths_per_100, Some(12.5));
     // The same fifth held (no motion) is not a parallel.
     let f = chords(&[([72, 64, 55, 48], 4, false), ([74, 65, 55, 48], 4, false)]);
-    assert_eq!(parallels(&sonorities(&f)).fifths, 0);
+    assert_eq!(tally_piece(&f, None).consecutive_fifths(), 0);
 }
 
 #[test]
@@ -80,7 +87,7 @@ fn crossing_and_spacing() {
         ([76, 60, 55, 48], 4, false),
         ([72, 67, 64, 36], 4, false),
     ]);
-    let vl = voice_leading(&f, None);
+    let vl = voice_leading(&f, &tally_piece(&f, None));
     assert_eq!(vl.crossing_pct, Some(25.0));
     assert_eq!(vl.spacing_upper_pct, Some(25.0));
     // Last chord: tenor E3 over bass C2 is 28 semitones, beyond a twelfth.
@@ -89,8 +96,8 @@ fn crossing_and_spacing() {
 
 #[test]
 fn ranges_leaps_and_leading_tones() {
-    // Soprano C5 – B4 – A4 (the leading tone falls) – B4 – C5 (resolves); bass leaps
-    // two octaves once; the alto sings one note below its range.
+    // Soprano C5 – B4 over G (the leading tone of V falls to A4) – B4 over G – C5
+    // (resolves); bass leaps two octaves once; the alto sings one note below its range.
     let f = chords(&[
         ([72, 67, 64, 48], 4, false),
         ([71, 67, 62, 55], 4, false),
@@ -102,8 +109,10 @@ fn ranges_leaps_and_leading_tones() {
         tonic: 0,
         mode: Mode::Major,
     });
-    let vl = voice_leading(&f, key);
+    let vl = voice_leading(&f, &tally_piece(&f, key));
     assert_eq!(vl.unresolved_leading_tones_pct, Some(50.0));
+    // Without a key no leading tone is judged.
+    assert_eq!(voice_leading(&f, &tally_piece(&f, None)).unresolved_leading_tones_pct, None);
     assert_eq!(vl.out_of_range_pct, Some(5.0)); // 1 of 20 notes
                                                 // 16 melodic intervals; beyond an octave: alto F4 → D3 (15) and back up to G4 (17),
                                                 // bass G3 → C2 (19).
@@ -384,4 +393,48 @@ fn separation_is_the_folded_auc() {
     assert_eq!(separation(&[1.0, 4.0], &[2.0, 3.0]), Some(0.5));
     assert_eq!(separation(&[1.0, 2.0, 3.0], &[2.5]), Some(2.0 / 3.0));
     assert_eq!(separation(&[], &[1.0]), None);
+}
+
+#[test]
+fn how_a_piece_begins_and_ends() {
+    use kantor_host::eval::whole_piece::whole_piece;
+    let c_major = Some(Key { tonic: 0, mode: Mode::Major });
+    let a_minor = Some(Key { tonic: 9, mode: Mode::Minor });
+    // I – IV – V7 – I in C, one bar: home, begins on I, consonant, 4 notes a voice.
+    let cadence = chords(&[(C_MAJOR, 4, false), (F_MAJOR, 4, false), (G_SEVENTH, 4, false), (C_MAJOR, 4, true)]);
+    let w = whole_piece(&cadence, 16, c_major, c_major);
+    assert_eq!((w.minor_pct, w.ends_home_pct, w.begins_i_or_v_pct, w.final_dissonant_pct), (Some(0.0), Some(100.0), Some(100.0), Some(0.0)));
+    assert_eq!(w.notes_per_voice_16_bars, Some(64.0));
+    // Ending on V7 after beginning on IV: away from home, dissonant, not begun on I or V.
+    let open = chords(&[(F_MAJOR, 4, false), (C_MAJOR, 4, false), (G_SEVENTH, 4, true)]);
+    let w = whole_piece(&open, 16, c_major, c_major);
+    assert_eq!((w.ends_home_pct, w.begins_i_or_v_pct, w.final_dissonant_pct), (Some(0.0), Some(0.0), Some(100.0)));
+    // A minor piece that begins on V and ends on A major (a Picardy third) or on bare A.
+    let e_major = [68, 64, 59, 52];
+    for last in [[73, 69, 64, 57], [69, 69, 57, 45]] {
+        let picardy = chords(&[(e_major, 4, false), ([72, 69, 64, 57], 4, false), (e_major, 4, false), (last, 4, true)]);
+        let w = whole_piece(&picardy, 16, a_minor, a_minor);
+        assert_eq!((w.minor_pct, w.ends_home_pct, w.begins_i_or_v_pct, w.final_dissonant_pct), (Some(100.0), Some(100.0), Some(100.0), Some(0.0)));
+    }
+    // Without a key, neither home nor I/V can be said.
+    let w = whole_piece(&cadence, 16, None, None);
+    assert_eq!((w.minor_pct, w.ends_home_pct, w.begins_i_or_v_pct), (None, None, None));
+}
+
+#[test]
+fn part_writing_rules_are_reported_per_100_frames() {
+    // C → D minor with S–B octaves and T–B fifths in parallel, then D minor → G with
+    // tenor and bass in fifths by contrary motion; 12 frames.
+    let f = chords(&[([72, 64, 55, 48], 4, false), ([74, 65, 57, 50], 4, false), ([71, 67, 62, 43], 4, false)]);
+    let m = measure(&piece("faults", f), None);
+    let per_100 = |n: f64| Some(100.0 * n / 12.0);
+    assert_eq!(m.voice_leading.parallel_fifths_per_100, per_100(1.0));
+    assert_eq!(m.voice_leading.parallel_octaves_per_100, per_100(1.0));
+    assert_eq!(m.part_writing.contrary_fifths_per_100, per_100(1.0));
+    assert_eq!(m.part_writing.consecutive_fifths_per_100, per_100(2.0));
+    assert_eq!(m.part_writing.consecutive_octaves_per_100, per_100(1.0));
+    // Every rule has a row in the table.
+    for key in ["contrary_fifths_per_100", "hidden_octaves_per_100", "doubled_leading_tones_per_100", "augmented_seconds_per_100", "ends_home_pct", "minor_pct"] {
+        assert!(kantor_host::eval::METRICS.iter().any(|x| x.key == key), "{key}");
+    }
 }
