@@ -8,7 +8,9 @@
 //! may leave a temporary file. RELIABILITY.md lists the cases by kind.
 //!
 //! `KANTOR_SWEEP_BIN=PATH` runs the sweep on another build of the command (an older one,
-//! to count what it gets wrong: the table is printed before the test fails).
+//! to count what it gets wrong: the table is printed before the test fails), and
+//! `KANTOR_SWEEP_MODELS=DIR` takes the shipped model and blob from another folder (that
+//! build's own `models/default`).
 
 use crate::train_support;
 
@@ -237,13 +239,14 @@ fn trained_run() -> &'static Path {
     .path()
 }
 
-/// The files every case starts from, made once: the cases link or copy them.
+/// The files every case starts from, made once: the cases copy them.
 fn originals() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/default");
+        let models = std::env::var_os("KANTOR_SWEEP_MODELS")
+            .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/default"), PathBuf::from);
         std::fs::copy(models.join("model.onnx"), d.join("m.onnx")).unwrap();
         std::fs::copy(models.join("model.kq8"), d.join("m.kq8")).unwrap();
         let stamped = kantor_host::onnx::export_bytes(trained_run(), kantor_core::sampler::RECOMMENDED).unwrap();
@@ -264,8 +267,9 @@ fn originals() -> &'static Path {
 /// The folder a case runs in, with every file the cases use.
 fn world(dir: &Path) {
     let orig = originals();
+    // Copies, not links: a build that writes into its input must not spoil the next case.
     for name in ["m.onnx", "m.kq8", "stamped.onnx", "flipped.onnx"] {
-        std::fs::hard_link(orig.join(name), dir.join(name)).unwrap();
+        std::fs::copy(orig.join(name), dir.join(name)).unwrap();
     }
     std::fs::hard_link(dir.join("m.onnx"), dir.join("hard.onnx")).unwrap();
     let link = |target: &str, name: &str| std::os::unix::fs::symlink(target, dir.join(name)).unwrap();
@@ -335,12 +339,40 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     out
 }
 
+/// Longest a case may take (every case takes well under a second here).
+const CASE_TIME: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs `cmd` to its end, or kills it after `limit` (an error: it did not finish).
+fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Result<Output, String> {
+    use std::io::Read;
+    let mut child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let read = |mut r: Box<dyn Read + Send>| std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = r.read_to_end(&mut v);
+        v
+    });
+    let (out, err) = (read(Box::new(child.stdout.take().unwrap())), read(Box::new(child.stderr.take().unwrap())));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("did not finish in {} s", limit.as_secs()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    Ok(Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() })
+}
+
 /// Runs `case` in a fresh folder; `Err` says how it misbehaved.
 fn run(case: &Case) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     world(dir.path());
     let before = snapshot(dir.path());
-    let o: Output = Command::new(kantor()).args(&case.argv).current_dir(dir.path()).output().unwrap();
+    let o = output_within(Command::new(kantor()).args(&case.argv).current_dir(dir.path()), CASE_TIME)?;
     let after = snapshot(dir.path());
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     if err.contains("panicked") || err.contains("RUST_BACKTRACE") {
@@ -354,11 +386,6 @@ fn run(case: &Case) -> Result<(), String> {
             if o.status.success() {
                 return Err(format!("succeeded; it must be refused with {says:?}"));
             }
-            // Notes may come first; the error is one `error:` line (with its causes).
-            let error = err.split_once("error: ").map_or("", |(_, e)| e);
-            if !error.contains(says) || error.contains("error: ") {
-                return Err(format!("said {:?}, not {says:?}", err.trim()));
-            }
             if before != after {
                 let changed: Vec<String> = before
                     .keys()
@@ -367,6 +394,11 @@ fn run(case: &Case) -> Result<(), String> {
                     .map(|k| format!("{} ({:?} → {:?})", k.display(), before.get(k), after.get(k)))
                     .collect();
                 return Err(format!("refused, but changed {}", changed.join(", ")));
+            }
+            // Notes may come first; the error is one `error:` line (with its causes).
+            let error = err.split_once("error: ").map_or("", |(_, e)| e);
+            if !error.contains(says) || error.contains("error: ") {
+                return Err(format!("said {:?}, not {says:?}", err.trim()));
             }
         }
         Made(outputs, says) => {
