@@ -13,7 +13,8 @@ use crate::midi::BufferTooSmall;
 use crate::player::{LangevinError, PlayerError, StreamError};
 use crate::sampler::analytic::BadChord;
 use crate::sampler::clamp::OutOfRange;
-use crate::sampler::{BadPair, PiecePlanError, SampleError};
+use crate::sampler::table::BadValue;
+use crate::sampler::{BadPair, PiecePlanError, Problem, SampleError};
 use crate::voice::Voice;
 
 /// `e`'s message, formatted with `core::fmt` alone.
@@ -226,7 +227,9 @@ fn sampler_errors_are_sentences() {
     check_all(&sample_errors(), sample_variant, 5);
     assert_sentence(&OUT_OF_RANGE);
     assert_sentence(&BadChord(2));
-    assert_sentence(&BadPair("levels=many"));
+    for problem in [Problem::NoValue, Problem::UnknownKey, Problem::BadValue("levels", BadValue::NotOfKind), Problem::BadValue("epsilon", BadValue::NotFinite), Problem::BadValue("init", BadValue::OutOfRange)] {
+        assert_sentence(&BadPair { pair: "levels=many", problem });
+    }
     assert_sentence(&BufferTooSmall);
 }
 

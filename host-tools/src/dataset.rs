@@ -195,7 +195,7 @@ impl Dataset {
 
     /// Reads a dataset file written by [`Dataset::save`].
     pub fn load(path: &Path) -> Result<Dataset> {
-        let bytes = std::fs::read(path)
+        let bytes = crate::infile::read(path, crate::infile::DATASET)
             .with_context(|| format!("cannot read dataset {}", path.display()))?;
         Dataset::from_bytes(&bytes)
             .with_context(|| format!("cannot load dataset {}", path.display()))

@@ -12,13 +12,15 @@
 //! - [`play`]: the computer as a board, playing live to a synthesiser (`kantor play`);
 //! - [`audio`]: rendering a chorale to a WAV file (`--wav`);
 //! - [`midi`]: Standard MIDI Files in and out; [`plot`]: PNG pictures;
-//! - [`outfile`]: writing outputs atomically (files) or directly (devices, pipes).
+//! - [`outfile`]: checking every output before the work and writing it whole or not at
+//!   all; [`infile`]: reading inputs within a size cap.
 
 pub mod audio;
 pub mod compose;
 pub mod corpus;
 pub mod dataset;
 pub mod eval;
+pub mod infile;
 pub mod midi;
 pub mod network;
 pub mod onnx;

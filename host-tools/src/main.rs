@@ -37,6 +37,21 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
+    // A file-size limit (`ulimit -f`) makes a write fail instead of killing the command,
+    // so it can remove its temporary files; the outputs keep their old contents.
+    // SAFETY: ignoring a signal installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+    // Ctrl-C: `train` finishes its step and checkpoints, `play` stops with all notes off;
+    // every other command stops at once, removing the temporary files it was writing.
+    if !matches!(cli.command, Command::Train(_) | Command::Play(_)) {
+        let _ = ctrlc::set_handler(|| {
+            kantor_host::outfile::remove_temporaries();
+            eprintln!("\ninterrupted: nothing more was written");
+            std::process::exit(130);
+        });
+    }
     let result = match cli.command {
         Command::Prepare(a) => corpus::run(a),
         Command::Train(a) => train::run(a),

@@ -23,7 +23,7 @@ macro_rules! integer {
         }
     )*};
 }
-integer!(u8, u32, u64, usize);
+integer!(u8, u16, u32, u64, usize, i32);
 
 impl Number for f32 {
     fn is_finite(self) -> bool {

@@ -33,6 +33,8 @@ pub mod sim;
 pub mod endless;
 
 pub use board::BoardComposer;
+#[cfg(feature = "std")]
+pub use board::blob_composer;
 pub use button::{ActiveLevel, Debounced};
 pub use clock::{FixedSeed, Monotonic, PressTime, SeedSource};
 pub use compose::{phrase_seed, Cadences, Composer};

@@ -71,6 +71,7 @@ mod langevin;
 pub mod plan;
 pub mod refine;
 pub mod settings;
+pub mod table;
 pub mod text;
 pub mod workspace;
 
@@ -81,7 +82,8 @@ pub use evaluation::{SampleError, SampleReport};
 pub use langevin::sample;
 pub use plan::{PiecePlan, PiecePlanError};
 pub use settings::{Init, Judge, Method, Refine, SamplerSettings, HARMONIZING_ROUNDS, RECOMMENDED};
-pub use text::BadPair;
+pub use table::{Kind, Setting, Value, SETTINGS};
+pub use text::{BadPair, Problem};
 pub use workspace::Workspace;
 
 

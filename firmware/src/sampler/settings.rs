@@ -126,14 +126,7 @@ pub struct SamplerSettings {
     pub repeat_guidance: f32,
 }
 
-/// Most noise levels settings may ask for ([`SamplerSettings::is_bounded`]).
-pub const MAX_LEVELS: usize = 10_000;
-/// Most Langevin steps per level (in the chain and in refinement).
-pub const MAX_STEPS: usize = 10_000;
-/// Most refinement rounds.
-pub const MAX_REFINE: usize = 1_000;
-/// Most network evaluations one chain may take.
-pub const MAX_EVALUATIONS: usize = 1_000_000;
+pub use super::table::{MAX_EVALUATIONS, MAX_LEVELS, MAX_REFINE, MAX_STEPS};
 
 impl SamplerSettings {
     /// NCSN's published settings for a given schedule: ε = 2·10⁻⁵, T = 100, τ = 1,
@@ -168,16 +161,18 @@ impl SamplerSettings {
         levels.saturating_mul(self.steps_per_level).saturating_add(predictor).saturating_add(usize::from(self.final_denoise))
     }
 
-    /// Whether the settings ask for a bounded amount of work: at most [`MAX_LEVELS`]
-    /// levels, [`MAX_STEPS`] steps per level (refinement too), [`MAX_REFINE`] rounds and
-    /// [`MAX_EVALUATIONS`] network evaluations. Settings read from a model's metadata must
+    /// Whether the settings ask for a bounded amount of work: every setting within its
+    /// range ([`super::table`]: at most [`MAX_LEVELS`] levels, [`MAX_STEPS`] steps per
+    /// level, refinement's too, [`MAX_REFINE`] rounds) and at most [`MAX_EVALUATIONS`]
+    /// network evaluations. Settings read from a model's metadata or a command line must
     /// be, or a device would compose for ever.
     pub fn is_bounded(&self) -> bool {
-        self.schedule.levels <= MAX_LEVELS
-            && self.steps_per_level <= MAX_STEPS
-            && self.refine.steps <= MAX_STEPS
-            && self.refine.rounds <= MAX_REFINE
-            && self.evaluations() <= MAX_EVALUATIONS
+        self.out_of_range().is_none() && self.evaluations() <= MAX_EVALUATIONS
+    }
+
+    /// The first setting whose value is outside its range, if any.
+    pub fn out_of_range(&self) -> Option<&'static super::table::Setting> {
+        super::table::SETTINGS.iter().find(|s| !s.kind.holds((s.get)(self)))
     }
 
     /// Step size α_i at level `i`.
@@ -241,23 +236,32 @@ mod tests {
         let mut s = SamplerSettings::ncsn(NoiseSchedule::new(6.0, 0.1, 12));
         assert!(s.is_bounded());
         // Once these overflowed the count, and finding where refinement starts walked
-        // every one of 2^64 levels.
-        s.apply_text("levels=18446744073709551615 steps=18446744073709551615 refine=3 refine_sigma=0.5").unwrap();
+        // every one of 2^64 levels. The text form now refuses them, but a program can
+        // still set them.
+        assert!(s.apply_text("levels=18446744073709551615").is_err());
+        s.schedule.levels = usize::MAX;
+        s.steps_per_level = usize::MAX;
+        s.refine.rounds = 3;
+        s.refine.sigma = 0.5;
         assert!(s.is_valid());
         assert_eq!(s.evaluations(), usize::MAX);
         assert!(!s.is_bounded());
         for (text, bounded) in [
-            ("levels=10000 steps=99 refine=0", true),
-            ("levels=10000 steps=100 refine=0", false),
-            ("levels=10001 steps=1", false),
-            ("levels=10 steps=10001", false),
-            ("levels=10 steps=1 refine=1001", false),
-            ("levels=10 steps=1 refine=1 refine_steps=10001", false),
-            ("levels=10000 steps=101", false),
+            ("levels=10000 steps=9 refine=0", true),
+            ("levels=10000 steps=10 refine=0", false),
+            ("levels=1000 steps=100 refine=0", false),
+            ("levels=100 steps=1000 refine=0", false),
+            ("levels=99 steps=1000 refine=0", true),
+            ("levels=10 steps=1 refine=100 refine_steps=10", true),
+            ("levels=100 steps=10 refine=100 refine_sigma=6 refine_steps=10", false),
         ] {
             let mut s = SamplerSettings::ncsn(NoiseSchedule::new(6.0, 0.1, 12));
             s.apply_text(text).unwrap();
             assert_eq!(s.is_bounded(), bounded, "{text}: {} evaluations", s.evaluations());
+        }
+        for beyond in ["levels=10001", "steps=1001", "refine=101", "refine_steps=1001"] {
+            let mut s = SamplerSettings::ncsn(NoiseSchedule::new(6.0, 0.1, 12));
+            assert!(s.apply_text(beyond).is_err(), "{beyond} was read");
         }
     }
 }

@@ -4,101 +4,69 @@
 //!
 //! Keys not given keep the value they had, so a line can override just a few settings.
 
-use super::constrain::Constraint;
-use super::settings::{Init, Judge, Method, SamplerSettings};
+use super::settings::SamplerSettings;
+use super::table::{setting, BadValue, Kind, Setting, SETTINGS};
 use core::fmt;
 
-/// A line that cannot be read: the offending `key=value` pair.
+/// A line that cannot be read: the offending `key=value` pair and what is wrong with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BadPair<'a>(pub &'a str);
+pub struct BadPair<'a> {
+    pub pair: &'a str,
+    pub problem: Problem,
+}
+
+/// What is wrong with a `key=value` pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// No `=` in it.
+    NoValue,
+    /// No setting has that name.
+    UnknownKey,
+    /// The value is not one the setting takes.
+    BadValue(&'static str, BadValue),
+}
 
 impl fmt::Display for BadPair<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sampler setting {:?} is not a known key=value pair", self.0)
-    }
-}
-
-fn on_off(v: &str) -> Option<bool> {
-    match v {
-        "on" | "true" | "yes" => Some(true),
-        "off" | "false" | "no" => Some(false),
-        _ => None,
-    }
-}
-
-fn word(b: bool) -> &'static str {
-    if b {
-        "on"
-    } else {
-        "off"
+        let names = |f: &mut fmt::Formatter<'_>| -> fmt::Result {
+            for (i, s) in SETTINGS.iter().enumerate() {
+                write!(f, "{}{}", if i == 0 { "" } else { ", " }, s.name)?;
+            }
+            Ok(())
+        };
+        match self.problem {
+            Problem::NoValue => write!(f, "sampler setting {:?} has no value; write it as key=value, e.g. levels=12", self.pair),
+            Problem::UnknownKey => {
+                let key = self.pair.split_once('=').map_or(self.pair, |(k, _)| k);
+                write!(f, "sampler setting {:?}: there is no setting called {key:?}; the settings are ", self.pair)?;
+                names(f)
+            }
+            Problem::BadValue(name, why) => {
+                write!(f, "sampler setting {:?}: {name} takes ", self.pair)?;
+                let number = if why == BadValue::NotFinite { "a finite number" } else { "a number" };
+                match setting(name).map(|s| s.kind) {
+                    Some(k @ Kind::Count { .. }) => write!(f, "a whole number from {k}"),
+                    Some(k @ Kind::Number { low_open: false, .. }) => write!(f, "{number} from {k}"),
+                    Some(k @ Kind::Number { low_open: true, .. }) => write!(f, "{number} {k}"),
+                    Some(k) => write!(f, "{k}"),
+                    None => f.write_str("another value"),
+                }
+            }
+        }
     }
 }
 
 impl SamplerSettings {
-    /// Applies the `key=value` pairs of `text` (separated by spaces) to these settings.
-    /// Does not check that the result makes sense as a whole; see
-    /// [`SamplerSettings::is_valid`].
+    /// Applies the `key=value` pairs of `text` (separated by spaces) to these settings,
+    /// each value checked against its setting's range ([`super::table`]). Does not check
+    /// that the result makes sense as a whole; see [`SamplerSettings::is_valid`].
     pub fn apply_text<'a>(&mut self, text: &'a str) -> Result<(), BadPair<'a>> {
         for pair in text.split_whitespace() {
-            let bad = BadPair(pair);
-            let (key, value) = pair.split_once('=').ok_or(bad)?;
-            let f = || value.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or(bad);
-            let n = || value.parse::<usize>().map_err(|_| bad);
-            match key {
-                "sigma_max" => self.schedule.sigma_max = f()?,
-                "sigma_min" => self.schedule.sigma_min = f()?,
-                "levels" => self.schedule.levels = n()?,
-                "steps" => self.steps_per_level = n()?,
-                "epsilon" => self.epsilon = f()?,
-                "step_exponent" => self.step_exponent = f()?,
-                "temperature" => self.temperature = f()?,
-                "denoise" => self.final_denoise = on_off(value).ok_or(bad)?,
-                "predictor" => self.predictor = on_off(value).ok_or(bad)?,
-                "init" => {
-                    self.init = match value {
-                        "uniform" => Init::Uniform,
-                        "gaussian" => Init::Gaussian,
-                        _ => return Err(bad),
-                    }
-                }
-                "constraint" => {
-                    self.constraint = match value {
-                        "none" => Constraint::None,
-                        "clip" => Constraint::Clip,
-                        "simplex" => Constraint::Simplex,
-                        _ => return Err(bad),
-                    }
-                }
-                "method" => {
-                    self.method = match value {
-                        "langevin" => Method::Langevin,
-                        "consistent" => Method::Consistent,
-                        _ => return Err(bad),
-                    }
-                }
-                "repeat_guidance" => self.repeat_guidance = f()?,
-                "refine" => self.refine.rounds = n()?,
-                "refine_fraction" => self.refine.fraction = f()?,
-                "refine_sigma" => self.refine.sigma = f()?,
-                "judge_sigma" => self.refine.judge_sigma = f()?,
-                "refine_steps" => self.refine.steps = n()?,
-                "ending" => {
-                    self.refine.home_ending = match value {
-                        "home" => true,
-                        "any" => false,
-                        _ => return Err(bad),
-                    }
-                }
-                "judge" => {
-                    self.refine.judge = match value {
-                        "network" => Judge::Network,
-                        "counterpoint" => Judge::Counterpoint,
-                        "rules" => Judge::Rules,
-                        _ => return Err(bad),
-                    }
-                }
-                _ => return Err(bad),
-            }
+            let bad = |problem| BadPair { pair, problem };
+            let (key, value) = pair.split_once('=').ok_or(bad(Problem::NoValue))?;
+            let s: &Setting = setting(key).ok_or(bad(Problem::UnknownKey))?;
+            let v = s.kind.parse(value).map_err(|why| bad(Problem::BadValue(s.name, why)))?;
+            (s.set)(self, v);
         }
         Ok(())
     }
@@ -129,51 +97,11 @@ pub struct SettingsText<'a>(&'a SamplerSettings);
 
 impl fmt::Display for SettingsText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = self.0;
-        let init = match s.init {
-            Init::Uniform => "uniform",
-            Init::Gaussian => "gaussian",
-        };
-        let constraint = match s.constraint {
-            Constraint::None => "none",
-            Constraint::Clip => "clip",
-            Constraint::Simplex => "simplex",
-        };
-        let method = match s.method {
-            Method::Langevin => "langevin",
-            Method::Consistent => "consistent",
-        };
-        write!(
-            f,
-            "method={method} levels={} sigma_max={} sigma_min={} steps={} epsilon={} step_exponent={} temperature={} \
-             init={init} predictor={} constraint={constraint} denoise={} repeat_guidance={}",
-            s.schedule.levels,
-            s.schedule.sigma_max,
-            s.schedule.sigma_min,
-            s.steps_per_level,
-            s.epsilon,
-            s.step_exponent,
-            s.temperature,
-            word(s.predictor),
-            word(s.final_denoise),
-            s.repeat_guidance,
-        )?;
-        let r = &s.refine;
-        write!(
-            f,
-            " refine={} refine_fraction={} refine_sigma={} judge_sigma={} judge={} refine_steps={} ending={}",
-            r.rounds,
-            r.fraction,
-            r.sigma,
-            r.judge_sigma,
-            match r.judge {
-                Judge::Network => "network",
-                Judge::Counterpoint => "counterpoint",
-                Judge::Rules => "rules",
-            },
-            r.steps,
-            if r.home_ending { "home" } else { "any" }
-        )
+        for (i, s) in SETTINGS.iter().enumerate() {
+            write!(f, "{}{}=", if i == 0 { "" } else { " " }, s.name)?;
+            s.write_value((s.get)(self.0), f)?;
+        }
+        Ok(())
     }
 }
 
@@ -181,6 +109,7 @@ impl fmt::Display for SettingsText<'_> {
 mod tests {
     use super::*;
     use crate::noise::NoiseSchedule;
+    use crate::sampler::{Init, Method};
 
     #[test]
     fn text_round_trip_and_partial_override() {
@@ -208,10 +137,21 @@ mod tests {
     #[test]
     fn bad_pairs_are_named() {
         let mut s = SamplerSettings::ncsn(NoiseSchedule::new(19.6, 0.05, 10));
-        assert_eq!(s.apply_text("levels=3 steps=many"), Err(BadPair("steps=many")));
-        assert_eq!(s.apply_text("colour=blue"), Err(BadPair("colour=blue")));
-        assert_eq!(s.apply_text("epsilon=inf"), Err(BadPair("epsilon=inf")));
-        assert_eq!(s.apply_text("levels"), Err(BadPair("levels")));
+        let said = |text: &str| -> heapless::String<512> {
+            let mut s = SamplerSettings::ncsn(NoiseSchedule::new(19.6, 0.05, 10));
+            let e = s.apply_text(text).unwrap_err();
+            let mut line = heapless::String::new();
+            fmt::write(&mut line, format_args!("{e}")).unwrap();
+            line
+        };
+        assert_eq!(s.apply_text("levels=3 steps=many").unwrap_err().pair, "steps=many");
+        assert_eq!(said("levels=3 steps=many"), "sampler setting \"steps=many\": steps takes a whole number from 1 to 1000");
+        assert_eq!(said("levels=abc"), "sampler setting \"levels=abc\": levels takes a whole number from 1 to 10000");
+        assert_eq!(said("levels=0"), "sampler setting \"levels=0\": levels takes a whole number from 1 to 10000");
+        assert_eq!(said("epsilon=inf"), "sampler setting \"epsilon=inf\": epsilon takes a finite number more than 0, up to 1");
+        assert_eq!(said("init=normal"), "sampler setting \"init=normal\": init takes uniform or gaussian");
+        assert_eq!(said("levels"), "sampler setting \"levels\" has no value; write it as key=value, e.g. levels=12");
+        assert!(said("colour=blue").starts_with("sampler setting \"colour=blue\": there is no setting called \"colour\"; the settings are method, levels,"));
         assert!(s.is_valid());
         s.apply_text("sigma_min=30").unwrap();
         assert!(!s.is_valid());

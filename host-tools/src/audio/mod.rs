@@ -16,24 +16,22 @@ use anyhow::Result;
 use kantor_core::midi::Performance;
 use kantor_core::Frame;
 use rustysynth::SoundFont;
+use std::io::Write;
 use std::sync::Arc;
 
 /// Samples per second of every rendering.
 pub const SAMPLE_RATE: u32 = 44_100;
 
-/// A stereo rendering: left and right channels of equal length.
-pub struct Stereo {
-    pub left: Vec<f32>,
-    pub right: Vec<f32>,
-}
-
-/// Renders `frames` as `performance` plays them: with `soundfont` (see
+/// Renders `frames` as `performance` plays them, as a WAV file written to `out` while it
+/// is made (memory does not grow with the piece): with `soundfont` (see
 /// [`soundfont::load`]), or the built-in organ without one. As long as the MIDI file, to
 /// the sample.
-pub fn render(frames: &[Frame], performance: &Performance, soundfont: Option<&Arc<SoundFont>>) -> Result<Stereo> {
+pub fn write_wav(out: &mut dyn Write, frames: &[Frame], performance: &Performance, soundfont: Option<&Arc<SoundFont>>) -> Result<()> {
     let score = cues::Cues::new(frames, performance, SAMPLE_RATE);
+    let mut wav = wav::Writer::new(out, SAMPLE_RATE, score.length)?;
     match soundfont {
-        Some(font) => soundfont::render(&score, font),
-        None => Ok(organ::render(&score)),
+        Some(font) => soundfont::render(&score, font, &mut wav)?,
+        None => organ::render(&score, &mut wav)?,
     }
+    wav.finish()
 }

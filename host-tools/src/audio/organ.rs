@@ -7,7 +7,8 @@ use fundsp::prelude32::{afollow, organ, shared, var, AudioUnit, Shared};
 use kantor_core::midi::Message;
 
 use super::cues::Cues;
-use super::Stereo;
+use super::wav::Writer;
+use anyhow::Result;
 
 /// How long before a note's end its pipe closes, in seconds (at most half the note).
 const LIFT: f64 = 0.03;
@@ -69,13 +70,11 @@ fn changes(score: &Cues) -> Vec<Change> {
     changes
 }
 
-/// Renders `score` with the organ.
-pub fn render(score: &Cues) -> Stereo {
+/// Renders `score` with the organ into `wav`, a sample at a time.
+pub fn render(score: &Cues, wav: &mut Writer) -> Result<()> {
     let mut pipes: Vec<Pipe> = (0..4).map(|_| Pipe::new(score.sample_rate as f64)).collect();
     let changes = changes(score);
     let mut next = changes.iter().peekable();
-    let mut left = Vec::with_capacity(score.length);
-    let mut right = Vec::with_capacity(score.length);
     for i in 0..score.length {
         while let Some(c) = next.next_if(|c| c.sample <= i) {
             let pipe = &pipes[c.voice];
@@ -93,8 +92,7 @@ pub fn render(score: &Cues) -> Stereo {
             l += s * (1.0 - pan);
             r += s * (1.0 + pan);
         }
-        left.push(l);
-        right.push(r);
+        wav.push(l, r)?;
     }
-    Stereo { left, right }
+    Ok(())
 }

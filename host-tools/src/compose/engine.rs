@@ -7,7 +7,7 @@
 use crate::onnx::{ModelInfo, OnnxScoreNet, SAMPLER_PROP};
 use anyhow::{anyhow, bail, Context, Result};
 use kantor_core::engine::{Int8ScoreNet, Model, Plan};
-use kantor_core::sampler::{settings, SamplerSettings};
+use kantor_core::sampler::SamplerSettings;
 use kantor_core::ScoreNet;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +45,8 @@ pub struct Engine {
     pub defaults: SamplerSettings,
     /// One line about the model, for the terminal.
     pub description: String,
+    /// What an ONNX model's checksum said (a blob checks its own CRC).
+    pub checksum: Option<crate::onnx::Checksum>,
 }
 
 /// The shipped f32 model, as it was when this binary was built.
@@ -78,7 +80,7 @@ impl Engine {
         N: ScoreNet + Send + 'static,
         N::Error: Send + Sync + 'static,
     {
-        Engine { net: Box::new(AnyError(net)), defaults, description: description.into() }
+        Engine { net: Box::new(AnyError(net)), defaults, description: description.into(), checksum: None }
     }
 
     /// Loads the model at `path` with the chosen engine.
@@ -89,13 +91,25 @@ impl Engine {
         if path.is_dir() {
             bail!("{} is a folder, not a model file (pass --model PATH/model.onnx or a .kq8 blob)", path.display());
         }
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes = crate::infile::read(path, crate::infile::MODEL)?;
         let name = path.display().to_string();
-        match kind {
+        let blob = bytes.starts_with(&kantor_core::engine::format::MAGIC);
+        match (kind, blob) {
+            (EngineKind::F32, true) => bail!("{name} is an int8 blob (.kq8), which the f32 engine cannot run: add --engine int8"),
+            (EngineKind::Int8, false) if looks_like_onnx(&bytes) => {
+                bail!("{name} is an ONNX model, not an int8 blob (.kq8): leave out --engine int8 to run it with the f32 engine, or quantise it with `kantor quantize`")
+            }
+            _ => {}
+        }
+        let engine = match kind {
             EngineKind::F32 => load_f32(&bytes, &name),
             EngineKind::Int8 => load_int8(bytes, &name),
         }
-        .with_context(|| format!("loading model {name}"))
+        .with_context(|| format!("loading model {name}"))?;
+        if engine.checksum == Some(crate::onnx::Checksum::Absent) {
+            eprintln!("{}", crate::onnx::checksum::absent_note(&name));
+        }
+        Ok(engine)
     }
 
     /// The shipped default model for `kind`, from the copy built into the binary.
@@ -114,6 +128,11 @@ impl Engine {
     }
 }
 
+/// Whether `bytes` read as an ONNX model with a graph.
+fn looks_like_onnx(bytes: &[u8]) -> bool {
+    <tract_onnx::pb::ModelProto as prost::Message>::decode(bytes).is_ok_and(|m| m.graph.is_some())
+}
+
 /// The sampler settings a model's metadata recommends: its schedule, steps per level and
 /// ε, with the sampler's own defaults for the rest, then the key=value pairs of its
 /// `kantor.sampler` entry (`sampler`) when it has one.
@@ -125,14 +144,8 @@ pub fn defaults_from(info: &ModelInfo, sampler: Option<&str>) -> Result<SamplerS
             bail!("the model's {SAMPLER_PROP} ({text:?}) gives sampler settings that cannot run");
         }
     }
-    if !s.is_bounded() {
-        bail!(
-            "the model's sampler settings ask for more than {} network evaluations per chorale (levels and steps up to {}, refine up to {})",
-            settings::MAX_EVALUATIONS,
-            settings::MAX_LEVELS,
-            settings::MAX_REFINE
-        );
-    }
+    // The limits of every command: a model's own settings may not ask for more.
+    super::options::check(&s).map_err(|e| anyhow!("the model's sampler settings cannot be used: {e}"))?;
     Ok(s)
 }
 
@@ -144,8 +157,9 @@ fn describe(kind: &str, name: &str, info: &ModelInfo) -> String {
 fn load_f32(bytes: &[u8], name: &str) -> Result<Engine> {
     let net = OnnxScoreNet::from_bytes(bytes)?;
     let info = net.info().clone();
+    let checksum = net.checksum;
     let defaults = defaults_from(&info, net.prop(SAMPLER_PROP)).context("reading the model's metadata")?;
-    Ok(Engine::from_net(net, defaults, describe("f32", name, &info)))
+    Ok(Engine { checksum: Some(checksum), ..Engine::from_net(net, defaults, describe("f32", name, &info)) })
 }
 
 /// An int8 engine from a `.kq8` blob called `name` (for messages).

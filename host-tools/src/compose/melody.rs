@@ -33,7 +33,7 @@ pub fn read_melody(path: &Path) -> Result<Melody> {
     if !matches!(ext.as_str(), "mid" | "midi" | "smf" | "musicxml" | "xml" | "mxl") {
         bail!("{}: unknown melody format (use a .mid or a .musicxml/.mxl file)", path.display());
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = crate::infile::read(path, crate::infile::SCORE)?;
     melody_from_bytes(path, bytes)
 }
 
@@ -48,6 +48,17 @@ pub fn melody_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Melody> {
     };
     if !melody.tokens.iter().any(|t| matches!(t, Token::Pitch(_))) {
         bail!("{} holds no notes: there is no melody to harmonise", path.display());
+    }
+    let time = melody.time;
+    if time.frames_per_bar().is_none() {
+        bail!(
+            "{} is in {}/{}, a time signature Kantor cannot set: bars must be whole 16ths and at most six quarters ({}); \
+             change it in the file",
+            path.display(),
+            time.numerator,
+            time.denominator,
+            super::options::TIME_SIGNATURES
+        );
     }
     Ok(melody)
 }
@@ -74,7 +85,8 @@ fn from_musicxml(path: &Path, bytes: Vec<u8>) -> Result<Melody> {
         0 => bail!("{} has no parts: there is no melody to harmonise", path.display()),
         1 => {}
         n => {
-            let names: Vec<&str> = score.parts.iter().map(|p| p.name.as_str()).collect();
+            // A part without a name goes by its id.
+            let names: Vec<&str> = score.parts.iter().map(|p| if p.name.trim().is_empty() { p.id.as_str() } else { p.name.as_str() }).collect();
             bail!(
                 "{} has {n} parts ({}); harmonize needs a single melody — delete the other parts",
                 path.display(),

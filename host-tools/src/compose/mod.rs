@@ -23,12 +23,13 @@ pub use chain::{compose_frames, Composed};
 pub use engine::{defaults_from, DynScoreNet, Engine, EngineKind};
 pub use melody::{melody_from_bytes, read_melody, Melody};
 pub use musicxml::{musicxml_string, write_musicxml};
-pub use options::{parse_key, parse_quarters, parse_seed, parse_time, ConstraintArg, InitArg, MethodArg, SamplerArgs, Sixteenths};
+pub use options::{check as check_settings, count_parser, flag_help, parse_key, setting_keys, parse_quarters, parse_seed, parse_time, SamplerArgs, Sixteenths};
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};
 use kantor_core::sampler::{clamp_voice, Clamp, PiecePlan, PiecePlanError, SamplerSettings, FREE};
 use kantor_core::{Frame, FrameMeta, Key, TimeSignature, Token, Voice};
+use crate::ranges::within;
 use std::path::PathBuf;
 
 /// Options both commands share: the model and how to sample and play.
@@ -46,14 +47,15 @@ pub struct ModelArgs {
     pub engine: EngineKind,
     /// Random seed, a whole number from 0 to 18446744073709551615; the same seed, model and
     /// settings give the same chorale. Default: from the clock (printed, so a result can be
-    /// made again). With --count N the chorales use seeds SEED, SEED+1, …
+    /// made again). With --count N the chorales use seeds SEED, SEED+1, … [range: 0 to
+    /// 18446744073709551615].
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
-    /// Number of chorales, 1–10000; files are numbered (chorale-001.mid, …).
-    #[arg(long, allow_hyphen_values = true, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// Number of chorales; files are numbered (chorale-001.mid, …) [range: 1 to 10000].
+    #[arg(long, allow_hyphen_values = true, default_value_t = 1, value_parser = within(1u32, 10_000))]
     pub count: u32,
-    /// Tempo in quarter notes per minute, 10–400 (MIDI and MusicXML).
-    #[arg(long, allow_hyphen_values = true, default_value_t = 80, value_parser = clap::value_parser!(u16).range(10..=400))]
+    /// Tempo in quarter notes per minute (MIDI, MusicXML and WAV) [range: 10 to 400].
+    #[arg(long, allow_hyphen_values = true, default_value_t = 80, value_parser = within(10u16, 400))]
     pub tempo: u16,
     /// Also write the score as MusicXML: four parts with their instruments, the tempo, and
     /// accidentals spelt from the key and the harmony (opens in MuseScore).
@@ -74,8 +76,7 @@ pub struct ModelArgs {
     /// so do notes on what changed the music, such as a melody moved an octave).
     #[arg(long)]
     pub quiet: bool,
-    /// Langevin steps per noise level (default: the model's) [range: 1 to 1000].
-    #[arg(long, allow_hyphen_values = true, value_parser = options::count_in(1, options::MAX_STEPS))]
+    #[arg(long, allow_hyphen_values = true, help = flag_help("steps"), value_parser = count_parser("steps"))]
     pub steps: Option<usize>,
     #[command(flatten)]
     pub sampler: SamplerArgs,
@@ -97,8 +98,8 @@ pub struct GenerateArgs {
     /// Output MIDI file.
     #[arg(short, long, default_value = "chorale.mid")]
     pub output: PathBuf,
-    /// Length in bars (after the pickup), 1–256.
-    #[arg(long, allow_hyphen_values = true, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    /// Length in bars (after the pickup) [range: 1 to 256].
+    #[arg(long, allow_hyphen_values = true, default_value_t = 16, value_parser = within(1u32, MAX_BARS))]
     pub bars: u32,
     /// Time signature, e.g. 4/4, 3/4 or 3/2 (Bach's). Accepted: any whose bar is whole 16ths
     /// and at most six quarters: N/2 for N = 1–3, N/4 for N = 1–6, N/8 for N = 1–12, N/16
@@ -117,8 +118,8 @@ pub struct GenerateArgs {
     #[arg(long, default_value = "0", value_name = "QUARTERS", value_parser = parse_quarters, allow_hyphen_values = true)]
     pub pickup: Sixteenths,
     /// A phrase ends with a fermata on the last beat of every this many bars (and of the
-    /// final bar), 0–256; 0 = only at the end.
-    #[arg(long, allow_hyphen_values = true, default_value_t = FERMATA_EVERY, value_parser = clap::value_parser!(u32).range(0..=256))]
+    /// final bar); 0 = only at the end [range: 0 to 256].
+    #[arg(long, allow_hyphen_values = true, default_value_t = FERMATA_EVERY, value_parser = within(0u32, MAX_BARS))]
     pub fermata_every: u32,
     #[command(flatten)]
     pub common: ModelArgs,
@@ -142,10 +143,11 @@ pub struct HarmonizeArgs {
     /// tonic where it ends (printed).
     #[arg(long, value_parser = parse_key, allow_hyphen_values = true)]
     pub key: Option<Key>,
-    /// Transpose the melody by this many semitones, −36 to 36 (key signature included). Without it,
+    /// Transpose the melody by this many semitones (key signature included). Without it,
     /// a melody outside the soprano range (C4–G5, MIDI 60–79) is moved by whole octaves if
-    /// that makes it fit; otherwise the error says which transpositions would.
-    #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(i32).range(-36..=36))]
+    /// that makes it fit; otherwise the error says which transpositions would [range: -36
+    /// to 36].
+    #[arg(long, allow_hyphen_values = true, value_parser = within(-36i32, 36))]
     pub transpose: Option<i32>,
     /// Take a melody the 16th-note grid cannot hold as written (chords, tuplets, notes
     /// shorter than a 16th or off the grid, grace notes) by simplifying it — top note of a
@@ -154,9 +156,9 @@ pub struct HarmonizeArgs {
     #[arg(long)]
     pub simplify: bool,
     /// For melodies without fermatas: mark a phrase end on the last beat of every this
-    /// many bars (and on the final note), 0–256; 0 = only on the final note. Fermatas in the
-    /// file are used instead; the final note always gets one.
-    #[arg(long, allow_hyphen_values = true, default_value_t = FERMATA_EVERY, value_parser = clap::value_parser!(u32).range(0..=256))]
+    /// many bars (and on the final note); 0 = only on the final note. Fermatas in the file
+    /// are used instead; the final note always gets one [range: 0 to 256].
+    #[arg(long, allow_hyphen_values = true, default_value_t = FERMATA_EVERY, value_parser = within(0u32, MAX_BARS))]
     pub fermata_every: u32,
     #[command(flatten)]
     pub common: ModelArgs,
@@ -197,24 +199,30 @@ pub(crate) fn first_seed(seed: Option<u64>) -> u64 {
 
 /// `kantor generate`: composes `--count` chorales from scratch.
 pub fn generate(args: GenerateArgs) -> Result<()> {
+    // Every output is checked before the model is read.
     plan_of(&args)?;
+    let outputs = Outputs::new(&args.output, &args.common, None)?;
     let mut engine = args.common.load_engine()?;
-    generate_with(&mut engine, &args).map(|_| ())
+    generate_into(&mut engine, &args, &outputs).map(|_| ())
 }
 
 /// `kantor generate` with an engine already loaded; returns the chorales it wrote.
 pub fn generate_with(engine: &mut Engine, args: &GenerateArgs) -> Result<Vec<Composed>> {
+    let outputs = Outputs::new(&args.output, &args.common, None)?;
+    generate_into(engine, args, &outputs)
+}
+
+fn generate_into(engine: &mut Engine, args: &GenerateArgs, outputs: &Outputs) -> Result<Vec<Composed>> {
     let plan = plan_of(args)?;
     let settings = args.common.sampler.apply(engine.defaults, args.common.steps)?;
     let metas: Vec<FrameMeta> = (0..plan.frames().map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}"))?)
         .map(|i| plan.meta(i).map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}")))
         .collect::<Result<_>>()?;
-    let outputs = Outputs::new(&args.output, &args.common, plan.time)?;
     let keys = match args.key {
         Some(_) => KeyChoice::AsPlanned,
         None => KeyChoice::FromSeed,
     };
-    run_chains(engine, &settings, &args.common, &outputs, &metas, &[], keys, "chorale")
+    run_chains(engine, &settings, &args.common, outputs, &metas, &[], plan.time, keys, "chorale")
 }
 
 /// Where each chain's key comes from.
@@ -228,25 +236,39 @@ enum KeyChoice {
 
 /// `kantor harmonize`: writes alto, tenor and bass under a melody.
 pub fn harmonize(args: HarmonizeArgs) -> Result<()> {
-    // Read the melody first: a bad melody is reported before the model is loaded.
+    // The outputs are checked, then the melody read: a bad output or melody is reported
+    // before the model is loaded.
+    let outputs = Outputs::new(&args.output, &args.common, Some(&args.melody))?;
     let melody = prepare_melody(&args)?;
     let mut engine = args.common.load_engine()?;
-    harmonize_melody(&mut engine, &args, &melody).map(|_| ())
+    harmonize_melody(&mut engine, &args, &melody, &outputs).map(|_| ())
 }
+
+/// Most bars a piece may have, composed (`generate --bars`) or harmonised (a melody), after
+/// its pickup.
+pub const MAX_BARS: u32 = 256;
 
 /// The melody of `args`, in the soprano range, with phrase ends. What changed it (an
 /// octave's move, a simplification) is printed, `--quiet` or not: it changes the music.
 fn prepare_melody(args: &HarmonizeArgs) -> Result<Melody> {
-    refuse_overwriting(args)?;
     melody_to_harmonize(&args.melody, args.simplify, args.transpose, args.fermata_every as usize, args.key)
 }
 
-/// Reads the melody in `path` as `kantor harmonize` takes it: kept note for note (or
-/// simplified), brought into the soprano range (by `transpose`, or by whole octaves), with
-/// phrase ends every `fermata_every` bars when the file marks none, in `key` or the key
-/// and mode found from its notes. What changed it, and the key, is printed.
+/// Reads the melody in `path` as `kantor harmonize` takes it: at most [`MAX_BARS`] bars,
+/// kept note for note (or simplified), brought into the soprano range (by `transpose`, or
+/// by whole octaves), with phrase ends every `fermata_every` bars when the file marks none,
+/// in `key` or the key and mode found from its notes. What changed it, and the key, is
+/// printed.
 pub fn melody_to_harmonize(path: &std::path::Path, simplify: bool, transpose: Option<i32>, fermata_every: usize, key: Option<Key>) -> Result<Melody> {
     let mut melody = read_melody(path)?;
+    let (bars, _) = melody.bar_and_beat(melody.tokens.len() - 1);
+    if bars > MAX_BARS as usize {
+        bail!(
+            "{} is {bars} bars long; Kantor harmonises at most {MAX_BARS} bars, as many as `generate --bars` composes: \
+             cut the melody into parts and harmonise each",
+            path.display()
+        );
+    }
     if let Some(changes) = melody.keep_or_simplify(path, simplify)? {
         eprintln!("note: {changes}");
     }
@@ -267,33 +289,19 @@ pub fn melody_to_harmonize(path: &std::path::Path, simplify: bool, transpose: Op
     Ok(melody)
 }
 
-/// Refuses to write any output over the melody file.
-fn refuse_overwriting(args: &HarmonizeArgs) -> Result<()> {
-    let Ok(input) = std::fs::canonicalize(&args.melody) else { return Ok(()) };
-    let outputs = [Some(&args.output), args.common.musicxml.as_ref(), args.common.png.as_ref()];
-    let count = args.common.count as usize;
-    for path in outputs.into_iter().flatten() {
-        let clash = (0..count.min(10_000)).any(|i| std::fs::canonicalize(numbered(path, i, count)).is_ok_and(|p| p == input));
-        if clash {
-            bail!("{} is the melody file: harmonize would overwrite it; choose another output name", path.display());
-        }
-    }
-    Ok(())
-}
-
 /// `kantor harmonize` with an engine already loaded; returns the chorales it wrote.
 pub fn harmonize_with(engine: &mut Engine, args: &HarmonizeArgs) -> Result<Vec<Composed>> {
+    let outputs = Outputs::new(&args.output, &args.common, Some(&args.melody))?;
     let melody = prepare_melody(args)?;
-    harmonize_melody(engine, args, &melody)
+    harmonize_melody(engine, args, &melody, &outputs)
 }
 
 /// Harmonises a prepared melody: the soprano is clamped to it note for note, and after its
 /// final note every voice is silent.
-fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody) -> Result<Vec<Composed>> {
+fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody, outputs: &Outputs) -> Result<Vec<Composed>> {
     let settings = args.common.sampler.apply(engine.defaults.harmonizing(), args.common.steps)?;
     let clamps = melody_clamps(&melody.tokens);
-    let outputs = Outputs::new(&args.output, &args.common, melody.time)?;
-    run_chains(engine, &settings, &args.common, &outputs, &melody.meta, &clamps, KeyChoice::AsPlanned, "harmonisation")
+    run_chains(engine, &settings, &args.common, outputs, &melody.meta, &clamps, melody.time, KeyChoice::AsPlanned, "harmonisation")
 }
 
 /// What harmonising holds fixed: the soprano, note for note, and silence in every other
@@ -316,6 +324,7 @@ fn silent_voice(frames: &[Frame]) -> Option<Voice> {
 }
 
 /// Samples `common.count` chains and writes each result.
+#[allow(clippy::too_many_arguments)]
 fn run_chains(
     engine: &mut Engine,
     settings: &SamplerSettings,
@@ -323,6 +332,7 @@ fn run_chains(
     outputs: &Outputs,
     metas: &[FrameMeta],
     clamps: &[kantor_core::sampler::Clamp],
+    time: TimeSignature,
     keys: KeyChoice,
     what: &str,
 ) -> Result<Vec<Composed>> {
@@ -357,7 +367,7 @@ fn run_chains(
                 settings.text()
             );
         }
-        let written = outputs.write(i, count, &composed.frames, &format!("Kantor {what}, seed {seed}"))?;
+        let written = outputs.write(i, count, &composed.frames, time, &format!("Kantor {what}, seed {seed}"))?;
         bar.suspend(|| println!("{}: seed {seed}, {key}, {} evaluations, {:.2} s", written.join(", "), composed.evaluations, composed.seconds));
         done.push(composed);
     }

@@ -11,7 +11,7 @@
 //! a whole silent bar as a measure rest.
 
 use super::spelling::{spell, step_alter_octave, Fifths};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use kantor_core::midi::Performance;
 use kantor_core::{Frame, TimeSignature, Token, Voice};
 use std::fmt::Write as _;
@@ -305,8 +305,7 @@ pub fn musicxml_string(frames: &[Frame], time: TimeSignature, title: &str, perfo
 
 /// Writes the chorale to `path` as MusicXML.
 pub fn write_musicxml(path: &Path, frames: &[Frame], time: TimeSignature, title: &str, performance: &Performance) -> Result<()> {
-    std::fs::write(path, musicxml_string(frames, time, title, performance))
-        .with_context(|| format!("cannot write MusicXML to {}", path.display()))
+    crate::outfile::write(path, musicxml_string(frames, time, title, performance).as_bytes())
 }
 
 #[cfg(test)]

@@ -1,212 +1,174 @@
-//! Command-line options shared by `generate`, `harmonize` and `eval`: sampler overrides,
-//! and parsing of time and key signatures. The sampler flags are declared once here, so
-//! every command that composes offers the same ones with the same ranges.
+//! Command-line options shared by `generate`, `harmonize`, `eval` and `play`: sampler
+//! overrides, and parsing of time and key signatures. The sampler flags are made from the
+//! device core's table of settings ([`kantor_core::sampler::table`]): one flag per setting,
+//! with its name, range and help, so every command offers the same ones with the same
+//! limits as a model's `kantor.sampler` text.
 
+use crate::ranges::InRange;
 use anyhow::{bail, Result};
-use kantor_core::sampler::{Constraint, Init, Method, SamplerSettings};
-use kantor_core::{Key, KeySignature, Mode, NoiseSchedule, TimeSignature};
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgAction, ArgGroup, ArgMatches};
+use kantor_core::sampler::table::{self, Kind, Setting, Value, SETTINGS};
+use kantor_core::sampler::SamplerSettings;
+use kantor_core::{Key, KeySignature, Mode, TimeSignature};
 
-/// Overrides of the model's default sampler settings, except the Langevin steps per level
-/// (a single count for `generate` and `harmonize`, a list for `eval`: each command declares
-/// its own `--steps`). Every number has a range (shown in `--help`); values outside it, NaN
-/// and infinities are refused when the command line is read.
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct SamplerArgs {
-    /// Number of noise levels (default: the model's) [range: 1 to 10000].
-    #[arg(long, allow_hyphen_values = true, value_parser = count_in(1, MAX_LEVELS))]
-    pub levels: Option<usize>,
-    /// Step size ε at the smallest noise level; level i steps by ε·(σ_i/σ_min)^p
-    /// (default: the model's) [range: more than 0, up to 1].
-    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 1.0, true))]
-    pub epsilon: Option<f32>,
-    /// Exponent p of the step-size rule ε·(σ_i/σ_min)^p (NCSN: 2) [range: 0 to 4].
-    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 4.0, false))]
-    pub step_exponent: Option<f32>,
-    /// Scale of the injected noise: 1 is true Langevin dynamics, lower values give
-    /// safer, plainer music (default: the model's) [range: 0 to 4].
-    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 4.0, false))]
-    pub temperature: Option<f32>,
-    /// Guidance against repeated notes: each note struck again at the pitch before it
-    /// weighs e^−λ in the density the sampler follows, so lines move more the larger it is
-    /// (Bach repeats about one note in seven; 0 = the network's own choice; default: the
-    /// model's) [range: 0 to 10].
-    #[arg(long, value_name = "λ", allow_hyphen_values = true, value_parser = number_in(0.0, 10.0, false))]
-    pub repeat_guidance: Option<f32>,
-    /// Largest noise level σ_max (default: the model's) [range: more than 0, up to 1000].
-    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
-    pub sigma_max: Option<f32>,
-    /// Smallest noise level σ_min, at most σ_max (default: the model's) [range: more than
-    /// 0, up to 1000].
-    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
-    pub sigma_min: Option<f32>,
-    /// Skip the final denoising step x ← x + σ_min²·s(x, σ_min).
-    #[arg(long)]
-    pub no_denoise: bool,
-    /// Where the chain starts: uniform noise in [0, 1) or Gaussian noise at σ_max.
-    #[arg(long, value_enum)]
-    pub init: Option<InitArg>,
-    /// Take a reverse-diffusion predictor step between noise levels (predictor–corrector
-    /// sampling; one more evaluation per level): on or off (also true/false, yes/no).
-    #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
-    pub predictor: Option<bool>,
-    /// Constrain the network's denoised estimate x + σ²·s to where one-hot data can be:
-    /// none, clip (each value to [0, 1]) or simplex (each voice's values to a probability
-    /// distribution).
-    #[arg(long, value_enum)]
-    pub constraint: Option<ConstraintArg>,
-    /// How each step adds noise: langevin (NCSN's annealed Langevin dynamics) or
-    /// consistent (consistent annealed sampling: the noise left after each step matches
-    /// the next level, so few levels suffice).
-    #[arg(long, value_enum)]
-    pub method: Option<MethodArg>,
-    /// Refinement rounds after the chain: the chorale is judged (by the rules of part
-    /// writing — parallels, crossed voices, fermatas without a cadence — or by the
-    /// network's own denoising error, as the model says) and the faulty frames are composed
-    /// again (0 = off). Default: the model's; `harmonize` takes at least 24 when the rules
-    /// judge [range: 0 to 100].
-    #[arg(long, allow_hyphen_values = true, value_name = "ROUNDS", value_parser = count_in(0, MAX_REFINE))]
-    pub refine: Option<usize>,
-    /// Share of frames re-sampled in each self-judging round, with half a beat around
-    /// each [range: more than 0, up to 1].
-    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, 1.0, true))]
-    pub refine_fraction: Option<f32>,
-    /// Noise level the re-sampled frames restart from [range: more than 0, up to 1000].
-    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
-    pub refine_sigma: Option<f32>,
-    /// Noise level at which the network judges the chorale [range: more than 0, up to
-    /// 1000].
-    #[arg(long, allow_hyphen_values = true, value_parser = number_in(0.0, MAX_SIGMA, true))]
-    pub judge_sigma: Option<f32>,
+pub use kantor_core::sampler::table::MAX_EVALUATIONS;
+
+/// The settings each command declares itself: the Langevin steps per level (one count for
+/// `generate` and `harmonize`, a list for `eval`, a board's budget for `play`).
+const OWN: &[&str] = &["steps"];
+
+/// The command-line flag of a setting: its name with dashes (`--refine-sigma`).
+pub fn flag(s: &Setting) -> String {
+    s.name.replace('_', "-")
 }
 
-/// Most noise levels `--levels` accepts.
-pub const MAX_LEVELS: u64 = 10_000;
-/// Most Langevin steps per level `--steps` accepts.
-pub const MAX_STEPS: u64 = 1_000;
-/// Most self-judging rounds `--refine` accepts.
-pub const MAX_REFINE: u64 = 100;
-/// Largest noise level (σ_max, σ_min, refine and judge σ) accepted.
-pub const MAX_SIGMA: f32 = 1000.0;
-/// Most network evaluations one chorale may take (about as many as the shipped model's
-/// plain schedule takes for a hundred chorales).
-pub const MAX_EVALUATIONS: usize = 100_000;
-
-/// A command-line parser for a whole number in `lo..=hi`.
-pub fn count_in(lo: u64, hi: u64) -> clap::builder::RangedU64ValueParser<usize> {
-    clap::builder::RangedU64ValueParser::<usize>::new().range(lo..=hi)
+fn the(name: &str) -> &'static Setting {
+    table::setting(name).unwrap_or_else(|| panic!("no sampler setting called {name}"))
 }
 
-/// A command-line parser for a finite number in `lo..=hi` (`lo` itself excluded when
-/// `above_lo`); NaN and infinities are refused with the range in the message.
-pub fn number_in(lo: f32, hi: f32, above_lo: bool) -> impl Fn(&str) -> Result<f32, String> + Clone + Send + Sync + 'static {
-    move |text: &str| {
-        let range = if above_lo { format!("above {lo} and at most {hi}") } else { format!("from {lo} to {hi}") };
-        let v: f32 = text.trim().parse().map_err(|_| format!("'{text}' is not a number (give one {range})"))?;
-        let above = if above_lo { v > lo } else { v >= lo };
-        let inside = v.is_finite() && above && v <= hi;
-        if !inside {
-            return Err(format!("{text} is out of range: give a number {range}"));
-        }
-        Ok(v)
+/// The range of the setting `name` as a command-line parser (a count).
+pub fn count_parser(name: &str) -> InRange<usize> {
+    match the(name).kind {
+        Kind::Count { low, high } => crate::ranges::within(low, high),
+        k => panic!("sampler setting {name} is not a count but {k}"),
     }
 }
 
-/// How the sampler steps, as a command-line value.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MethodArg {
-    Langevin,
-    Consistent,
+/// The help of the setting `name` as a flag: its text, what the default is, its range.
+pub fn flag_help(name: &str) -> String {
+    let s = the(name);
+    let range = match s.kind {
+        Kind::Count { .. } | Kind::Number { .. } => format!(" [range: {}]", s.kind),
+        _ => String::new(),
+    };
+    format!("{} Default: the model's.{range}", s.help)
 }
 
-/// How the denoised estimate is constrained, as a command-line value.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConstraintArg {
-    None,
-    Clip,
-    Simplex,
+/// The keys of the text form, for help texts: `method, levels, sigma_max, …`.
+pub fn setting_keys() -> String {
+    SETTINGS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
 }
 
-/// Starting point of the chain, as a command-line value.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InitArg {
-    Uniform,
-    Gaussian,
+/// Overrides of the model's default sampler settings: one flag per setting of the core's
+/// table except the Langevin steps per level ([`OWN`]: each command declares its own
+/// `--steps`). Every number has a range (shown in `--help`); values outside it, NaN and
+/// infinities are refused when the command line is read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SamplerArgs {
+    /// The settings given, in the order of the table.
+    pub given: Vec<(&'static Setting, Value)>,
 }
 
 impl SamplerArgs {
+    /// Overrides from `key=value` pairs, as a model's `kantor.sampler` holds them.
+    pub fn from_text(text: &str) -> Result<SamplerArgs> {
+        let mut given = Vec::new();
+        for pair in text.split_whitespace() {
+            let mut probe = SamplerSettings::ncsn(kantor_core::NoiseSchedule::new(1.0, 0.1, 2));
+            probe.apply_text(pair).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+            let s = the(key);
+            given.push((s, (s.get)(&probe)));
+        }
+        Ok(SamplerArgs { given })
+    }
+
     /// The model's defaults with these overrides and `steps` (Langevin steps per level;
-    /// `None` = the model's) applied; checks that they make sense.
+    /// `None` = the model's) applied; checks that they make sense together.
     pub fn apply(&self, defaults: SamplerSettings, steps: Option<usize>) -> Result<SamplerSettings> {
-        let d = defaults.schedule;
-        let schedule = NoiseSchedule::new(
-            self.sigma_max.unwrap_or(d.sigma_max),
-            self.sigma_min.unwrap_or(d.sigma_min),
-            self.levels.unwrap_or(d.levels),
-        );
-        let s = SamplerSettings {
-            schedule,
-            epsilon: self.epsilon.unwrap_or(defaults.epsilon),
-            steps_per_level: steps.unwrap_or(defaults.steps_per_level),
-            temperature: self.temperature.unwrap_or(defaults.temperature),
-            step_exponent: self.step_exponent.unwrap_or(defaults.step_exponent),
-            final_denoise: defaults.final_denoise && !self.no_denoise,
-            init: match self.init {
-                Some(InitArg::Uniform) => Init::Uniform,
-                Some(InitArg::Gaussian) => Init::Gaussian,
-                None => defaults.init,
-            },
-            predictor: self.predictor.unwrap_or(defaults.predictor),
-            constraint: match self.constraint {
-                Some(ConstraintArg::None) => Constraint::None,
-                Some(ConstraintArg::Clip) => Constraint::Clip,
-                Some(ConstraintArg::Simplex) => Constraint::Simplex,
-                None => defaults.constraint,
-            },
-            method: match self.method {
-                Some(MethodArg::Langevin) => Method::Langevin,
-                Some(MethodArg::Consistent) => Method::Consistent,
-                None => defaults.method,
-            },
-            refine: kantor_core::sampler::Refine {
-                rounds: self.refine.unwrap_or(defaults.refine.rounds),
-                fraction: self.refine_fraction.unwrap_or(defaults.refine.fraction),
-                sigma: self.refine_sigma.unwrap_or(defaults.refine.sigma),
-                judge_sigma: self.judge_sigma.unwrap_or(defaults.refine.judge_sigma),
-                judge: defaults.refine.judge,
-                steps: defaults.refine.steps,
-                home_ending: defaults.refine.home_ending,
-            },
-            repeat_guidance: self.repeat_guidance.unwrap_or(defaults.repeat_guidance),
-        };
-        if s.schedule.levels == 0 {
-            bail!("--levels must be at least 1");
+        let mut s = defaults;
+        for (setting, value) in &self.given {
+            (setting.set)(&mut s, *value);
         }
-        if !(s.schedule.sigma_min > 0.0 && s.schedule.sigma_max >= s.schedule.sigma_min && s.schedule.sigma_max.is_finite()) {
-            bail!("noise levels need 0 < σ_min ≤ σ_max (got σ_max {}, σ_min {})", s.schedule.sigma_max, s.schedule.sigma_min);
+        if let Some(t) = steps {
+            s.steps_per_level = t;
         }
-        if !(s.epsilon > 0.0 && s.epsilon.is_finite()) {
-            bail!("--epsilon must be positive (got {})", s.epsilon);
-        }
-        if !(s.temperature >= 0.0 && s.temperature.is_finite()) {
-            bail!("--temperature must be zero or positive (got {})", s.temperature);
-        }
-        if !s.step_exponent.is_finite() {
-            bail!("--step-exponent must be a number");
-        }
-        if s.steps_per_level == 0 {
-            bail!("--steps must be at least 1");
-        }
-        if !s.is_valid() {
-            bail!("--refine-fraction must lie in (0, 1] and --refine-sigma and --judge-sigma must be positive");
-        }
-        if s.evaluations() > MAX_EVALUATIONS {
-            bail!(
-                "these settings take {} network evaluations per chorale; at most {MAX_EVALUATIONS} are allowed \
-                 (lower --levels, --steps or --refine)",
-                s.evaluations()
-            );
-        }
+        check(&s)?;
         Ok(s)
+    }
+}
+
+/// Whether settings can run and are bounded, with a message that says what to change.
+pub fn check(s: &SamplerSettings) -> Result<()> {
+    if !(s.schedule.sigma_min > 0.0 && s.schedule.sigma_max >= s.schedule.sigma_min && s.schedule.sigma_max.is_finite()) {
+        bail!("noise levels need 0 < σ_min ≤ σ_max (got σ_max {}, σ_min {}): lower --sigma-min or raise --sigma-max", s.schedule.sigma_max, s.schedule.sigma_min);
+    }
+    if let Some(bad) = s.out_of_range() {
+        let mut value = String::new();
+        let _ = bad.write_value((bad.get)(s), &mut value);
+        bail!("{} = {value} is out of range: --{} takes {}", bad.name, flag(bad), bad.kind);
+    }
+    if !s.is_valid() {
+        bail!("these sampler settings cannot run ({}): levels and steps ≥ 1, 0 < σ_min ≤ σ_max, ε > 0", s.text());
+    }
+    if s.evaluations() > MAX_EVALUATIONS {
+        bail!(
+            "these settings take {} network evaluations per chorale; at most {MAX_EVALUATIONS} are allowed \
+             (lower --levels, --steps or --refine)",
+            s.evaluations()
+        );
+    }
+    Ok(())
+}
+
+impl clap::FromArgMatches for SamplerArgs {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut a = SamplerArgs::default();
+        a.update_from_arg_matches(m)?;
+        Ok(a)
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        let mut given: Vec<(&'static Setting, Value)> = Vec::new();
+        for s in SETTINGS.iter().filter(|s| !OWN.contains(&s.name)) {
+            let value = match s.kind {
+                Kind::Count { .. } => m.get_one::<usize>(s.name).map(|&n| Value::Count(n)),
+                Kind::Number { .. } => m.get_one::<f32>(s.name).map(|&x| Value::Number(x)),
+                Kind::Switch => m.get_one::<bool>(s.name).map(|&b| Value::Switch(b)),
+                Kind::Choice(words) => m.get_one::<String>(s.name).and_then(|w| words.iter().position(|x| x == w)).map(Value::Choice),
+            };
+            let value = match (s.name, value) {
+                ("denoise", None) if m.get_flag(NO_DENOISE) => Some(Value::Switch(false)),
+                (_, v) => v,
+            };
+            if let Some(v) = value {
+                given.push((s, v));
+            } else if let Some(old) = self.given.iter().find(|(o, _)| o.name == s.name) {
+                given.push(*old);
+            }
+        }
+        self.given = given;
+        Ok(())
+    }
+}
+
+/// `--no-denoise`, the older spelling of `--denoise off`.
+const NO_DENOISE: &str = "no_denoise";
+
+impl clap::Args for SamplerArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let mut ids = Vec::new();
+        let mut cmd = cmd;
+        for s in SETTINGS.iter().filter(|s| !OWN.contains(&s.name)) {
+            // Made once per command line, so the flag's name may live as long as it.
+            let long: &'static str = Box::leak(flag(s).into_boxed_str());
+            let arg = Arg::new(s.name).long(long).action(ArgAction::Set).help(flag_help(s.name)).allow_hyphen_values(true);
+            let arg = match s.kind {
+                Kind::Count { low, high } => arg.value_parser(crate::ranges::within(low, high)),
+                Kind::Number { low, high, low_open } => arg.value_parser(InRange { low, high, low_open }),
+                Kind::Switch => arg.value_parser(clap::builder::BoolishValueParser::new()).value_name("on|off"),
+                Kind::Choice(words) => arg.value_parser(PossibleValuesParser::new(words.iter().copied())),
+            };
+            ids.push(s.name);
+            cmd = cmd.arg(arg);
+        }
+        cmd.arg(Arg::new(NO_DENOISE).long("no-denoise").action(ArgAction::SetTrue).conflicts_with("denoise").help("The same as --denoise off."))
+            .group(ArgGroup::new("SamplerArgs").multiple(true).args(ids.into_iter().chain([NO_DENOISE])))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }
 
@@ -314,6 +276,7 @@ pub fn parse_key(text: &str) -> Result<Key, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kantor_core::NoiseSchedule;
 
     #[test]
     fn keys_by_name_and_number() {
@@ -386,21 +349,40 @@ mod tests {
         assert!(parse_seed("x").unwrap_err().contains("not a seed"));
     }
 
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        sampler: SamplerArgs,
+    }
+
+    fn flags(argv: &[&str]) -> Result<SamplerArgs, String> {
+        use clap::Parser;
+        Flags::try_parse_from(std::iter::once("kantor").chain(argv.iter().copied())).map(|f| f.sampler).map_err(|e| e.to_string())
+    }
+
     #[test]
-    fn numbers_refuse_nan_infinity_and_out_of_range() {
-        let eps = number_in(0.0, 1.0, true);
-        assert_eq!(eps("0.5"), Ok(0.5));
-        assert_eq!(eps("1"), Ok(1.0));
-        for bad in ["0", "NaN", "inf", "-inf", "1e30", "-0.1", "x"] {
-            assert!(eps(bad).is_err(), "{bad}");
+    fn every_setting_but_the_steps_is_a_flag_with_its_range() {
+        use clap::CommandFactory;
+        let cmd = Flags::command();
+        for s in SETTINGS.iter() {
+            let arg = cmd.get_arguments().find(|a| a.get_long() == Some(flag(s).as_str()));
+            assert_eq!(arg.is_some(), s.name != "steps", "--{}", flag(s));
         }
-        assert_eq!(number_in(0.0, 4.0, false)("0"), Ok(0.0));
+        assert_eq!(flags(&["--epsilon", "0.5"]).unwrap(), SamplerArgs::from_text("epsilon=0.5").unwrap());
+        for bad in ["0", "NaN", "inf", "-inf", "1e30", "-0.1", "x"] {
+            let e = flags(&["--epsilon", bad]).unwrap_err();
+            assert!(e.contains("--epsilon"), "{bad}: {e}");
+        }
+        assert!(flags(&["--levels", "10001"]).unwrap_err().contains("expected 1 to 10000"));
+        assert!(flags(&["--init", "normal"]).is_err());
+        assert_eq!(flags(&["--no-denoise"]).unwrap(), SamplerArgs::from_text("denoise=off").unwrap());
+        assert_eq!(flags(&["--denoise", "on", "--judge", "rules"]).unwrap(), SamplerArgs::from_text("denoise=on judge=rules").unwrap());
     }
 
     #[test]
     fn overrides_replace_defaults() {
         let d = SamplerSettings::ncsn(NoiseSchedule::new(10.0, 0.1, 20));
-        let a = SamplerArgs { levels: Some(5), temperature: Some(0.5), repeat_guidance: Some(1.5), no_denoise: true, ..Default::default() };
+        let a = SamplerArgs::from_text("levels=5 temperature=0.5 repeat_guidance=1.5 denoise=off").unwrap();
         let s = a.apply(d, Some(7)).unwrap();
         assert_eq!(s.steps_per_level, 7);
         assert_eq!(a.apply(d, None).unwrap().steps_per_level, d.steps_per_level);
@@ -409,7 +391,9 @@ mod tests {
         assert_eq!(s.temperature, 0.5);
         assert_eq!(s.repeat_guidance, 1.5);
         assert!(!s.final_denoise);
-        assert!(SamplerArgs { sigma_min: Some(20.0), ..Default::default() }.apply(d, None).is_err());
-        assert!(SamplerArgs { epsilon: Some(-1.0), ..Default::default() }.apply(d, None).is_err());
+        assert!(SamplerArgs::from_text("sigma_min=20").unwrap().apply(d, None).unwrap_err().to_string().contains("σ_min ≤ σ_max"));
+        assert!(SamplerArgs::from_text("epsilon=-1").is_err());
+        let e = SamplerArgs::from_text("levels=1000").unwrap().apply(d, Some(101)).unwrap_err();
+        assert!(e.to_string().contains("at most 100000 are allowed"), "{e}");
     }
 }

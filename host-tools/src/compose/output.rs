@@ -1,6 +1,7 @@
 //! Writing what was composed (MIDI, MusicXML, PNG, WAV) and showing progress.
 
 use super::ModelArgs;
+use crate::outfile::{Plan, Staged};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use kantor_core::midi::Performance;
@@ -30,16 +31,36 @@ pub struct Outputs {
     pub wav: Option<PathBuf>,
     /// The SoundFont the WAV files are rendered with (the built-in organ without one).
     pub soundfont: Option<(PathBuf, Arc<rustysynth::SoundFont>)>,
-    pub time: TimeSignature,
     pub performance: Performance,
 }
 
 impl Outputs {
-    /// The outputs `common` asks for; a SoundFont is read here, before any composing.
-    pub fn new(midi: &Path, common: &ModelArgs, time: TimeSignature) -> Result<Outputs> {
+    /// The outputs `common` asks for, each of the `--count` files checked before any work
+    /// ([`crate::outfile::Plan`]: not a folder, its folder there and writable, not one of
+    /// the inputs — the model, the SoundFont, `melody` — nor another output). A SoundFont
+    /// is read here, before any composing.
+    pub fn new(midi: &Path, common: &ModelArgs, melody: Option<&Path>) -> Result<Outputs> {
+        if common.soundfont.is_some() && common.wav.is_none() {
+            anyhow::bail!("--soundfont is for the WAV file: give --wav FILE too");
+        }
+        let mut plan = Plan::new();
+        plan.inputs(common.model.iter().chain(&common.soundfont));
+        if let Some(m) = melody {
+            plan.input(m);
+        }
+        let count = common.count as usize;
+        let outputs = [("-o", Some(midi)), ("--musicxml", common.musicxml.as_deref()), ("--png", common.png.as_deref()), ("--wav", common.wav.as_deref())];
+        for (flag, path) in outputs {
+            let Some(path) = path else { continue };
+            if count > 1 {
+                crate::outfile::not_a_folder(flag, path)?;
+            }
+            for i in 0..count {
+                plan.output(flag, &numbered(path, i, count))?;
+            }
+        }
         let soundfont = match (&common.soundfont, &common.wav) {
             (Some(path), Some(_)) => Some((path.clone(), crate::audio::soundfont::load(path)?)),
-            (Some(_), None) => anyhow::bail!("--soundfont is for the WAV file: give --wav FILE too"),
             _ => None,
         };
         Ok(Outputs {
@@ -48,33 +69,35 @@ impl Outputs {
             png: common.png.clone(),
             wav: common.wav.clone(),
             soundfont,
-            time,
             performance: Performance { tempo_bpm: common.tempo, ..Performance::default() },
         })
     }
 
-    /// Writes chorale `index` of `count`; returns the paths written.
-    pub fn write(&self, index: usize, count: usize, frames: &[Frame], title: &str) -> Result<Vec<String>> {
+    /// Writes chorale `index` of `count` (in `time`): every file, or none of them; returns
+    /// the paths written.
+    pub fn write(&self, index: usize, count: usize, frames: &[Frame], time: TimeSignature, title: &str) -> Result<Vec<String>> {
+        let mut out = Staged::new();
         let mut written = Vec::new();
         let midi = numbered(&self.midi, index, count);
-        crate::midi::write_smf(&midi, frames, self.time, &self.performance)?;
+        out.add(&midi, &crate::midi::smf_bytes(frames, time, &self.performance)?)?;
         written.push(midi.display().to_string());
         if let Some(path) = &self.musicxml {
             let path = numbered(path, index, count);
-            super::musicxml::write_musicxml(&path, frames, self.time, title, &self.performance)?;
+            out.add(&path, super::musicxml::musicxml_string(frames, time, title, &self.performance).as_bytes())?;
             written.push(path.display().to_string());
         }
         if let Some(path) = &self.png {
             let path = numbered(path, index, count);
-            crate::plot::piano_roll(&path, frames, title)?;
+            out.add(&path, &crate::plot::piano_roll(frames, title)?)?;
             written.push(path.display().to_string());
         }
         if let Some(path) = &self.wav {
             let path = numbered(path, index, count);
-            let audio = crate::audio::render(frames, &self.performance, self.soundfont.as_ref().map(|(_, font)| font))?;
-            crate::outfile::write(&path, &crate::audio::wav::bytes(&audio, crate::audio::SAMPLE_RATE)?)?;
+            let font = self.soundfont.as_ref().map(|(_, font)| font);
+            out.add_with(&path, |w| crate::audio::write_wav(w, frames, &self.performance, font))?;
             written.push(path.display().to_string());
         }
+        out.commit()?;
         Ok(written)
     }
 }

@@ -77,7 +77,10 @@ pub fn run(args: PrepareArgs) -> Result<()> {
             args.near_duplicate
         );
     }
-    crate::outfile::output_kind(&args.output)?;
+    // The dataset may not replace a score it is made from.
+    let mut plan = crate::outfile::Plan::new();
+    plan.inputs(&score_files(&args.input).unwrap_or_default());
+    plan.output("--output", &args.output)?;
     let (dataset, report) = prepare(&args.input, args.near_duplicate, !args.quiet)?;
     println!("{report}");
     if dataset.chorales.is_empty() {

@@ -21,7 +21,7 @@ fn extension(path: &Path) -> Option<String> {
 
 /// The MusicXML text of a score file; `.mxl` files are unzipped.
 pub fn read_score_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = crate::infile::read(path, crate::infile::SCORE)?;
     score_text(path, bytes)
 }
 

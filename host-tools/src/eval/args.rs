@@ -62,8 +62,8 @@ pub struct EvalArgs {
     pub harmonize_dir: Option<PathBuf>,
 
     /// The score network for --generate: an ONNX model (f32 engine) or a .kq8 blob (int8
-    /// engine). Default: models/default/model.onnx, or models/default/model.kq8 with
-    /// --engine int8.
+    /// engine). Default: the shipped model built into this binary (models/default/model.onnx,
+    /// or model.kq8 with --engine int8), so no file is needed.
     #[arg(long, requires = "composing")]
     pub model: Option<PathBuf>,
 
@@ -73,17 +73,16 @@ pub struct EvalArgs {
 
     /// Langevin steps per noise level for --generate, comma separated (e.g. 10,30,100):
     /// one generated set per value, and a quality-against-evaluations curve in the report
-    /// when there are several. Default: the model's setting [range: 1 to 10000].
-    #[arg(long, value_delimiter = ',', requires = "composing", value_parser = crate::ranges::within(1usize, 10_000))]
+    /// when there are several. Default: the model's setting [range: 1 to 1000].
+    #[arg(long, value_delimiter = ',', requires = "composing", value_parser = crate::compose::count_parser("steps"))]
     pub steps: Vec<usize>,
 
-    /// Sampler settings for --generate over the model's own, as space-separated key=value
-    /// pairs in the form of the model's `kantor.sampler` (e.g. "levels=40 epsilon=0.001";
-    /// keys: method, levels, sigma_max, sigma_min, steps, epsilon, step_exponent,
-    /// temperature, init, predictor, constraint, denoise, refine, refine_fraction,
-    /// refine_sigma, judge_sigma, judge, refine_steps, repeat_guidance). The sampler flags
-    /// (--levels, --temperature, …) apply on top.
-    #[arg(long, value_name = "PAIRS", requires = "composing")]
+    #[arg(long, value_name = "PAIRS", requires = "composing", help = format!(
+        "Sampler settings for --generate over the model's own, as space-separated key=value pairs in the form of the \
+         model's `kantor.sampler` (e.g. \"levels=40 epsilon=0.001\"; keys: {}; each within the range of its flag). The \
+         sampler flags (--levels, --temperature, …) apply on top.",
+        crate::compose::setting_keys()
+    ))]
     pub sampler: Option<String>,
 
     /// Overrides of the sampler settings for --generate and --harmonize-held-out, as

@@ -15,9 +15,18 @@ use std::path::Path;
 
 /// Runs `kantor eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
+    // The outputs are checked now, not after the measuring: not an input, not each other.
+    let mut plan = crate::outfile::Plan::new();
+    plan.inputs(&super::input::midi_files(&args.inputs).unwrap_or_default());
+    plan.inputs(args.model.iter().chain([&args.dataset]));
+    if let ReferenceSpec::Files(path) = &args.reference {
+        plan.inputs(&super::input::midi_files(std::slice::from_ref(path)).unwrap_or_default());
+    }
     if let Some(json) = &args.json {
-        // A --json that cannot be written fails now, not after the measuring.
-        crate::outfile::output_kind(json)?;
+        plan.output("--json", json)?;
+    }
+    if let Some(dir) = &args.report {
+        plan.folder("--report", dir)?;
     }
     let dataset = load_dataset(&args)?;
     let (reference_label, reference) = reference_set(&args, dataset.as_ref())?;
@@ -144,14 +153,13 @@ fn candidates(args: &EvalArgs, reference: &[Piece]) -> Result<Vec<Candidates>> {
         });
     }
     if args.generate.is_some() || args.harmonize_held_out.is_some() || args.harmonize_dir.is_some() {
-        let path = args
-            .model
-            .clone()
-            .unwrap_or_else(|| args.engine.default_model());
-        let mut engine = Engine::load(&path, args.engine)?;
+        let mut engine = match &args.model {
+            Some(path) => Engine::load(path, args.engine)?,
+            None => Engine::builtin(args.engine)?,
+        };
         if let Some(text) = &args.sampler {
             engine.defaults.apply_text(text).map_err(|e| anyhow::anyhow!("--sampler: {e}"))?;
-            anyhow::ensure!(engine.defaults.is_valid(), "--sampler {text:?} gives settings that cannot run (levels, steps ≥ 1, 0 < σ_min ≤ σ_max, ε > 0)");
+            crate::compose::check_settings(&engine.defaults).map_err(|e| anyhow::anyhow!("--sampler {text:?}: {e}"))?;
         }
         let melodies = args.harmonize_dir.as_deref().map(melody_plans).transpose()?;
         let mut tasks: Vec<(usize, generation::Task, &[Piece])> = Vec::new();

@@ -36,7 +36,8 @@ pub fn midi_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for path in paths {
         if path.is_dir() {
             files.extend(files_in(path, &["mid", "midi"], ".mid files")?);
-        } else if path.is_file() {
+        } else if path.exists() {
+            // A file, or what only reading can judge (a pipe; a device is refused then).
             files.push(path.clone());
         } else {
             bail!("{} does not exist", path.display());
@@ -47,7 +48,7 @@ pub fn midi_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Reads one four-voice chorale from a MIDI file.
 pub fn read_chorale(path: &Path) -> Result<Piece> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = crate::infile::read(path, crate::infile::SCORE)?;
     chorale_from_bytes(path, &bytes)
 }
 

@@ -9,8 +9,9 @@ use super::statistics::{
 };
 use super::table::{format_value, markdown_pieces, markdown_table, EvalSet};
 use super::PER_PIECE;
+use crate::outfile::Staged;
 use crate::plot::{bar_compare, line_chart, piano_roll};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use kantor_core::Voice;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -57,7 +58,7 @@ fn shares(h: &[f64]) -> Vec<f64> {
 }
 
 /// Draws one histogram per kind: the reference against every evaluated set.
-fn histogram_charts(dir: &Path, columns: &[EvalSet], md: &mut String) -> Result<()> {
+fn histogram_charts(out: &mut Staged, dir: &Path, columns: &[EvalSet], md: &mut String) -> Result<()> {
     let pools: Vec<Histograms> = columns
         .iter()
         .map(|s| pooled_histograms(&s.pieces))
@@ -112,7 +113,7 @@ fn histogram_charts(dir: &Path, columns: &[EvalSet], md: &mut String) -> Result<
             .map(|(s, h)| (s.label.as_str(), get(h)))
             .collect();
         let name = format!("{file}.png");
-        bar_compare(&dir.join(&name), &title, &labels, &series)?;
+        out.add(&dir.join(&name), &bar_compare(&title, &labels, &series)?)?;
         let _ = writeln!(md, "![{title}]({name})\n");
     }
     Ok(())
@@ -121,7 +122,7 @@ fn histogram_charts(dir: &Path, columns: &[EvalSet], md: &mut String) -> Result<
 /// Quality and cost side by side for the sets the sampler made here (sampler settings,
 /// network evaluations and wall time per chorale next to the main metrics), and a
 /// quality-against-evaluations curve when there are several.
-fn cost_section(dir: &Path, sets: &[EvalSet], md: &mut String) -> Result<()> {
+fn cost_section(out: &mut Staged, dir: &Path, sets: &[EvalSet], md: &mut String) -> Result<()> {
     let costed: Vec<(&EvalSet, f64)> = sets
         .iter()
         .filter_map(|s| s.mean("evaluations").map(|e| (s, e)))
@@ -158,14 +159,14 @@ fn cost_section(dir: &Path, sets: &[EvalSet], md: &mut String) -> Result<()> {
             })
             .filter(|(_, p): &(&str, Vec<(f64, f64)>)| !p.is_empty())
             .collect();
-        line_chart(
-            &dir.join("quality-vs-evaluations.png"),
+        let chart = line_chart(
             "Quality against network evaluations per chorale",
             "network evaluations per chorale",
             "mean over chorales",
             &series,
             false,
         )?;
+        out.add(&dir.join("quality-vs-evaluations.png"), &chart)?;
         md.push_str("![Quality against network evaluations](quality-vs-evaluations.png)\n\n");
     }
     md.push_str("| set | sampler settings | evaluations | wall time, s |");
@@ -192,9 +193,10 @@ fn cost_section(dir: &Path, sets: &[EvalSet], md: &mut String) -> Result<()> {
     Ok(())
 }
 
-/// Writes `REPORT.md` and its pictures into `dir`. `pieces[i]` are the frames of
-/// `evaluation.sets[i]`; `reference` those of the reference set; `extra` is Markdown
-/// placed after the metric definitions (e.g. the calibration's separation table).
+/// Writes `REPORT.md` and its pictures into `dir` (made if it does not exist), all of them
+/// or none. `pieces[i]` are the frames of `evaluation.sets[i]`; `reference` those of the
+/// reference set; `extra` is Markdown placed after the metric definitions (e.g. the
+/// calibration's separation table).
 pub fn write_report(
     dir: &Path,
     evaluation: &Evaluation,
@@ -202,8 +204,7 @@ pub fn write_report(
     pieces: &[&[Piece]],
     extra: &str,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create report folder {}", dir.display()))?;
+    let mut out = Staged::into_folder(dir)?;
     let columns = evaluation.columns();
     let mut md = String::from("# Kantor evaluation\n\n");
     let _ = writeln!(
@@ -243,8 +244,8 @@ pub fn write_report(
     md.push_str("\n**The whole piece**:\n\n");
     md.push_str(super::whole_piece::DEFINITIONS);
     md.push_str(extra);
-    cost_section(dir, &evaluation.sets, &mut md)?;
-    histogram_charts(dir, &columns, &mut md)?;
+    cost_section(&mut out, dir, &evaluation.sets, &mut md)?;
+    histogram_charts(&mut out, dir, &columns, &mut md)?;
 
     md.push_str("\n## Piano rolls\n\n");
     let sets = std::iter::once((&evaluation.reference, reference))
@@ -255,11 +256,8 @@ pub fn write_report(
                 continue;
             }
             let name = format!("roll-{}-{}.png", slug(&set.label), i + 1);
-            piano_roll(
-                &dir.join(&name),
-                &p.frames,
-                &format!("{} {}", set.label, i + 1),
-            )?;
+            let roll = piano_roll(&p.frames, &format!("{} {}", set.label, i + 1))?;
+            out.add(&dir.join(&name), &roll)?;
             let _ = writeln!(
                 md,
                 "**{}**: {}\n\n![{} {}]({name})\n",
@@ -275,6 +273,6 @@ pub fn write_report(
     for s in &columns {
         let _ = writeln!(md, "\n### {}\n\n{}", s.label, markdown_pieces(s, PER_PIECE));
     }
-    let path = dir.join("REPORT.md");
-    crate::outfile::write(&path, md.as_bytes())
+    out.add(&dir.join("REPORT.md"), md.as_bytes())?;
+    out.commit()
 }

@@ -78,7 +78,7 @@ impl ReadMidi {
 
 /// Reads the MIDI file at `path`.
 pub fn read_smf(path: &Path) -> Result<ReadMidi> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = crate::infile::read(path, crate::infile::SCORE)?;
     read_smf_bytes(&bytes).with_context(|| format!("cannot read MIDI file {}", path.display()))
 }
 

@@ -10,7 +10,7 @@ pub const INPUT_CHANNELS: usize = VOICE_CHANNELS + META_CHANNELS;
 
 /// Hyper-parameters of the network's shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct NetConfig {
     /// Width of the residual stream.
     pub channels: usize,

@@ -4,10 +4,12 @@
 //! metadata ([`ModelInfo`]) carries the encoding and the default sampling schedule;
 //! [`OnnxScoreNet`] loads such a file and implements [`kantor_core::ScoreNet`].
 
+pub mod checksum;
 pub mod export;
 pub mod metadata;
 pub mod runner;
 
+pub use checksum::{Checksum, CHECKSUM_PROP};
 pub use metadata::{voice_ranges_text, ModelInfo};
 pub use runner::OnnxScoreNet;
 
@@ -27,19 +29,19 @@ pub struct ExportArgs {
     /// Where to write the model (default: `model.onnx` inside the run directory).
     #[arg(long)]
     pub output: Option<PathBuf>,
-    /// Default sampler settings written into the model (`kantor.sampler`), as
-    /// space-separated key=value pairs over the schedule above (keys: method, levels,
-    /// sigma_max, sigma_min, steps, epsilon, step_exponent, temperature, init, predictor,
-    /// constraint, denoise, refine, refine_fraction, refine_sigma, judge_sigma, judge,
-    /// refine_steps, repeat_guidance). Default: the settings tuned for Kantor's networks; an
-    /// empty string writes none. Levels and steps go up to 10000, refine to 1000, and a chorale may take
-    /// at most 1000000 network evaluations.
-    #[arg(long, default_value = kantor_core::sampler::RECOMMENDED)]
+    #[arg(long, default_value = kantor_core::sampler::RECOMMENDED, help = format!(
+        "Default sampler settings written into the model (`kantor.sampler`), as space-separated key=value pairs over the \
+         training run's schedule (keys: {}). Default: the settings tuned for Kantor's networks; an empty string writes none. \
+         They must be settings `generate` takes: each within the range of its flag there (levels up to {}, steps up to {}, \
+         refine up to {}), at most {} network evaluations per chorale.",
+        crate::compose::setting_keys(),
+        kantor_core::sampler::table::MAX_LEVELS,
+        kantor_core::sampler::table::MAX_STEPS,
+        kantor_core::sampler::table::MAX_REFINE,
+        kantor_core::sampler::table::MAX_EVALUATIONS
+    ))]
     pub sampler: String,
 }
-
-/// Most network evaluations per chorale a model's default sampler settings may ask for.
-pub const MAX_EVALUATIONS: usize = kantor_core::sampler::settings::MAX_EVALUATIONS;
 
 /// Metadata key of the default sampler settings (key=value pairs, see
 /// [`kantor_core::sampler::text`]), applied over the schedule of [`ModelInfo`].
@@ -79,21 +81,27 @@ pub fn export_bytes(run: &Path, sampler: &str) -> anyhow::Result<Vec<u8>> {
     let info = model_info(&net, &config);
     let mut model = export::export(&net, &info);
     if !sampler.trim().is_empty() {
-        let mut check = kantor_core::sampler::SamplerSettings::ncsn(info.schedule);
+        // The settings as `generate` would take them from the model: the same limits.
+        let mut check = kantor_core::sampler::SamplerSettings {
+            steps_per_level: info.steps_per_level,
+            epsilon: info.epsilon,
+            ..kantor_core::sampler::SamplerSettings::ncsn(info.schedule)
+        };
         check.apply_text(sampler).map_err(|e| anyhow::anyhow!("--sampler: {e}"))?;
-        anyhow::ensure!(check.is_valid(), "--sampler {sampler:?} gives settings that cannot run (levels, steps ≥ 1, 0 < σ_min ≤ σ_max, ε > 0)");
-        anyhow::ensure!(
-            check.is_bounded(),
-            "--sampler {sampler:?} asks for more than {MAX_EVALUATIONS} network evaluations per chorale (levels and steps up to 10000, refine up to 1000)"
-        );
+        crate::compose::check_settings(&check).map_err(|e| anyhow::anyhow!("--sampler {sampler:?}: {e}; the model could not compose with them"))?;
         model.metadata_props.push(tract_onnx::pb::StringStringEntryProto { key: SAMPLER_PROP.into(), value: sampler.trim().into() });
     }
+    checksum::stamp(&mut model);
     Ok(model.encode_to_vec())
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let output = args.output.unwrap_or_else(|| args.checkpoint.join("model.onnx"));
-    crate::outfile::output_kind(&output)?;
+    // The run's own files are inputs: the export may not replace them.
+    let mut plan = crate::outfile::Plan::new();
+    plan.input(&crate::train::checkpoint::checkpoint_path(&args.checkpoint));
+    plan.input(&args.checkpoint.join(crate::train::checkpoint::CONFIG_FILE));
+    plan.output("--output", &output)?;
     let bytes = export_bytes(&args.checkpoint, &args.sampler)?;
     // Check that the model loads and runs before writing it.
     let mut model = OnnxScoreNet::from_bytes(&bytes)?;

@@ -15,6 +15,8 @@ type Plan = Arc<TypedRunnableModel>;
 /// rebuilt when a call asks for another.
 pub struct OnnxScoreNet {
     info: ModelInfo,
+    /// Whether the file carried a checksum (one that does not match is refused).
+    pub checksum: super::Checksum,
     props: HashMap<String, String>,
     model: InferenceModel,
     plan: Option<(usize, Plan)>,
@@ -29,17 +31,18 @@ impl std::fmt::Debug for OnnxScoreNet {
 impl OnnxScoreNet {
     /// Loads `path`, checking that it was made for this build's encoding.
     pub fn load(path: &Path) -> anyhow::Result<OnnxScoreNet> {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = crate::infile::read(path, crate::infile::MODEL)?;
         Self::from_bytes(&bytes).with_context(|| format!("loading model {}", path.display()))
     }
 
     /// Loads a model from the bytes of an ONNX file.
     pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<OnnxScoreNet> {
         let proto = tract_onnx::pb::ModelProto::decode(bytes).context("not an ONNX model")?;
+        let checksum = super::checksum::verify(&proto)?;
         let props: HashMap<String, String> = proto.metadata_props.iter().map(|p| (p.key.clone(), p.value.clone())).collect();
         let info = ModelInfo::from_props(&props)?;
         let model = tract_onnx::onnx().model_for_proto_model(&proto).context("reading the ONNX graph")?;
-        Ok(OnnxScoreNet { info, props, model, plan: None })
+        Ok(OnnxScoreNet { info, checksum, props, model, plan: None })
     }
 
     /// The model's metadata: encoding, default schedule, size.

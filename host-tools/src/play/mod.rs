@@ -11,12 +11,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use kantor_core::midi::Performance;
+use kantor_core::engine::Int8ScoreNet;
+use kantor_core::midi::{Performance, RunningStatus};
 use kantor_core::player::live::{self, PhraseQueued, WallClock};
 use kantor_core::player::sim::RecordingLed;
-use kantor_core::player::{BoardComposer, Budget, FixedSeed, Happening, Player, PlayerConfig};
+use kantor_core::player::{blob_composer, Budget, FixedSeed, Happening, LangevinComposer, Player, PlayerConfig};
+use kantor_core::ScoreNet;
 
-use crate::compose::EngineKind;
+use crate::compose::{count_parser, flag_help, EngineKind};
 use crate::ranges::within;
 use port::MidiOut;
 
@@ -68,13 +70,12 @@ pub struct PlayArgs {
     /// Tempo in quarter notes per minute (fermatas hold twice as long). [range: 20 to 2000]
     #[arg(long, default_value_t = 80, value_parser = within(20u32, 2000))]
     pub tempo: u32,
-    /// Langevin steps per noise level (default: the model's own); fewer is faster and
-    /// rougher, as on a board. [range: 1 to 1000]
-    #[arg(long, value_parser = within(1usize, 1000))]
+    /// Langevin steps per noise level; fewer is faster and rougher, as on a board.
+    #[arg(long, help = flag_help("steps"), value_parser = count_parser("steps"))]
     pub steps: Option<usize>,
-    /// Noise levels, geometric between the model's largest and smallest σ (default: the
-    /// model's own schedule); fewer is faster and rougher. [range: 1 to 10000]
-    #[arg(long, value_parser = within(1usize, 10_000))]
+    /// Noise levels, geometric between the model's largest and smallest σ (without
+    /// refinement); fewer is faster and rougher.
+    #[arg(long, help = flag_help("levels"), value_parser = count_parser("levels"))]
     pub levels: Option<usize>,
     /// The int8 model the boards run (a .kq8 blob from `kantor quantize`). Default: the
     /// shipped one, built into this binary.
@@ -102,7 +103,8 @@ pub fn run(args: PlayArgs) -> Result<()> {
             args.phrase_bars
         );
     }
-    let composer = load_composer(&args)?;
+    let quit = Arc::new(AtomicBool::new(false));
+    let composer = load_composer(&args, &quit)?;
     let (out, to) = match (&args.serial, &args.port) {
         (Some(device), _) => (MidiOut::serial(device, args.baud)?, format!("{device} at {} baud", args.baud)),
         (None, Some(which)) => {
@@ -111,7 +113,6 @@ pub fn run(args: PlayArgs) -> Result<()> {
         }
         (None, None) => bail!("say where to play: --serial DEVICE (serial MIDI at 31,250 baud) or --port PORT (see --list-ports)"),
     };
-    let quit = Arc::new(AtomicBool::new(false));
     {
         let quit = quit.clone();
         ctrlc::set_handler(move || quit.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")?;
@@ -130,22 +131,78 @@ pub fn run(args: PlayArgs) -> Result<()> {
     }
 }
 
-/// The composer the boards run, over the chosen blob.
-fn load_composer(args: &PlayArgs) -> Result<BoardComposer<'static, Vec<u8>, Vec<u8>, MAX_FRAMES>> {
+/// The board's network, which stops the sampler (an error it passes up) once Ctrl-C is
+/// pressed: a phrase being composed is given up within one network evaluation.
+struct Stoppable {
+    net: Int8ScoreNet<Vec<u8>, Vec<u8>>,
+    quit: Arc<AtomicBool>,
+}
+
+/// Why an evaluation of a [`Stoppable`] network did not happen.
+#[derive(Debug)]
+enum Halt<E> {
+    Stopped,
+    Net(E),
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for Halt<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Halt::Stopped => f.write_str("stopped by Ctrl-C"),
+            Halt::Net(e) => e.fmt(f),
+        }
+    }
+}
+
+impl ScoreNet for Stoppable {
+    type Error = Halt<<Int8ScoreNet<Vec<u8>, Vec<u8>> as ScoreNet>::Error>;
+    fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), Self::Error> {
+        if self.quit.load(Ordering::SeqCst) {
+            return Err(Halt::Stopped);
+        }
+        self.net.score(x, meta, frames, sigma, score).map_err(Halt::Net)
+    }
+}
+
+/// What `kantor play` composes with: the boards' composer over a network Ctrl-C stops.
+type PlayComposer = LangevinComposer<'static, Stoppable, MAX_FRAMES>;
+
+/// The composer the boards run, over the chosen blob, within the evaluations every command
+/// allows.
+fn load_composer(args: &PlayArgs, quit: &Arc<AtomicBool>) -> Result<PlayComposer> {
     let (blob, name) = match &args.model {
-        Some(path) => (std::fs::read(path).with_context(|| format!("cannot read the model {}", path.display()))?, path.display().to_string()),
+        Some(path) => (crate::infile::read(path, crate::infile::MODEL).context("cannot read the model")?, path.display().to_string()),
         None => (EngineKind::Int8.builtin_model().to_vec(), "the built-in model".to_string()),
     };
     let budget = Budget { levels: args.levels, steps_per_level: args.steps };
-    let composer = BoardComposer::from_blob(blob, args.phrase_bars, CONTEXT_FRAMES, budget).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    eprintln!("composing with {name}: {} network evaluations per phrase", composer.evaluations_per_phrase());
+    let quit = quit.clone();
+    let composer = blob_composer(blob, args.phrase_bars, CONTEXT_FRAMES, budget, |net| Stoppable { net, quit }).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let evaluations = composer.settings().evaluations();
+    if evaluations > kantor_core::sampler::table::MAX_EVALUATIONS {
+        bail!(
+            "these settings take {evaluations} network evaluations per phrase; at most {} are allowed, as for every command \
+             (lower --levels or --steps)",
+            kantor_core::sampler::table::MAX_EVALUATIONS
+        );
+    }
+    eprintln!("composing with {name}: {evaluations} network evaluations per phrase");
     Ok(composer)
+}
+
+/// All notes off on each voice's channel, as a board sends them when it stops.
+fn silence(port: &mut MidiOut, performance: &Performance) -> Result<()> {
+    use embedded_io::Write;
+    let mut status = RunningStatus::new();
+    for m in kantor_core::midi::all_notes_off(performance) {
+        status.write(&m, &mut *port).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    port.flush().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Plays `count` pieces from `seed` on, stopping early on Ctrl-C.
 fn pieces(
     out: MidiOut,
-    composer: BoardComposer<'static, Vec<u8>, Vec<u8>, MAX_FRAMES>,
+    composer: PlayComposer,
     config: PlayerConfig,
     seed: u64,
     count: u32,
@@ -159,13 +216,19 @@ fn pieces(
     for n in 0..count {
         let seed = seed.wrapping_add(n as u64);
         eprintln!("piece {} of {count}: seed {seed}, composing {} phrases…", n + 1, config.phrases);
-        let last = player
-            .play_through(seed, |h| {
-                if let Happening::Composed { frames, .. } = h {
-                    eprintln!("playing {} bars at {tempo} bpm to {to} (Ctrl-C stops)", frames / 16);
-                }
-            })
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let played = player.play_through(seed, |h| {
+            if let Happening::Composed { frames, .. } = h {
+                eprintln!("playing {} bars at {tempo} bpm to {to} (Ctrl-C stops)", frames / 16);
+            }
+        });
+        let last = match played {
+            Err(_) if quit.load(Ordering::SeqCst) => {
+                silence(player.port(), &config.performance)?;
+                eprintln!("stopped while composing: all notes off");
+                break;
+            }
+            r => r.map_err(|e| anyhow::anyhow!("{e}"))?,
+        };
         match last {
             Happening::Stopped { bytes } => {
                 eprintln!("stopped: all notes off ({bytes} MIDI bytes sent)");
@@ -181,7 +244,7 @@ fn pieces(
 /// The endless chorale from `seed`, until `phrases` (if given) or Ctrl-C.
 fn endless(
     out: MidiOut,
-    composer: BoardComposer<'static, Vec<u8>, Vec<u8>, MAX_FRAMES>,
+    composer: PlayComposer,
     config: PlayerConfig,
     seed: u64,
     phrases: Option<u32>,
@@ -192,7 +255,14 @@ fn endless(
     let queued = |p: PhraseQueued| {
         eprintln!("phrase {}: composed in {:.0} ms, ready {:.1} s before it is due", p.index + 1, p.took.as_secs_f64() * 1e3, p.margin_us as f64 / 1e6)
     };
-    let report = live::stream(out, composer, config, seed, phrases, || quit.load(Ordering::SeqCst), queued).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = match live::stream(out, composer, config, seed, phrases, || quit.load(Ordering::SeqCst), queued) {
+        // The phrase being composed was given up; the stream stopped with all notes off.
+        Err(_) if quit.load(Ordering::SeqCst) => {
+            eprintln!("stopped while composing: all notes off");
+            return Ok(());
+        }
+        r => r.map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
     let s = report.stats;
     let gaps = if s.gaps == 0 { "no gaps".to_string() } else { format!("{} late (a gap before each)", s.gaps) };
     eprintln!("stopped: all notes off after {} phrases, {gaps} ({} MIDI bytes sent)", s.phrases, report.bytes);

@@ -2,7 +2,7 @@
 //! does, or a MIDI output port of the operating system (ALSA, CoreMIDI, WinMM; feature
 //! `midi-ports`).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::time::Duration;
 
 /// The baud rate of MIDI 1.0.
@@ -25,10 +25,12 @@ enum Sink {
 impl MidiOut {
     /// The serial device at `path` (`/dev/ttyUSB0`, `COM3`, a pseudo-terminal), at `baud`, 8N1.
     pub fn serial(path: &str, baud: u32) -> Result<MidiOut> {
-        let port = serialport::new(path, baud)
-            .timeout(Duration::from_secs(1))
-            .open()
-            .with_context(|| format!("cannot open the serial device {path} at {baud} baud"))?;
+        let port = serialport::new(path, baud).timeout(Duration::from_secs(1)).open().map_err(|e| match not_a_terminal(path) {
+            Some(what) => anyhow::anyhow!(
+                "{path} is {what}, not a serial port: it has no baud rate to set; give the serial adapter's device (e.g. /dev/ttyUSB0) or a pseudo-terminal"
+            ),
+            None => anyhow::Error::new(e).context(format!("cannot open the serial device {path} at {baud} baud")),
+        })?;
         Ok(MidiOut { sink: Sink::Serial(port) })
     }
 
@@ -51,6 +53,23 @@ impl MidiOut {
     pub fn system(_which: &str) -> Result<(MidiOut, String)> {
         anyhow::bail!("{NO_PORTS}")
     }
+}
+
+/// What `path` is when it exists but is no terminal (a serial port is one): `/dev/null`,
+/// a file, a folder.
+fn not_a_terminal(path: &str) -> Option<&'static str> {
+    use std::os::unix::io::AsRawFd;
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_dir() {
+        return Some("a folder");
+    }
+    if meta.is_file() {
+        return Some("a file");
+    }
+    let file = std::fs::OpenOptions::new().write(true).open(path).ok()?;
+    // SAFETY: isatty only looks at the open descriptor.
+    let tty = unsafe { libc::isatty(file.as_raw_fd()) } == 1;
+    (!tty).then_some("a device but no terminal")
 }
 
 /// Why this build has no MIDI ports, and what to do.

@@ -1,19 +1,18 @@
 //! Grouped bar charts (e.g. a histogram of generated chorales against Bach's).
 
-use std::path::Path;
 
 use anyhow::{bail, Result};
 use plotters::prelude::*;
 
-use super::picture::{drawing, save_png};
+use super::picture::{drawing, png};
 use super::chart;
 use super::style::{palette, BLACK, FONT, LABEL_SIZE};
 
 const HEIGHT: u32 = 600;
 
 /// Draws one group of bars per label, one bar per series (in the series' colour), with a
-/// legend, and saves a PNG at `path`. Every series needs one value per label.
-pub fn bar_compare(path: &Path, title: &str, labels: &[String], series: &[(&str, Vec<f64>)]) -> Result<()> {
+/// legend; returns the PNG. Every series needs one value per label.
+pub fn bar_compare(title: &str, labels: &[String], series: &[(&str, Vec<f64>)]) -> Result<Vec<u8>> {
     if labels.is_empty() || series.is_empty() {
         bail!("nothing to plot for \"{title}\": no labels or no series");
     }
@@ -31,7 +30,7 @@ pub fn bar_compare(path: &Path, title: &str, labels: &[String], series: &[(&str,
     let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as u32 * LABEL_SIZE * 6 / 10 + 10;
     let fit = ((width - 130) / widest).max(1) as usize;
     let groups = labels.len() as f64;
-    save_png(path, width, HEIGHT, |area| {
+    png(width, HEIGHT, |area| {
         let mut chart = chart::builder(area, title)
             .build_cartesian_2d(-0.5..groups - 0.5, lo..hi)
             .map_err(drawing)?;

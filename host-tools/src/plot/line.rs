@@ -1,21 +1,20 @@
 //! Line charts (e.g. training loss per epoch, one line per noise level).
 
-use std::path::Path;
 
 use anyhow::{bail, Result};
 use plotters::prelude::*;
 
-use super::picture::{drawing, save_png};
+use super::picture::{drawing, png};
 use super::chart;
 use super::style::{palette, FONT, LABEL_SIZE};
 
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 600;
 
-/// Draws `series` (name, points) as coloured lines with a legend and saves a PNG at
-/// `path`. With `log_y` the y axis is logarithmic and points with y ≤ 0 are left out
+/// Draws `series` (name, points) as coloured lines with a legend;
+/// returns the PNG. With `log_y` the y axis is logarithmic and points with y ≤ 0 are left out
 /// (the line breaks there); non-finite points are always left out.
-pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[(&str, Vec<(f64, f64)>)], log_y: bool) -> Result<()> {
+pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[(&str, Vec<(f64, f64)>)], log_y: bool) -> Result<Vec<u8>> {
     let usable = |(x, y): (f64, f64)| x.is_finite() && y.is_finite() && (!log_y || y > 0.0);
     let points = || series.iter().flat_map(|(_, p)| p.iter().copied().filter(|p| usable(*p)));
     if points().next().is_none() {
@@ -42,7 +41,7 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
         .iter()
         .map(|(_, pts)| pts.split(|p| !usable(*p)).filter(|run| !run.is_empty()).map(<[_]>::to_vec).collect())
         .collect();
-    save_png(path, WIDTH, HEIGHT, |area| {
+    png(WIDTH, HEIGHT, |area| {
         let mut builder = chart::builder(area, title);
         if log_y {
             let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(drawing)?;

@@ -4,14 +4,13 @@
 //! from downbeats, fermata bands), so the roll is laid out here in pixels and drawn with
 //! plotters' shapes and text.
 
-use std::path::Path;
 
 use anyhow::{bail, Result};
 use kantor_core::{Frame, Token, Voice};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::picture::{drawing, save_png, Area};
+use super::picture::{drawing, png, Area};
 use super::style::{palette, BLACK, FONT, GREY, LABEL_SIZE, LIGHT_GREY, TITLE_SIZE};
 
 /// Pixels per semitone.
@@ -55,10 +54,10 @@ fn notes(frames: &[Frame], voice: Voice) -> Vec<(usize, usize, u8)> {
     out
 }
 
-/// Draws `frames` as a piano roll and saves a PNG at `path`: one colour per voice, bar
+/// Draws `frames` as a piano roll, returned as a PNG: one colour per voice, bar
 /// lines at each downbeat, fermata frames shaded (with a mark above), pitch axis in note
 /// names.
-pub fn piano_roll(path: &Path, frames: &[Frame], title: &str) -> Result<()> {
+pub fn piano_roll(frames: &[Frame], title: &str) -> Result<Vec<u8>> {
     if frames.is_empty() {
         bail!("nothing to plot for \"{title}\": the chorale has no frames");
     }
@@ -84,7 +83,7 @@ pub fn piano_roll(path: &Path, frames: &[Frame], title: &str) -> Result<()> {
         area.draw(&Rectangle::new([(x0, y0), (x1 + 1, y1 + 1)], colour.filled())).map_err(drawing)
     };
 
-    save_png(path, width as u32, height as u32, |c| {
+    png(width as u32, height as u32, |c| {
         // Background: black-key rows, fermata bands, octave lines.
         for p in lo..=hi {
             if matches!(p % 12, 1 | 3 | 6 | 8 | 10) {

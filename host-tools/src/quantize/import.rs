@@ -121,7 +121,13 @@ fn channel_factors(dims: &[usize], data: &[f32], channels: usize) -> Option<Vec<
 /// Reads an ONNX model into a float graph, refusing unsupported ops.
 pub fn import(model: &ModelProto) -> Result<FGraph> {
     let graph = model.graph.as_ref().context("the ONNX model has no graph")?;
-    let props = model.metadata_props.iter().filter(|p| p.key.starts_with("kantor.")).map(|p| (p.key.clone(), p.value.clone())).collect();
+    // The ONNX file's checksum is of the ONNX file; the blob has its own.
+    let props = model
+        .metadata_props
+        .iter()
+        .filter(|p| p.key.starts_with("kantor.") && p.key != crate::onnx::CHECKSUM_PROP)
+        .map(|p| (p.key.clone(), p.value.clone()))
+        .collect();
     let mut im = Importer { g: FGraph { values: vec![], nodes: vec![], scalars: vec![], output: 0, props }, names: HashMap::new() };
 
     for t in &graph.initializer {

@@ -113,13 +113,16 @@ pub struct FloatModel {
 
 /// Reads and checks an ONNX score network.
 pub fn read_model(path: &Path) -> Result<FloatModel> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = crate::infile::read(path, crate::infile::MODEL)?;
     model_from_bytes(path, bytes)
 }
 
 /// [`read_model`] on a file's bytes already in memory (`path` names it in errors).
 pub fn model_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<FloatModel> {
     let proto = import::decode(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    if crate::onnx::checksum::verify(&proto).with_context(|| format!("reading {}", path.display()))? == crate::onnx::Checksum::Absent {
+        eprintln!("{}", crate::onnx::checksum::absent_note(&path.display().to_string()));
+    }
     let props: HashMap<String, String> = proto.metadata_props.iter().map(|p| (p.key.clone(), p.value.clone())).collect();
     let info = ModelInfo::from_props(&props).with_context(|| format!("reading the metadata of {}", path.display()))?;
     let graph = import::import(&proto).with_context(|| format!("cannot quantise {}", path.display()))?;
@@ -254,7 +257,7 @@ pub fn run(args: QuantizeArgs) -> Result<()> {
     let methods = parse_ranges(&args.ranges)?;
     ensure!(args.frames >= 1 && args.windows >= 1 && args.eval_windows >= 1, "--frames, --windows and --eval-windows must be positive");
     ensure!((0.0..=1.0).contains(&args.split_threshold), "--split-threshold must lie in 0 to 1, got {}", args.split_threshold);
-    crate::outfile::output_kind(&args.output)?;
+    report::plan_outputs(&args.output, &[&args.model, &args.calibration_data])?;
     let model = read_model(&args.model)?;
     let g = &model.graph;
     let schedule = model.info.schedule;

@@ -1,6 +1,6 @@
 //! What `kantor quantize` tells about its result, and the files it writes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use kantor_core::NoiseSchedule;
@@ -155,17 +155,40 @@ impl Report {
     }
 }
 
+/// The side files written beside a blob that goes to a file.
+fn side_files(output: &Path) -> [PathBuf; 2] {
+    [output.with_file_name("model_sizes.rs"), output.with_file_name("quantization.json")]
+}
+
+/// Checks, before any work, that the blob (and, beside a file, its side files) can be
+/// written and replaces none of `inputs`.
+pub fn plan_outputs(output: &Path, inputs: &[&Path]) -> Result<()> {
+    let mut plan = crate::outfile::Plan::new();
+    for input in inputs {
+        plan.input(input);
+    }
+    if plan.output("-o", output)?.is_file() {
+        for side in side_files(output) {
+            plan.output("-o (its side file)", &side)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes the blob and, when it goes to a file, `model_sizes.rs` and `quantization.json`
-/// beside it (not beside a device or pipe).
+/// beside it (not beside a device or pipe): all three or none.
 pub fn write_outputs(output: &Path, blob: &[u8], arenas: &[(usize, usize)], report: &Report) -> Result<()> {
-    if !crate::outfile::write_output(output, blob)?.is_file() {
+    if !crate::outfile::output_kind(output)?.is_file() {
+        crate::outfile::write(output, blob)?;
         eprintln!("wrote {} (not a file, so model_sizes.rs and quantization.json were not written)", output.display());
         return Ok(());
     }
-    let sizes = output.with_file_name("model_sizes.rs");
-    crate::outfile::write(&sizes, super::blob::sizes_rs(blob.len(), arenas).as_bytes())?;
-    let json = output.with_file_name("quantization.json");
-    crate::outfile::write(&json, (serde_json::to_string_pretty(report)? + "\n").as_bytes())?;
+    let [sizes, json] = side_files(output);
+    let mut out = crate::outfile::Staged::new();
+    out.add(output, blob)?;
+    out.add(&sizes, super::blob::sizes_rs(blob.len(), arenas).as_bytes())?;
+    out.add(&json, (serde_json::to_string_pretty(report)? + "\n").as_bytes())?;
+    out.commit()?;
     eprintln!("wrote {}, {} and {}", output.display(), sizes.display(), json.display());
     Ok(())
 }

@@ -51,7 +51,7 @@ impl TrainState {
     /// Reads the state of the run in `run`.
     pub fn load(run: &Path) -> anyhow::Result<(Architecture, TrainState)> {
         let path = checkpoint_path(run);
-        let bytes = std::fs::read(&path).with_context(|| format!("reading checkpoint {}", path.display()))?;
+        let bytes = crate::infile::read(&path, crate::infile::CHECKPOINT).with_context(|| format!("reading checkpoint {}", path.display()))?;
         Self::from_bytes(&path, &bytes)
     }
 

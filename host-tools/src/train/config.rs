@@ -189,7 +189,7 @@ impl TrainConfig {
     }
 
     pub fn load(path: &Path) -> anyhow::Result<TrainConfig> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = crate::infile::read_text(path, crate::infile::TEXT).with_context(|| format!("reading {}", path.display()))?;
         let config: TrainConfig = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         config.validate().with_context(|| format!("checking {}", path.display()))?;
         Ok(config)
@@ -217,8 +217,10 @@ mod tests {
         assert_eq!(refusal("sigma_min = inf"), "sigma_min = inf is not a finite number; expected more than 0, up to 1000");
         assert_eq!(refusal("steps = 100000000"), "steps = 100000000 is out of range; expected 1 to 10000000");
         assert_eq!(refusal("checkpoint_minutes = -1.0"), "checkpoint_minutes = -1 is out of range; expected 0 to 525600");
-        assert_eq!(refusal("[sampler]\nsteps_per_level = 0"), "sampler.steps_per_level = 0 is out of range; expected 1 to 10000");
+        assert_eq!(refusal("[sampler]\nsteps_per_level = 0"), "sampler.steps_per_level = 0 is out of range; expected 1 to 1000");
         assert_eq!(refusal("[net]\nchannels = 100000\nkernel = 3\ndilations = [1]"), "net.channels = 100000 is out of range; expected 1 to 4096");
+        // Fields left out of [net] keep their defaults, as for every other table.
+        assert_eq!(refusal("[net]\nchannels = 100000"), "net.channels = 100000 is out of range; expected 1 to 4096");
         assert_eq!(refusal("[net]\nchannels = 8\nkernel = 3\ndilations = [1, 0]"), "net.dilations (each) = 0 is out of range; expected 1 to 4096");
         // The relations between fields are still checked once each is in range.
         assert_eq!(refusal("batch = 10\nchunk = 4"), "batch (10) must be a multiple of chunk (4)");

@@ -22,7 +22,7 @@ impl CsvLog {
         let path = run.join(name);
         let mut text = String::new();
         if keep_through > 0 {
-            if let Ok(old) = std::fs::read_to_string(&path) {
+            if let Ok(old) = crate::infile::read_text(&path, crate::infile::TEXT) {
                 let columns = header.split(',').count();
                 // `split_inclusive` keeps each line's newline: a line without one was cut.
                 for (i, line) in old.split_inclusive('\n').enumerate() {
@@ -52,7 +52,7 @@ impl CsvLog {
 
     /// The rows read back as numbers (header skipped).
     pub fn read(path: &Path) -> anyhow::Result<Vec<Vec<f64>>> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = crate::infile::read_text(path, crate::infile::TEXT)?;
         Ok(text.lines().skip(1).map(|l| l.split(',').filter_map(|v| v.parse().ok()).collect()).collect())
     }
 }

@@ -98,6 +98,7 @@ pub struct TrainSummary {
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    check_outputs(&args)?;
     let dataset = Dataset::load(&args.data).with_context(|| format!("loading dataset {}", args.data.display()))?;
     let config = if args.resume {
         resume_config(&args.out)?
@@ -117,6 +118,23 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         summary.last_validation.describe(),
         summary.stopped
     );
+    Ok(())
+}
+
+/// Every file a run writes into `--out`, checked before the dataset is read: the folder
+/// is a folder, and no file of the run is the dataset or the configuration it starts from.
+fn check_outputs(args: &TrainArgs) -> anyhow::Result<()> {
+    let mut plan = crate::outfile::Plan::new();
+    plan.input(&args.data);
+    if let Some(config) = args.config.as_ref().filter(|_| !args.resume) {
+        plan.input(config);
+    }
+    plan.folder("--out", &args.out)?;
+    if args.out.is_dir() {
+        for name in [CONFIG_FILE, checkpoint::CHECKPOINT_FILE, TRAIN_LOG, VALID_LOG, "summary.json", "loss.png", "bands.png"] {
+            plan.output("--out", &args.out.join(name))?;
+        }
+    }
     Ok(())
 }
 

@@ -17,13 +17,12 @@ fn smoothed(rows: &[Vec<f64>], width: usize) -> Vec<(f64, f64)> {
 pub fn write_plots(run: &Path) -> anyhow::Result<()> {
     let train = CsvLog::read(&run.join(TRAIN_LOG))?;
     let valid = CsvLog::read(&run.join(VALID_LOG))?;
-    let header = std::fs::read_to_string(run.join(VALID_LOG))?;
+    let header = crate::infile::read_text(&run.join(VALID_LOG), crate::infile::TEXT)?;
     let bands: Vec<String> = header.lines().next().unwrap_or("").split(',').skip(2).map(|s| s.replace("sigma_", "sigma ")).collect();
     let width = (train.len() / 200).max(1);
     let valid_mean: Vec<(f64, f64)> = valid.iter().filter(|r| r.len() >= 2).map(|r| (r[0], r[1])).collect();
     let train_label = format!("training (mean of {width} steps)");
-    line_chart(
-        &run.join("loss.png"),
+    let loss = line_chart(
         "Denoising score matching loss (sigma^2-weighted)",
         "step",
         "loss",
@@ -36,5 +35,9 @@ pub fn write_plots(run: &Path) -> anyhow::Result<()> {
         .map(|(b, name)| (name.clone(), valid.iter().filter(|r| r.len() > b + 2).map(|r| (r[0], r[b + 2])).collect()))
         .collect();
     let series: Vec<(&str, Vec<(f64, f64)>)> = per_band.iter().map(|(n, s)| (n.as_str(), s.clone())).collect();
-    line_chart(&run.join("bands.png"), "Validation loss per noise band", "step", "loss", &series, true)
+    let bands = line_chart("Validation loss per noise band", "step", "loss", &series, true)?;
+    let mut out = crate::outfile::Staged::new();
+    out.add(&run.join("loss.png"), &loss)?;
+    out.add(&run.join("bands.png"), &bands)?;
+    out.commit()
 }

@@ -251,7 +251,7 @@ fn consistent_sampling_with_refinement_counts_its_evaluations() {
     }
     // A share above 1 is refused as the command line is read, naming the option and range.
     let bad = Gen::try_parse_from(["generate", "--refine", "1", "--refine-fraction", "1.5"]).err().expect("refused").to_string();
-    assert!(bad.contains("--refine-fraction") && bad.contains("at most 1"), "{bad}");
+    assert!(bad.contains("--refine-fraction") && bad.contains("up to 1"), "{bad}");
 }
 
 #[test]
@@ -282,7 +282,9 @@ fn exported_models_carry_the_sampler_defaults() {
     assert_eq!(plain.schedule.levels, config.sampler.levels);
 
     let err = export_run_with(run.path(), &path, "steps=0").unwrap_err();
-    assert!(format!("{err:#}").contains("cannot run"), "{err:#}");
+    assert!(format!("{err:#}").contains("steps takes a whole number from 1 to 1000"), "{err:#}");
+    let err = export_run_with(run.path(), &path, "sigma_min=4 sigma_max=2").unwrap_err();
+    assert!(format!("{err:#}").contains("0 < σ_min ≤ σ_max"), "{err:#}");
 }
 
 /// A one-part 4/4 MusicXML score with `divisions` per quarter and the given measures'
@@ -371,12 +373,12 @@ fn harmonize_keeps_the_melody_file_and_says_what_a_folder_or_broken_file_is() {
         }
         let args = Harm::try_parse_from(argv).unwrap().args;
         let e = format!("{:#}", compose::harmonize_with(&mut engine(), &args).unwrap_err());
-        assert!(e.contains("is the melody file") && e.contains("overwrite"), "{flag}: {e}");
+        assert!(e.contains("which this command reads") && e.contains("overwritten"), "{flag}: {e}");
     }
     // The same file by another name (`dir/./tune.musicxml`) is caught too.
     let other = dir.path().join(".").join("tune.musicxml");
     let e = format!("{:#}", compose::harmonize_with(&mut engine(), &harm_args(&tune, &other, &[])).unwrap_err());
-    assert!(e.contains("is the melody file"), "{e}");
+    assert!(e.contains("which this command reads"), "{e}");
     assert_eq!(std::fs::read_to_string(&tune).unwrap(), text);
 
     let folder = dir.path().join("tunes.mid");

@@ -195,6 +195,7 @@ fn a_folder_of_chorales_is_evaluated_with_json() {
         write(dir.path(), &format!("valid{i}.mid"), &c.frames, c.time);
     }
     let json = dir.path().join("out/metrics.json");
+    std::fs::create_dir(dir.path().join("out")).unwrap();
     let dataset = dataset_path();
     let (ok, stderr) = kantor(&[
         "eval",

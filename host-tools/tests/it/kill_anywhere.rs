@@ -286,6 +286,7 @@ fn prepare_killed_anywhere_leaves_the_old_dataset_or_the_new() {
     let out = dir.path().join("out/bach.kds");
     let tmp = dir.path().join("out/bach.kds.tmp");
     let old = {
+        std::fs::create_dir_all(dir.path().join("out")).unwrap();
         train_support::made_up_dataset().save(&out).unwrap();
         std::fs::read(&out).unwrap()
     };

@@ -21,6 +21,7 @@ mod kill_anywhere;
 mod midi_corpus;
 mod midi_roundtrip;
 mod network;
+mod nothing_lost;
 mod onnx;
 mod onnx_default_model;
 mod option_ranges;

@@ -22,6 +22,7 @@ fn tract_matches_the_trained_network() {
     let config = TrainConfig { steps: 40, ..TrainConfig::smoke() };
     train(&data, run.path(), Some(config), Limits::default()).unwrap();
     let path = run.path().join("exported").join("model.onnx");
+    std::fs::create_dir(run.path().join("exported")).unwrap();
     let size = export_run(run.path(), &path).unwrap();
     assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, size);
 
@@ -61,6 +62,13 @@ fn refuses_foreign_models() {
     let at = bytes.windows(needle.len()).position(|w| w == needle).expect("version entry present");
     let mut other = bytes.clone();
     other[at + needle.len() - 1] = b'7';
+    // Changed by hand, the model no longer matches its checksum.
+    let err = OnnxScoreNet::from_bytes(&other).unwrap_err();
+    assert!(format!("{err:#}").contains("the model is damaged"), "{err:#}");
+    // Made for another encoding (and stamped), it is refused for that.
+    let mut proto = <tract_onnx::pb::ModelProto as prost::Message>::decode(&other[..]).unwrap();
+    kantor_host::onnx::checksum::stamp(&mut proto);
+    let other = prost::Message::encode_to_vec(&proto);
     let err = OnnxScoreNet::from_bytes(&other).unwrap_err();
     assert!(format!("{err:#}").contains("encoding version"), "{err:#}");
     assert!(OnnxScoreNet::from_bytes(&bytes[..bytes.len() / 2]).is_err());

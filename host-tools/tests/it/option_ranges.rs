@@ -1,11 +1,12 @@
-//! Every numeric option of `prepare`, `train`, `export-onnx`, `quantize`, `eval` and `play` shows
+//! Every numeric option of every command (`prepare`, `train`, `export-onnx`, `quantize`,
+//! `generate`, `harmonize`, `eval`, `play`) shows
 //! its range in `--help`, and the parser holds to exactly that range: the ends are
 //! accepted, values beyond them, NaN and infinities refused with a message naming it.
 
 use crate::train_support;
 
 use clap::{CommandFactory, Parser};
-use kantor_host::{corpus, eval, onnx, play, quantize, train};
+use kantor_host::{compose, corpus, eval, onnx, play, quantize, train};
 use std::any::TypeId;
 
 #[derive(Parser)]
@@ -16,6 +17,8 @@ enum Cli {
     Train(train::TrainArgs),
     ExportOnnx(onnx::ExportArgs),
     Quantize(quantize::QuantizeArgs),
+    Generate(compose::GenerateArgs),
+    Harmonize(compose::HarmonizeArgs),
     Eval(eval::EvalArgs),
     Play(play::PlayArgs),
 }
@@ -27,6 +30,7 @@ fn required(command: &str, option: &str) -> Vec<&'static str> {
         "train" => vec!["--out", "run"],
         "export-onnx" => vec!["--checkpoint", "run"],
         "quantize" => vec!["model.onnx"],
+        "harmonize" => vec!["--melody", "tune.mid"],
         "eval" if option != "generate" => vec!["--generate", "1"],
         _ => vec![],
     }
@@ -108,7 +112,7 @@ fn every_numeric_option_states_its_range_and_keeps_to_it() {
         }
     }
     eprintln!("{checked} numeric options checked");
-    assert!(checked >= 12, "only {checked} numeric options found");
+    assert!(checked >= 50, "only {checked} numeric options found");
 }
 
 #[test]
@@ -143,10 +147,22 @@ fn export_onnx_refuses_sampler_settings_without_end() {
     let run = tempfile::tempdir().unwrap();
     train::train(&train_support::made_up_dataset(), run.path(), Some(TrainConfig { steps: 2, ..TrainConfig::smoke() }), train::Limits::default()).unwrap();
     let path = run.path().join("model.onnx");
-    for endless in ["levels=100000000 steps=4", "levels=2000 steps=1000", "steps=4 refine=100000000"] {
+    // Beyond a setting's range, or within every range but more work than any command
+    // allows (the "levels=1000 steps=100", which `generate` then refused).
+    for (endless, says) in [
+        ("levels=100000000 steps=4", "levels takes a whole number from 1 to 10000"),
+        ("levels=2000 steps=1000", "at most 100000 are allowed"),
+        ("levels=1000 steps=100", "at most 100000 are allowed"),
+        ("steps=4 refine=100000000", "refine takes a whole number from 0 to 100"),
+    ] {
         let e = onnx::export_run_with(run.path(), &path, endless).unwrap_err();
-        assert!(format!("{e:#}").contains("network evaluations"), "{endless}: {e:#}");
+        assert!(format!("{e:#}").contains(says), "{endless}: {e:#}");
         assert!(!path.exists(), "{endless}: a model was written");
     }
     onnx::export_run_with(run.path(), &path, "levels=100 steps=100").unwrap();
+    // What export-onnx accepts, generate composes with.
+    let mut engine = kantor_host::compose::Engine::load(&path, kantor_host::compose::EngineKind::F32).unwrap();
+    let args = <kantor_host::compose::SamplerArgs as Default>::default();
+    args.apply(engine.defaults, None).unwrap();
+    let _ = engine.net();
 }

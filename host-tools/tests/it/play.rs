@@ -66,6 +66,45 @@ fn ctrl_c_turns_every_note_off() {
 }
 
 #[test]
+fn ctrl_c_while_composing_stops_within_a_second_with_all_notes_off() {
+    use firmware_common::pty::{open_pty, spawn_reader};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    // 99 levels of 1000 steps: about 99,000 evaluations for the first phrase, minutes of
+    // composing, stopped one and a half seconds in.
+    for mode in [&["--pieces", "1"][..], &["--endless"][..]] {
+        let (master, slave) = open_pty();
+        let _slave = std::fs::File::options().read(true).write(true).open(&slave).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kantor"))
+            .args(["play", "--serial", &slave, "--steps", "1000", "--levels", "99", "--seed", "3"])
+            .args(mode)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let reader = spawn_reader(master, stop.clone(), None);
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(child.try_wait().unwrap().is_none(), "{mode:?}: finished composing before Ctrl-C");
+        let asked = Instant::now();
+        // SAFETY: a signal to the child this test started.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+        let status = child.wait().unwrap();
+        let took = asked.elapsed();
+        stop.store(true, Ordering::SeqCst);
+        let got = reader.join().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        eprintln!("{mode:?}: stopped {:.0} ms after Ctrl-C", took.as_secs_f64() * 1e3);
+        assert!(status.success(), "{mode:?}: {status}: {err}");
+        assert!(took < Duration::from_secs(1), "{mode:?}: took {took:?} to stop");
+        assert!(err.contains("stopped while composing: all notes off"), "{mode:?}: {err}");
+        let all_notes_off: Vec<u8> = (0..4u8).flat_map(|ch| [0xB0 | ch, 123, 0]).collect();
+        assert!(got.ends_with(&all_notes_off), "{mode:?}: the port did not get all notes off: {got:02x?}");
+    }
+}
+
+#[test]
 fn where_to_play_must_be_said() {
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_kantor")).args(["play", "--seed", "1"]).output().unwrap();
     assert!(!o.status.success());

@@ -65,6 +65,7 @@ fn sample() -> Dataset {
 fn round_trip_through_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/set.kds");
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
     let d = sample();
     d.save(&path).unwrap();
     assert_eq!(Dataset::load(&path).unwrap(), d);

@@ -63,6 +63,7 @@ fn quantize_writes_blob_sizes_and_report() {
     let dir = tempfile::tempdir().unwrap();
     let model = small_model(dir.path(), None);
     let out = dir.path().join("out/model.kq8");
+    std::fs::create_dir(dir.path().join("out")).unwrap();
     run(args(model, out.clone())).unwrap();
 
     let blob = std::fs::read(&out).unwrap();

@@ -130,13 +130,13 @@ fn a_directory_as_output_is_refused_at_once() {
     std::fs::create_dir(&out).unwrap();
     let o = kantor(&["prepare", "--quiet", "--input", s(&input), "--output", s(&out)]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a folder"), "{}", stderr(&o));
     // Refused before the import: no report was printed.
     assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
     let model = small_model(dir.path());
     let o = kantor(&["quantize", s(&model), "--output", s(&out), "--windows", "1", "--eval-windows", "1"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a folder"), "{}", stderr(&o));
     assert_eq!(names(&out), Vec::<String>::new());
 }
 
@@ -185,6 +185,7 @@ fn quantize_writes_side_files_only_beside_a_regular_file() {
     let devs = device_folder(dir.path());
 
     let out = dir.path().join("out/model.kq8");
+    std::fs::create_dir(dir.path().join("out")).unwrap();
     let o = quantize(&model, &out);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(names(&dir.path().join("out")), ["model.kq8", "model_sizes.rs", "quantization.json"]);

@@ -105,7 +105,8 @@ fn emulated_board_as_a_midi_file() {
     let out = std::path::PathBuf::from(path("KANTOR_WRITE_MIDI"));
     std::fs::write(&out, &smf).expect("the MIDI file is written");
     let title = format!("mps2, seed {}", cfg.seed);
-    kantor_host::plot::piano_roll(&out.with_extension("png"), &piece.frames, &title).expect("the piano roll is drawn");
+    let roll = kantor_host::plot::piano_roll(&piece.frames, &title).expect("the piano roll is drawn");
+    std::fs::write(out.with_extension("png"), roll).expect("the piano roll is written");
 
     let notes = smf_notes(&smf);
     let end = notes.iter().map(|n| n.4).max().unwrap();
