@@ -2,7 +2,8 @@
 //!
 //! Everything a board needs to compose a four-part chorale and play it: the chorale
 //! encoding ([`voice`], [`token`], [`frame`], [`chorale`], [`onehot`]), and on top of it
-//! the score network runtime, the annealed Langevin sampler and the MIDI event stream.
+//! the score network runtime, the annealed Langevin sampler, the MIDI event stream and
+//! the written score ([`notation`]: spelling and MusicXML).
 //!
 //! `#![no_std]`; nothing in the sampling or playing path allocates. Only the engine's
 //! kernels and arena views use `unsafe`; every other module forbids it. The optional `std`
@@ -19,6 +20,7 @@ pub mod head;
 pub mod meter;
 pub mod midi;
 pub mod noise;
+pub mod notation;
 pub mod onehot;
 pub mod player;
 pub mod sampler;

@@ -138,8 +138,7 @@ impl Melody {
 
     /// The frame just after the melody's final note (where it falls silent for good).
     pub fn end_of_final_note(&self) -> usize {
-        let Some(last) = self.tokens.iter().rposition(|t| matches!(t, Token::Pitch(_))) else { return 0 };
-        self.tokens[last + 1..].iter().position(|t| *t != Token::Hold).map_or(self.tokens.len(), |i| last + 1 + i)
+        kantor_core::sampler::end_of_final_note(&self.tokens)
     }
 
     /// Lowest and highest pitch.

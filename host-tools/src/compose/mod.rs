@@ -17,7 +17,6 @@ pub mod melody;
 pub mod musicxml;
 mod options;
 mod output;
-pub mod spelling;
 
 pub use chain::{compose_frames, Composed};
 pub use engine::{defaults_from, DynScoreNet, Engine, EngineKind};
@@ -27,8 +26,8 @@ pub use options::{parse_key, parse_quarters, parse_seed, parse_time, ConstraintA
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};
-use kantor_core::sampler::{clamp_voice, PiecePlan, PiecePlanError, SamplerSettings, FREE};
-use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token, Voice};
+use kantor_core::sampler::{clamp_melody, PiecePlan, PiecePlanError, SamplerSettings, FREE};
+use kantor_core::{FrameMeta, KeySignature, TimeSignature};
 use std::path::PathBuf;
 
 /// Options both commands share: the model and how to sample and play.
@@ -251,21 +250,12 @@ pub fn harmonize_with(engine: &mut Engine, args: &HarmonizeArgs) -> Result<Vec<C
 fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody) -> Result<Vec<Composed>> {
     let settings = args.common.sampler.apply(engine.defaults.harmonizing(), args.common.steps)?;
     let mut clamps = vec![FREE; melody.tokens.len()];
-    clamp_voice(&mut clamps, Voice::Soprano, &melody.tokens);
-    let end = melody.end_of_final_note();
-    for (i, c) in clamps.iter_mut().enumerate().skip(end) {
-        for v in [Voice::Alto, Voice::Tenor, Voice::Bass] {
-            c[v.index()] = Some(if i == end { Token::Rest } else { Token::Hold });
-        }
-    }
+    clamp_melody(&mut clamps, &melody.tokens);
     let outputs = Outputs::new(&args.output, &args.common, melody.time)?;
     run_chains(engine, &settings, &args.common, &outputs, &melody.meta, &clamps, "harmonisation")
 }
 
-/// The first voice that never sings a note, if any.
-fn silent_voice(frames: &[Frame]) -> Option<Voice> {
-    Voice::ALL.into_iter().find(|v| !frames.iter().any(|f| matches!(f.tokens[v.index()], Token::Pitch(_))))
-}
+use kantor_core::chorale::silent_voice;
 
 /// Samples `common.count` chains and writes each result.
 fn run_chains(

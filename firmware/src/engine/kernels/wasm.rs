@@ -1,0 +1,148 @@
+//! The WebAssembly SIMD128 kernel set: convolutions with `i32x4.dot_i16x8_s`, which
+//! multiplies four pairs of int16 and adds each pair, what the pair-interleaved weights
+//! are laid out for. Each 16-byte group of a block's weights (one pair of taps for its
+//! [`CO_BLOCK`] outputs) widens into two vectors of four outputs' pairs; the pair of taps
+//! of a frame is broadcast and multiplied with both, four frames at a time (eight
+//! accumulators, a vector of weights and one of taps: what a 16-register machine keeps
+//! without spilling). Sums, rescales and the f32 edges are the portable set's.
+//!
+//! A WebAssembly module either has SIMD128 or does not validate, so the set is there
+//! whenever the build enables `simd128`. Off WebAssembly (the host's tests) the same code
+//! runs on a plain-Rust model of the five instructions it uses.
+
+use super::super::conv::{BlockAcc, ConvGeometry, ConvParams, TILE_T};
+use super::super::format::CO_BLOCK;
+use super::super::quant::Q;
+use super::{reference, Kernels};
+
+/// Proof that this module runs SIMD128 (only [`Simd128::detect`] makes one).
+#[derive(Clone, Copy, Debug)]
+pub struct Simd128 {
+    _detected: (),
+}
+
+impl Simd128 {
+    /// SIMD128: always, in a build that enables it (and, for the tests, on the model).
+    pub fn detect() -> Option<Simd128> {
+        Some(Simd128 { _detected: () })
+    }
+
+    /// The SIMD128 kernel set.
+    pub fn kernels(self) -> Kernels {
+        Kernels {
+            name: "wasm SIMD128",
+            conv1d,
+            add: reference::add,
+            rescale: reference::rescale,
+            quantize: reference::quantize,
+            dequantize: reference::dequantize,
+        }
+    }
+}
+
+/// The instructions, on WebAssembly.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod lanes {
+    use core::arch::wasm32::*;
+
+    pub type Acc = v128;
+    pub type Pairs = v128;
+
+    /// Four zero sums.
+    #[inline(always)]
+    pub fn zero() -> Acc {
+        i32x4_splat(0)
+    }
+
+    /// One group of 16 weights as two vectors of four outputs' pairs, widened to int16.
+    #[inline(always)]
+    pub fn weights(w: &[i8; 16]) -> (Pairs, Pairs) {
+        // SAFETY: 16 bytes behind the reference; v128.load needs no alignment.
+        let v = unsafe { v128_load(w.as_ptr().cast()) };
+        (i16x8_extend_low_i8x16(v), i16x8_extend_high_i8x16(v))
+    }
+
+    /// A pair of taps broadcast to every lane.
+    #[inline(always)]
+    pub fn taps(c: &[i16; 2]) -> Pairs {
+        // SAFETY: four bytes behind the reference; the load needs no alignment.
+        unsafe { v128_load32_splat(c.as_ptr().cast()) }
+    }
+
+    /// acc + (w · c, pair by pair).
+    #[inline(always)]
+    pub fn dot_add(acc: Acc, w: Pairs, c: Pairs) -> Acc {
+        i32x4_add(acc, i32x4_dot_i16x8(w, c))
+    }
+
+    #[inline(always)]
+    pub fn lanes(v: Acc) -> [i32; 4] {
+        [i32x4_extract_lane::<0>(v), i32x4_extract_lane::<1>(v), i32x4_extract_lane::<2>(v), i32x4_extract_lane::<3>(v)]
+    }
+}
+
+/// A plain-Rust model of the instructions, for the host's tests.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod lanes {
+    pub type Acc = [i32; 4];
+    pub type Pairs = [i16; 8];
+
+    pub fn zero() -> Acc {
+        [0; 4]
+    }
+
+    pub fn weights(w: &[i8; 16]) -> (Pairs, Pairs) {
+        (core::array::from_fn(|i| w[i] as i16), core::array::from_fn(|i| w[8 + i] as i16))
+    }
+
+    pub fn taps(c: &[i16; 2]) -> Pairs {
+        core::array::from_fn(|i| c[i % 2])
+    }
+
+    /// `i32x4.dot_i16x8_s` then `i32x4.add` (both wrap).
+    pub fn dot_add(acc: Acc, w: Pairs, c: Pairs) -> Acc {
+        core::array::from_fn(|j| {
+            let dot = (w[2 * j] as i32 * c[2 * j] as i32).wrapping_add(w[2 * j + 1] as i32 * c[2 * j + 1] as i32);
+            acc[j].wrapping_add(dot)
+        })
+    }
+
+    pub fn lanes(v: Acc) -> [i32; 4] {
+        v
+    }
+}
+
+/// Frames a pass of [`block`] multiplies at once.
+const ROWS: usize = 4;
+
+/// [`reference::block`]: the accumulators of one block of outputs for the frames of the
+/// tile (`rows` of them hold data; the rest stay zero, as the reference's zero rows give).
+fn block(w: &[i8], cols: &[i16], taps: usize, rows: usize, acc: &mut BlockAcc) {
+    *acc = [[0; CO_BLOCK]; TILE_T];
+    for r0 in (0..rows).step_by(ROWS) {
+        let mut lo = [lanes::zero(); ROWS];
+        let mut hi = [lanes::zero(); ROWS];
+        let n = ROWS.min(rows - r0);
+        for (p, group) in w.chunks_exact(2 * CO_BLOCK).enumerate() {
+            let group: &[i8; 16] = group.try_into().expect("a group is 16 weights");
+            let (w_lo, w_hi) = lanes::weights(group);
+            for r in 0..n {
+                let at = (r0 + r) * taps + 2 * p;
+                let pair: &[i16; 2] = cols[at..at + 2].try_into().expect("two taps");
+                let c = lanes::taps(pair);
+                lo[r] = lanes::dot_add(lo[r], w_lo, c);
+                hi[r] = lanes::dot_add(hi[r], w_hi, c);
+            }
+        }
+        for r in 0..n {
+            acc[r0 + r][..4].copy_from_slice(&lanes::lanes(lo[r]));
+            acc[r0 + r][4..].copy_from_slice(&lanes::lanes(hi[r]));
+        }
+    }
+}
+
+/// [`reference::conv1d`] with the multiply-accumulate of [`block`].
+#[allow(clippy::too_many_arguments)]
+fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
+    reference::conv1d_with(p, w, xq, x, t_in, yq, relu, y, t_out, cols, block);
+}
