@@ -6,8 +6,8 @@
 use crate::corpus::{Bent, BentKind};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
-use kantor_core::sampler::PiecePlan;
-use kantor_core::{FrameMeta, KeySignature, TimeSignature, Token, Voice};
+use kantor_core::sampler::melody as core_melody;
+use kantor_core::{FrameMeta, TimeSignature, Token, Voice};
 use std::path::Path;
 
 /// A single melody on the 16th grid, with the metadata of every frame.
@@ -143,20 +143,20 @@ impl Melody {
 
     /// Lowest and highest pitch.
     fn extent(&self) -> Option<(u8, u8)> {
-        let pitches = self.tokens.iter().filter_map(|t| t.pitch());
-        Some((pitches.clone().min()?, pitches.max()?))
+        core_melody::extent(&self.tokens)
     }
 
     /// Moves every note and the key signature by `semitones`.
     fn transpose(&mut self, semitones: i32) {
-        for t in &mut self.tokens {
-            if let Token::Pitch(p) = t {
-                *p = (*p as i32 + semitones).clamp(0, 127) as u8;
-            }
-        }
-        for m in &mut self.meta {
-            m.key = m.key.transposed(semitones);
-        }
+        core_melody::transpose(&mut self.tokens, &mut self.meta, semitones);
+    }
+
+    /// Ends the melody with the bar its final note ends in: music the file runs on with
+    /// past that bar (a later end of track, a padding rest) is not part of the piece.
+    pub fn end_with_its_last_bar(&mut self) {
+        let end = core_melody::end_of_piece(&self.tokens, &self.meta);
+        self.tokens.truncate(end);
+        self.meta.truncate(end);
     }
 
     /// Brings the melody into the soprano range (MIDI 60–79). With `transpose` the melody
@@ -172,7 +172,7 @@ impl Melody {
             None if range.contains(lo) && range.contains(hi) => 0,
             None => {
                 let fits = |s: i32| range.contains((lo as i32 + s).clamp(0, 255) as u8) && range.contains((hi as i32 + s).clamp(0, 255) as u8);
-                match (-4..=4).map(|o| o * 12).filter(|&s| fits(s)).min_by_key(|s: &i32| s.abs()) {
+                match core_melody::octave_shift(&self.tokens) {
                     Some(s) => s,
                     None => return Err(self.out_of_range_error(0, fits)),
                 }
@@ -220,29 +220,10 @@ impl Melody {
     }
 
     /// Marks phrase ends when the file marks none: the last beat of every
-    /// `fermata_every`-th bar, as [`PiecePlan`] lays them out. The final note always gets
+    /// `fermata_every`-th bar, as `PiecePlan` lays them out. The final note always gets
     /// a fermata, whether the file marks one there or not.
     pub fn ensure_fermatas(&mut self, fermata_every: usize) {
-        if !self.meta.iter().any(|m| m.fermata) {
-            self.plan_fermatas(fermata_every);
-        }
-        // The final note carries a fermata wherever the last bar ends.
-        if let Some(last) = self.tokens.iter().rposition(|t| matches!(t, Token::Pitch(_))) {
-            for m in &mut self.meta[last..] {
-                m.fermata = true;
-            }
-        }
-    }
-
-    /// Fermatas where [`PiecePlan`] puts them for a piece of this length.
-    fn plan_fermatas(&mut self, fermata_every: usize) {
-        let bar = self.time.frames_per_bar().unwrap_or(16) as usize;
-        let pickup = self.meta.first().map(|m| (bar - m.position_in_bar as usize % bar) % bar).unwrap_or(0);
-        let body = self.meta.len().saturating_sub(pickup);
-        let plan = PiecePlan { bars: body.div_ceil(bar).max(1), time: self.time, key: KeySignature::default(), pickup, fermata_every };
-        for (i, m) in self.meta.iter_mut().enumerate() {
-            m.fermata = plan.meta(i).map(|p| p.fermata).unwrap_or(false);
-        }
+        core_melody::ensure_fermatas(&self.tokens, &mut self.meta, self.time, fermata_every);
     }
 }
 
@@ -255,6 +236,7 @@ pub fn note_name(pitch: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kantor_core::KeySignature;
 
     fn melody(pitches: &[u8]) -> Melody {
         let key = KeySignature { fifths: 1 };

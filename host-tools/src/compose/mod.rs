@@ -221,6 +221,7 @@ fn prepare_melody(args: &HarmonizeArgs) -> Result<Melody> {
         let dir = if shift > 0 { "up" } else { "down" };
         eprintln!("note: the melody was moved {dir} {octaves} octave{} into the soprano range", if octaves == 1 { "" } else { "s" });
     }
+    melody.end_with_its_last_bar();
     melody.ensure_fermatas(args.fermata_every as usize);
     Ok(melody)
 }

@@ -5,6 +5,7 @@ use core::fmt::Write as _;
 use kantor_core::chorale::silent_voice;
 use kantor_core::midi::{write_smf, Performance};
 use kantor_core::player::{model_settings, phrase_seed, Budget, Composer, LangevinComposer};
+use kantor_core::sampler::melody as melody_prep;
 use kantor_core::sampler::{clamp_melody, sample, PiecePlan, SamplerSettings, Workspace};
 use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature};
 
@@ -270,36 +271,49 @@ pub extern "C" fn kantor_compose(fifths: i32, mode: u32, bars: u32, numerator: u
     compose_piece(b, n, false, &settings, seed, time, tempo.clamp(1, 400) as u16, mode.min(1) as u8, "chorale")
 }
 
+/// Bytes per melody frame at `kantor_input() + kantor_melody_offset()`: the soprano's
+/// token (0 hold, 1 rest, else the pitch), 1 under a fermata the file marks, the position
+/// in the bar, the key signature (fifths, signed).
+pub const MELODY_BYTES: usize = 4;
+
+#[no_mangle]
+pub extern "C" fn kantor_melody_bytes() -> u32 {
+    MELODY_BYTES as u32
+}
+
 /// Harmonises a melody as `kantor harmonize --engine int8` does: `frames` frames of
-/// two bytes at `kantor_input() + kantor_melody_offset()` (the soprano's token: 0 hold,
-/// 1 rest, else the pitch; then 1 under a fermata), in `numerator/denominator` with the
-/// first frame `offset` 16ths into its bar, in the key signature of `fifths`; the
-/// settings text as for [`kantor_compose`]. The melody must already be in the soprano's
-/// range with its phrase ends marked.
+/// [`MELODY_BYTES`] as read from a file in `numerator/denominator`. The melody moves
+/// into the soprano's range by whole octaves if it must, ends with the bar its final note
+/// ends in, and gets a fermata every `fermata_every` bars if it marks none (and on its
+/// final note); the settings text as for [`kantor_compose`].
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "C" fn kantor_harmonize(frames: u32, numerator: u32, denominator: u32, offset: u32, fifths: i32, mode: u32, tempo: u32, seed: u64, settings_len: u32) -> u32 {
+pub extern "C" fn kantor_harmonize(frames: u32, numerator: u32, denominator: u32, fermata_every: u32, mode: u32, tempo: u32, seed: u64, settings_len: u32) -> u32 {
     let n = frames as usize;
-    if n == 0 || n > MAX_FRAMES {
+    if n == 0 || n > MAX_FRAMES || MELODY_OFFSET + MELODY_BYTES * n > buffers::INPUT_BYTES {
         return fail(format_args!("a melody of {n} 16ths: between 1 and {MAX_FRAMES} can be harmonised"));
     }
     let (time, b, settings) = match prepare(numerator, denominator, settings_len, true) {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let key = KeySignature { fifths: fifths.clamp(-7, 7) as i8 };
-    let melody = &b.input[MELODY_OFFSET..MELODY_OFFSET + 2 * n];
+    let melody = &b.input[MELODY_OFFSET..MELODY_OFFSET + MELODY_BYTES * n];
     let piece = &mut *b.piece;
-    for i in 0..n {
-        let mut meta = FrameMeta::on_grid(time, key, offset as usize, i);
-        meta.fermata = melody[2 * i + 1] != 0;
-        piece.metas[i] = meta;
-        piece.tokens[i][0] = byte_token(melody[2 * i]);
-    }
     let mut soprano = [kantor_core::Token::Rest; MAX_FRAMES];
-    for i in 0..n {
-        soprano[i] = piece.tokens[i][0];
+    for (i, m) in melody.chunks_exact(MELODY_BYTES).enumerate() {
+        soprano[i] = byte_token(m[0]);
+        piece.metas[i] = FrameMeta { position_in_bar: m[2], fermata: m[1] != 0, key: KeySignature { fifths: (m[3] as i8).clamp(-7, 7) } };
     }
+    let Some(shift) = melody_prep::octave_shift(&soprano[..n]) else {
+        return fail(format_args!(
+            "the melody does not fit the soprano's range {}–{} in any octave",
+            kantor_core::Voice::Soprano.range().lowest,
+            kantor_core::Voice::Soprano.range().highest
+        ));
+    };
+    melody_prep::transpose(&mut soprano[..n], &mut piece.metas[..n], shift);
+    let n = melody_prep::end_of_piece(&soprano[..n], &piece.metas[..n]);
+    melody_prep::ensure_fermatas(&soprano[..n], &mut piece.metas[..n], time, fermata_every as usize);
     clamp_melody(&mut piece.clamps[..n], &soprano[..n]);
     if let Err(e) = kantor_core::sampler::clamp::check(&piece.clamps[..n]) {
         return fail(format_args!("the melody: {e}"));

@@ -55,18 +55,22 @@ mod lanes {
     }
 
     /// One group of 16 weights as two vectors of four outputs' pairs, widened to int16.
+    ///
+    /// # Safety
+    /// `w` must point to 16 readable bytes (v128.load needs no alignment).
     #[inline(always)]
-    pub fn weights(w: &[i8; 16]) -> (Pairs, Pairs) {
-        // SAFETY: 16 bytes behind the reference; v128.load needs no alignment.
-        let v = unsafe { v128_load(w.as_ptr().cast()) };
+    pub unsafe fn weights(w: *const i8) -> (Pairs, Pairs) {
+        let v = v128_load(w.cast());
         (i16x8_extend_low_i8x16(v), i16x8_extend_high_i8x16(v))
     }
 
     /// A pair of taps broadcast to every lane.
+    ///
+    /// # Safety
+    /// `c` must point to two readable int16 (the load needs no alignment).
     #[inline(always)]
-    pub fn taps(c: &[i16; 2]) -> Pairs {
-        // SAFETY: four bytes behind the reference; the load needs no alignment.
-        unsafe { v128_load32_splat(c.as_ptr().cast()) }
+    pub unsafe fn taps(c: *const i16) -> Pairs {
+        v128_load32_splat(c.cast())
     }
 
     /// acc + (w · c, pair by pair).
@@ -91,11 +95,17 @@ mod lanes {
         [0; 4]
     }
 
-    pub fn weights(w: &[i8; 16]) -> (Pairs, Pairs) {
+    /// # Safety
+    /// As on WebAssembly: 16 readable bytes.
+    pub unsafe fn weights(w: *const i8) -> (Pairs, Pairs) {
+        let w = core::slice::from_raw_parts(w, 16);
         (core::array::from_fn(|i| w[i] as i16), core::array::from_fn(|i| w[8 + i] as i16))
     }
 
-    pub fn taps(c: &[i16; 2]) -> Pairs {
+    /// # Safety
+    /// As on WebAssembly: two readable int16.
+    pub unsafe fn taps(c: *const i16) -> Pairs {
+        let c = core::slice::from_raw_parts(c, 2);
         core::array::from_fn(|i| c[i % 2])
     }
 
@@ -119,21 +129,26 @@ const ROWS: usize = 4;
 /// tile (`rows` of them hold data; the rest stay zero, as the reference's zero rows give).
 fn block(w: &[i8], cols: &[i16], taps: usize, rows: usize, acc: &mut BlockAcc) {
     *acc = [[0; CO_BLOCK]; TILE_T];
+    let pairs = w.len() / (2 * CO_BLOCK);
+    // Every load below stays inside these bounds, checked once here.
+    assert!(w.len() == pairs * 2 * CO_BLOCK && 2 * pairs <= taps && rows <= TILE_T && cols.len() >= rows * taps);
     for r0 in (0..rows).step_by(ROWS) {
         let mut lo = [lanes::zero(); ROWS];
         let mut hi = [lanes::zero(); ROWS];
         let n = ROWS.min(rows - r0);
-        for (p, group) in w.chunks_exact(2 * CO_BLOCK).enumerate() {
-            let group: &[i8; 16] = group.try_into().expect("a group is 16 weights");
-            let (w_lo, w_hi) = lanes::weights(group);
-            for r in 0..n {
-                let at = (r0 + r) * taps + 2 * p;
-                let pair: &[i16; 2] = cols[at..at + 2].try_into().expect("two taps");
-                let c = lanes::taps(pair);
+        let rows_at: [*const i16; ROWS] = core::array::from_fn(|r| cols[(r0 + r.min(n - 1)) * taps..].as_ptr());
+        for p in 0..pairs {
+            // SAFETY: group p is w[16p..16p + 16] and tap pair p of each row is
+            // cols[row + 2p..row + 2p + 2], inside the slices by the assertion above.
+            let (w_lo, w_hi) = unsafe { lanes::weights(w.as_ptr().add(2 * CO_BLOCK * p)) };
+            for r in 0..ROWS {
+                // SAFETY: as above.
+                let c = unsafe { lanes::taps(rows_at[r].add(2 * p)) };
                 lo[r] = lanes::dot_add(lo[r], w_lo, c);
                 hi[r] = lanes::dot_add(hi[r], w_hi, c);
             }
         }
+        // Rows past the tile's frames (a partial pass repeats its last row) are not kept.
         for r in 0..n {
             acc[r0 + r][..4].copy_from_slice(&lanes::lanes(lo[r]));
             acc[r0 + r][4..].copy_from_slice(&lanes::lanes(hi[r]));
