@@ -315,4 +315,18 @@ mod tests {
         m.tokens[6] = Token::Rest;
         assert_eq!(m.end_of_final_note(), 6);
     }
+
+    #[test]
+    fn a_melody_ends_with_the_bar_its_final_note_ends_in() {
+        // A quarter pickup and a bar whose final note ends two 16ths before the bar line;
+        // the file runs on four 16ths of silence past that bar line.
+        let mut m = melody(&[67, 72, 71, 69, 67]);
+        m.tokens.truncate(18);
+        m.tokens.extend([Token::Rest, Token::Hold, Token::Hold, Token::Hold, Token::Hold, Token::Hold]);
+        m.meta = (0..m.tokens.len()).map(|i| FrameMeta::on_grid(TimeSignature::COMMON, KeySignature { fifths: 1 }, 12, i)).collect();
+        m.end_with_its_last_bar();
+        assert_eq!(m.tokens.len(), 20, "the rest fills the bar; no bar of rest follows");
+        assert_eq!(m.meta.len(), 20);
+        assert_eq!(m.tokens[18], Token::Rest);
+    }
 }
