@@ -112,6 +112,12 @@ export class Kantor {
     if (!this.k.kantor_use_kernels(index)) throw new Error(`no kernel set ${index}`);
   }
 
+  /** The engine's golden vectors with every kernel set: {differ, text}. */
+  golden() {
+    const differ = this.k.kantor_golden();
+    return { differ, text: this.message() };
+  }
+
   /** Every optimised kernel set against the portable one: {differ, text}. */
   checkKernels() {
     const differ = this.k.kantor_check_kernels();

@@ -38,6 +38,12 @@ test('every kernel set agrees with the portable one inside the module', () => {
   assert.equal(kantor.kernels(), 'wasm SIMD128');
 });
 
+test('the engine\'s golden vectors, bit for bit, with every kernel set', () => {
+  const { differ, text } = kantor.golden();
+  assert.equal(differ, 0, text);
+  assert.match(text, /4 runs/);
+});
+
 const pieces = [
   { name: 'the README piece (16 bars, the model\'s own settings)', page: { bars: 16, seed: 7n }, cli: ['--bars', '16', '--seed', '7'] },
   {

@@ -25,3 +25,37 @@ pub extern "C" fn kantor_check_kernels() -> u32 {
     crate::api::set_last_message(set_message(format_args!("{sets} set(s) ({name}) against the portable one: {differ} of {cases} cases differ")));
     differ as u32
 }
+
+static SCORE_BLOB: &kantor_core::engine::Aligned<[u8]> = &kantor_core::engine::Aligned(*include_bytes!("../../../tests/golden/synthetic.kq8"));
+static SCORE_CASE: &[u8] = include_bytes!("../../../tests/golden/synthetic.case");
+static CATEGORICAL_BLOB: &kantor_core::engine::Aligned<[u8]> = &kantor_core::engine::Aligned(*include_bytes!("../../../tests/golden/synthetic-categorical.kq8"));
+static CATEGORICAL_CASE: &[u8] = include_bytes!("../../../tests/golden/synthetic-categorical.case");
+
+/// Frames a golden case may have.
+const GOLDEN_FRAMES: usize = 16;
+const GOLDEN_ARENA: usize = 64 * 1024;
+static mut GOLDEN: ([u8; GOLDEN_ARENA], [f32; 101 * GOLDEN_FRAMES], [f32; 23 * GOLDEN_FRAMES], [f32; 101 * GOLDEN_FRAMES]) =
+    ([0; GOLDEN_ARENA], [0.0; 101 * GOLDEN_FRAMES], [0.0; 23 * GOLDEN_FRAMES], [0.0; 101 * GOLDEN_FRAMES]);
+
+/// The engine's golden vectors (`firmware/tests/golden`: both heads, every op) with every
+/// kernel set the module has; returns how many scores differ from the host reference's
+/// bit for bit (0: none), with a line at `kantor_message()`.
+#[no_mangle]
+pub extern "C" fn kantor_golden() -> u32 {
+    use kantor_core::engine::{golden, Kernels};
+    use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
+    // SAFETY: one thread; no reference outlives this call.
+    let g = unsafe { &mut *core::ptr::addr_of_mut!(GOLDEN) };
+    let mut b = golden::Buffers { arena: &mut g.0, x: &mut g.1[..VOICE_CHANNELS * GOLDEN_FRAMES], meta: &mut g.2[..META_CHANNELS * GOLDEN_FRAMES], score: &mut g.3[..VOICE_CHANNELS * GOLDEN_FRAMES] };
+    let (mut differ, mut scores, mut runs) = (0, 0, 0);
+    for kernels in Kernels::available() {
+        for (blob, case) in [(&SCORE_BLOB.0, SCORE_CASE), (&CATEGORICAL_BLOB.0, CATEGORICAL_CASE)] {
+            let (d, n) = golden::check(blob, case, kernels, &mut b);
+            differ += d;
+            scores += n;
+            runs += 1;
+        }
+    }
+    crate::api::set_last_message(set_message(format_args!("golden vectors, {runs} runs (2 networks × every kernel set): {differ} of {scores} scores differ")));
+    differ as u32
+}

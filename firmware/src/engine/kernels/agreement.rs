@@ -152,6 +152,7 @@ mod tests {
         let mut b = std::boxed::Box::new(Buffers::new());
         assert!(run(&mut b, |a| assert!(a.cases > 200 && a.differ == 0, "{a:?}")));
         // A set that rounds one way wrong must be seen.
+        #[allow(clippy::too_many_arguments)]
         fn off_by_one(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
             super::super::reference::conv1d(p, w, xq, x, t_in, yq, relu, y, t_out, cols);
             y[0] ^= 1;
