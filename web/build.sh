@@ -20,8 +20,13 @@ fi
 
 # Debian's cargo (rustup's ignores [unstable] build-std); its own target/ whatever
 # CARGO_TARGET_DIR says.
-(cd firmware/boards/wasm && env -u CARGO_TARGET_DIR PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 cargo build --release -q)
+deb() { (cd firmware/boards/wasm && env -u CARGO_TARGET_DIR PATH=/usr/bin:/bin RUSTC_BOOTSTRAP=1 "$@"); }
 wasm=firmware/boards/wasm/target/wasm32-unknown-unknown/release/kantor_wasm.wasm
+# For the tests: the module with the engine's golden vectors (web/build, not published).
+deb cargo build --release -q --features golden
+mkdir -p web/build
+cp "$wasm" web/build/kantor-golden.wasm
+deb cargo build --release -q
 
 (cd web && { [ -d node_modules/opensheetmusicdisplay ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; })
 

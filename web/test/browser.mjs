@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { melodyFile, TUNE } from './tune.mjs';
+import { melodyFile, melodyMusicXml, TUNE } from './tune.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -138,6 +138,21 @@ await step('an uploaded melody is harmonised as the host does', async () => {
   await page.click('#harmonize');
   await page.waitForFunction(() => /Harmonised/.test(document.getElementById('status').textContent), null, { timeout: 30000 });
   await page.waitForSelector('body[data-score="drawn"]');
+  const got = await download(page, '#download-midi');
+  assert.deepEqual(got, host('harmonize', ['--melody', tune, '--seed', '3', '--levels', '4', '--steps', '1', '--refine', '2']));
+});
+
+await step('an uploaded MusicXML melody is harmonised as the host does', async () => {
+  const tune = path.join(work, 'tune.musicxml');
+  fs.writeFileSync(tune, melodyMusicXml(TUNE, [4, 4]));
+  await page.evaluate(() => { delete document.body.dataset.score; });
+  await page.setInputFiles('#melody', tune);
+  await page.waitForFunction(() => /tune\.musicxml: /.test(document.getElementById('status').textContent));
+  await page.click('#harmonize');
+  await page.waitForFunction(() => /Harmonised tune\.musicxml/.test(document.getElementById('status').textContent), null, { timeout: 30000 });
+  await page.waitForSelector('body[data-score="drawn"]');
+  const soprano = await page.evaluate(() => window.kantorPage.piece.frames.map((f) => f.tokens[0]).filter((t) => t > 1));
+  assert.deepEqual(soprano, TUNE.filter(([p]) => p !== null).map(([p]) => p + 12));
   const got = await download(page, '#download-midi');
   assert.deepEqual(got, host('harmonize', ['--melody', tune, '--seed', '3', '--levels', '4', '--steps', '1', '--refine', '2']));
 });

@@ -26,6 +26,12 @@ pub extern "C" fn kantor_check_kernels() -> u32 {
     differ as u32
 }
 
+/// The engine's golden vectors (built with the `golden` feature, for the tests only: the
+/// page's module does not carry the test networks).
+#[cfg(feature = "golden")]
+mod golden_vectors {
+use crate::buffers::set_message;
+
 static SCORE_BLOB: &kantor_core::engine::Aligned<[u8]> = &kantor_core::engine::Aligned(*include_bytes!("../../../tests/golden/synthetic.kq8"));
 static SCORE_CASE: &[u8] = include_bytes!("../../../tests/golden/synthetic.case");
 static CATEGORICAL_BLOB: &kantor_core::engine::Aligned<[u8]> = &kantor_core::engine::Aligned(*include_bytes!("../../../tests/golden/synthetic-categorical.kq8"));
@@ -58,4 +64,5 @@ pub extern "C" fn kantor_golden() -> u32 {
     }
     crate::api::set_last_message(set_message(format_args!("golden vectors, {runs} runs (2 networks × every kernel set): {differ} of {scores} scores differ")));
     differ as u32
+}
 }

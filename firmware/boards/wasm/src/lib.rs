@@ -17,7 +17,8 @@
 //! Progress goes out through the imported `env.kantor_progress(done, total)`, once per
 //! network evaluation. The engine runs the wasm SIMD128 kernel set; `kantor_use_kernels`
 //! picks another (the portable one), `kantor_check_kernels` runs every set against the
-//! portable one on random data.
+//! portable one on random data; with the `golden` feature (the tests' build),
+//! `kantor_golden` runs the engine's golden vectors with every set.
 #![no_std]
 
 mod api;
