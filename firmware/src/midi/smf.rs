@@ -279,7 +279,7 @@ mod tests {
         let key = KeySignature { fifths: 1 };
         let mut frames = [Frame { tokens: [H; 4], meta: FrameMeta::default() }; 8];
         for (i, f) in frames.iter_mut().enumerate() {
-            f.meta = FrameMeta::on_grid(time, key, 0, i);
+            f.meta = FrameMeta::on_grid(time, key, crate::key::Mode::Major, 0, i);
             f.meta.fermata = i >= 4;
         }
         frames[0].tokens = [P(67), crate::Token::Rest, crate::Token::Rest, P(43)];

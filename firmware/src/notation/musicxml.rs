@@ -397,7 +397,7 @@ mod tests {
     fn fermatas_slow_down_without_printing_a_tempo_mark() {
         use Token::{Hold as H, Pitch as P};
         let key = KeySignature { fifths: 0 };
-        let mut frames: Vec<Frame> = (0..32).map(|i| Frame { tokens: [H; 4], meta: FrameMeta::on_grid(TimeSignature::COMMON, key, 0, i) }).collect();
+        let mut frames: Vec<Frame> = (0..32).map(|i| Frame { tokens: [H; 4], meta: FrameMeta::on_grid(TimeSignature::COMMON, key, crate::key::Mode::Major, 0, i) }).collect();
         for i in (0..32).step_by(4) {
             frames[i].tokens = [P(72), P(67), P(64), P(48)];
         }

@@ -341,7 +341,7 @@ mod tests {
         let mut m = melody(&[67, 72, 71, 69, 67]);
         m.tokens.truncate(18);
         m.tokens.extend([Token::Rest, Token::Hold, Token::Hold, Token::Hold, Token::Hold, Token::Hold]);
-        m.meta = (0..m.tokens.len()).map(|i| FrameMeta::on_grid(TimeSignature::COMMON, KeySignature { fifths: 1 }, 12, i)).collect();
+        m.meta = (0..m.tokens.len()).map(|i| FrameMeta::on_grid(TimeSignature::COMMON, KeySignature { fifths: 1 }, kantor_core::Mode::Major, 12, i)).collect();
         m.end_with_its_last_bar();
         assert_eq!(m.tokens.len(), 20, "the rest fills the bar; no bar of rest follows");
         assert_eq!(m.meta.len(), 20);

@@ -32,7 +32,7 @@ mod tests {
         tokens
             .iter()
             .enumerate()
-            .map(|(i, t)| Frame { tokens: *t, meta: FrameMeta::on_grid(time, key, pickup_offset, i) })
+            .map(|(i, t)| Frame { tokens: *t, meta: FrameMeta::on_grid(time, key, kantor_core::Mode::Major, pickup_offset, i) })
             .collect()
     }
 
@@ -56,7 +56,7 @@ mod tests {
     /// Frames in `fifths` from one token row per 16th.
     fn piece(fifths: i8, rows: &[[Token; 4]]) -> Vec<Frame> {
         let key = KeySignature { fifths };
-        rows.iter().enumerate().map(|(i, t)| Frame { tokens: *t, meta: FrameMeta::on_grid(TimeSignature::COMMON, key, 0, i) }).collect()
+        rows.iter().enumerate().map(|(i, t)| Frame { tokens: *t, meta: FrameMeta::on_grid(TimeSignature::COMMON, key, kantor_core::Mode::Major, 0, i) }).collect()
     }
 
     /// `token` then `len - 1` holds, for each voice.
