@@ -2,12 +2,13 @@
 
 #![forbid(unsafe_code)]
 
+use crate::key::{Key, Mode};
 use crate::meter::{KeySignature, TimeSignature, FRAMES_PER_QUARTER};
 use crate::token::Token;
 use crate::voice::VOICES;
 
 /// What a frame is, apart from its notes: where it falls in the bar, whether a phrase
-/// ends on it (fermata), and the key signature.
+/// ends on it (fermata), the key signature and the mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct FrameMeta {
@@ -17,6 +18,8 @@ pub struct FrameMeta {
     pub fermata: bool,
     /// The key signature in force.
     pub key: KeySignature,
+    /// Major or minor: which of the signature's two keys the music is in.
+    pub mode: Mode,
 }
 
 impl FrameMeta {
@@ -30,11 +33,17 @@ impl FrameMeta {
         self.position_in_bar / FRAMES_PER_QUARTER
     }
 
-    /// Metadata for frame `index` of a piece in `time` whose first frame sits
-    /// `pickup_offset` frames after a downbeat (0 when the piece starts on a downbeat).
-    pub fn on_grid(time: TimeSignature, key: KeySignature, pickup_offset: usize, index: usize) -> FrameMeta {
+    /// The key in force: the signature read in the frame's mode.
+    pub const fn home(self) -> Key {
+        Key::of_signature(self.key, self.mode)
+    }
+
+    /// Metadata for frame `index` of a piece in `time`, written with `key` in `mode`,
+    /// whose first frame sits `pickup_offset` frames after a downbeat (0 when the piece
+    /// starts on a downbeat).
+    pub fn on_grid(time: TimeSignature, key: KeySignature, mode: Mode, pickup_offset: usize, index: usize) -> FrameMeta {
         let bar = time.frames_per_bar().unwrap_or(16) as usize;
-        FrameMeta { position_in_bar: ((pickup_offset + index) % bar) as u8, fermata: false, key }
+        FrameMeta { position_in_bar: ((pickup_offset + index) % bar) as u8, fermata: false, key, mode }
     }
 }
 

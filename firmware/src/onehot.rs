@@ -13,21 +13,23 @@
 //! A repeated note is a pitch with the hold channel off. The network sees the chord and
 //! each line's previous pitch at every frame without looking back through holds.
 //!
-//! Metadata channels ([`META_CHANNELS`] = 23):
+//! Metadata channels ([`META_CHANNELS`] = 24):
 //! - 0..4   16th within the quarter-note beat, one-hot;
 //! - 4..10  quarter within the bar (up to six for 3/2), one-hot;
 //! - 10     fermata;
-//! - 11..23 key signature as the pitch class of its major tonic, one-hot.
+//! - 11..23 key signature as the pitch class of its major tonic, one-hot;
+//! - 23     minor mode (0 in major): with the signature, the key.
 
 #![forbid(unsafe_code)]
 
 use crate::frame::{Frame, FrameMeta};
+use crate::key::Mode;
 use crate::meter::{FRAMES_PER_QUARTER, MAX_QUARTERS_PER_BAR};
 use crate::token::{Token, HOLD_CLASS, REST_CLASS};
 use crate::voice::{Voice, VOICES};
 
 /// Version of this encoding; stored in every dataset, model and blob, and checked on load.
-pub const ENCODING_VERSION: u32 = 2;
+pub const ENCODING_VERSION: u32 = 3;
 
 /// Total one-hot channels over the four voices.
 pub const VOICE_CHANNELS: usize =
@@ -50,8 +52,9 @@ pub const META_SIXTEENTH: usize = 0;
 pub const META_QUARTER: usize = META_SIXTEENTH + FRAMES_PER_QUARTER as usize;
 pub const META_FERMATA: usize = META_QUARTER + MAX_QUARTERS_PER_BAR as usize;
 pub const META_KEY: usize = META_FERMATA + 1;
+pub const META_MINOR: usize = META_KEY + 12;
 /// Total metadata channels.
-pub const META_CHANNELS: usize = META_KEY + 12;
+pub const META_CHANNELS: usize = META_MINOR + 1;
 
 /// One voice's column in one frame: the class that sounds and whether it is tied over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,6 +146,9 @@ pub fn encode_meta<I: ExactSizeIterator<Item = FrameMeta>>(metas: I, out: &mut [
             out[META_FERMATA * t_len + t] = 1.0;
         }
         out[(META_KEY + m.key.major_tonic() as usize) * t_len + t] = 1.0;
+        if m.mode == Mode::Minor {
+            out[META_MINOR * t_len + t] = 1.0;
+        }
     }
 }
 
@@ -200,12 +206,12 @@ mod tests {
     fn layout_sizes() {
         assert_eq!(VOICE_CHANNELS, 101);
         assert_eq!(VOICE_OFFSETS, [0, 22, 46, 70]);
-        assert_eq!(META_CHANNELS, 23);
+        assert_eq!(META_CHANNELS, 24);
     }
 
     #[test]
     fn one_hot_round_trip() {
-        let meta = FrameMeta { position_in_bar: 0, fermata: false, key: KeySignature { fifths: 2 } };
+        let meta = FrameMeta { position_in_bar: 0, fermata: false, key: KeySignature { fifths: 2 }, mode: Mode::Major };
         let frames = [
             Frame { tokens: [Token::Pitch(74), Token::Pitch(66), Token::Pitch(57), Token::Pitch(50)], meta },
             Frame { tokens: [Token::Hold, Token::Pitch(67), Token::Rest, Token::Hold], meta },
@@ -266,8 +272,8 @@ mod tests {
     fn metadata_channels() {
         let key = KeySignature { fifths: -1 };
         let metas = [
-            FrameMeta { position_in_bar: 0, fermata: false, key },
-            FrameMeta { position_in_bar: 23, fermata: true, key },
+            FrameMeta { position_in_bar: 0, fermata: false, key, mode: Mode::Major },
+            FrameMeta { position_in_bar: 23, fermata: true, key, mode: Mode::Minor },
         ];
         let mut m = [0.0f32; META_CHANNELS * 2];
         encode_meta(metas.iter().copied(), &mut m);
@@ -279,6 +285,8 @@ mod tests {
         assert_eq!(at(META_FERMATA, 1), 1.0);
         assert_eq!(at(META_FERMATA, 0), 0.0);
         assert_eq!(at(META_KEY + 5, 0), 1.0); // F major
-        assert_eq!(m.iter().sum::<f32>(), 7.0);
+        assert_eq!(at(META_KEY + 5, 1), 1.0); // D minor: the same signature, and minor
+        assert_eq!((at(META_MINOR, 0), at(META_MINOR, 1)), (0.0, 1.0));
+        assert_eq!(m.iter().sum::<f32>(), 8.0);
     }
 }

@@ -38,25 +38,25 @@ impl Dataset {
 // ---------------------------------------------------------------------------------------
 // The dataset file.
 //
-// Layout (little-endian), format version 1:
+// Layout (little-endian), format version 2:
 //   magic "KANTORDS" | u32 format version | u32 `onehot::ENCODING_VERSION`
 //   | u32 source count, then each source file name as u16 length + UTF-8
 //   | u32 chorale count, then per chorale: u32 source index, u8 split (0 train, 1 valid,
 //     2 test), u8 time numerator, u8 time denominator, u32 frame count, and per frame
 //     7 bytes: the four voices' token classes (S, A, T, B), position in bar, flags
-//     (bit 0 fermata), key signature fifths (i8)
+//     (bit 0 fermata, bit 1 minor mode), key signature fifths (i8)
 //   | u32 CRC-32 of every byte before it.
 
 use anyhow::{bail, ensure, Context, Result};
 use kantor_core::onehot::ENCODING_VERSION;
 use kantor_core::voice::VOICES;
-use kantor_core::{FrameMeta, KeySignature, Token, Voice};
+use kantor_core::{FrameMeta, KeySignature, Mode, Token, Voice};
 use std::path::Path;
 
 /// First bytes of every dataset file.
 pub const DATASET_MAGIC: &[u8; 8] = b"KANTORDS";
 /// Version of the dataset file layout.
-pub const DATASET_FORMAT_VERSION: u32 = 1;
+pub const DATASET_FORMAT_VERSION: u32 = 2;
 /// Bytes per frame in the file.
 const FRAME_BYTES: usize = VOICES + 3;
 
@@ -139,7 +139,7 @@ impl Dataset {
                 }
                 out.extend_from_slice(&[
                     f.meta.position_in_bar,
-                    f.meta.fermata as u8,
+                    f.meta.fermata as u8 | ((f.meta.mode == Mode::Minor) as u8) << 1,
                     f.meta.key.fifths as u8,
                 ]);
             }
@@ -237,7 +237,7 @@ fn read_chorale(r: &mut Reader, sources: &[String]) -> Result<DatasetChorale> {
             pos < bar,
             "frame {i}: position {pos} outside a bar of {bar} frames"
         );
-        ensure!(flags <= 1, "frame {i}: bad flags {flags}");
+        ensure!(flags <= 3, "frame {i}: bad flags {flags}");
         ensure!(
             (-7..=7).contains(&fifths),
             "frame {i}: bad key signature {fifths}"
@@ -246,8 +246,9 @@ fn read_chorale(r: &mut Reader, sources: &[String]) -> Result<DatasetChorale> {
             tokens,
             meta: FrameMeta {
                 position_in_bar: pos,
-                fermata: flags == 1,
+                fermata: flags & 1 == 1,
                 key: KeySignature { fifths },
+                mode: if flags & 2 == 2 { Mode::Minor } else { Mode::Major },
             },
         });
     }

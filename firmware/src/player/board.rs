@@ -11,11 +11,12 @@ use crate::sampler::PiecePlan;
 
 impl<'w, B: AsRef<[u8]>, A: AsMut<[u8]>, const MAX: usize> LangevinComposer<'w, Int8ScoreNet<B, A>, MAX> {
     /// Phrases of `phrase_bars` bars of 4/4, each ending on a fermata, sampled by `net` with
-    /// the model's own settings cut to `budget` (see [`model_settings`]), in `buffer`.
+    /// the model's own settings cut to `budget` (see [`model_settings`]), in `buffer`; each
+    /// piece in a key and mode drawn from its seed as Bach's chorales are distributed.
     pub fn phrases(net: Int8ScoreNet<B, A>, phrase_bars: usize, budget: Budget, buffer: &'w mut [f32]) -> Self {
         let settings = model_settings(&net.model(), budget);
         let plan = PiecePlan { bars: phrase_bars, fermata_every: phrase_bars, ..PiecePlan::new(phrase_bars) };
-        LangevinComposer::new(net, settings, plan, buffer)
+        LangevinComposer::new(net, settings, plan, buffer).drawing_keys()
     }
 }
 
@@ -50,6 +51,12 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>, const MAX: usize> Composer for BoardCompose
         match self {
             BoardComposer::Model(c) => c.time(),
             BoardComposer::Cadences(c) => c.time(),
+        }
+    }
+
+    fn ends_piece(&mut self, last: bool) {
+        if let BoardComposer::Model(c) = self {
+            c.ends_piece(last);
         }
     }
 

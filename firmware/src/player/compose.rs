@@ -17,12 +17,19 @@ pub trait Composer {
     /// at the start of a piece) into `out`, and returns how many frames it wrote. The same
     /// `seed` and `context` must give the same phrase.
     fn compose(&mut self, seed: u64, context: &[Frame], out: &mut [Frame]) -> Result<usize, Self::Error>;
+
+    /// Says whether the next phrase ends the piece (and so should close in its home key);
+    /// an endless chorale never ends. Composers that do not judge endings ignore it.
+    fn ends_piece(&mut self, _last: bool) {}
 }
 
 impl<C: Composer + ?Sized> Composer for &mut C {
     type Error = C::Error;
     fn time(&self) -> TimeSignature {
         (**self).time()
+    }
+    fn ends_piece(&mut self, last: bool) {
+        (**self).ends_piece(last)
     }
     fn compose(&mut self, seed: u64, context: &[Frame], out: &mut [Frame]) -> Result<usize, Self::Error> {
         (**self).compose(seed, context, out)
@@ -64,7 +71,7 @@ impl Composer for Cadences {
         let voicing = &Self::CHORDS[(seed % 3) as usize];
         let n = out.len().min(16);
         for (t, slot) in out[..n].iter_mut().enumerate() {
-            let meta = FrameMeta { position_in_bar: t as u8, fermata: t >= 12, key: KeySignature { fifths: 0 } };
+            let meta = FrameMeta { position_in_bar: t as u8, fermata: t >= 12, key: KeySignature { fifths: 0 }, mode: crate::key::Mode::Major };
             *slot = if t % 4 == 0 {
                 Frame { tokens: voicing[t / 4].map(Token::Pitch), meta }
             } else {

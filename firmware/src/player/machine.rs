@@ -229,6 +229,7 @@ where
             let pad = Frame::held(Default::default());
             let _ = self.piece.resize(N, pad);
             let (before, after) = self.piece.split_at_mut(start);
+            self.composer.ends_piece(p + 1 == self.config.phrases);
             let result = self.composer.compose(phrase_seed(seed, p), &before[context_start..], after);
             let n = match result {
                 Ok(n) => n.min(spare),

@@ -7,8 +7,9 @@
 
 use super::compose::Composer;
 use crate::frame::{Frame, FrameMeta};
+use crate::key::Key;
 use crate::meter::TimeSignature;
-use crate::sampler::{clamp_continuation, sample, Clamp, PiecePlan, PiecePlanError, SampleError, SamplerSettings, Workspace, FREE};
+use crate::sampler::{clamp_continuation, clamp_home_bass, sample, Clamp, PiecePlan, PiecePlanError, SampleError, SamplerSettings, Workspace, FREE};
 use crate::score::ScoreNet;
 use crate::token::Token;
 use crate::voice::VOICES;
@@ -47,6 +48,11 @@ pub struct LangevinComposer<'w, N, const MAX: usize> {
     net: N,
     settings: SamplerSettings,
     phrase: PiecePlan,
+    /// Each piece's key is drawn from its first phrase's seed ([`Key::drawn`]) instead of
+    /// the outline's.
+    draws_key: bool,
+    /// The next phrase ends the piece ([`Composer::ends_piece`]).
+    ends_piece: bool,
     buffer: &'w mut [f32],
     metas: [FrameMeta; MAX],
     clamps: [Clamp; MAX],
@@ -64,11 +70,20 @@ impl<'w, N: ScoreNet, const MAX: usize> LangevinComposer<'w, N, MAX> {
             net,
             settings,
             phrase,
+            draws_key: false,
+            ends_piece: false,
             buffer,
             metas: [FrameMeta::default(); MAX],
             clamps: [FREE; MAX],
             tokens: [[Token::Rest; VOICES]; MAX],
         }
+    }
+
+    /// Draws each piece's key and mode from the seed of its first phrase, as Bach's
+    /// chorales are distributed ([`Key::drawn`]); later phrases keep the piece's key.
+    pub fn drawing_keys(mut self) -> Self {
+        self.draws_key = true;
+        self
     }
 
     /// The network (e.g. to ask a board's engine for its arena use).
@@ -89,6 +104,10 @@ impl<N: ScoreNet, const MAX: usize> Composer for LangevinComposer<'_, N, MAX> {
         self.phrase.time
     }
 
+    fn ends_piece(&mut self, last: bool) {
+        self.ends_piece = last;
+    }
+
     fn compose(&mut self, seed: u64, context: &[Frame], out: &mut [Frame]) -> Result<usize, Self::Error> {
         let length = self.phrase.frames().map_err(LangevinError::Plan)?.min(out.len());
         let ctx = context.len();
@@ -96,6 +115,14 @@ impl<N: ScoreNet, const MAX: usize> Composer for LangevinComposer<'_, N, MAX> {
         let capacity = MAX.min(self.buffer.len() / Workspace::floats_needed(1));
         if frames > capacity {
             return Err(LangevinError::TooLong { frames, capacity });
+        }
+        // A piece begins: its key comes from its seed. Later phrases run on in the key of
+        // the context.
+        if self.draws_key {
+            self.phrase.key = match context.last() {
+                None => Key::drawn(seed),
+                Some(f) => f.meta.home(),
+            };
         }
         // The context keeps its own metadata; the new frames follow the phrase outline
         // (context and phrases are whole bars, so the bar grid runs on).
@@ -107,10 +134,16 @@ impl<N: ScoreNet, const MAX: usize> Composer for LangevinComposer<'_, N, MAX> {
             self.metas[ctx + i] = self.phrase.meta(i).map_err(LangevinError::Plan)?;
         }
         self.clamps[..frames].fill(FREE);
-        let clamped = clamp_continuation(&mut self.clamps[..frames], &self.tokens[..ctx], ctx);
+        // Only the phrase that ends a piece has to close at home, on the tonic in the bass.
+        let mut settings = self.settings;
+        settings.refine.home_ending &= self.ends_piece;
+        let mut clamped = clamp_continuation(&mut self.clamps[..frames], &self.tokens[..ctx], ctx);
+        if settings.refine.home_ending && settings.refine.rounds > 0 && clamp_home_bass(&mut self.clamps[..frames], &self.metas[..frames]) {
+            clamped += 1;
+        }
         let clamps = if clamped == 0 { &[][..] } else { &self.clamps[..frames] };
         let mut ws = Workspace::split(self.buffer, frames).ok_or(LangevinError::TooLong { frames, capacity })?;
-        sample(&mut self.net, &self.settings, seed, &self.metas[..frames], clamps, &mut ws, &mut self.tokens[..frames])
+        sample(&mut self.net, &settings, seed, &self.metas[..frames], clamps, &mut ws, &mut self.tokens[..frames])
             .map_err(LangevinError::Sample)?;
         for (i, slot) in out[..length].iter_mut().enumerate() {
             *slot = Frame { tokens: self.tokens[ctx + i], meta: self.metas[ctx + i] };

@@ -40,6 +40,34 @@ impl core::fmt::Display for OutOfRange {
 #[cfg(feature = "std")]
 impl std::error::Error for OutOfRange {}
 
+/// Lowest pitch of the bass's final tonic: the tonic is sung from F2 to E3, where Bach's
+/// chorales close.
+const FINAL_BASS_LOWEST: u8 = 41;
+
+/// Holds the bass on the home tonic through the piece's last fermata (the key and mode of
+/// that fermata's frames): struck where the fermata begins, held to its end. Bach's
+/// chorales close on the tonic with the tonic in the bass; the network, which sees a
+/// fermata but not whether it is the last, is left to write the cadence into it. A bass
+/// already clamped there is kept. Returns whether anything was clamped.
+pub fn clamp_home_bass(clamps: &mut [Clamp], metas: &[crate::frame::FrameMeta]) -> bool {
+    let frames = clamps.len().min(metas.len());
+    let Some(start) = (0..frames).rev().find(|&t| metas[t].fermata && (t == 0 || !metas[t - 1].fermata)) else {
+        return false;
+    };
+    let bass = Voice::Bass.index();
+    let end = (start..frames).find(|&t| !metas[t].fermata).unwrap_or(frames);
+    if clamps[start..end].iter().any(|c| c[bass].is_some()) {
+        return false;
+    }
+    let tonic = metas[start].home().tonic;
+    let pitch = FINAL_BASS_LOWEST + (tonic + 12 - FINAL_BASS_LOWEST % 12) % 12;
+    clamps[start][bass] = Some(Token::Pitch(pitch));
+    for c in &mut clamps[start + 1..end] {
+        c[bass] = Some(Token::Hold);
+    }
+    true
+}
+
 /// Checks that every clamped pitch fits its voice.
 pub fn check(clamps: &[Clamp]) -> Result<(), OutOfRange> {
     for (frame, c) in clamps.iter().enumerate() {
@@ -127,5 +155,32 @@ mod tests {
         let mut clamps = [FREE; 3];
         clamp_voice(&mut clamps, Voice::Soprano, &[Token::Pitch(60), Token::Hold, Token::Pitch(84)]);
         assert_eq!(check(&clamps), Err(OutOfRange { frame: 2, voice: Voice::Soprano, pitch: 84 }));
+    }
+
+    #[test]
+    fn the_last_fermata_holds_the_home_tonic_in_the_bass() {
+        use crate::frame::FrameMeta;
+        use crate::key::Mode;
+        use crate::meter::KeySignature;
+        // Fermatas on frames 2..4 and 6..8, in B minor (two sharps, minor).
+        let metas: [FrameMeta; 8] = core::array::from_fn(|t| FrameMeta {
+            position_in_bar: t as u8,
+            fermata: matches!(t, 2 | 3 | 6 | 7),
+            key: KeySignature { fifths: 2 },
+            mode: Mode::Minor,
+        });
+        let mut clamps = [FREE; 8];
+        assert!(clamp_home_bass(&mut clamps, &metas));
+        let bass = Voice::Bass.index();
+        assert_eq!(clamps[6][bass], Some(Token::Pitch(47)));
+        assert_eq!(clamps[7][bass], Some(Token::Hold));
+        assert!(clamps[..6].iter().all(|c| *c == FREE));
+        // In F major the tonic sits at F2; a bass already fixed there is kept.
+        let f_major = metas.map(|m| FrameMeta { key: KeySignature { fifths: -1 }, mode: Mode::Major, ..m });
+        let mut clamps = [FREE; 8];
+        assert!(clamp_home_bass(&mut clamps, &f_major));
+        assert_eq!(clamps[6][bass], Some(Token::Pitch(41)));
+        assert!(!clamp_home_bass(&mut clamps, &f_major));
+        assert!(!clamp_home_bass(&mut [FREE; 8], &metas.map(|m| FrameMeta { fermata: false, ..m })));
     }
 }

@@ -176,7 +176,7 @@ pub fn sample<N: ScoreNet>(
                 let mut faults = counterpoint::mark_parallels(&out[..frames], &mut ws.per_frame[..frames]);
                 if r.judge == Judge::Rules {
                     faults += counterpoint::mark_crossings(&out[..frames], &mut ws.per_frame[..frames]);
-                    faults += cadence::mark_missing_cadences(&out[..frames], metas, &mut ws.per_frame[..frames]);
+                    faults += cadence::mark_missing_cadences(&out[..frames], metas, r.home_ending, &mut ws.per_frame[..frames]);
                 }
                 if faults == 0 {
                     break;

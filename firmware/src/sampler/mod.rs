@@ -74,7 +74,7 @@ pub mod settings;
 pub mod text;
 pub mod workspace;
 
-pub use clamp::{clamp_continuation, clamp_voice, Clamp, FREE};
+pub use clamp::{clamp_continuation, clamp_home_bass, clamp_voice, Clamp, FREE};
 pub use constrain::Constraint;
 pub use gauss::Gaussian;
 pub use evaluation::{SampleError, SampleReport};

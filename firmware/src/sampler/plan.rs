@@ -1,7 +1,8 @@
-//! What to compose: length, metre, key and phrase endings, turned into per-frame metadata.
+//! What to compose: length, metre, key (tonic and mode) and phrase endings, turned into per-frame metadata.
 
 use crate::frame::FrameMeta;
-use crate::meter::{KeySignature, TimeSignature};
+use crate::key::Key;
+use crate::meter::TimeSignature;
 
 /// The outline of a chorale to compose. The piece has `pickup` frames before the first
 /// downbeat and then `bars` whole bars. A phrase ends with a fermata on the last beat of
@@ -12,7 +13,8 @@ use crate::meter::{KeySignature, TimeSignature};
 pub struct PiecePlan {
     pub bars: usize,
     pub time: TimeSignature,
-    pub key: KeySignature,
+    /// Tonic and mode; written with the key's own signature.
+    pub key: Key,
     /// Frames before the first downbeat (0 = none); less than a bar.
     pub pickup: usize,
     /// Bars per phrase; 0 puts a fermata only at the end.
@@ -49,7 +51,7 @@ impl std::error::Error for PiecePlanError {}
 impl PiecePlan {
     /// `bars` bars of 4/4 in C major, no pickup, a phrase every two bars.
     pub const fn new(bars: usize) -> Self {
-        PiecePlan { bars, time: TimeSignature::COMMON, key: KeySignature { fifths: 0 }, pickup: 0, fermata_every: 2 }
+        PiecePlan { bars, time: TimeSignature::COMMON, key: Key::C_MAJOR, pickup: 0, fermata_every: 2 }
     }
 
     /// Frames per bar, if the plan is valid.
@@ -81,7 +83,7 @@ impl PiecePlan {
     /// Metadata of frame `index`.
     pub fn meta(&self, index: usize) -> Result<FrameMeta, PiecePlanError> {
         let bar = self.frames_per_bar()?;
-        let mut m = FrameMeta::on_grid(self.time, self.key, (bar - self.pickup) % bar, index);
+        let mut m = FrameMeta::on_grid(self.time, self.key.signature(), self.key.mode, (bar - self.pickup) % bar, index);
         if index >= self.pickup {
             let full_bar = (index - self.pickup) / bar;
             let in_bar = (index - self.pickup) % bar;

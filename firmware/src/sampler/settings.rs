@@ -8,7 +8,7 @@ use crate::noise::NoiseSchedule;
 /// models carry them as `kantor.sampler`; how they were chosen is in the model card's
 /// "Sampling" section.
 pub const RECOMMENDED: &str =
-    "method=consistent levels=12 steps=3 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=8 judge=rules refine_sigma=1.2 refine_steps=1 temperature=1.3 repeat_guidance=2";
+    "method=consistent levels=12 steps=3 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=8 judge=rules refine_sigma=1.2 refine_steps=1 ending=home temperature=1.3 repeat_guidance=2";
 
 /// Refinement rounds at least when harmonising a melody ([`SamplerSettings::harmonizing`]).
 pub const HARMONIZING_ROUNDS: usize = 24;
@@ -58,6 +58,11 @@ pub struct Refine {
     pub judge: Judge,
     /// Langevin steps per level while re-annealing (0 = as many as the chain's).
     pub steps: usize,
+    /// With [`Judge::Rules`]: the last fermata must close on the home tonic (V–I or IV–I
+    /// in the frames' own key and mode, a Picardy third allowed), not merely on a cadence
+    /// in some key. Set where the frames end the piece; a board clears it for the phrases
+    /// before the last.
+    pub home_ending: bool,
 }
 
 /// Who picks the frames that refinement composes again.
@@ -78,7 +83,7 @@ pub enum Judge {
 
 impl Refine {
     /// No refinement.
-    pub const OFF: Refine = Refine { rounds: 0, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network, steps: 0 };
+    pub const OFF: Refine = Refine { rounds: 0, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network, steps: 0, home_ending: false };
 }
 
 /// Settings of annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1).

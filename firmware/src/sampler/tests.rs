@@ -231,7 +231,7 @@ fn refining_repairs_a_hurried_chain_and_keeps_the_clamps() {
         epsilon: 0.5 * 0.1 * 0.1,
         ..SamplerSettings::ncsn(NoiseSchedule::new(3.0, 0.1, 3))
     };
-    let refined = SamplerSettings { refine: Refine { rounds: 3, fraction: 0.25, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network, steps: 0 }, ..hurried };
+    let refined = SamplerSettings { refine: Refine { rounds: 3, fraction: 0.25, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network, steps: 0, home_ending: false }, ..hurried };
     let mut clamps = [FREE; FRAMES];
     for c in clamps.iter_mut().step_by(5) {
         c[0] = Some(P(72));
@@ -253,8 +253,8 @@ fn counterpoint_refinement_removes_parallels_and_costs_no_judging() {
     // fifths). Re-drawing the marked frames makes D minor, and the parallels, rarer.
     let chords = [([P(72), P(64), P(55), P(48)], 0.4), ([P(72), P(67), P(60), P(48)], 0.4), ([P(74), P(65), P(57), P(50)], 0.2)];
     let plain = SamplerSettings { steps_per_level: 3, epsilon: 0.5 * 0.1 * 0.1, ..SamplerSettings::ncsn(NoiseSchedule::new(3.0, 0.1, 6)) };
-    let refined = SamplerSettings { refine: Refine { rounds: 12, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Counterpoint, steps: 0 }, ..plain };
-    let plan = PiecePlan { bars: 2, time: crate::meter::TimeSignature::COMMON, key: crate::meter::KeySignature { fifths: 0 }, pickup: 0, fermata_every: 0 };
+    let refined = SamplerSettings { refine: Refine { rounds: 12, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Counterpoint, steps: 0, home_ending: false }, ..plain };
+    let plan = PiecePlan { bars: 2, time: crate::meter::TimeSignature::COMMON, key: crate::key::Key::C_MAJOR, pickup: 0, fermata_every: 0 };
     let mut metas = [FrameMeta::default(); FRAMES];
     plan.fill(&mut metas).unwrap();
     let count = |settings: &SamplerSettings, chords: &[([Token; VOICES], f32)]| {

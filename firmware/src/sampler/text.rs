@@ -82,6 +82,13 @@ impl SamplerSettings {
                 "refine_sigma" => self.refine.sigma = f()?,
                 "judge_sigma" => self.refine.judge_sigma = f()?,
                 "refine_steps" => self.refine.steps = n()?,
+                "ending" => {
+                    self.refine.home_ending = match value {
+                        "home" => true,
+                        "any" => false,
+                        _ => return Err(bad),
+                    }
+                }
                 "judge" => {
                     self.refine.judge = match value {
                         "network" => Judge::Network,
@@ -154,7 +161,7 @@ impl fmt::Display for SettingsText<'_> {
         let r = &s.refine;
         write!(
             f,
-            " refine={} refine_fraction={} refine_sigma={} judge_sigma={} judge={} refine_steps={}",
+            " refine={} refine_fraction={} refine_sigma={} judge_sigma={} judge={} refine_steps={} ending={}",
             r.rounds,
             r.fraction,
             r.sigma,
@@ -164,7 +171,8 @@ impl fmt::Display for SettingsText<'_> {
                 Judge::Counterpoint => "counterpoint",
                 Judge::Rules => "rules",
             },
-            r.steps
+            r.steps,
+            if r.home_ending { "home" } else { "any" }
         )
     }
 }

@@ -7,7 +7,7 @@ use crate::corpus::{Bent, BentKind};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use kantor_core::sampler::PiecePlan;
-use kantor_core::{FrameMeta, KeySignature, TimeSignature, Token, Voice};
+use kantor_core::{FrameMeta, TimeSignature, Token, Voice};
 use std::path::Path;
 
 /// A single melody on the 16th grid, with the metadata of every frame.
@@ -239,7 +239,7 @@ impl Melody {
         let bar = self.time.frames_per_bar().unwrap_or(16) as usize;
         let pickup = self.meta.first().map(|m| (bar - m.position_in_bar as usize % bar) % bar).unwrap_or(0);
         let body = self.meta.len().saturating_sub(pickup);
-        let plan = PiecePlan { bars: body.div_ceil(bar).max(1), time: self.time, key: KeySignature::default(), pickup, fermata_every };
+        let plan = PiecePlan { bars: body.div_ceil(bar).max(1), time: self.time, key: kantor_core::Key::C_MAJOR, pickup, fermata_every };
         for (i, m) in self.meta.iter_mut().enumerate() {
             m.fermata = plan.meta(i).map(|p| p.fermata).unwrap_or(false);
         }
@@ -261,6 +261,7 @@ pub fn note_name(pitch: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kantor_core::KeySignature;
 
     fn melody(pitches: &[u8]) -> Melody {
         let key = KeySignature { fifths: 1 };
@@ -268,7 +269,7 @@ mod tests {
         for &p in pitches {
             tokens.extend([Token::Pitch(p), Token::Hold, Token::Hold, Token::Hold]);
         }
-        let meta = (0..tokens.len()).map(|i| FrameMeta::on_grid(TimeSignature::COMMON, key, 12, i)).collect();
+        let meta = (0..tokens.len()).map(|i| FrameMeta::on_grid(TimeSignature::COMMON, key, kantor_core::Mode::Major, 12, i)).collect();
         Melody { tokens, meta, time: TimeSignature::COMMON, bent: Vec::new() }
     }
 

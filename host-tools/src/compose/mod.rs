@@ -28,7 +28,7 @@ pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};
 use kantor_core::sampler::{clamp_voice, Clamp, PiecePlan, PiecePlanError, SamplerSettings, FREE};
-use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token, Voice};
+use kantor_core::{Frame, FrameMeta, Key, TimeSignature, Token, Voice};
 use std::path::PathBuf;
 
 /// Options both commands share: the model and how to sample and play.
@@ -105,10 +105,13 @@ pub struct GenerateArgs {
     /// for N = 1–24, or 1/1.
     #[arg(long, default_value = "4/4", value_parser = parse_time)]
     pub time: TimeSignature,
-    /// Key signature: a name (C, G, Eb, F#m …; minor keys use their relative major's
-    /// signature) or a number of sharps (2) or flats (-3).
-    #[arg(long, default_value = "C", value_parser = parse_key, allow_hyphen_values = true)]
-    pub key: KeySignature,
+    /// Key: any of the 24, by name (C, G, Eb, F# … for major; Am, F#m, Bbm, "c minor" …
+    /// for minor) or as a number of sharps (2) or flats (-3) for that signature's major
+    /// key. Without it each piece's key and mode are drawn from its seed as Bach's
+    /// chorales are distributed (printed beside the piece, so the same seed makes it
+    /// again).
+    #[arg(long, value_parser = parse_key, allow_hyphen_values = true)]
+    pub key: Option<Key>,
     /// Pickup (upbeat) before the first bar, in quarter notes, in steps of a 16th (0.25):
     /// 1 for a quarter upbeat, 0.5 for an eighth; less than a bar (0 = none).
     #[arg(long, default_value = "0", value_name = "QUARTERS", value_parser = parse_quarters, allow_hyphen_values = true)]
@@ -133,6 +136,12 @@ pub struct HarmonizeArgs {
     /// Output MIDI file.
     #[arg(short, long, default_value = "harmonized.mid")]
     pub output: PathBuf,
+    /// The melody's key (Am, F#m, Eb …, or a number of sharps or flats for a major key),
+    /// if the one found from it is not right. Without it: of the 24 keys, the one whose
+    /// profile fits the melody's notes best, favouring the keys of its signature and a
+    /// tonic where it ends (printed).
+    #[arg(long, value_parser = parse_key, allow_hyphen_values = true)]
+    pub key: Option<Key>,
     /// Transpose the melody by this many semitones, −36 to 36 (key signature included). Without it,
     /// a melody outside the soprano range (C4–G5, MIDI 60–79) is moved by whole octaves if
     /// that makes it fit; otherwise the error says which transpositions would.
@@ -162,7 +171,7 @@ fn plan_of(args: &GenerateArgs) -> Result<PiecePlan> {
     let plan = PiecePlan {
         bars: args.bars as usize,
         time: args.time,
-        key: args.key,
+        key: args.key.unwrap_or(Key::C_MAJOR),
         pickup: args.pickup.0,
         fermata_every: args.fermata_every as usize,
     };
@@ -201,7 +210,20 @@ pub fn generate_with(engine: &mut Engine, args: &GenerateArgs) -> Result<Vec<Com
         .map(|i| plan.meta(i).map_err(|e| anyhow::anyhow!("cannot lay out the piece: {e}")))
         .collect::<Result<_>>()?;
     let outputs = Outputs::new(&args.output, &args.common, plan.time)?;
-    run_chains(engine, &settings, &args.common, &outputs, &metas, &[], "chorale")
+    let keys = match args.key {
+        Some(_) => KeyChoice::AsPlanned,
+        None => KeyChoice::FromSeed,
+    };
+    run_chains(engine, &settings, &args.common, &outputs, &metas, &[], keys, "chorale")
+}
+
+/// Where each chain's key comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyChoice {
+    /// The key in the frames' metadata (asked for, or found in the melody).
+    AsPlanned,
+    /// Drawn from each chain's seed as Bach's chorales are distributed.
+    FromSeed,
 }
 
 /// `kantor harmonize`: writes alto, tenor and bass under a melody.
@@ -216,14 +238,14 @@ pub fn harmonize(args: HarmonizeArgs) -> Result<()> {
 /// octave's move, a simplification) is printed, `--quiet` or not: it changes the music.
 fn prepare_melody(args: &HarmonizeArgs) -> Result<Melody> {
     refuse_overwriting(args)?;
-    melody_to_harmonize(&args.melody, args.simplify, args.transpose, args.fermata_every as usize)
+    melody_to_harmonize(&args.melody, args.simplify, args.transpose, args.fermata_every as usize, args.key)
 }
 
 /// Reads the melody in `path` as `kantor harmonize` takes it: kept note for note (or
 /// simplified), brought into the soprano range (by `transpose`, or by whole octaves), with
-/// phrase ends every `fermata_every` bars when the file marks none. What changed it is
-/// printed.
-pub fn melody_to_harmonize(path: &std::path::Path, simplify: bool, transpose: Option<i32>, fermata_every: usize) -> Result<Melody> {
+/// phrase ends every `fermata_every` bars when the file marks none, in `key` or the key
+/// and mode found from its notes. What changed it, and the key, is printed.
+pub fn melody_to_harmonize(path: &std::path::Path, simplify: bool, transpose: Option<i32>, fermata_every: usize, key: Option<Key>) -> Result<Melody> {
     let mut melody = read_melody(path)?;
     if let Some(changes) = melody.keep_or_simplify(path, simplify)? {
         eprintln!("note: {changes}");
@@ -235,6 +257,13 @@ pub fn melody_to_harmonize(path: &std::path::Path, simplify: bool, transpose: Op
         eprintln!("note: the melody of {} was moved {dir} {octaves} octave{} into the soprano range", path.display(), if octaves == 1 { "" } else { "s" });
     }
     melody.ensure_fermatas(fermata_every);
+    let signature = melody.meta.last().map(|m| m.key).unwrap_or_default();
+    let (key, how) = match key {
+        Some(key) => (key, "as asked"),
+        None => (crate::corpus::mode::label_melody(&melody.tokens, signature).unwrap_or(Key::C_MAJOR), "found from the melody; --key to choose another"),
+    };
+    crate::corpus::mode::apply_to_metas(melody.meta.iter_mut(), key);
+    eprintln!("note: harmonising {} in {key} ({how})", path.display());
     Ok(melody)
 }
 
@@ -264,7 +293,7 @@ fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody) 
     let settings = args.common.sampler.apply(engine.defaults.harmonizing(), args.common.steps)?;
     let clamps = melody_clamps(&melody.tokens);
     let outputs = Outputs::new(&args.output, &args.common, melody.time)?;
-    run_chains(engine, &settings, &args.common, &outputs, &melody.meta, &clamps, "harmonisation")
+    run_chains(engine, &settings, &args.common, &outputs, &melody.meta, &clamps, KeyChoice::AsPlanned, "harmonisation")
 }
 
 /// What harmonising holds fixed: the soprano, note for note, and silence in every other
@@ -294,6 +323,7 @@ fn run_chains(
     outputs: &Outputs,
     metas: &[FrameMeta],
     clamps: &[kantor_core::sampler::Clamp],
+    keys: KeyChoice,
     what: &str,
 ) -> Result<Vec<Composed>> {
     let count = common.count as usize;
@@ -308,6 +338,16 @@ fn run_chains(
         let seed = seed0.wrapping_add(i as u64);
         bar.set_message(format!("{what} {}/{count}, seed {seed}", i + 1));
         let mut net = output::Counting { net: engine.net(), bar: &bar };
+        let keyed: Vec<FrameMeta>;
+        let metas = match keys {
+            KeyChoice::AsPlanned => metas,
+            KeyChoice::FromSeed => {
+                let key = Key::drawn(seed);
+                keyed = metas.iter().map(|m| FrameMeta { key: key.signature(), mode: key.mode, ..*m }).collect();
+                &keyed
+            }
+        };
+        let key = metas.last().map_or(Key::C_MAJOR, |m| m.home());
         let composed = compose_frames(&mut net, settings, seed, metas, clamps).with_context(|| format!("{what} with seed {seed} failed"))?;
         if let Some(voice) = silent_voice(&composed.frames) {
             bail!(
@@ -318,7 +358,7 @@ fn run_chains(
             );
         }
         let written = outputs.write(i, count, &composed.frames, &format!("Kantor {what}, seed {seed}"))?;
-        bar.suspend(|| println!("{}: seed {seed}, {} evaluations, {:.2} s", written.join(", "), composed.evaluations, composed.seconds));
+        bar.suspend(|| println!("{}: seed {seed}, {key}, {} evaluations, {:.2} s", written.join(", "), composed.evaluations, composed.seconds));
         done.push(composed);
     }
     bar.finish_and_clear();

@@ -150,7 +150,7 @@ fn write_part(xml: &mut String, cx: &PartContext, voice: Voice) {
             if m == 0 {
                 xml.push_str("<divisions>4</divisions>");
             }
-            let _ = write!(xml, "<key><fifths>{}</fifths></key>", k.fifths);
+            let _ = write!(xml, "<key><fifths>{}</fifths><mode>{}</mode></key>", k.fifths, frames[m_start].meta.mode.name());
             if m == 0 {
                 let _ = write!(xml, "<time><beats>{}</beats><beat-type>{}</beat-type></time>", cx.time.numerator, cx.time.denominator);
                 xml.push_str(clef(voice));
@@ -319,7 +319,7 @@ mod tests {
         tokens
             .iter()
             .enumerate()
-            .map(|(i, t)| Frame { tokens: *t, meta: FrameMeta::on_grid(time, key, pickup_offset, i) })
+            .map(|(i, t)| Frame { tokens: *t, meta: FrameMeta::on_grid(time, key, kantor_core::Mode::Major, pickup_offset, i) })
             .collect()
     }
 
@@ -360,7 +360,7 @@ mod tests {
     /// Frames in `fifths` from one token row per 16th.
     fn piece(fifths: i8, rows: &[[Token; 4]]) -> Vec<Frame> {
         let key = KeySignature { fifths };
-        rows.iter().enumerate().map(|(i, t)| Frame { tokens: *t, meta: FrameMeta::on_grid(TimeSignature::COMMON, key, 0, i) }).collect()
+        rows.iter().enumerate().map(|(i, t)| Frame { tokens: *t, meta: FrameMeta::on_grid(TimeSignature::COMMON, key, kantor_core::Mode::Major, 0, i) }).collect()
     }
 
     /// `token` then `len - 1` holds, for each voice.

@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Result};
 use kantor_core::sampler::{Constraint, Init, Method, SamplerSettings};
-use kantor_core::{KeySignature, NoiseSchedule, TimeSignature};
+use kantor_core::{Key, KeySignature, Mode, NoiseSchedule, TimeSignature};
 
 /// Overrides of the model's default sampler settings, except the Langevin steps per level
 /// (a single count for `generate` and `harmonize`, a list for `eval`: each command declares
@@ -174,6 +174,7 @@ impl SamplerArgs {
                 judge_sigma: self.judge_sigma.unwrap_or(defaults.refine.judge_sigma),
                 judge: defaults.refine.judge,
                 steps: defaults.refine.steps,
+                home_ending: defaults.refine.home_ending,
             },
             repeat_guidance: self.repeat_guidance.unwrap_or(defaults.repeat_guidance),
         };
@@ -255,17 +256,19 @@ pub fn parse_seed(text: &str) -> Result<u64, String> {
     })
 }
 
-/// Parses a key signature: a count of fifths (`2`, `-3`) or a key name (`G`, `Eb`, `F#`,
-/// `Bbm`, `c minor`); minor keys take the signature of their relative major.
-pub fn parse_key(text: &str) -> Result<KeySignature, String> {
+/// Parses a key: a name (`G`, `Eb`, `F#m`, `Bb minor`, `c minor`; `m`, `min`, `minor`
+/// or `moll` for minor) or a count of sharps (`2`) or flats (`-3`) for the major key of
+/// that signature. A name whose signature would need more than seven sharps or flats
+/// (`E#`, `Fb`, `Dbm`) is refused with the key that sounds the same.
+pub fn parse_key(text: &str) -> Result<Key, String> {
     let t = text.trim();
     if let Ok(f) = t.parse::<i8>() {
         if (-7..=7).contains(&f) {
-            return Ok(KeySignature { fifths: f });
+            return Ok(Key::of_signature(KeySignature { fifths: f }, Mode::Major));
         }
         return Err(format!("{f} fifths is not a key signature (use -7..7)"));
     }
-    let bad = || format!("'{text}' is not a key: use a name like G, Eb, F#m or a number of sharps (2) or flats (-3)");
+    let bad = || format!("'{text}' is not a key: use a name like G, Eb, Am, F#m or a number of sharps (2) or flats (-3)");
     let mut chars = t.chars();
     let letter = chars.next().ok_or_else(bad)?.to_ascii_uppercase();
     // Fifths of the natural major keys; a sharp adds seven, a flat takes seven away.
@@ -280,27 +283,31 @@ pub fn parse_key(text: &str) -> Result<KeySignature, String> {
         _ => return Err(bad()),
     };
     let rest: String = chars.collect();
-    let (accidental, mode) = if let Some(m) = rest.strip_prefix('#').or_else(|| rest.strip_prefix('♯')) {
-        (7, m)
+    let (accidental, suffix, sign) = if let Some(m) = rest.strip_prefix('#').or_else(|| rest.strip_prefix('♯')) {
+        (7, m, "#")
     } else if let Some(m) = rest.strip_prefix('b').or_else(|| rest.strip_prefix('♭')) {
-        (-7, m)
+        (-7, m, "b")
     } else {
-        (0, rest.as_str())
+        (0, rest.as_str(), "")
     };
     // A minor key has the signature of its relative major, three fifths flatter.
-    let minor = match mode.trim().to_ascii_lowercase().as_str() {
-        "" | "maj" | "major" | "dur" => 0,
-        "m" | "min" | "minor" | "moll" => -3,
+    let mode = match suffix.trim().to_ascii_lowercase().as_str() {
+        "" | "maj" | "major" | "dur" => Mode::Major,
+        "m" | "min" | "minor" | "moll" => Mode::Minor,
         _ => return Err(bad()),
     };
-    let mut fifths = natural + accidental + minor;
-    // Keys beyond seven sharps or flats are written as their enharmonic equivalent.
-    if fifths > 7 {
-        fifths -= 12;
-    } else if fifths < -7 {
-        fifths += 12;
+    let fifths = natural + accidental + if mode == Mode::Minor { -3 } else { 0 };
+    let major_tonic = (fifths * 7).rem_euclid(12) as u8;
+    let key = Key::of_signature(KeySignature::from_major_tonic(major_tonic), mode);
+    if !(-7..=7).contains(&fifths) {
+        let m = if mode == Mode::Minor { "m" } else { "" };
+        return Err(format!(
+            "{letter}{sign}{m} would need {} {}: it sounds as {key}, so write --key {}{m}",
+            fifths.abs(),
+            if fifths > 0 { "sharps" } else { "flats" },
+            key.tonic_name()
+        ));
     }
-    let key = KeySignature { fifths: fifths as i8 };
     Ok(key)
 }
 
@@ -310,18 +317,33 @@ mod tests {
 
     #[test]
     fn keys_by_name_and_number() {
-        let f = |s: &str| parse_key(s).map(|k| k.fifths);
-        assert_eq!(f("G"), Ok(1));
-        assert_eq!(f("Eb"), Ok(-3));
-        assert_eq!(f("-3"), Ok(-3));
-        assert_eq!(f("Am"), Ok(0));
-        assert_eq!(f("c minor"), Ok(-3));
-        assert_eq!(f("F#"), Ok(6));
-        assert_eq!(f("Gb"), Ok(-6));
-        assert_eq!(f("F#m"), Ok(3));
-        assert_eq!(f("B"), Ok(5));
+        let f = |s: &str| parse_key(s).map(|k| (k.signature().fifths, k.mode));
+        use Mode::{Major, Minor};
+        assert_eq!(f("G"), Ok((1, Major)));
+        assert_eq!(f("Eb"), Ok((-3, Major)));
+        assert_eq!(f("-3"), Ok((-3, Major)));
+        assert_eq!(f("Am"), Ok((0, Minor)));
+        assert_eq!(f("c minor"), Ok((-3, Minor)));
+        assert_eq!(f("Gb"), Ok((-6, Major)));
+        assert_eq!(f("F#m"), Ok((3, Minor)));
+        assert_eq!(f("Bb minor"), Ok((-5, Minor)));
+        assert_eq!(f("B"), Ok((5, Major)));
+        assert_eq!(parse_key("F#").map(|k| k.tonic), Ok(6));
+        assert_eq!(parse_key("Ebm").map(|k| (k.tonic, k.mode)), Ok((3, Minor)));
+        assert_eq!(parse_key("D#m").map(|k| (k.tonic, k.mode)), Ok((3, Minor)));
+        // Every one of the 24 keys by name, as it prints itself.
+        for tonic in 0..12 {
+            for mode in [Major, Minor] {
+                let key = Key { tonic, mode };
+                let name = format!("{}{}", key.tonic_name(), if mode == Minor { "m" } else { "" });
+                assert_eq!(parse_key(&name), Ok(key), "{name}");
+            }
+        }
         assert!(parse_key("H").is_err());
         assert!(parse_key("9").is_err());
+        let e_sharp = parse_key("E#").unwrap_err();
+        assert!(e_sharp.contains("11 sharps") && e_sharp.contains("--key F"), "{e_sharp}");
+        assert!(parse_key("Dbm").unwrap_err().contains("--key C#m"));
     }
 
     #[test]

@@ -148,7 +148,7 @@ mod tests {
 
     fn chorale(fifths: i8, chords: &[[Token; 4]]) -> Vec<Frame> {
         let key = KeySignature { fifths };
-        chords.iter().enumerate().map(|(i, c)| Frame { tokens: *c, meta: FrameMeta::on_grid(TimeSignature::COMMON, key, 0, i) }).collect()
+        chords.iter().enumerate().map(|(i, c)| Frame { tokens: *c, meta: FrameMeta::on_grid(TimeSignature::COMMON, key, kantor_core::Mode::Major, 0, i) }).collect()
     }
 
     fn names(frames: &[Frame]) -> Vec<[String; 4]> {

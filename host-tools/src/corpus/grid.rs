@@ -3,7 +3,7 @@
 
 use super::musicxml::{Event, EventKind, Measure, RawPart};
 use super::warnings::{Bent, Warnings};
-use kantor_core::{FrameMeta, KeySignature, TimeSignature, Token};
+use kantor_core::{FrameMeta, KeySignature, Mode, TimeSignature, Token};
 
 /// Frames per quarter note.
 const FPQ: f64 = kantor_core::meter::FRAMES_PER_QUARTER as f64;
@@ -187,6 +187,7 @@ fn bar_positions(measures: &[Measure], len: usize) -> Vec<FrameMeta> {
                 position_in_bar: ((offset + k) % bar) as u8,
                 fermata: false,
                 key: m.key,
+                mode: Mode::Major,
             };
         }
         filled = filled.max(end);
@@ -199,6 +200,7 @@ fn bar_positions(measures: &[Measure], len: usize) -> Vec<FrameMeta> {
             position_in_bar: ((offset + k - start) % bar) as u8,
             fermata: false,
             key,
+            mode: Mode::Major,
         };
     }
     meta

@@ -26,6 +26,7 @@
 
 mod dedup;
 mod grid;
+pub mod mode;
 mod musicxml;
 mod mxl;
 mod parts;
@@ -254,6 +255,10 @@ fn import_score(score: ParsedScore, source: &str, report: &mut Report) -> Result
         let semitones = if down > 0 { down } else { up };
         transpose(&mut frames, semitones);
         report.transposed.push((source.to_owned(), semitones));
+    }
+    if let Some(labelled) = mode::label(&frames) {
+        mode::apply(&mut frames, labelled.key);
+        report.keys.push((source.to_owned(), labelled));
     }
     Ok(Candidate {
         source: source.to_owned(),

@@ -2,9 +2,10 @@
 
 use super::dedup::DuplicatePair;
 use super::warnings::Warnings;
+use super::mode::{Evidence, Labelled};
 use crate::dataset::{Dataset, Split};
 use kantor_core::chorale::voice_extent;
-use kantor_core::{TimeSignature, Voice};
+use kantor_core::{Mode, TimeSignature, Voice};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -67,6 +68,10 @@ pub struct Report {
     pub voice_ranges: [Option<(u8, u8)>; 4],
     /// Chorales per time signature.
     pub time_signatures: BTreeMap<(u8, u8), usize>,
+    /// Each imported chorale's key as labelled (duplicates dropped later included).
+    pub keys: Vec<(String, Labelled)>,
+    /// Chorales kept per mode (major, minor) and split (train, valid, test).
+    pub modes_per_split: [[usize; 3]; 2],
     /// Wall-clock seconds taken.
     pub seconds: f64,
 }
@@ -89,6 +94,12 @@ impl Report {
                         Some((a, b)) => (lo.min(a), hi.max(b)),
                     })
                 });
+        }
+        self.modes_per_split = [[0; 3]; 2];
+        for c in &dataset.chorales {
+            let mode = c.frames.last().map_or(Mode::Major, |f| f.meta.mode);
+            let split = Split::ALL.iter().position(|&s| s == c.split).unwrap_or(0);
+            self.modes_per_split[(mode == Mode::Minor) as usize][split] += 1;
         }
         self.time_signatures.clear();
         for c in &dataset.chorales {
@@ -190,6 +201,26 @@ impl fmt::Display for Report {
             .map(|((n, d), c)| format!("{n}/{d}: {c}"))
             .collect();
         writeln!(f, "time signatures:   {}", times.join(", "))?;
+        for (mode, per_split) in ["major", "minor"].iter().zip(self.modes_per_split) {
+            writeln!(f, "{mode}:             {} (train {}, valid {}, test {})", per_split.iter().sum::<usize>(), per_split[0], per_split[1], per_split[2])?;
+        }
+        let mut by_evidence: BTreeMap<Evidence, usize> = BTreeMap::new();
+        for (_, l) in &self.keys {
+            *by_evidence.entry(l.evidence).or_default() += 1;
+        }
+        for (evidence, n) in by_evidence {
+            writeln!(f, "  {:<44} {n}", evidence.label())?;
+        }
+        let disagree: Vec<String> = self
+            .keys
+            .iter()
+            .filter(|(_, l)| !l.agrees())
+            .map(|(s, l)| format!("{s} ({}; key finding: {})", l.key, l.found.map_or("none".to_string(), |k| k.to_string())))
+            .collect();
+        writeln!(f, "key finding disagrees with the label: {} of {}", disagree.len(), self.keys.len())?;
+        for d in disagree {
+            writeln!(f, "  {d}")?;
+        }
         write!(f, "time taken:        {:.2} s", self.seconds)
     }
 }

@@ -89,7 +89,7 @@ pub fn melody_plans(dir: &Path) -> Result<Vec<Piece>> {
     files_in(dir, &["musicxml", "xml", "mxl", "mid", "midi"], "melodies (.musicxml, .xml, .mxl, .mid)")?
         .iter()
         .map(|path| {
-            let melody = crate::compose::melody_to_harmonize(path, false, None, crate::compose::FERMATA_EVERY as usize)?;
+            let melody = crate::compose::melody_to_harmonize(path, false, None, crate::compose::FERMATA_EVERY as usize, None)?;
             let frames = melody
                 .tokens
                 .iter()

@@ -97,11 +97,17 @@ impl From<Key> for kantor_core::part_writing::Key {
     }
 }
 
-/// The key a piece is judged in: the key asked when the frames say it, else `found`.
-/// The frames carry the key signature but not the mode, which leaves the key asked
-/// ambiguous between a major key and its relative minor; the key found decides.
-pub fn home_key(_frames: &[Frame], found: Option<Key>) -> Option<Key> {
-    found
+/// The key a piece is judged in: the key its frames state (signature and mode: the key
+/// asked of a generated piece, the labelled key of a prepared chorale, the key signature
+/// and mode of a MIDI file, C major where a file states none), else `found`.
+pub fn home_key(frames: &[Frame], found: Option<Key>) -> Option<Key> {
+    match frames.last() {
+        Some(f) => {
+            let k = f.meta.home();
+            Some(Key { tonic: k.tonic, mode: if k.mode == kantor_core::Mode::Minor { Mode::Minor } else { Mode::Major } })
+        }
+        None => found,
+    }
 }
 
 /// How long each pitch class sounds over the piece, in frames.
@@ -116,7 +122,7 @@ pub fn pitch_class_durations(frames: &[Frame]) -> [f64; 12] {
 }
 
 /// Pearson correlation of the distribution with `profile` rotated to `tonic`.
-fn correlation(weights: &[f64; 12], profile: &[f64; 12], tonic: usize) -> f64 {
+pub fn correlation(weights: &[f64; 12], profile: &[f64; 12], tonic: usize) -> f64 {
     let mean_w = weights.iter().sum::<f64>() / 12.0;
     let mean_p = profile.iter().sum::<f64>() / 12.0;
     let (mut num, mut sw, mut sp) = (0.0, 0.0, 0.0);

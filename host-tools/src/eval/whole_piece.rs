@@ -11,7 +11,7 @@ use serde::Serialize;
 /// What each measure means, as the report states it.
 pub const DEFINITIONS: &str = "\
 - Minor: the key found by Krumhansl–Schmuckler is minor.
-- Home key: the key asked when the piece says it (key signature and mode), else the key found.
+- Home key: the key the piece states (key signature and mode): the key asked of a generated piece, the labelled key of a prepared chorale (`kantor prepare`: signature and final bass), a MIDI file's key signature and mode (C major where it states none).
 - Ends on the home tonic: the last sonority with notes is a major or minor triad on the home key's tonic (fifth optional, any inversion; a major tonic chord in a minor key, the Picardy third, counts), or the bare tonic with or without its fifth.
 - Begins on I or V: the first sonority with notes has its root on the tonic or the dominant of the home key (a bare pitch or open fifth is rooted on its lower note).
 - Dissonant final chord: the last sonority with notes is not contained in any major or minor triad.

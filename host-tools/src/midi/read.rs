@@ -15,7 +15,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use kantor_core::meter::FRAMES_PER_QUARTER;
-use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token, Voice};
+use kantor_core::{Frame, FrameMeta, KeySignature, Mode, TimeSignature, Token, Voice};
 use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
 
 use super::{FERMATA_END_MARKER, FERMATA_MARKER};
@@ -105,7 +105,7 @@ struct Collected {
     groups: Vec<Group>,
     track_ends: Vec<u64>,
     times: Vec<(u64, TimeSignature)>,
-    keys: Vec<(u64, KeySignature)>,
+    keys: Vec<(u64, (KeySignature, Mode))>,
     fermata_marks: Vec<(u64, bool)>,
 }
 
@@ -147,14 +147,14 @@ pub fn read_smf_bytes(bytes: &[u8]) -> Result<ReadMidi> {
     let bent = groups.iter().map(|g| bent_notes(&g.notes, tpq)).collect();
 
     let times: Vec<(usize, TimeSignature)> = c.times.iter().map(|&(t, s)| (frame_of(t) as usize, s)).collect();
-    let keys: Vec<(usize, KeySignature)> = c.keys.iter().map(|&(t, k)| (frame_of(t) as usize, k)).collect();
+    let keys: Vec<(usize, (KeySignature, Mode))> = c.keys.iter().map(|&(t, k)| (frame_of(t) as usize, k)).collect();
     let marks: Vec<(usize, bool)> = c.fermata_marks.iter().map(|&(t, on)| (frame_of(t) as usize, on)).collect();
     let time = main_time(&times, frames);
     let mut meta = frame_meta(frames, &times, &keys, &marks);
     if let Some(time) = time {
         mark_upbeat(&mut meta, &times, time);
     }
-    Ok(ReadMidi { voices, time, key: keys.first().filter(|(f, _)| *f == 0).map(|&(_, k)| k), meta, bent })
+    Ok(ReadMidi { voices, time, key: keys.first().filter(|(f, _)| *f == 0).map(|&(_, (k, _))| k), meta, bent })
 }
 
 /// Checks the file's chunk layout before parsing: a header, then as many complete track
@@ -235,8 +235,8 @@ fn collect(smf: &Smf) -> Collected {
                 TrackEventKind::Meta(MetaMessage::TimeSignature(num, power, ..)) if power <= 4 && num > 0 => {
                     c.times.push((tick, TimeSignature { numerator: num, denominator: 1 << power }));
                 }
-                TrackEventKind::Meta(MetaMessage::KeySignature(fifths, _)) if (-7..=7).contains(&fifths) => {
-                    c.keys.push((tick, KeySignature { fifths }));
+                TrackEventKind::Meta(MetaMessage::KeySignature(fifths, minor)) if (-7..=7).contains(&fifths) => {
+                    c.keys.push((tick, (KeySignature { fifths }, if minor { Mode::Minor } else { Mode::Major })));
                 }
                 TrackEventKind::Meta(MetaMessage::Marker(text)) => {
                     if text == FERMATA_MARKER.as_bytes() {
@@ -346,12 +346,12 @@ fn main_time(times: &[(usize, TimeSignature)], frames: usize) -> Option<TimeSign
 }
 
 /// Bar position, fermata and key of every frame.
-fn frame_meta(frames: usize, times: &[(usize, TimeSignature)], keys: &[(usize, KeySignature)], marks: &[(usize, bool)]) -> Vec<FrameMeta> {
+fn frame_meta(frames: usize, times: &[(usize, TimeSignature)], keys: &[(usize, (KeySignature, Mode))], marks: &[(usize, bool)]) -> Vec<FrameMeta> {
     let mut out = Vec::with_capacity(frames);
     let (mut t, mut k, mut m) = (0, 0, 0);
     let mut bar = TimeSignature::COMMON.frames_per_bar().unwrap_or(16);
     let mut position = 0u8;
-    let mut key = KeySignature::default();
+    let (mut key, mut mode) = (KeySignature::default(), Mode::Major);
     let mut fermata = false;
     for f in 0..frames {
         while t < times.len() && times[t].0 <= f {
@@ -361,7 +361,7 @@ fn frame_meta(frames: usize, times: &[(usize, TimeSignature)], keys: &[(usize, K
             t += 1;
         }
         while k < keys.len() && keys[k].0 <= f {
-            key = keys[k].1;
+            (key, mode) = keys[k].1;
             k += 1;
         }
         while m < marks.len() && marks[m].0 <= f {
@@ -371,7 +371,7 @@ fn frame_meta(frames: usize, times: &[(usize, TimeSignature)], keys: &[(usize, K
         if position >= bar {
             position = 0;
         }
-        out.push(FrameMeta { position_in_bar: position, fermata, key });
+        out.push(FrameMeta { position_in_bar: position, fermata, key, mode });
         position += 1;
     }
     out

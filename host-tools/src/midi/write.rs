@@ -69,9 +69,9 @@ fn conductor(frames: &[Frame], time: TimeSignature, performance: &Performance) -
     let mut in_fermata = false;
     for (i, f) in frames.iter().enumerate() {
         let tick = i as u32 * TICKS_PER_FRAME;
-        if key != Some(f.meta.key) {
-            key = Some(f.meta.key);
-            events.push((tick, meta(MetaMessage::KeySignature(f.meta.key.fifths, false))));
+        if key != Some((f.meta.key, f.meta.mode)) {
+            key = Some((f.meta.key, f.meta.mode));
+            events.push((tick, meta(MetaMessage::KeySignature(f.meta.key.fifths, f.meta.mode == kantor_core::Mode::Minor))));
         }
         if f.meta.fermata != in_fermata {
             in_fermata = f.meta.fermata;

@@ -203,7 +203,7 @@ mod tests {
     #[test]
     fn default_size_fits_the_device() {
         let a = Architecture::new(NetConfig::default()).unwrap();
-        assert_eq!(a.parameters, 243_210);
+        assert_eq!(a.parameters, 243_444);
         assert_eq!(a.receptive_field(), 3 + 2 * (1 + 2 + 4 + 8 + 16 + 1 + 2 + 4));
         let last = a.tensors.last().unwrap();
         assert_eq!(last.offset + last.len(), a.parameters);

@@ -41,9 +41,10 @@ fn engine_matches_reference_on_random_networks() {
         let want = reference::run(&g, &x, &meta, frames, sigma).expect("reference runs");
         let got = engine(&bytes, &x, &meta, frames, sigma).unwrap();
         assert_eq!(bits(&got), bits(&want), "case {case}: {shape:?}, {frames} frames, σ = {sigma}");
-        // Not a degenerate network: the output varies.
+        // Not a degenerate network: the output varies (a two-channel network without
+        // blocks near σ_min may give only a handful of values).
         let distinct = want.iter().map(|v| v.to_bits()).collect::<std::collections::HashSet<_>>().len();
-        assert!(distinct > 3, "case {case}: only {distinct} distinct output values");
+        assert!(distinct > 3 || (shape.channels < 4 && shape.blocks == 0), "case {case}: {shape:?}, {frames} frames, σ = {sigma}: only {distinct} distinct output values");
     }
 }
 

@@ -442,3 +442,60 @@ fn a_silent_result_is_an_error_and_writes_nothing() {
     compose::generate_with(&mut engine(), &gen_args(dir.path(), &["--seed", "1"])).unwrap();
     assert!(dir.path().join("c.mid").exists());
 }
+
+/// The key and mode a MIDI file of Kantor's states at its start.
+fn key_of_file(path: &Path) -> kantor_core::Key {
+    let midi = kantor_host::midi::read_smf(path).unwrap();
+    midi.meta[0].home()
+}
+
+#[test]
+fn without_key_each_seed_draws_its_own_key_and_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine();
+    let mut seen = std::collections::HashSet::new();
+    for seed in 1..=12u64 {
+        let args = gen_args(dir.path(), &["--seed", &seed.to_string()]);
+        compose::generate_with(&mut e, &args).unwrap();
+        let key = key_of_file(&dir.path().join("c.mid"));
+        assert_eq!(key, kantor_core::Key::drawn(seed), "seed {seed}");
+        seen.insert(key);
+    }
+    assert!(seen.len() >= 4, "twelve seeds drew only {seen:?}");
+    assert!(seen.iter().any(|k| k.mode == kantor_core::Mode::Minor) && seen.iter().any(|k| k.mode == kantor_core::Mode::Major), "{seen:?}");
+}
+
+#[test]
+fn an_asked_minor_key_is_written_with_its_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("c.musicxml");
+    for (asked, tonic, fifths) in [("F#m", 6, 3), ("Am", 9, 0), ("Eb", 3, -3)] {
+        let args = gen_args(dir.path(), &["--seed", "3", "--key", asked, "--musicxml", xml.to_str().unwrap()]);
+        compose::generate_with(&mut engine(), &args).unwrap();
+        let key = key_of_file(&dir.path().join("c.mid"));
+        assert_eq!((key.tonic, key.signature().fifths), (tonic, fifths), "{asked}");
+        let minor = asked.ends_with('m');
+        assert_eq!(key.mode == kantor_core::Mode::Minor, minor, "{asked}");
+        let text = std::fs::read_to_string(&xml).unwrap();
+        let mode = if minor { "minor" } else { "major" };
+        assert!(text.contains(&format!("<key><fifths>{fifths}</fifths><mode>{mode}</mode></key>")), "{asked}");
+    }
+    let refused = Gen::try_parse_from(["generate", "--key", "E#"]).err().unwrap().to_string();
+    assert!(refused.contains("--key F"), "{refused}");
+}
+
+#[test]
+fn harmonize_finds_the_melody_key_and_mode_or_takes_the_asked_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let tune = dir.path().join("tune.musicxml");
+    // A minor, with its raised seventh, ending on the tonic (no key signature).
+    let a_minor: &[(u8, u32)] = &[(69, 1), (71, 1), (72, 1), (71, 1), (69, 1), (68, 1), (69, 2), (72, 1), (71, 1), (68, 1), (69, 1), (69, 4)];
+    std::fs::write(&tune, melody_xml(&[a_minor])).unwrap();
+    let out = dir.path().join("h.mid");
+    let done = compose::harmonize_with(&mut engine(), &harm_args(&tune, &out, &["--seed", "3"])).unwrap();
+    let want = kantor_core::Key { tonic: 9, mode: kantor_core::Mode::Minor };
+    assert!(done[0].frames.iter().all(|f| f.meta.home() == want));
+    assert_eq!(key_of_file(&out), want);
+    let done = compose::harmonize_with(&mut engine(), &harm_args(&tune, &out, &["--seed", "3", "--key", "C"])).unwrap();
+    assert!(done[0].frames.iter().all(|f| f.meta.home() == kantor_core::Key::C_MAJOR));
+}

@@ -30,6 +30,7 @@ fn chords(list: &[([u8; 4], usize, bool)]) -> Vec<Frame> {
                     position_in_bar,
                     fermata,
                     key: KeySignature::default(),
+                    ..FrameMeta::default()
                 },
             });
         }

@@ -30,6 +30,7 @@ fn chorale() -> (Vec<Frame>, TimeSignature) {
                 position_in_bar: ((i + 8) % 12) as u8,
                 fermata: (8..16).contains(&i) || i >= 20,
                 key: if i < 16 { g } else { d },
+                ..FrameMeta::default()
             },
         })
         .collect();

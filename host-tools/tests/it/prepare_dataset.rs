@@ -10,6 +10,7 @@ fn sample() -> Dataset {
             position_in_bar,
             fermata,
             key: KeySignature { fifths },
+            ..FrameMeta::default()
         },
     };
     Dataset {

@@ -64,7 +64,7 @@ fn three_chord_dataset() -> kantor_host::dataset::Dataset {
             let mut state = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
             let frames = (0..8 * 16)
                 .map(|t| {
-                    let meta = FrameMeta { position_in_bar: (t % 16) as u8, fermata: false, key: KeySignature { fifths: 0 } };
+                    let meta = FrameMeta { position_in_bar: (t % 16) as u8, fermata: false, key: KeySignature { fifths: 0 }, ..FrameMeta::default() };
                     let tokens = if t % 8 == 0 {
                         state ^= state << 13;
                         state ^= state >> 7;
@@ -98,7 +98,7 @@ fn categorical_head_learns_to_write_only_the_chords_it_saw() {
     let (mut net, _) = load_network(dir.path()).unwrap();
     assert_eq!(net.arch.config.head, Head::Categorical);
 
-    let plan = PiecePlan { bars: 2, time: TimeSignature::COMMON, key: KeySignature { fifths: 0 }, pickup: 0, fermata_every: 0 };
+    let plan = PiecePlan { bars: 2, time: TimeSignature::COMMON, key: kantor_core::Key::C_MAJOR, pickup: 0, fermata_every: 0 };
     let frames = plan.frames().unwrap();
     let metas: Vec<kantor_core::FrameMeta> = (0..frames).map(|t| plan.meta(t).unwrap()).collect();
     // Step to the denoised estimate at every level, as the recommended settings do.

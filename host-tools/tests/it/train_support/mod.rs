@@ -15,7 +15,7 @@ pub fn made_up_chorale(seed: u64, bars: usize) -> Vec<Frame> {
     let mut soprano = 67;
     (0..bars * 16)
         .map(|t| {
-            let meta = FrameMeta { position_in_bar: (t % 16) as u8, fermata: t % 32 >= 28, key };
+            let meta = FrameMeta { position_in_bar: (t % 16) as u8, fermata: t % 32 >= 28, key, ..FrameMeta::default() };
             let mut tokens = [Token::Hold; 4];
             if t % 4 == 0 {
                 soprano = (soprano + next() % 5 - 2).clamp(62, 76);
