@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::chord::{Chord, Quality};
 use crate::meter::KeySignature;
 
 /// Major or minor.
@@ -80,6 +81,12 @@ impl Key {
     /// Pitch class of the dominant.
     pub const fn dominant(self) -> u8 {
         (self.tonic + 7) % 12
+    }
+
+    /// Whether `chord` is the tonic triad: major or minor on the tonic, whatever the mode
+    /// (a Picardy third closes a minor piece at home too).
+    pub fn is_tonic_triad(self, chord: Chord) -> bool {
+        chord.root == self.tonic % 12 && matches!(chord.quality, Quality::Major | Quality::Minor)
     }
 }
 
