@@ -22,6 +22,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if let ReferenceSpec::Files(path) = &args.reference {
         plan.inputs(&super::input::midi_files(std::slice::from_ref(path)).unwrap_or_default());
     }
+    if let Some(dir) = &args.harmonize_dir {
+        let melodies: Vec<std::path::PathBuf> = std::fs::read_dir(dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+        plan.inputs(&melodies);
+    }
     if let Some(json) = &args.json {
         plan.output("--json", json)?;
     }

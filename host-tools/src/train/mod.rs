@@ -164,7 +164,8 @@ fn thread_count(config: &TrainConfig) -> usize {
     }
 }
 
-/// Set by Ctrl-C: finish the step, checkpoint, stop.
+/// Set by Ctrl-C: finish the step, checkpoint, stop. A second Ctrl-C stops at once (the
+/// last checkpoint stays, as after a kill; temporary files are removed).
 fn interrupt_flag() -> Arc<AtomicBool> {
     static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
     FLAG.get_or_init(|| {
@@ -172,7 +173,14 @@ fn interrupt_flag() -> Arc<AtomicBool> {
         let f = flag.clone();
         // A handler may already be installed by the embedding program; then Ctrl-C keeps
         // its usual meaning.
-        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+        let _ = ctrlc::set_handler(move || {
+            if f.swap(true, Ordering::SeqCst) {
+                crate::outfile::remove_temporaries();
+                eprintln!("\nstopped: the run resumes from its last checkpoint with --resume");
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping after this step's checkpoint (Ctrl-C again stops at once)");
+        });
         flag
     })
     .clone()
