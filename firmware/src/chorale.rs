@@ -128,6 +128,12 @@ pub fn transpose(frames: &mut [Frame], semitones: i32) -> bool {
     true
 }
 
+/// The first voice that never sings a note, if any (a composed piece with one is refused:
+/// such sampler settings do not make music).
+pub fn silent_voice(frames: &[Frame]) -> Option<Voice> {
+    Voice::ALL.into_iter().find(|v| !frames.iter().any(|f| matches!(f.tokens[v.index()], crate::token::Token::Pitch(_))))
+}
+
 /// True when every token is legal for its voice: pitches in range.
 pub fn in_range(frames: &[Frame]) -> bool {
     frames.iter().all(|f| (0..VOICES).all(|v| f.tokens[v].class(Voice::ALL[v]).is_some()))

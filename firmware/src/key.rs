@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::chord::{Chord, Quality};
 use crate::meter::KeySignature;
 
 /// Major or minor.
@@ -81,6 +82,12 @@ impl Key {
     pub const fn dominant(self) -> u8 {
         (self.tonic + 7) % 12
     }
+
+    /// Whether `chord` is the tonic triad: major or minor on the tonic, whatever the mode
+    /// (a Picardy third closes a minor piece at home too).
+    pub fn is_tonic_triad(self, chord: Chord) -> bool {
+        chord.root == self.tonic % 12 && matches!(chord.quality, Quality::Major | Quality::Minor)
+    }
 }
 
 /// Bach's chorales by key: how many of the prepared corpus (`models/bach-chorales.kds`,
@@ -131,6 +138,80 @@ impl Key {
             i += 1;
         }
         Key::C_MAJOR
+    }
+}
+
+/// Krumhansl–Kessler probe-tone profiles, tonic first: major, then minor.
+pub const MAJOR_PROFILE: [f32; 12] = [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88];
+pub const MINOR_PROFILE: [f32; 12] = [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17];
+
+/// Pearson correlation of a pitch-class distribution with `key`'s profile.
+pub fn profile_fit(weights: &[f32; 12], key: Key) -> f32 {
+    let profile = if key.mode == Mode::Major { &MAJOR_PROFILE } else { &MINOR_PROFILE };
+    let mean_w = weights.iter().sum::<f32>() / 12.0;
+    let mean_p = profile.iter().sum::<f32>() / 12.0;
+    let (mut num, mut sw, mut sp) = (0.0f32, 0.0f32, 0.0f32);
+    for pc in 0..12 {
+        let dw = weights[pc] - mean_w;
+        let dp = profile[(pc + 12 - key.tonic as usize % 12) % 12] - mean_p;
+        num += dw * dp;
+        sw += dw * dw;
+        sp += dp * dp;
+    }
+    if sw == 0.0 || sp == 0.0 {
+        0.0
+    } else {
+        num / libm::sqrtf(sw * sp)
+    }
+}
+
+impl Key {
+    /// The key of a melody alone (for harmonising it), written with `signature`: of the 24
+    /// keys, the one whose Krumhansl–Kessler profile fits its pitch classes (weighted by
+    /// how long they sound) best, given a lead where the melody ends on the tonic (+0.25)
+    /// or on the third or fifth of the tonic triad (+0.1), and where the key is one of the
+    /// signature's two (+0.15): a melody names its key less clearly than four voices, and
+    /// hymn tunes end on the tonic. `None` for a melody without notes.
+    pub fn of_melody(tokens: &[crate::token::Token], signature: KeySignature) -> Option<Key> {
+        use crate::token::Token;
+        let mut weights = [0.0f32; 12];
+        let (mut current, mut last) = (None, None);
+        for &t in tokens {
+            match t {
+                Token::Pitch(p) => {
+                    current = Some(p % 12);
+                    last = current;
+                }
+                Token::Rest => current = None,
+                Token::Hold => {}
+            }
+            if let Some(pc) = current {
+                weights[pc as usize] += 1.0;
+            }
+        }
+        let last = last?;
+        let written = [Key::of_signature(signature, Mode::Major), Key::of_signature(signature, Mode::Minor)];
+        let fit = |k: Key| {
+            let third = if k.mode == Mode::Major { 4 } else { 3 };
+            let from_tonic = (last + 12 - k.tonic) % 12;
+            let ending = if from_tonic == 0 {
+                0.25
+            } else if from_tonic == third || from_tonic == 7 {
+                0.1
+            } else {
+                0.0
+            };
+            profile_fit(&weights, k) + ending + if written.contains(&k) { 0.15 } else { 0.0 }
+        };
+        let mut best: Option<(f32, Key)> = None;
+        for i in 0..24u8 {
+            let k = Key { tonic: i % 12, mode: if i < 12 { Mode::Major } else { Mode::Minor } };
+            let f = fit(k);
+            if best.is_none_or(|(b, _)| f > b) {
+                best = Some((f, k));
+            }
+        }
+        best.map(|(_, k)| k)
     }
 }
 

@@ -3,7 +3,8 @@
 //! Everything a board needs to compose a four-part chorale and play it: the chorale
 //! encoding ([`voice`], [`token`], [`frame`], [`chorale`], [`onehot`]), the rules of part
 //! writing ([`part_writing`], [`chord`]), and on top of them the score network runtime, the
-//! annealed Langevin sampler and the MIDI event stream.
+//! annealed Langevin sampler, the MIDI event stream and the written score ([`notation`]:
+//! spelling and MusicXML).
 //!
 //! `#![no_std]`; nothing in the sampling or playing path allocates. Only the engine's
 //! kernels and arena views use `unsafe`; every other module forbids it. The optional `std`
@@ -21,6 +22,7 @@ pub mod key;
 pub mod meter;
 pub mod midi;
 pub mod noise;
+pub mod notation;
 pub mod onehot;
 pub mod part_writing;
 pub mod player;

@@ -81,6 +81,7 @@ mod bytes;
 pub mod conv;
 pub mod fixed;
 pub mod format;
+pub mod golden;
 pub mod kernels;
 pub mod model;
 pub mod net;

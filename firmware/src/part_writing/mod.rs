@@ -12,7 +12,7 @@
 //! - [`spacing`]: upper voices more than an octave apart, tenor and bass more than a
 //!   twelfth;
 //! - [`tendency`]: the leading tone doubled or left unresolved, the chordal seventh left
-//!   unresolved (these need the key);
+//!   unresolved (the leading tone needs the key, [`crate::key::Key`]);
 //! - [`melodic`]: augmented seconds and tritones within a voice;
 //! - [`tally`]: all of them counted over a piece.
 //!
@@ -32,7 +32,6 @@ pub mod tendency;
 pub use consecutives::{consecutive, hidden, Consecutive, Motion, Perfect};
 pub use sonority::{advance, events, sonorities, Sonority, Sounding};
 pub use tally::{tally, Tally};
-pub use tendency::Key;
 
 /// Every pair of voices as (upper, lower) indices, soprano–alto first.
 pub const PAIRS: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)];

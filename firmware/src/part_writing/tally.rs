@@ -7,7 +7,8 @@ use super::crossing::{crossed, overlaps};
 use super::melodic::{augmented_second, tritone};
 use super::sonority::{events, Sounding};
 use super::spacing::upper_too_wide;
-use super::tendency::{doubled_leading_tone, leading_tone_resolves, leading_tones, seventh_resolves, sevenths, Key, Pending};
+use super::tendency::{doubled_leading_tone, leading_tone_resolves, leading_tones, seventh_resolves, sevenths, Pending};
+use crate::key::Key;
 use crate::token::Token;
 use crate::voice::VOICES;
 
@@ -128,7 +129,7 @@ mod tests {
     use super::*;
     use crate::part_writing::test_frames::{chord, H, R};
 
-    const C_MAJOR: Key = Key { tonic: 0, minor: false };
+    const C_MAJOR: Key = Key::C_MAJOR;
 
     /// Block chords, each held for four frames.
     fn blocks<const N: usize>(chords: [[u8; 4]; N]) -> heapless::Vec<[Token; 4], 64> {
@@ -194,7 +195,7 @@ mod tests {
 
     #[test]
     fn vertical_and_melodic_faults() {
-        let a_minor = Key { tonic: 9, minor: true };
+        let a_minor = Key { tonic: 9, mode: crate::key::Mode::Minor };
         let t = tally(
             blocks([
                 [77, 69, 62, 53], // D minor (iv6)

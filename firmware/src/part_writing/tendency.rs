@@ -15,31 +15,8 @@
 
 use super::sonority::{chord_of, Sounding};
 use crate::chord::{Chord, Quality};
+use crate::key::Key;
 use crate::voice::{Voice, VOICES};
-
-/// A key: tonic pitch class (0 = C) and mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub tonic: u8,
-    pub minor: bool,
-}
-
-impl Key {
-    /// Pitch class of the leading tone, a semitone below the tonic (in minor too).
-    pub const fn leading_tone(self) -> u8 {
-        (self.tonic + 11) % 12
-    }
-
-    /// Pitch class of the dominant.
-    pub const fn dominant(self) -> u8 {
-        (self.tonic + 7) % 12
-    }
-
-    /// Semitones of pitch class `pc` above the tonic.
-    pub const fn degree(self, pc: u8) -> u8 {
-        (pc % 12 + 12 - self.tonic % 12) % 12
-    }
-}
 
 /// V or V7 of `key`.
 pub fn is_dominant(chord: Chord, key: Key) -> bool {
@@ -146,10 +123,11 @@ impl Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::Mode;
     use crate::part_writing::test_frames::sounding;
 
-    const C_MAJOR: Key = Key { tonic: 0, minor: false };
-    const A_MINOR: Key = Key { tonic: 9, minor: true };
+    const C_MAJOR: Key = Key::C_MAJOR;
+    const A_MINOR: Key = Key { tonic: 9, mode: Mode::Minor };
 
     #[test]
     fn a_doubled_leading_tone_in_the_dominant() {

@@ -8,7 +8,7 @@
 //! and mode, the tonic in the bass. Phrase endings that are not cadences are marked
 //! for refinement ([`super::refine`]) from two quarters before the fermata to the fermata.
 
-use crate::chord::{Chord, Quality};
+use crate::chord::Chord;
 use crate::frame::FrameMeta;
 use crate::key::Key;
 use crate::part_writing::sonority::chord_of;
@@ -27,7 +27,7 @@ pub fn is_cadence(before: Chord, last: Chord) -> bool {
 /// authentic (V–I, the V with its major third) or plagal (IV–I) cadence onto the tonic's
 /// major or minor triad (a Picardy third is a close in minor too). Not a half close.
 pub fn is_home_cadence(before: Chord, last: Chord, key: Key) -> bool {
-    let tonic_triad = last.root == key.tonic && matches!(last.quality, Quality::Major | Quality::Minor);
+    let tonic_triad = key.is_tonic_triad(last);
     let authentic = before.root == (last.root + 7) % 12 && before.quality.major_third();
     let plagal = before.root == (last.root + 5) % 12;
     tonic_triad && (authentic || plagal)

@@ -68,6 +68,27 @@ pub fn clamp_home_bass(clamps: &mut [Clamp], metas: &[crate::frame::FrameMeta]) 
     true
 }
 
+/// The clamps of a harmonisation: the soprano held to `melody` note for note, and after
+/// the melody's final note every lower voice silent (a rest where it ends, then held).
+/// `clamps` must be as long as `melody`.
+pub fn clamp_melody(clamps: &mut [Clamp], melody: &[Token]) {
+    clamps.fill(FREE);
+    clamp_voice(clamps, Voice::Soprano, melody);
+    let end = end_of_final_note(melody);
+    for (i, c) in clamps.iter_mut().enumerate().skip(end) {
+        for v in [Voice::Alto, Voice::Tenor, Voice::Bass] {
+            c[v.index()] = Some(if i == end { Token::Rest } else { Token::Hold });
+        }
+    }
+}
+
+/// The frame after a melody's final note (where its next rest begins, or its length);
+/// 0 for a melody without notes.
+pub fn end_of_final_note(melody: &[Token]) -> usize {
+    let Some(last) = melody.iter().rposition(|t| matches!(t, Token::Pitch(_))) else { return 0 };
+    melody[last + 1..].iter().position(|t| *t != Token::Hold).map_or(melody.len(), |i| last + 1 + i)
+}
+
 /// Checks that every clamped pitch fits its voice.
 pub fn check(clamps: &[Clamp]) -> Result<(), OutOfRange> {
     for (frame, c) in clamps.iter().enumerate() {

@@ -11,6 +11,7 @@
 //! - [`sample`] runs one chain (one seed, one chorale), with optional clamped entries
 //!   ([`clamp`]) for harmonisation and continuation;
 //! - [`guidance`] tilts the network's estimate against repeated notes;
+//! - [`melody`] makes a melody ready for harmonising;
 //! - [`refine`] lets the network judge the result and re-sample the frames it likes least;
 //! - [`text`] reads and writes settings as `key=value` pairs (model metadata);
 //! - [`analytic`] is a network with an exactly known score, for tests and calibration.
@@ -68,6 +69,7 @@ mod evaluation;
 pub mod gauss;
 pub mod guidance;
 mod langevin;
+pub mod melody;
 pub mod plan;
 pub mod refine;
 pub mod settings;
@@ -75,7 +77,7 @@ pub mod table;
 pub mod text;
 pub mod workspace;
 
-pub use clamp::{clamp_continuation, clamp_home_bass, clamp_voice, Clamp, FREE};
+pub use clamp::{clamp_continuation, clamp_home_bass, clamp_melody, clamp_voice, end_of_final_note, Clamp, FREE};
 pub use constrain::Constraint;
 pub use gauss::Gaussian;
 pub use evaluation::{SampleError, SampleReport};

@@ -376,8 +376,8 @@ pub static SETTINGS: [Setting; 20] = [
     Setting {
         name: "ending",
         kind: Kind::Choice(&["any", "home"]),
-        help: "With the rules judging: home asks the last fermata to close on the home tonic (V–I or IV–I in the piece's \
-               own key and mode, a Picardy third allowed), any takes a cadence in any key.",
+        help: "How the piece's last fermata must close when the rules judge: home (V–I or IV–I onto the tonic of the \
+               piece's key and mode, the tonic held in the bass) or any (a cadence in any key, as every other fermata).",
         get: |s| Value::Choice(usize::from(s.refine.home_ending)),
         set: |s, v| s.refine.home_ending = c(v) == 1,
     },

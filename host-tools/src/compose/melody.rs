@@ -6,7 +6,7 @@
 use crate::corpus::{Bent, BentKind};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
-use kantor_core::sampler::PiecePlan;
+use kantor_core::sampler::melody as core_melody;
 use kantor_core::{FrameMeta, TimeSignature, Token, Voice};
 use std::path::Path;
 
@@ -150,25 +150,25 @@ impl Melody {
 
     /// The frame just after the melody's final note (where it falls silent for good).
     pub fn end_of_final_note(&self) -> usize {
-        end_of_final_note(&self.tokens)
+        kantor_core::sampler::end_of_final_note(&self.tokens)
     }
 
     /// Lowest and highest pitch.
     fn extent(&self) -> Option<(u8, u8)> {
-        let pitches = self.tokens.iter().filter_map(|t| t.pitch());
-        Some((pitches.clone().min()?, pitches.max()?))
+        core_melody::extent(&self.tokens)
     }
 
     /// Moves every note and the key signature by `semitones`.
     fn transpose(&mut self, semitones: i32) {
-        for t in &mut self.tokens {
-            if let Token::Pitch(p) = t {
-                *p = (*p as i32 + semitones).clamp(0, 127) as u8;
-            }
-        }
-        for m in &mut self.meta {
-            m.key = m.key.transposed(semitones);
-        }
+        core_melody::transpose(&mut self.tokens, &mut self.meta, semitones);
+    }
+
+    /// Ends the melody with the bar its final note ends in: music the file runs on with
+    /// past that bar (a later end of track, a padding rest) is not part of the piece.
+    pub fn end_with_its_last_bar(&mut self) {
+        let end = core_melody::end_of_piece(&self.tokens, &self.meta);
+        self.tokens.truncate(end);
+        self.meta.truncate(end);
     }
 
     /// Brings the melody into the soprano range (MIDI 60–79). With `transpose` the melody
@@ -184,7 +184,7 @@ impl Melody {
             None if range.contains(lo) && range.contains(hi) => 0,
             None => {
                 let fits = |s: i32| range.contains((lo as i32 + s).clamp(0, 255) as u8) && range.contains((hi as i32 + s).clamp(0, 255) as u8);
-                match (-4..=4).map(|o| o * 12).filter(|&s| fits(s)).min_by_key(|s: &i32| s.abs()) {
+                match core_melody::octave_shift(&self.tokens) {
                     Some(s) => s,
                     None => return Err(self.out_of_range_error(0, fits)),
                 }
@@ -232,29 +232,10 @@ impl Melody {
     }
 
     /// Marks phrase ends when the file marks none: the last beat of every
-    /// `fermata_every`-th bar, as [`PiecePlan`] lays them out. The final note always gets
+    /// `fermata_every`-th bar, as `PiecePlan` lays them out. The final note always gets
     /// a fermata, whether the file marks one there or not.
     pub fn ensure_fermatas(&mut self, fermata_every: usize) {
-        if !self.meta.iter().any(|m| m.fermata) {
-            self.plan_fermatas(fermata_every);
-        }
-        // The final note carries a fermata wherever the last bar ends.
-        if let Some(last) = self.tokens.iter().rposition(|t| matches!(t, Token::Pitch(_))) {
-            for m in &mut self.meta[last..] {
-                m.fermata = true;
-            }
-        }
-    }
-
-    /// Fermatas where [`PiecePlan`] puts them for a piece of this length.
-    fn plan_fermatas(&mut self, fermata_every: usize) {
-        let bar = self.time.frames_per_bar().unwrap_or(16) as usize;
-        let pickup = self.meta.first().map(|m| (bar - m.position_in_bar as usize % bar) % bar).unwrap_or(0);
-        let body = self.meta.len().saturating_sub(pickup);
-        let plan = PiecePlan { bars: body.div_ceil(bar).max(1), time: self.time, key: kantor_core::Key::C_MAJOR, pickup, fermata_every };
-        for (i, m) in self.meta.iter_mut().enumerate() {
-            m.fermata = plan.meta(i).map(|p| p.fermata).unwrap_or(false);
-        }
+        core_melody::ensure_fermatas(&self.tokens, &mut self.meta, self.time, fermata_every);
     }
 }
 
@@ -351,5 +332,19 @@ mod tests {
         assert_eq!(m.end_of_final_note(), 8);
         m.tokens[6] = Token::Rest;
         assert_eq!(m.end_of_final_note(), 6);
+    }
+
+    #[test]
+    fn a_melody_ends_with_the_bar_its_final_note_ends_in() {
+        // A quarter pickup and a bar whose final note ends two 16ths before the bar line;
+        // the file runs on four 16ths of silence past that bar line.
+        let mut m = melody(&[67, 72, 71, 69, 67]);
+        m.tokens.truncate(18);
+        m.tokens.extend([Token::Rest, Token::Hold, Token::Hold, Token::Hold, Token::Hold, Token::Hold]);
+        m.meta = (0..m.tokens.len()).map(|i| FrameMeta::on_grid(TimeSignature::COMMON, KeySignature { fifths: 1 }, kantor_core::Mode::Major, 12, i)).collect();
+        m.end_with_its_last_bar();
+        assert_eq!(m.tokens.len(), 20, "the rest fills the bar; no bar of rest follows");
+        assert_eq!(m.meta.len(), 20);
+        assert_eq!(m.tokens[18], Token::Rest);
     }
 }

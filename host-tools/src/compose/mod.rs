@@ -17,7 +17,6 @@ pub mod melody;
 pub mod musicxml;
 mod options;
 mod output;
-pub mod spelling;
 
 pub use chain::{compose_frames, Composed};
 pub use engine::{defaults_from, DynScoreNet, Engine, EngineKind};
@@ -27,8 +26,8 @@ pub use options::{check as check_settings, count_parser, flag_help, parse_key, s
 pub use output::{numbered, Outputs};
 
 use anyhow::{bail, Context, Result};
-use kantor_core::sampler::{clamp_voice, Clamp, PiecePlan, PiecePlanError, SamplerSettings, FREE};
-use kantor_core::{Frame, FrameMeta, Key, TimeSignature, Token, Voice};
+use kantor_core::sampler::{clamp_melody, Clamp, PiecePlan, PiecePlanError, SamplerSettings, FREE};
+use kantor_core::{FrameMeta, Key, TimeSignature, Token};
 use crate::ranges::within;
 use std::path::PathBuf;
 
@@ -254,11 +253,11 @@ fn prepare_melody(args: &HarmonizeArgs) -> Result<Melody> {
     melody_to_harmonize(&args.melody, args.simplify, args.transpose, args.fermata_every as usize, args.key)
 }
 
-/// Reads the melody in `path` as `kantor harmonize` takes it: kept note for note (or
-/// simplified), brought into the soprano range (by `transpose`, or by whole octaves), with
-/// phrase ends every `fermata_every` bars when the file marks none, in `key` or the key
-/// and mode found from its notes. What changed it, and the key, is printed. A melody
-/// longer than [`MAX_BARS`] is refused.
+/// Reads the melody in `path` as `kantor harmonize` takes it: at most [`MAX_BARS`] bars,
+/// kept note for note (or simplified), brought into the soprano range (by `transpose`, or
+/// by whole octaves), with phrase ends every `fermata_every` bars when the file marks none,
+/// in `key` or the key and mode found from its notes. What changed it, and the key, is
+/// printed.
 pub fn melody_to_harmonize(path: &std::path::Path, simplify: bool, transpose: Option<i32>, fermata_every: usize, key: Option<Key>) -> Result<Melody> {
     let mut melody = read_melody(path)?;
     let (bars, _) = melody.bar_and_beat(melody.tokens.len() - 1);
@@ -278,6 +277,7 @@ pub fn melody_to_harmonize(path: &std::path::Path, simplify: bool, transpose: Op
         let dir = if shift > 0 { "up" } else { "down" };
         eprintln!("note: the melody of {} was moved {dir} {octaves} octave{} into the soprano range", path.display(), if octaves == 1 { "" } else { "s" });
     }
+    melody.end_with_its_last_bar();
     melody.ensure_fermatas(fermata_every);
     let signature = melody.meta.last().map(|m| m.key).unwrap_or_default();
     let (key, how) = match key {
@@ -305,23 +305,14 @@ fn harmonize_melody(engine: &mut Engine, args: &HarmonizeArgs, melody: &Melody, 
 }
 
 /// What harmonising holds fixed: the soprano, note for note, and silence in every other
-/// voice after the melody's final note.
+/// voice after the melody's final note ([`clamp_melody`]).
 pub fn melody_clamps(soprano: &[Token]) -> Vec<Clamp> {
     let mut clamps = vec![FREE; soprano.len()];
-    clamp_voice(&mut clamps, Voice::Soprano, soprano);
-    let end = melody::end_of_final_note(soprano);
-    for (i, c) in clamps.iter_mut().enumerate().skip(end) {
-        for v in [Voice::Alto, Voice::Tenor, Voice::Bass] {
-            c[v.index()] = Some(if i == end { Token::Rest } else { Token::Hold });
-        }
-    }
+    clamp_melody(&mut clamps, soprano);
     clamps
 }
 
-/// The first voice that never sings a note, if any.
-fn silent_voice(frames: &[Frame]) -> Option<Voice> {
-    Voice::ALL.into_iter().find(|v| !frames.iter().any(|f| matches!(f.tokens[v.index()], Token::Pitch(_))))
-}
+use kantor_core::chorale::silent_voice;
 
 /// Samples `common.count` chains and writes each result.
 #[allow(clippy::too_many_arguments)]

@@ -85,41 +85,10 @@ pub fn label(frames: &[Frame]) -> Option<Labelled> {
     Some(Labelled { key, evidence, found })
 }
 
-/// The key of a melody alone (for harmonising it) written with `signature`: of the 24
-/// keys, the one whose Krumhansl–Kessler profile fits its duration-weighted pitch classes
-/// best, given a lead where the melody ends on the tonic (+0.25) or on another note of
-/// the tonic triad (+0.1), and where the key is one of the signature's two (+0.15); a
-/// melody names its key less clearly than four voices, and hymn tunes end on the tonic.
+/// The key of a melody alone (for harmonising it) written with `signature`: the device
+/// core's [`Key::of_melody`], so the page and the host find the same key.
 pub fn label_melody(tokens: &[Token], signature: KeySignature) -> Option<Key> {
-    let mut weights = [0.0; 12];
-    let mut current = None;
-    let mut last = None;
-    for &t in tokens {
-        match t {
-            Token::Pitch(p) => {
-                current = Some(p % 12);
-                last = current;
-            }
-            Token::Rest => current = None,
-            Token::Hold => {}
-        }
-        if let Some(pc) = current {
-            weights[pc as usize] += 1.0;
-        }
-    }
-    let last = last?;
-    let written = [Key::of_signature(signature, Mode::Major), Key::of_signature(signature, Mode::Minor)];
-    let fit = |k: &Key| {
-        let profile = if k.mode == Mode::Major { &MAJOR_PROFILE } else { &MINOR_PROFILE };
-        let third = if k.mode == Mode::Major { 4 } else { 3 };
-        let from_tonic = (last + 12 - k.tonic) % 12;
-        correlation(&weights, profile, k.tonic as usize)
-            + if from_tonic == 0 { 0.25 } else if from_tonic == third || from_tonic == 7 { 0.1 } else { 0.0 }
-            + if written.contains(k) { 0.15 } else { 0.0 }
-    };
-    (0..24u8)
-        .map(|i| Key { tonic: i % 12, mode: if i < 12 { Mode::Major } else { Mode::Minor } })
-        .max_by(|a, b| fit(a).total_cmp(&fit(b)))
+    Key::of_melody(tokens, signature)
 }
 
 /// Writes `key` into every frame: its own signature and its mode.

@@ -9,9 +9,9 @@ use serde::Serialize;
 
 pub use kantor_core::chord::{identify, Chord, Quality};
 
-/// The chord of a sonority, if it is one.
+/// The chord of a sonority, if it is one (its lowest pitch as the bass).
 pub fn chord_of(s: &Sonority) -> Option<Chord> {
-    identify(s.pitch_classes(), s.lowest())
+    s.chord()
 }
 
 /// How a phrase ends.

@@ -88,12 +88,23 @@ impl Key {
     }
 }
 
-impl From<Key> for kantor_core::part_writing::Key {
+impl From<Key> for kantor_core::Key {
     fn from(k: Key) -> Self {
-        kantor_core::part_writing::Key {
-            tonic: k.tonic,
-            minor: k.mode == Mode::Minor,
-        }
+        let mode = match k.mode {
+            Mode::Major => kantor_core::Mode::Major,
+            Mode::Minor => kantor_core::Mode::Minor,
+        };
+        kantor_core::Key { tonic: k.tonic, mode }
+    }
+}
+
+impl From<kantor_core::Key> for Key {
+    fn from(k: kantor_core::Key) -> Self {
+        let mode = match k.mode {
+            kantor_core::Mode::Major => Mode::Major,
+            kantor_core::Mode::Minor => Mode::Minor,
+        };
+        Key { tonic: k.tonic, mode }
     }
 }
 
@@ -101,13 +112,7 @@ impl From<Key> for kantor_core::part_writing::Key {
 /// asked of a generated piece, the labelled key of a prepared chorale, the key signature
 /// and mode of a MIDI file, C major where a file states none), else `found`.
 pub fn home_key(frames: &[Frame], found: Option<Key>) -> Option<Key> {
-    match frames.last() {
-        Some(f) => {
-            let k = f.meta.home();
-            Some(Key { tonic: k.tonic, mode: if k.mode == kantor_core::Mode::Minor { Mode::Minor } else { Mode::Major } })
-        }
-        None => found,
-    }
+    frames.last().map_or(found, |f| Some(f.meta.home().into()))
 }
 
 /// How long each pitch class sounds over the piece, in frames.

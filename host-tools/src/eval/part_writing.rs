@@ -16,7 +16,7 @@ pub const DEFINITIONS: &str = "\
 - Doubled leading tone: sonorities of dominant function (V, V7, or a diminished or half-diminished chord on the leading tone) with two voices on the leading tone (a semitone below the tonic, the raised seventh in minor).
 - Unresolved leading tone: a soprano or bass note on the leading tone sounding in a V or V7 chord whose next note of another pitch is not the tonic a semitone above. Unresolved seventh: a note that is the seventh of a seventh chord in a sonority it sounds in, whose next note of another pitch is not a step (one or two semitones) below. A note struck again waits for the next other pitch; one followed by a rest or the end of the piece is not judged.
 - Augmented second: in a minor key, a melodic move of three semitones between the sixth degree and the raised seventh (the encoding has no spelling, so this is how it is known). Tritone: a melodic leap of six semitones (augmented fourth or diminished fifth), or eighteen.
-- The key is the key asked when the piece says it, else the key found (Krumhansl–Schmuckler); the leading tone, the doubled leading tone and the augmented second need it. Each rule is counted once per mark a teacher would make (per sonority, per progression and pair, or per note) and given per 100 frames (16ths).
+- The key is the piece's home key (as the whole piece defines it: the key its frames state); the leading tone, the doubled leading tone and the augmented second need it. Each rule is counted once per mark a teacher would make (per sonority, per progression and pair, or per note) and given per 100 frames (16ths).
 ";
 
 /// Counts every part-writing rule over a piece, in `key` (the piece's home key).

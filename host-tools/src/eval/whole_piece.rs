@@ -46,14 +46,11 @@ const MAJOR_TRIAD: u16 = 1 | 1 << 4 | 1 << 7;
 const MINOR_TRIAD: u16 = 1 | 1 << 3 | 1 << 7;
 const OPEN_FIFTH: u16 = 1 | 1 << 7;
 
-/// A major or minor triad on `tonic` (fifth optional), or the bare tonic with or without
-/// its fifth.
-pub fn is_tonic_chord(s: &Sonority, tonic: u8) -> bool {
-    let rel = above(s.pitch_classes(), tonic);
-    rel & 1 != 0
-        && (rel & !OPEN_FIFTH == 0
-            || (rel & !MAJOR_TRIAD == 0 && rel & 1 << 4 != 0)
-            || (rel & !MINOR_TRIAD == 0 && rel & 1 << 3 != 0))
+/// The tonic triad of `key` ([`kantor_core::Key::is_tonic_triad`]: major or minor, the
+/// fifth optional), or the bare tonic with or without its fifth.
+pub fn is_tonic_chord(s: &Sonority, key: Key) -> bool {
+    let rel = above(s.pitch_classes(), key.tonic);
+    s.chord().is_some_and(|c| kantor_core::Key::from(key).is_tonic_triad(c)) || (rel & 1 != 0 && rel & !OPEN_FIFTH == 0)
 }
 
 /// Whether the sonority lies within some major or minor triad.
@@ -87,7 +84,7 @@ pub fn whole_piece(frames: &[Frame], bar_frames: usize, found: Option<Key>, home
     let bars = frames.len() as f64 / bar_frames.max(1) as f64;
     WholePiece {
         minor_pct: found.map(|k| yes(k.mode == Mode::Minor)),
-        ends_home_pct: home.zip(last).map(|(k, s)| yes(is_tonic_chord(s, k.tonic))),
+        ends_home_pct: home.zip(last).map(|(k, s)| yes(is_tonic_chord(s, k))),
         begins_i_or_v_pct: home
             .zip(first)
             .map(|(k, s)| yes(root_of(s).is_some_and(|r| r == k.tonic || r == k.dominant()))),

@@ -20,7 +20,4 @@ pub use kantor_core::midi::{Performance, TICKS_PER_FRAME, TICKS_PER_QUARTER};
 pub use read::{read_smf, read_smf_bytes, ReadMidi};
 pub use write::{smf_bytes, write_smf};
 
-/// Marker text at the first tick of a run of fermata frames.
-pub const FERMATA_MARKER: &str = "fermata";
-/// Marker text at the tick after the last frame of a run of fermata frames.
-pub const FERMATA_END_MARKER: &str = "fermata end";
+pub use kantor_core::midi::{FERMATA_END_MARKER, FERMATA_MARKER};

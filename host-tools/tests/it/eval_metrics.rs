@@ -5,7 +5,7 @@ use kantor_core::{Frame, FrameMeta, KeySignature, TimeSignature, Token};
 use kantor_host::eval::copying::{TrainingIndex, WINDOW};
 use kantor_host::eval::harmony::{harmony, identify, Cadence, Chord, Quality};
 use kantor_host::eval::key::{find_key, key_of_weights, Key, Mode, MINOR_PROFILE};
-use kantor_host::eval::notes::{sonorities, voice_notes};
+use kantor_host::eval::notes::voice_notes;
 use kantor_host::eval::statistics::{tvd, Histograms};
 use kantor_host::eval::structure::{phrase_lengths, structure};
 use kantor_host::eval::part_writing::tally_piece;

@@ -88,7 +88,7 @@ const CHORDS: [[u8; 4]; 3] = [[72, 64, 55, 48], [72, 65, 57, 41], [71, 62, 55, 4
 fn categorical_head_learns_to_write_only_the_chords_it_saw() {
     use kantor_core::chorale::sounding;
     use kantor_core::sampler::{sample, PiecePlan, SamplerSettings, Workspace};
-    use kantor_core::{Head, KeySignature, NoiseSchedule, TimeSignature, Token, Voice};
+    use kantor_core::{Head, NoiseSchedule, TimeSignature, Token, Voice};
     use kantor_host::train::checkpoint::load_network;
 
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 
 use cortex_m_semihosting::hprintln;
 use kantor_board::systick::SysTickClock;
-use kantor_core::engine::{Aligned, Int8ScoreNet, Kernels, Model, Plan};
+use kantor_core::engine::{golden, Aligned, Int8ScoreNet, Kernels};
 use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
 
 static SCORE_BLOB: &Aligned<[u8]> = &Aligned(*include_bytes!("../../../tests/golden/synthetic.kq8"));
@@ -22,43 +22,22 @@ static mut X: [f32; VOICE_CHANNELS * FRAMES] = [0.0; VOICE_CHANNELS * FRAMES];
 static mut META: [f32; META_CHANNELS * FRAMES] = [0.0; META_CHANNELS * FRAMES];
 static mut SCORE: [f32; VOICE_CHANNELS * FRAMES] = [0.0; VOICE_CHANNELS * FRAMES];
 
-fn f32_at(b: &[u8], i: usize) -> f32 {
-    f32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
-}
-
 /// Runs every case with every kernel set; returns whether all matched.
 pub fn run(clock: &mut SysTickClock) -> bool {
     // SAFETY: called once, before anything else uses these buffers.
-    let (arena, x, meta, score) = unsafe {
-        (
-            &mut *core::ptr::addr_of_mut!(ARENA),
-            &mut *core::ptr::addr_of_mut!(X),
-            &mut *core::ptr::addr_of_mut!(META),
-            &mut *core::ptr::addr_of_mut!(SCORE),
-        )
+    let mut b = unsafe {
+        golden::Buffers {
+            arena: &mut *core::ptr::addr_of_mut!(ARENA),
+            x: &mut *core::ptr::addr_of_mut!(X),
+            meta: &mut *core::ptr::addr_of_mut!(META),
+            score: &mut *core::ptr::addr_of_mut!(SCORE),
+        }
     };
     let mut all = true;
     for kernels in Kernels::available() {
         for (name, blob, case) in [("score", &SCORE_BLOB.0, SCORE_CASE), ("categorical", &CATEGORICAL_BLOB.0, CATEGORICAL_CASE)] {
-            let frames = u32::from_le_bytes([case[0], case[1], case[2], case[3]]) as usize;
-            let sigma = f32_at(case, 1);
-            let values = &case[8..];
-            let (nx, nm) = (VOICE_CHANNELS * frames, META_CHANNELS * frames);
-            assert!(frames <= FRAMES && values.len() == 4 * (2 * nx + nm));
-            (0..nx).for_each(|i| x[i] = f32_at(values, i));
-            (0..nm).for_each(|i| meta[i] = f32_at(values, nx + i));
-            let needed = Model::load(blob).ok().and_then(|m| Plan::new(&m, frames).ok()).map(|p| p.arena_bytes);
-            let mismatches = match needed {
-                Some(n) if n <= ARENA_BYTES => match Int8ScoreNet::with_kernels(blob, &mut arena[..], frames, kernels) {
-                    Ok(mut net) => match net.run(&x[..nx], &meta[..nm], frames, sigma, &mut score[..nx]) {
-                        Ok(()) => (0..nx).filter(|&i| score[i].to_bits() != f32_at(values, nx + nm + i).to_bits()).count(),
-                        Err(_) => nx,
-                    },
-                    Err(_) => nx,
-                },
-                _ => nx,
-            };
-            hprintln!("golden {} with {:?} kernels: {} of {} scores differ", name, kernels, mismatches, nx);
+            let (mismatches, n) = golden::check(blob, case, kernels, &mut b);
+            hprintln!("golden {} with {:?} kernels: {} of {} scores differ", name, kernels, mismatches, n);
             all &= mismatches == 0;
         }
     }

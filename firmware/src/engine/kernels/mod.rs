@@ -1,6 +1,7 @@
 //! Kernel sets, chosen once. [`reference`] is the portable set (plain Rust, no `cfg`),
 //! the one every other set equals bit for bit; each optimised set lives in its own file
-//! ([`x86`]: AVX2 and AVX-512 VNNI; [`cortex_m`]: the Cortex-M DSP extension) and
+//! ([`x86`]: AVX2 and AVX-512 VNNI; [`cortex_m`]: the Cortex-M DSP extension; `wasm`:
+//! WebAssembly SIMD128) and
 //! replaces only the hot kernels. A [`Kernels`] table is picked when the network is built:
 //! the optimised tables can only be made from a token that detection returns, so no safe
 //! path reaches an instruction the CPU lacks.
@@ -10,8 +11,12 @@ pub mod reference;
 // On other hosts the tests run it on an emulation of its instructions.
 #[cfg(any(all(target_arch = "arm", target_feature = "dsp"), test))]
 pub mod cortex_m;
+// Likewise: the tests run it on a model of its instructions.
+#[cfg(any(all(target_arch = "wasm32", target_feature = "simd128"), test))]
+pub mod wasm;
 #[cfg(target_arch = "x86_64")]
 pub mod x86;
+pub mod agreement;
 
 #[cfg(test)]
 mod tests;
@@ -69,6 +74,10 @@ impl Kernels {
         if let Some(t) = cortex_m::Dsp::detect() {
             return t.kernels();
         }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if let Some(t) = wasm::Simd128::detect() {
+            return t.kernels();
+        }
         Kernels::REFERENCE
     }
 
@@ -87,6 +96,10 @@ impl Kernels {
         }
         #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
         if let Some(t) = cortex_m::Dsp::detect() {
+            let _ = all.push(t.kernels());
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if let Some(t) = wasm::Simd128::detect() {
             let _ = all.push(t.kernels());
         }
         all

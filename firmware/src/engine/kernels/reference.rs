@@ -83,6 +83,30 @@ pub fn requantize_block(p: &ConvGeometry, w: &ConvParams<'_>, acc: &BlockAcc, co
 /// [`ConvGeometry::scratch_len`] i16 of scratch.
 #[allow(clippy::too_many_arguments)]
 pub fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
+    conv1d_with(p, w, xq, x, t_in, yq, relu, y, t_out, cols, |wb, cols, taps, _rows, acc| block(wb, cols, taps, acc), requantize_block);
+}
+
+/// What writes a block's accumulators ([`requantize_block`]'s arguments).
+pub type RequantizeBlock = fn(&ConvGeometry, &ConvParams<'_>, &BlockAcc, usize, usize, usize, Q, i32, i32, &mut [u8]);
+
+/// [`conv1d`] with another multiply-accumulate for a block, `block(weights, cols, taps,
+/// rows, acc)`, where only the first `rows` rows of the tile hold frames (the others are
+/// zero and must give zero sums), and another [`requantize_block`].
+#[allow(clippy::too_many_arguments)]
+pub fn conv1d_with(
+    p: &ConvGeometry,
+    w: &ConvParams<'_>,
+    xq: Q,
+    x: &[u8],
+    t_in: usize,
+    yq: Q,
+    relu: bool,
+    y: &mut [u8],
+    t_out: usize,
+    cols: &mut [i16],
+    block: impl Fn(&[i8], &[i16], usize, usize, &mut BlockAcc),
+    requantize: RequantizeBlock,
+) {
     let taps = p.taps_padded();
     let cols = &mut cols[..TILE_T * taps];
     let block_bytes = taps * CO_BLOCK;
@@ -90,9 +114,10 @@ pub fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize
     let mut acc = [[0i32; CO_BLOCK]; TILE_T];
     for t0 in (0..t_out).step_by(TILE_T) {
         gather(p, xq, x, t_in, t0, t_out, cols, widen);
+        let rows = (t_out - t0).min(TILE_T);
         for (b, wb) in w.weights.chunks_exact(block_bytes.max(1)).enumerate() {
-            block(wb, cols, taps, &mut acc);
-            requantize_block(p, w, &acc, b * CO_BLOCK, t0, t_out, yq, lo, hi, y);
+            block(wb, cols, taps, rows, &mut acc);
+            requantize(p, w, &acc, b * CO_BLOCK, t0, t_out, yq, lo, hi, y);
         }
     }
 }

@@ -11,14 +11,17 @@ use std::vec::Vec;
 use super::super::conv::{ConvGeometry, ConvParams};
 use super::super::format::packed_weight_bytes;
 use super::super::quant::{Elem, Requant, Q};
-use super::{cortex_m, Kernels};
+use super::{cortex_m, wasm, Kernels};
 
-/// The optimised sets to check: those this CPU runs, and the Cortex-M DSP set (on an
-/// emulation of its instructions off Arm).
+/// The optimised sets to check: those this CPU runs, and the Cortex-M DSP and wasm
+/// SIMD128 sets (on emulations of their instructions elsewhere).
 fn optimised() -> Vec<Kernels> {
     let mut sets: Vec<Kernels> = Kernels::available().into_iter().skip(1).collect();
     if !sets.iter().any(|k| k.name() == "Cortex-M DSP") {
         sets.push(cortex_m::Dsp::detect().expect("always there").kernels());
+    }
+    if !sets.iter().any(|k| k.name() == "wasm SIMD128") {
+        sets.push(wasm::Simd128::detect().expect("always there").kernels());
     }
     sets
 }

@@ -10,7 +10,11 @@
 //! A♯; the leading tone of F♯ minor in a C♯ major chord is E♯, not F; a G♯ that rises to A
 //! in C major stays G♯.
 
-use kantor_core::{Frame, KeySignature, Token};
+#![forbid(unsafe_code)]
+
+use crate::frame::Frame;
+use crate::meter::KeySignature;
+use crate::token::Token;
 
 /// A spelling: position on the line of fifths (C = 0, G = 1, F = −1).
 pub type Fifths = i32;
@@ -65,31 +69,42 @@ fn diatonic_step(pitch: u8, lof: Fifths) -> i32 {
     index + 7 * octave
 }
 
-/// The spelling of every frame's notes, per voice: for a frame where a voice has a
-/// pitch, or holds one, the line-of-fifths position it is written with (0 elsewhere).
-pub fn spell(frames: &[Frame]) -> Vec<[Fifths; 4]> {
-    let mut out = vec![[0; 4]; frames.len()];
-    let mut sounding: [Option<(u8, Fifths)>; 4] = [None; 4];
-    // The last note each voice sang (before a rest too), spelt.
-    let mut previous: [Option<(u8, Fifths)>; 4] = [None; 4];
-    for (t, frame) in frames.iter().enumerate() {
+/// The spelling of every frame's notes, per voice, frame after frame: for a frame where a
+/// voice has a pitch, or holds one, the line-of-fifths position it is written with (0
+/// elsewhere). [`Speller::step`] must see the frames in order from the first.
+#[derive(Clone, Debug, Default)]
+pub struct Speller {
+    sounding: [Option<(u8, Fifths)>; 4],
+    /// The last note each voice sang (before a rest too), spelt.
+    previous: [Option<(u8, Fifths)>; 4],
+}
+
+impl Speller {
+    pub fn new() -> Self {
+        Speller::default()
+    }
+
+    /// The spelling of frame `t` of `frames` (the frames before it already stepped).
+    pub fn step(&mut self, frames: &[Frame], t: usize) -> [Fifths; 4] {
+        let frame = &frames[t];
         let key = frame.meta.key;
-        let mut new = Vec::new();
-        for (v, (token, sung)) in frame.tokens.iter().zip(&mut sounding).enumerate() {
+        let mut new: heapless::Vec<(usize, u8), 4> = heapless::Vec::new();
+        for (v, (token, sung)) in frame.tokens.iter().zip(&mut self.sounding).enumerate() {
             match *token {
                 Token::Pitch(p) => {
                     *sung = None;
-                    new.push((v, p));
+                    let _ = new.push((v, p));
                 }
                 Token::Rest => *sung = None,
                 Token::Hold => {}
             }
         }
-        let held: Vec<Fifths> = sounding.iter().flatten().map(|&(_, l)| l).collect();
-        let next: Vec<Option<u8>> = new.iter().map(|&(v, _)| next_pitch(frames, v, t)).collect();
-        let mut best: Option<((i32, i32), Vec<Fifths>)> = None;
-        let mut choice = vec![0; new.len()];
-        for_each_choice(&new, 0, &mut choice, &mut |chosen: &[Fifths]| {
+        let held: heapless::Vec<Fifths, 4> = self.sounding.iter().flatten().map(|&(_, l)| l).collect();
+        let next: heapless::Vec<Option<u8>, 4> = new.iter().map(|&(v, _)| next_pitch(frames, v, t)).collect();
+        let previous = self.previous;
+        let mut best: Option<((i32, i32), [Fifths; 4])> = None;
+        let mut choice = [0; 4];
+        for_each_choice(&new, 0, &mut choice[..new.len()], &mut |chosen: &[Fifths]| {
             let all = held.iter().chain(chosen);
             let span = all.clone().max().zip(all.min()).map_or(0, |(hi, lo)| hi - lo);
             // Costs count double so that an awkward spelling (C♭, F♭, E♯, B♯: a white key
@@ -109,18 +124,19 @@ pub fn spell(frames: &[Frame]) -> Vec<[Fifths; 4]> {
                 }
             }
             if best.as_ref().is_none_or(|(b, _)| (cost, centre) < *b) {
-                best = Some(((cost, centre), chosen.to_vec()));
+                let mut kept = [0; 4];
+                kept[..chosen.len()].copy_from_slice(chosen);
+                best = Some(((cost, centre), kept));
             }
         });
         if let Some((_, chosen)) = best {
-            for (&(v, p), l) in new.iter().zip(chosen) {
-                sounding[v] = Some((p, l));
-                previous[v] = Some((p, l));
+            for (&(v, p), &l) in new.iter().zip(&chosen) {
+                self.sounding[v] = Some((p, l));
+                self.previous[v] = Some((p, l));
             }
         }
-        out[t] = sounding.map(|s| s.map_or(0, |(_, l)| l));
+        self.sounding.map(|s| s.map_or(0, |(_, l)| l))
     }
-    out
 }
 
 /// Calls `f` with every combination of spellings of the `notes`.
@@ -142,13 +158,23 @@ fn next_pitch(frames: &[Frame], v: usize, t: usize) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
-    use kantor_core::{FrameMeta, TimeSignature};
+    use crate::frame::FrameMeta;
+    use crate::meter::TimeSignature;
+    use std::string::String;
+    use std::vec::Vec;
+    use std::format;
+
+    fn spell(frames: &[Frame]) -> Vec<[Fifths; 4]> {
+        let mut s = Speller::new();
+        (0..frames.len()).map(|t| s.step(frames, t)).collect()
+    }
     use Token::{Hold as H, Pitch as P, Rest as R};
 
     fn chorale(fifths: i8, chords: &[[Token; 4]]) -> Vec<Frame> {
         let key = KeySignature { fifths };
-        chords.iter().enumerate().map(|(i, c)| Frame { tokens: *c, meta: FrameMeta::on_grid(TimeSignature::COMMON, key, kantor_core::Mode::Major, 0, i) }).collect()
+        chords.iter().enumerate().map(|(i, c)| Frame { tokens: *c, meta: FrameMeta::on_grid(TimeSignature::COMMON, key, crate::key::Mode::Major, 0, i) }).collect()
     }
 
     fn names(frames: &[Frame]) -> Vec<[String; 4]> {
