@@ -2,7 +2,7 @@
 //! ([`kantor_core::notation::musicxml`]), so the host's files and the score the
 //! WebAssembly page draws are one definition.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use kantor_core::midi::Performance;
 use kantor_core::{Frame, TimeSignature};
 use std::path::Path;
@@ -18,8 +18,7 @@ pub fn musicxml_string(frames: &[Frame], time: TimeSignature, title: &str, perfo
 
 /// Writes the chorale to `path` as MusicXML.
 pub fn write_musicxml(path: &Path, frames: &[Frame], time: TimeSignature, title: &str, performance: &Performance) -> Result<()> {
-    std::fs::write(path, musicxml_string(frames, time, title, performance))
-        .with_context(|| format!("cannot write MusicXML to {}", path.display()))
+    crate::outfile::write(path, musicxml_string(frames, time, title, performance).as_bytes())
 }
 
 #[cfg(test)]

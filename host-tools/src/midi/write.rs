@@ -4,14 +4,13 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use kantor_core::midi::{smf, Performance};
 use kantor_core::{Frame, TimeSignature};
 
 /// Writes `frames` (in `time`) to the file at `path` as a format-1 MIDI file.
 pub fn write_smf(path: &Path, frames: &[Frame], time: TimeSignature, performance: &Performance) -> Result<()> {
-    let bytes = smf_bytes(frames, time, performance)?;
-    std::fs::write(path, bytes).with_context(|| format!("cannot write MIDI file {}", path.display()))
+    crate::outfile::write(path, &smf_bytes(frames, time, performance)?)
 }
 
 /// The bytes of the MIDI file [`write_smf`] writes.
