@@ -223,7 +223,9 @@ impl core::fmt::Display for Key {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
+    use crate::token::Token;
 
     #[test]
     fn signatures_and_keys_agree() {
@@ -258,6 +260,27 @@ mod tests {
             assert!((got - want).abs() < 0.005, "{key}: drawn {got:.4}, corpus {want:.4}");
         }
         assert_eq!(Key::drawn(7), Key::drawn(7));
+    }
+
+    /// Quarter notes.
+    fn tune(pitches: &[u8]) -> std::vec::Vec<Token> {
+        pitches.iter().flat_map(|&p| [Token::Pitch(p), Token::Hold, Token::Hold, Token::Hold]).collect()
+    }
+
+    #[test]
+    fn melodies_find_their_mode() {
+        use crate::meter::KeySignature;
+        let none = KeySignature { fifths: 0 };
+        // A minor with its raised seventh, ending on the tonic.
+        let a = tune(&[69, 71, 72, 71, 69, 68, 69, 72, 71, 69, 68, 69]);
+        assert_eq!(Key::of_melody(&a, none), Some(Key { tonic: 9, mode: Mode::Minor }));
+        // C major up and down the scale.
+        let c = tune(&[60, 62, 64, 65, 67, 65, 64, 62, 64, 62, 60]);
+        assert_eq!(Key::of_melody(&c, none), Some(Key::C_MAJOR));
+        // D minor written with a one-flat signature.
+        let d = tune(&[62, 65, 64, 62, 69, 70, 69, 67, 65, 64, 61, 62]);
+        assert_eq!(Key::of_melody(&d, KeySignature { fifths: -1 }), Some(Key { tonic: 2, mode: Mode::Minor }));
+        assert_eq!(Key::of_melody(&[Token::Rest, Token::Hold], none), None);
     }
 
     #[test]

@@ -282,7 +282,7 @@ pub fn melody_to_harmonize(path: &std::path::Path, simplify: bool, transpose: Op
     let signature = melody.meta.last().map(|m| m.key).unwrap_or_default();
     let (key, how) = match key {
         Some(key) => (key, "as asked"),
-        None => (crate::corpus::mode::label_melody(&melody.tokens, signature).unwrap_or(Key::C_MAJOR), "found from the melody; --key to choose another"),
+        None => (Key::of_melody(&melody.tokens, signature).unwrap_or(Key::C_MAJOR), "found from the melody; --key to choose another"),
     };
     crate::corpus::mode::apply_to_metas(melody.meta.iter_mut(), key);
     eprintln!("note: harmonising {} in {key} ({how})", path.display());

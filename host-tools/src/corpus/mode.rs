@@ -16,7 +16,7 @@
 
 use crate::eval::key::{self, correlation, pitch_class_durations, MAJOR_PROFILE, MINOR_PROFILE};
 use kantor_core::chorale::sounding;
-use kantor_core::{Frame, FrameMeta, Key, KeySignature, Mode, Token, Voice};
+use kantor_core::{Frame, FrameMeta, Key, Mode, Voice};
 
 /// How a chorale's key was decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -85,12 +85,6 @@ pub fn label(frames: &[Frame]) -> Option<Labelled> {
     Some(Labelled { key, evidence, found })
 }
 
-/// The key of a melody alone (for harmonising it) written with `signature`: the device
-/// core's [`Key::of_melody`], so the page and the host find the same key.
-pub fn label_melody(tokens: &[Token], signature: KeySignature) -> Option<Key> {
-    Key::of_melody(tokens, signature)
-}
-
 /// Writes `key` into every frame: its own signature and its mode.
 pub fn apply(frames: &mut [Frame], key: Key) {
     apply_to_metas(frames.iter_mut().map(|f| &mut f.meta), key);
@@ -107,6 +101,7 @@ pub fn apply_to_metas<'a>(metas: impl Iterator<Item = &'a mut FrameMeta>, key: K
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kantor_core::{KeySignature, Token};
 
     /// Whole-note chords (S, A, T, B) under signature `fifths`.
     fn piece(fifths: i8, chords: &[[u8; 4]]) -> Vec<Frame> {
@@ -143,26 +138,6 @@ mod tests {
         let mut frames = piece(0, &[DM, A7, DM]);
         apply(&mut frames, d.key);
         assert!(frames.iter().all(|f| f.meta.key == KeySignature { fifths: -1 } && f.meta.mode == Mode::Minor));
-    }
-
-    /// Quarter notes.
-    fn tune(pitches: &[u8]) -> Vec<Token> {
-        pitches.iter().flat_map(|&p| [Token::Pitch(p), Token::Hold, Token::Hold, Token::Hold]).collect()
-    }
-
-    #[test]
-    fn melodies_find_their_mode() {
-        let none = KeySignature { fifths: 0 };
-        // A minor with its raised seventh, ending on the tonic.
-        let a = tune(&[69, 71, 72, 71, 69, 68, 69, 72, 71, 69, 68, 69]);
-        assert_eq!(label_melody(&a, none), Some(Key { tonic: 9, mode: Mode::Minor }));
-        // C major up and down the scale.
-        let c = tune(&[60, 62, 64, 65, 67, 65, 64, 62, 64, 62, 60]);
-        assert_eq!(label_melody(&c, none), Some(Key::C_MAJOR));
-        // D minor written with a one-flat signature.
-        let d = tune(&[62, 65, 64, 62, 69, 70, 69, 67, 65, 64, 61, 62]);
-        assert_eq!(label_melody(&d, KeySignature { fifths: -1 }), Some(Key { tonic: 2, mode: Mode::Minor }));
-        assert_eq!(label_melody(&[Token::Rest, Token::Hold], none), None);
     }
 
     #[test]
