@@ -9,7 +9,7 @@ use super::compose::Composer;
 use crate::frame::{Frame, FrameMeta};
 use crate::key::Key;
 use crate::meter::TimeSignature;
-use crate::sampler::{clamp_continuation, clamp_home_bass, sample, Clamp, PiecePlan, PiecePlanError, SampleError, SamplerSettings, Workspace, FREE};
+use crate::sampler::{clamp_continuation, clamp_home, sample, Clamp, PiecePlan, PiecePlanError, SampleError, SamplerSettings, Workspace, FREE};
 use crate::score::ScoreNet;
 use crate::token::Token;
 use crate::voice::VOICES;
@@ -134,13 +134,13 @@ impl<N: ScoreNet, const MAX: usize> Composer for LangevinComposer<'_, N, MAX> {
             self.metas[ctx + i] = self.phrase.meta(i).map_err(LangevinError::Plan)?;
         }
         self.clamps[..frames].fill(FREE);
-        // Only the phrase that ends a piece has to close at home, on the tonic in the bass.
+        // Only the phrase that opens a piece has to open at home, and only the one that
+        // ends it has to close there, on the tonic in the bass.
         let mut settings = self.settings;
         settings.refine.home_ending &= self.ends_piece;
+        settings.refine.home_opening &= ctx == 0;
         let mut clamped = clamp_continuation(&mut self.clamps[..frames], &self.tokens[..ctx], ctx);
-        if settings.refine.home_ending && settings.refine.rounds > 0 && clamp_home_bass(&mut self.clamps[..frames], &self.metas[..frames]) {
-            clamped += 1;
-        }
+        clamped += clamp_home(&mut self.clamps[..frames], &self.metas[..frames], &settings.refine, true, true);
         let clamps = if clamped == 0 { &[][..] } else { &self.clamps[..frames] };
         let mut ws = Workspace::split(self.buffer, frames).ok_or(LangevinError::TooLong { frames, capacity })?;
         sample(&mut self.net, &settings, seed, &self.metas[..frames], clamps, &mut ws, &mut self.tokens[..frames])

@@ -8,7 +8,7 @@
 //! and mode, the tonic in the bass. Phrase endings that are not cadences are marked
 //! for refinement ([`super::refine`]) from two quarters before the fermata to the fermata.
 
-use crate::chord::Chord;
+use crate::chord::{Chord, Quality};
 use crate::frame::FrameMeta;
 use crate::key::Key;
 use crate::part_writing::sonority::chord_of;
@@ -66,6 +66,33 @@ pub fn mark_missing_cadences(tokens: &[[Token; VOICES]], metas: &[FrameMeta], ho
         }
     }
     missing
+}
+
+/// Frames marked when a piece does not open at home: its first quarter.
+pub const OPENING: usize = 4;
+
+/// Whether `chord` may open a piece in `key`: the tonic triad, or a triad on the dominant
+/// (a piece under an upbeat may open on V).
+pub fn is_home_opening(chord: Chord, key: Key) -> bool {
+    key.is_tonic_triad(chord) || (chord.root == key.dominant() && matches!(chord.quality, Quality::Major | Quality::Minor))
+}
+
+/// Marks in `per_frame` (not cleared) the first quarter of `tokens` when the chord that
+/// sounds at the first frame is not the home tonic or dominant ([`is_home_opening`]) of
+/// that frame's key and mode; returns 1 if it marked, 0 otherwise.
+pub fn mark_foreign_opening(tokens: &[[Token; VOICES]], metas: &[FrameMeta], per_frame: &mut [f32]) -> usize {
+    let frames = tokens.len().min(metas.len()).min(per_frame.len());
+    if frames == 0 {
+        return 0;
+    }
+    let sounding = crate::part_writing::advance([None; VOICES], &tokens[0]);
+    if chord_of(&sounding).is_some_and(|c| is_home_opening(c, metas[0].home())) {
+        return 0;
+    }
+    for value in per_frame[..OPENING.min(frames)].iter_mut() {
+        *value = super::counterpoint::FAULT;
+    }
+    1
 }
 
 #[cfg(test)]
@@ -135,5 +162,26 @@ mod tests {
         // The tonic chord over its third in the bass is not a close.
         tokens[8] = [P(76), P(64), P(59), P(56)];
         assert_eq!(mark_missing_cadences(&tokens, &m, true, &mut [0.0; 12]), 1);
+    }
+
+    #[test]
+    fn a_piece_opens_on_its_tonic_or_dominant() {
+        let mut m = metas(12, 12);
+        let mut tokens = [[H; 4]; 12];
+        tokens[0] = [P(72), P(64), P(55), P(48)]; // C major: I in C
+        let mut marks = [0.0f32; 12];
+        assert_eq!(mark_foreign_opening(&tokens, &m, &mut marks), 0);
+        assert!(marks.iter().all(|&x| x == 0.0));
+        tokens[0] = [P(71), P(62), P(55), P(43)]; // G major: V in C
+        assert_eq!(mark_foreign_opening(&tokens, &m, &mut marks), 0);
+        tokens[0] = [P(72), P(64), P(57), P(45)]; // A minor: vi in C, but i in A minor
+        assert_eq!(mark_foreign_opening(&tokens, &m, &mut marks), 1);
+        assert!(marks[..OPENING].iter().all(|&x| x > 0.0) && marks[OPENING..].iter().all(|&x| x == 0.0));
+        for meta in m.iter_mut() {
+            meta.mode = crate::key::Mode::Minor;
+        }
+        assert_eq!(mark_foreign_opening(&tokens, &m, &mut [0.0; 12]), 0);
+        tokens[0] = [P(74), P(65), P(57), P(50)]; // D minor: iv in A minor
+        assert_eq!(mark_foreign_opening(&tokens, &m, &mut [0.0; 12]), 1);
     }
 }

@@ -68,6 +68,36 @@ pub fn clamp_home_bass(clamps: &mut [Clamp], metas: &[crate::frame::FrameMeta]) 
     true
 }
 
+/// Strikes the home tonic in the bass at the first frame (the key and mode of that frame),
+/// where the soprano and bass are free there (a harmonised melody's opening is left to the
+/// network): Bach's chorales open on the tonic triad, or on the dominant under an upbeat.
+/// Returns whether it clamped.
+pub fn clamp_home_opening(clamps: &mut [Clamp], metas: &[crate::frame::FrameMeta]) -> bool {
+    let (Some(first), Some(meta)) = (clamps.first_mut(), metas.first()) else { return false };
+    let (soprano, bass) = (Voice::Soprano.index(), Voice::Bass.index());
+    if first[soprano].is_some() || first[bass].is_some() {
+        return false;
+    }
+    let tonic = meta.home().tonic;
+    first[bass] = Some(Token::Pitch(FINAL_BASS_LOWEST + (tonic + 12 - FINAL_BASS_LOWEST % 12) % 12));
+    true
+}
+
+/// The clamps the settings' home rules ask for, added to `clamps`: with
+/// [`super::Refine::home_opening`], the tonic in the bass at the first frame where `opens`
+/// (the frames begin the piece; [`clamp_home_opening`]); with
+/// [`super::Refine::home_ending`], through the last fermata where `ends`
+/// ([`clamp_home_bass`]). Only when refinement runs (it is the judge that asks for the
+/// cadence around them). Returns how many were added.
+pub fn clamp_home(clamps: &mut [Clamp], metas: &[crate::frame::FrameMeta], refine: &super::Refine, opens: bool, ends: bool) -> usize {
+    if refine.rounds == 0 {
+        return 0;
+    }
+    let opening = refine.home_opening && opens && clamp_home_opening(clamps, metas);
+    let ending = refine.home_ending && ends && clamp_home_bass(clamps, metas);
+    usize::from(opening) + usize::from(ending)
+}
+
 /// The clamps of a harmonisation: the soprano held to `melody` note for note, and after
 /// the melody's final note every lower voice silent (a rest where it ends, then held).
 /// `clamps` must be as long as `melody`.
@@ -176,6 +206,34 @@ mod tests {
         let mut clamps = [FREE; 3];
         clamp_voice(&mut clamps, Voice::Soprano, &[Token::Pitch(60), Token::Hold, Token::Pitch(84)]);
         assert_eq!(check(&clamps), Err(OutOfRange { frame: 2, voice: Voice::Soprano, pitch: 84 }));
+    }
+
+    #[test]
+    fn a_free_opening_strikes_the_home_tonic_in_the_bass() {
+        use crate::frame::FrameMeta;
+        use crate::key::Mode;
+        use crate::meter::KeySignature;
+        // Two sharps: D major, or B minor.
+        let major = [FrameMeta { key: KeySignature { fifths: 2 }, ..FrameMeta::default() }; 4];
+        let minor = major.map(|m| FrameMeta { mode: Mode::Minor, ..m });
+        let mut clamps = [FREE; 4];
+        assert!(clamp_home_opening(&mut clamps, &major));
+        assert_eq!(clamps[0], [None, None, None, Some(Token::Pitch(50))]);
+        assert_eq!(clamps[1..], [FREE; 3]);
+        let mut clamps = [FREE; 4];
+        assert!(clamp_home_opening(&mut clamps, &minor));
+        assert_eq!(clamps[0][Voice::Bass.index()], Some(Token::Pitch(47)));
+        // A melody given to harmonise keeps its own opening.
+        let mut given = [FREE; 4];
+        given[0][Voice::Soprano.index()] = Some(Token::Pitch(66));
+        assert!(!clamp_home_opening(&mut given, &major));
+        assert_eq!(given[0][Voice::Bass.index()], None);
+        // Only as the settings ask, and only where the frames open the piece.
+        let mut refine = crate::sampler::Refine { rounds: 8, home_opening: true, ..crate::sampler::Refine::OFF };
+        assert_eq!(clamp_home(&mut [FREE; 4], &major, &refine, false, true), 0);
+        assert_eq!(clamp_home(&mut [FREE; 4], &major, &refine, true, true), 1);
+        refine.rounds = 0;
+        assert_eq!(clamp_home(&mut [FREE; 4], &major, &refine, true, true), 0);
     }
 
     #[test]

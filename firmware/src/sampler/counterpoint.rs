@@ -9,7 +9,8 @@
 //! The rules are those of [`crate::part_writing`], which `kantor eval` counts with: the
 //! judge marks parallels (consecutive fifths and octaves in similar motion, between any
 //! two voices, from one event to the next, where an event is a frame where some voice
-//! begins a note or falls silent) and crossed voices.
+//! begins a note or falls silent; with `consecutives=any`, in contrary motion too) and
+//! crossed voices.
 
 use crate::part_writing::consecutives::{consecutives, Motion};
 use crate::part_writing::crossing::crossed;
@@ -21,21 +22,23 @@ use crate::voice::VOICES;
 pub const FAULT: f32 = 1.0;
 
 /// Whether the progression from sonority `a` to `b` moves some pair of voices in parallel
-/// fifths or octaves.
-pub fn has_parallels(a: &Sounding, b: &Sounding) -> bool {
-    consecutives(a, b).any(|c| c.motion == Motion::Similar)
+/// fifths or octaves (with `contrary`, in consecutive fifths or octaves by contrary motion
+/// too).
+pub fn has_parallels(a: &Sounding, b: &Sounding, contrary: bool) -> bool {
+    consecutives(a, b).any(|c| contrary || c.motion == Motion::Similar)
 }
 
 /// Marks in `per_frame` (one value per frame, cleared first) the first frame of both
-/// sonorities of every parallel progression in `tokens`; returns how many there are.
-pub fn mark_parallels(tokens: &[[Token; VOICES]], per_frame: &mut [f32]) -> usize {
+/// sonorities of every parallel progression in `tokens` (with `contrary`, of every
+/// consecutive fifth or octave in any motion); returns how many there are.
+pub fn mark_parallels(tokens: &[[Token; VOICES]], per_frame: &mut [f32], contrary: bool) -> usize {
     let frames = tokens.len().min(per_frame.len());
     per_frame[..frames].fill(0.0);
     let mut faults = 0;
     let mut previous: Option<(Sounding, usize)> = None;
     for e in events(tokens[..frames].iter().copied()) {
         if let Some((a, ta)) = previous {
-            if has_parallels(&a, &e.pitches) {
+            if has_parallels(&a, &e.pitches, contrary) {
                 per_frame[ta] = FAULT;
                 per_frame[e.start] = FAULT;
                 faults += 1;
@@ -89,17 +92,20 @@ mod tests {
     const H: Token = Token::Hold;
 
     #[test]
-    fn a_textbook_parallel_fifth_is_marked_and_contrary_motion_is_not() {
+    fn a_textbook_parallel_fifth_is_marked_and_contrary_motion_only_when_asked() {
         // C major (C5 E4 G3 C3) to D minor (D5 F4 A3 D3): every voice up a step, soprano
         // and bass in octaves, tenor and bass in fifths.
         let tokens = [[P(72), P(64), P(55), P(48)], [H; 4], [P(74), P(65), P(57), P(50)], [H; 4]];
         let mut marks = [0.0; 4];
-        assert_eq!(mark_parallels(&tokens, &mut marks), 1);
+        assert_eq!(mark_parallels(&tokens, &mut marks, false), 1);
         assert_eq!(marks, [FAULT, 0.0, FAULT, 0.0]);
-        // The bass moves down instead: no parallel.
+        // The bass moves down instead: no parallel, but octaves (with the soprano) and
+        // fifths (with the tenor) by contrary motion, which the textbook rule forbids too.
         let tokens = [[P(72), P(64), P(55), P(48)], [H; 4], [P(74), P(65), P(57), P(38)], [H; 4]];
-        assert_eq!(mark_parallels(&tokens, &mut marks), 0);
+        assert_eq!(mark_parallels(&tokens, &mut marks, false), 0);
         assert_eq!(marks, [0.0; 4]);
+        assert_eq!(mark_parallels(&tokens, &mut marks, true), 1);
+        assert_eq!(marks, [FAULT, 0.0, FAULT, 0.0]);
     }
 
     #[test]
@@ -107,6 +113,6 @@ mod tests {
         // Soprano and bass hold an octave while the inner voices move; then both repeat.
         let tokens = [[P(72), P(64), P(55), P(48)], [H, P(65), P(57), H], [P(72), P(64), P(55), P(48)]];
         let mut marks = [0.0; 3];
-        assert_eq!(mark_parallels(&tokens, &mut marks), 0);
+        assert_eq!(mark_parallels(&tokens, &mut marks, true), 0);
     }
 }

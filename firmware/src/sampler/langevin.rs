@@ -11,7 +11,7 @@ use crate::frame::FrameMeta;
 use crate::onehot::{decode_voices, encode_meta, VOICE_CHANNELS};
 use crate::score::ScoreNet;
 use crate::token::Token;
-use crate::voice::VOICES;
+use crate::voice::{Voice, VOICES};
 
 /// What stays fixed while annealing: the caller's clamps and, while refining, the frames
 /// that are not re-sampled (their tokens; `ws.per_frame` marks the re-sampled ones).
@@ -173,10 +173,14 @@ pub fn sample<N: ScoreNet>(
                 refine::select_worst(&mut ws.per_frame[..frames], r.fraction);
             }
             Judge::Counterpoint | Judge::Rules => {
-                let mut faults = counterpoint::mark_parallels(&out[..frames], &mut ws.per_frame[..frames]);
+                let mut faults = counterpoint::mark_parallels(&out[..frames], &mut ws.per_frame[..frames], r.contrary);
                 if r.judge == Judge::Rules {
                     faults += counterpoint::mark_crossings(&out[..frames], &mut ws.per_frame[..frames]);
                     faults += cadence::mark_missing_cadences(&out[..frames], metas, r.home_ending, &mut ws.per_frame[..frames]);
+                    // The opening of a melody given to harmonise is the melody's.
+                    if r.home_opening && clamps.first().is_none_or(|c| c[Voice::Soprano.index()].is_none()) {
+                        faults += cadence::mark_foreign_opening(&out[..frames], metas, &mut ws.per_frame[..frames]);
+                    }
                 }
                 if faults == 0 {
                     break;

@@ -77,7 +77,7 @@ pub mod table;
 pub mod text;
 pub mod workspace;
 
-pub use clamp::{clamp_continuation, clamp_home_bass, clamp_melody, clamp_voice, end_of_final_note, Clamp, FREE};
+pub use clamp::{clamp_continuation, clamp_home, clamp_home_bass, clamp_home_opening, clamp_melody, clamp_voice, end_of_final_note, Clamp, FREE};
 pub use constrain::Constraint;
 pub use gauss::Gaussian;
 pub use evaluation::{SampleError, SampleReport};

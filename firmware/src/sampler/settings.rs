@@ -63,6 +63,15 @@ pub struct Refine {
     /// in some key. Set where the frames end the piece; a board clears it for the phrases
     /// before the last.
     pub home_ending: bool,
+    /// With [`Judge::Rules`]: a freely composed piece must open on its home tonic or
+    /// dominant triad, as Bach's do, the tonic struck in the bass where the first frame is
+    /// free ([`super::clamp::clamp_home_opening`]). Set where the frames open the piece;
+    /// a board clears it for the phrases after the first.
+    pub home_opening: bool,
+    /// With [`Judge::Counterpoint`] or [`Judge::Rules`]: consecutive fifths and octaves in
+    /// contrary motion are faults too (the textbook rule), not only parallels in similar
+    /// motion.
+    pub contrary: bool,
 }
 
 /// Who picks the frames that refinement composes again.
@@ -83,7 +92,7 @@ pub enum Judge {
 
 impl Refine {
     /// No refinement.
-    pub const OFF: Refine = Refine { rounds: 0, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network, steps: 0, home_ending: false };
+    pub const OFF: Refine = Refine { rounds: 0, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network, steps: 0, home_ending: false, home_opening: false, contrary: false };
 }
 
 /// Settings of annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1).

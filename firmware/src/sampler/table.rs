@@ -231,7 +231,7 @@ fn pick<T: Copy>(all: &[T], v: Value, keep: T) -> T {
 }
 
 /// Every sampler setting, in the order of the text form.
-pub static SETTINGS: [Setting; 20] = [
+pub static SETTINGS: [Setting; 22] = [
     Setting {
         name: "method",
         kind: Kind::Choice(&["langevin", "consistent"]),
@@ -380,6 +380,22 @@ pub static SETTINGS: [Setting; 20] = [
                piece's key and mode, the tonic held in the bass) or any (a cadence in any key, as every other fermata).",
         get: |s| Value::Choice(usize::from(s.refine.home_ending)),
         set: |s, v| s.refine.home_ending = c(v) == 1,
+    },
+    Setting {
+        name: "opening",
+        kind: Kind::Choice(&["any", "home"]),
+        help: "How a freely composed piece must open when the rules judge: home (on the tonic or dominant triad of \
+               its key and mode, the tonic struck in the bass) or any (as the network writes it).",
+        get: |s| Value::Choice(usize::from(s.refine.home_opening)),
+        set: |s, v| s.refine.home_opening = c(v) == 1,
+    },
+    Setting {
+        name: "consecutives",
+        kind: Kind::Choice(&["similar", "any"]),
+        help: "Which consecutive fifths and octaves the counterpoint and rules judges mark: those in similar motion \
+               (parallels) or any (in contrary motion too, as the textbook forbids).",
+        get: |s| Value::Choice(usize::from(s.refine.contrary)),
+        set: |s, v| s.refine.contrary = c(v) == 1,
     },
 ];
 

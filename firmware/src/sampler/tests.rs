@@ -231,7 +231,7 @@ fn refining_repairs_a_hurried_chain_and_keeps_the_clamps() {
         epsilon: 0.5 * 0.1 * 0.1,
         ..SamplerSettings::ncsn(NoiseSchedule::new(3.0, 0.1, 3))
     };
-    let refined = SamplerSettings { refine: Refine { rounds: 3, fraction: 0.25, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network, steps: 0, home_ending: false }, ..hurried };
+    let refined = SamplerSettings { refine: Refine { rounds: 3, fraction: 0.25, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Network, steps: 0, home_ending: false, home_opening: false, contrary: false }, ..hurried };
     let mut clamps = [FREE; FRAMES];
     for c in clamps.iter_mut().step_by(5) {
         c[0] = Some(P(72));
@@ -253,7 +253,7 @@ fn counterpoint_refinement_removes_parallels_and_costs_no_judging() {
     // fifths). Re-drawing the marked frames makes D minor, and the parallels, rarer.
     let chords = [([P(72), P(64), P(55), P(48)], 0.4), ([P(72), P(67), P(60), P(48)], 0.4), ([P(74), P(65), P(57), P(50)], 0.2)];
     let plain = SamplerSettings { steps_per_level: 3, epsilon: 0.5 * 0.1 * 0.1, ..SamplerSettings::ncsn(NoiseSchedule::new(3.0, 0.1, 6)) };
-    let refined = SamplerSettings { refine: Refine { rounds: 12, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Counterpoint, steps: 0, home_ending: false }, ..plain };
+    let refined = SamplerSettings { refine: Refine { rounds: 12, fraction: 0.1, sigma: 1.0, judge_sigma: 0.3, judge: Judge::Counterpoint, steps: 0, home_ending: false, home_opening: false, contrary: false }, ..plain };
     let plan = PiecePlan { bars: 2, time: crate::meter::TimeSignature::COMMON, key: crate::key::Key::C_MAJOR, pickup: 0, fermata_every: 0 };
     let mut metas = [FrameMeta::default(); FRAMES];
     plan.fill(&mut metas).unwrap();
@@ -267,7 +267,7 @@ fn counterpoint_refinement_removes_parallels_and_costs_no_judging() {
             let mut n = net;
             evaluations += sample(&mut n, settings, seed, &metas, &[], &mut ws, &mut out).unwrap().evaluations;
             let mut marks = [0f32; FRAMES];
-            faults += counterpoint::mark_parallels(&out, &mut marks);
+            faults += counterpoint::mark_parallels(&out, &mut marks, false);
         }
         (faults, evaluations)
     };

@@ -1,7 +1,7 @@
 //! Running the device core's sampler on the host, with buffers on the heap.
 
 use anyhow::{anyhow, Result};
-use kantor_core::sampler::{clamp_home_bass, sample, Clamp, SamplerSettings, Workspace, FREE};
+use kantor_core::sampler::{clamp_home, sample, Clamp, SamplerSettings, Workspace, FREE};
 use kantor_core::voice::VOICES;
 use kantor_core::{Frame, FrameMeta, ScoreNet, Token};
 use std::time::Instant;
@@ -32,18 +32,10 @@ where
     let mut buffer = vec![0.0f32; Workspace::floats_needed(frames)];
     let mut ws = Workspace::split(&mut buffer, frames).ok_or_else(|| anyhow!("workspace too small"))?;
     let mut tokens = vec![[Token::Rest; VOICES]; frames];
-    // A piece that must close at home holds the tonic in the bass at its last fermata.
-    let mut home;
-    let clamps = if settings.refine.home_ending && settings.refine.rounds > 0 {
-        home = if clamps.is_empty() { vec![FREE; frames] } else { clamps.to_vec() };
-        if clamp_home_bass(&mut home, metas) {
-            &home[..]
-        } else {
-            clamps
-        }
-    } else {
-        clamps
-    };
+    // A piece that must open and close at home strikes the tonic in the bass at its first
+    // frame and holds it at its last fermata.
+    let mut home = if clamps.is_empty() { vec![FREE; frames] } else { clamps.to_vec() };
+    let clamps = if clamp_home(&mut home, metas, &settings.refine, true, true) > 0 { &home[..] } else { clamps };
     let report = sample(net, settings, seed, metas, clamps, &mut ws, &mut tokens).map_err(|e| anyhow!("{e}"))?;
     let frames = tokens.into_iter().zip(metas).map(|(tokens, meta)| Frame { tokens, meta: *meta }).collect();
     Ok(Composed { frames, evaluations: report.evaluations, seconds: start.elapsed().as_secs_f64() })

@@ -1,5 +1,6 @@
 //! Every hyper-parameter of a training run, stored as `config.toml` in the run directory.
 
+use super::substitution::Substitution;
 use crate::network::NetConfig;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,14 @@ pub struct TrainConfig {
     pub focus_fraction: f64,
     pub focus_sigma_min: f64,
     pub focus_sigma_max: f64,
+    /// Share of each training window's struck notes replaced before the noise is added
+    /// (0 = none; [`super::substitution`]): the network learns to restore clear notes
+    /// that are wrong. Categorical head only.
+    #[serde(default)]
+    pub substitution_rate: f64,
+    /// What replaces a substituted note.
+    #[serde(default)]
+    pub substitution: Substitution,
     /// Validate (and log) every this many steps.
     pub eval_every: u64,
     /// Validation windows (fixed, spread over the validation split).
@@ -103,6 +112,8 @@ impl Default for TrainConfig {
             focus_fraction: 0.5,
             focus_sigma_min: 0.1,
             focus_sigma_max: 1.5,
+            substitution_rate: 0.0,
+            substitution: Substitution::Shift,
             eval_every: 2000,
             valid_windows: 192,
             valid_bands: 6,
@@ -147,6 +158,10 @@ impl TrainConfig {
             self.focus_fraction == 0.0 || (self.focus_sigma_min > 0.0 && self.focus_sigma_max > self.focus_sigma_min),
             "focus_sigma_min must be positive and below focus_sigma_max"
         );
+        anyhow::ensure!(
+            self.substitution_rate == 0.0 || self.net.head == kantor_core::Head::Categorical,
+            "substitution_rate needs the categorical head (its loss asks for the notes, not the noise)"
+        );
         anyhow::ensure!(self.valid_bands >= 1 && self.eval_every >= 1, "valid_bands and eval_every must be positive");
         Ok(())
     }
@@ -178,6 +193,7 @@ impl TrainConfig {
         check("focus_fraction", self.focus_fraction, within(0.0, 1.0))?;
         check("focus_sigma_min", self.focus_sigma_min, within(0.0, MAX_SIGMA))?;
         check("focus_sigma_max", self.focus_sigma_max, within(0.0, MAX_SIGMA))?;
+        check("substitution_rate", self.substitution_rate, within(0.0, 1.0))?;
         check("eval_every", self.eval_every, within(1, MAX_STEPS))?;
         check("valid_windows", self.valid_windows, within(1, 100_000))?;
         check("valid_bands", self.valid_bands, within(1, 100))?;

@@ -31,18 +31,26 @@ pub struct Example<'a> {
     pub sigma: f32,
     /// The noise `z` (`VOICE_CHANNELS × frames`).
     pub noise: Cow<'a, [f32]>,
+    /// The voices the noise is added to where they are not the window's own (some notes
+    /// substituted, [`super::substitution`]); the loss still asks for the window's.
+    pub base: Option<Vec<f32>>,
 }
 
 impl<'a> Example<'a> {
     /// `window` with fresh noise at level `sigma`.
     pub fn new(window: &'a Window, sigma: f32, rng: &mut impl Rng) -> Example<'a> {
         let noise = Cow::Owned((0..window.voices.len()).map(|_| normal(rng)).collect());
-        Example { window, sigma, noise }
+        Example { window, sigma, noise, base: None }
     }
 
-    /// `x + σz`.
+    /// The voices the noise is added to.
+    pub fn base(&self) -> &[f32] {
+        self.base.as_deref().unwrap_or(&self.window.voices)
+    }
+
+    /// `x + σz` (`x` the [`Example::base`]).
     pub fn noisy(&self) -> Vec<f32> {
-        self.window.voices.iter().zip(self.noise.iter()).map(|(x, z)| x + self.sigma * z).collect()
+        self.base().iter().zip(self.noise.iter()).map(|(x, z)| x + self.sigma * z).collect()
     }
 }
 
@@ -125,7 +133,7 @@ fn chunk_losses(head: Head, output: &[f32], examples: &[Example], frames: usize,
                     // The posterior head adds the evidence to the network's logits:
                     // x̃/σ² for the sounding classes, (x̃ − ½)/σ² for the hold channel.
                     let evidence = if head == Head::Posterior { 1.0 / (e.sigma * e.sigma) } else { 0.0 };
-                    let noisy = |c: usize, t: usize| e.window.voices[c * frames + t] + e.sigma * e.noise[c * frames + t];
+                    let noisy = |c: usize, t: usize| e.base()[c * frames + t] + e.sigma * e.noise[c * frames + t];
                     let logit = |c: usize, t: usize| output[at(c, s, t)] + evidence * noisy(c, t);
                     for v in Voice::ALL {
                         let (base, k) = (voice_offset(v), v.classes());

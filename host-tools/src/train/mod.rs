@@ -15,6 +15,7 @@ pub mod log;
 pub mod optim;
 pub mod plots;
 pub mod schedule;
+pub mod substitution;
 pub mod valid;
 
 use crate::dataset::{Dataset, Split};
@@ -316,17 +317,26 @@ pub fn train(dataset: &Dataset, out: &Path, config: Option<TrainConfig>, limits:
         }
         let began = Instant::now();
         let mut rng = step_rng(config.seed, state.step);
-        let batch: Vec<_> = (0..config.batch).map(|_| windows.sample(&mut rng)).collect();
+        // The substituted voices are drawn only when asked for, so a run without them
+        // draws the same windows and noise as before they existed.
+        let batch: Vec<(data::Window, Option<Vec<f32>>)> = (0..config.batch)
+            .map(|_| {
+                let frames = windows.sample_frames(&mut rng);
+                let base = (config.substitution_rate > 0.0)
+                    .then(|| data::encode(&substitution::substitute(&frames, config.substitution_rate, config.substitution, &mut rng)).voices);
+                (data::encode(&frames), base)
+            })
+            .collect();
         let examples: Vec<Example> = batch
             .iter()
-            .map(|w| {
+            .map(|(w, base)| {
                 let focus = config.focus_fraction > 0.0 && ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < config.focus_fraction;
                 let sigma = if focus {
                     sample_sigma(&mut rng, config.focus_sigma_min, config.focus_sigma_max)
                 } else {
                     sample_sigma(&mut rng, config.sigma_min, config.sigma_max)
                 };
-                Example::new(w, sigma, &mut rng)
+                Example { base: base.clone(), ..Example::new(w, sigma, &mut rng) }
             })
             .collect();
         let loss = loss_and_gradient(&arch, &state.params, &examples, config.window, config.chunk, threads, &mut grad);

@@ -53,7 +53,7 @@ impl ValidationSet {
             .noise
             .iter()
             .enumerate()
-            .map(|(i, z)| Example { window: &self.windows[i / bands], sigma: self.sigmas[i % bands], noise: Cow::Borrowed(z) })
+            .map(|(i, z)| Example { window: &self.windows[i / bands], sigma: self.sigmas[i % bands], noise: Cow::Borrowed(z), base: None })
             .collect();
         let all = losses(arch, params, &examples, self.frames, chunk, threads);
         let mut per_band = vec![0.0; bands];

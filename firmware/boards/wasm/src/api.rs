@@ -6,7 +6,7 @@ use kantor_core::chorale::silent_voice;
 use kantor_core::midi::{write_smf, Performance};
 use kantor_core::player::{model_settings, phrase_seed, Budget, Composer, LangevinComposer};
 use kantor_core::sampler::melody as melody_prep;
-use kantor_core::sampler::{clamp_home_bass, clamp_melody, sample, PiecePlan, SamplerSettings, Workspace, FREE};
+use kantor_core::sampler::{clamp_home, clamp_melody, sample, PiecePlan, SamplerSettings, Workspace, FREE};
 use kantor_core::{Frame, FrameMeta, Key, KeySignature, Mode, TimeSignature};
 
 use crate::buffers::{self, buffers, set_message, Buffers, SliceWriter};
@@ -176,15 +176,12 @@ fn compose_piece(b: Buffers, n: usize, clamped: bool, settings: &SamplerSettings
     let piece = b.piece;
     let Some(mut ws) = Workspace::split(b.work, n) else { return fail(format_args!("the workspace holds fewer than {n} frames")) };
     let mut net = Reporting { net: b.net, done: 0, total: settings.evaluations() as u32 };
-    // A piece that must close at home holds the tonic in the bass at its last fermata, as
-    // the host does.
-    let mut clamped = clamped;
-    if settings.refine.home_ending && settings.refine.rounds > 0 {
-        if !clamped {
-            piece.clamps[..n].fill(FREE);
-        }
-        clamped |= clamp_home_bass(&mut piece.clamps[..n], &piece.metas[..n]);
+    // A piece that must open and close at home strikes the tonic in the bass at its first
+    // frame and holds it at its last fermata, as the host does.
+    if !clamped {
+        piece.clamps[..n].fill(FREE);
     }
+    let clamped = clamped || clamp_home(&mut piece.clamps[..n], &piece.metas[..n], &settings.refine, true, true) > 0;
     let clamps = if clamped { &piece.clamps[..n] } else { &[][..] };
     let report = match sample(&mut net, settings, seed, &piece.metas[..n], clamps, &mut ws, &mut piece.tokens[..n]) {
         Ok(r) => r,
