@@ -6,7 +6,7 @@ use super::copying::TrainingIndex;
 use super::evaluation::{evaluate, Candidates, Evaluation};
 use super::input::{dataset_pieces, melody_plans, read_chorales, split_label, ReferenceSpec};
 use super::metrics::{measure, Piece};
-use super::two_sample::{feature_rows, TwoSampleReport};
+use super::two_sample::{feature_names, feature_rows, TwoSampleReport};
 use super::{calibrate, generation, report, table, PER_PIECE};
 use crate::compose::Engine;
 use crate::dataset::{Dataset, Split};
@@ -65,7 +65,8 @@ fn two_sample(
     candidates: &[Candidates],
 ) -> TwoSampleReport {
     let base = feature_rows(reference, &evaluation.reference.pieces);
-    let mut report = TwoSampleReport::new(&evaluation.reference.label, base.first().map_or(0, Vec::len), args.seed);
+    let names = reference.first().zip(evaluation.reference.pieces.first()).map_or_else(Vec::new, |(p, m)| feature_names(p, m));
+    let mut report = TwoSampleReport::new(&evaluation.reference.label, names, args.seed);
     match (&args.reference, dataset) {
         (ReferenceSpec::Split(split), Some(d)) => {
             let other = if *split == Split::Test { Split::Valid } else { Split::Test };

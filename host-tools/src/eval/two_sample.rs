@@ -77,11 +77,16 @@ fn chord_bin(quality: Option<Quality>) -> usize {
 /// and structure groups (rests included) but those the plan of a piece sets
 /// ([`PLANNED`]). A metric that is undefined reads 0.
 pub fn features(piece: &Piece, m: &PieceMetrics) -> Vec<f64> {
+    named_features(piece, m).into_iter().map(|(_, v)| v).collect()
+}
+
+/// [`features`] with the name of each.
+pub fn named_features(piece: &Piece, m: &PieceMetrics) -> Vec<(String, f64)> {
     let tonic = m.home_key.map_or(0, |k| k.tonic);
     let quarters = (piece.frames.len() as f64 / FRAMES_PER_QUARTER as f64).max(1.0);
     let mut pitch_classes = [0.0; 12];
     let mut durations = [0.0; DURATION_BINS.len()];
-    let mut f = Vec::new();
+    let mut f: Vec<(String, f64)> = Vec::new();
     for v in Voice::ALL {
         let notes = voice_notes(&piece.frames, v);
         let mut intervals = [0.0; INTERVAL_BINS.len()];
@@ -98,21 +103,30 @@ pub fn features(piece: &Piece, m: &PieceMetrics) -> Vec<f64> {
             }
         }
         shares(&mut intervals);
-        f.extend(intervals);
-        f.push(notes.len() as f64 / quarters);
+        for (&(lo, hi), share) in INTERVAL_BINS.iter().zip(intervals) {
+            f.push((format!("{} intervals {}..{}", v.name(), lo.max(-12), hi.min(12)), share));
+        }
+        f.push((format!("{} notes per quarter", v.name()), notes.len() as f64 / quarters));
     }
     shares(&mut pitch_classes);
     shares(&mut durations);
-    f.extend(pitch_classes);
-    f.extend(durations);
+    const DEGREES: [&str; 12] = ["1", "b2", "2", "b3", "3", "4", "#4", "5", "b6", "6", "b7", "7"];
+    f.extend(DEGREES.iter().zip(pitch_classes).map(|(d, v)| (format!("pitch class {d} above the tonic"), v)));
+    f.extend(DURATION_BINS.iter().zip(durations).map(|(&(lo, hi), v)| (format!("durations {lo}..{} 16ths", hi.min(16)), v)));
     let mut chords = [0.0; 7];
     for s in sonorities(&piece.frames).iter().filter(|s| s.pitch_classes().count_ones() >= 2) {
         chords[chord_bin(chord_of(s).map(|c| c.quality))] += 1.0;
     }
     shares(&mut chords);
-    f.extend(chords);
+    const CHORDS: [&str; 7] = ["major", "minor", "diminished", "augmented", "dominant seventh", "other seventh", "no chord"];
+    f.extend(CHORDS.iter().zip(chords).map(|(c, v)| (format!("{c} sonorities"), v)));
     let groups = [Group::VoiceLeading, Group::PartWriting, Group::Harmony, Group::WholePiece, Group::Structure];
-    f.extend(METRICS.iter().filter(|x| groups.contains(&x.group) && !PLANNED.contains(&x.key)).map(|x| (x.get)(m).filter(|v| v.is_finite()).unwrap_or(0.0)));
+    f.extend(
+        METRICS
+            .iter()
+            .filter(|x| groups.contains(&x.group) && !PLANNED.contains(&x.key))
+            .map(|x| (x.label.trim().to_string(), (x.get)(m).filter(|v| v.is_finite()).unwrap_or(0.0))),
+    );
     f
 }
 
@@ -287,6 +301,8 @@ pub struct TwoSampleRow {
     /// The set is Bach too: this row is the floor.
     pub floor: bool,
     pub result: Option<TwoSample>,
+    /// The features that tell the set from the reference most ([`most_telling`]).
+    pub telling: Vec<Telling>,
 }
 
 /// The test for every set against the reference, with its floor.
@@ -298,6 +314,8 @@ pub struct TwoSampleReport {
     pub repeats: usize,
     pub l2: f64,
     pub seed: u64,
+    /// The features' names, in order.
+    pub names: Vec<String>,
     pub rows: Vec<TwoSampleRow>,
 }
 
@@ -309,16 +327,58 @@ pub fn feature_rows(pieces: &[Piece], metrics: &[PieceMetrics]) -> Vec<Vec<f64>>
     pieces.iter().zip(metrics).map(|(p, m)| features(p, m)).collect()
 }
 
+/// The names of the features, in order (from any measured piece: they do not depend on it).
+pub fn feature_names(piece: &Piece, metrics: &PieceMetrics) -> Vec<String> {
+    named_features(piece, metrics).into_iter().map(|(name, _)| name).collect()
+}
+
+/// Features shown per set: those that tell it from the reference most.
+pub const TELLING: usize = 8;
+
+/// A feature that tells a set from the reference: the two means and their difference in
+/// pooled standard deviations (Cohen's d; infinite where neither set varies).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Telling {
+    pub feature: String,
+    pub set_mean: f64,
+    pub reference_mean: f64,
+    pub effect: f64,
+}
+
+/// The [`TELLING`] features whose means differ most between `set` and `reference`, in
+/// pooled standard deviations, largest first; features that are the same in both are left
+/// out.
+pub fn most_telling(names: &[String], set: &[Vec<f64>], reference: &[Vec<f64>]) -> Vec<Telling> {
+    let moments = |rows: &[Vec<f64>], j: usize| {
+        let n = rows.len().max(1) as f64;
+        let mean = rows.iter().map(|r| r[j]).sum::<f64>() / n;
+        (mean, rows.iter().map(|r| (r[j] - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0))
+    };
+    let width = set.first().map_or(0, Vec::len).min(reference.first().map_or(0, Vec::len)).min(names.len());
+    let mut all: Vec<Telling> = (0..width)
+        .filter_map(|j| {
+            let ((a, va), (b, vb)) = (moments(set, j), moments(reference, j));
+            let pooled = (0.5 * (va + vb)).sqrt();
+            let effect = if pooled > 0.0 { (a - b) / pooled } else if a != b { (a - b).signum() * f64::INFINITY } else { return None };
+            Some(Telling { feature: names[j].clone(), set_mean: a, reference_mean: b, effect })
+        })
+        .collect();
+    all.sort_by(|x, y| y.effect.abs().total_cmp(&x.effect.abs()));
+    all.truncate(TELLING);
+    all
+}
+
 impl TwoSampleReport {
     /// An empty report on `features` features, tested from `seed`.
-    pub fn new(reference: &str, features: usize, seed: u64) -> TwoSampleReport {
-        TwoSampleReport { reference: reference.to_string(), features, folds: FOLDS, repeats: REPEATS, l2: L2, seed, rows: Vec::new() }
+    pub fn new(reference: &str, names: Vec<String>, seed: u64) -> TwoSampleReport {
+        TwoSampleReport { reference: reference.to_string(), features: names.len(), folds: FOLDS, repeats: REPEATS, l2: L2, seed, names, rows: Vec::new() }
     }
 
     /// Tests feature rows `set` against `reference` and adds the result as a row.
     pub fn add(&mut self, label: &str, floor: bool, set: &[Vec<f64>], reference: &[Vec<f64>]) {
         let result = classifier_test(set, reference, self.seed);
-        self.rows.push(TwoSampleRow { label: label.to_string(), floor, result });
+        let telling = if floor { Vec::new() } else { most_telling(&self.names, set, reference) };
+        self.rows.push(TwoSampleRow { label: label.to_string(), floor, result, telling });
     }
 
     /// The plain-text table.
@@ -334,8 +394,27 @@ impl TwoSampleReport {
                 None => format!("too few pieces (fewer than {} a side)", self.folds),
             };
             out += &format!("  {label:38} {value}\n");
+            if !row.telling.is_empty() {
+                out += "    told by (set vs reference, difference in pooled sd):";
+                for (i, t) in row.telling.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { "; " };
+                    out += &format!("{sep}{} {} vs {} ({:+.1})", t.feature, short(t.set_mean), short(t.reference_mean), t.effect);
+                }
+                out += "\n";
+            }
         }
         out
+    }
+}
+
+/// A mean as the report prints it: three significant digits or so.
+fn short(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
     }
 }
 
@@ -385,5 +464,17 @@ mod tests {
         let s = solve_cholesky(&mut a, &[2.0, 1.0], 2).unwrap();
         // [[4, 2], [2, 3]]·s = [2, 1]
         assert!((4.0 * s[0] + 2.0 * s[1] - 2.0).abs() < 1e-12 && (2.0 * s[0] + 3.0 * s[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_feature_that_differs_most_is_named_first() {
+        let names: Vec<String> = ["same", "shifted", "constant", "nudged"].map(String::from).to_vec();
+        let row = |i: usize, shift: f64, nudge: f64| vec![(i % 5) as f64, (i % 5) as f64 + shift, 1.0, (i % 5) as f64 + nudge];
+        let set: Vec<Vec<f64>> = (0..40).map(|i| row(i, 3.0, 0.5)).collect();
+        let reference: Vec<Vec<f64>> = (0..40).map(|i| row(i + 2, 0.0, 0.0)).collect();
+        let telling = most_telling(&names, &set, &reference);
+        assert_eq!(telling.iter().map(|t| t.feature.as_str()).collect::<Vec<_>>(), ["shifted", "nudged", "same"]);
+        assert!(telling[0].effect > 2.0 && telling[1].effect > 0.0 && telling[1].effect < 1.0);
+        assert_eq!((telling[0].set_mean, telling[0].reference_mean), (5.0, 2.0));
     }
 }
