@@ -4,7 +4,7 @@
 // and `Int8ScoreNet::new` checks on start-up that it is large enough.
 
 /// Size of `model.kq8` in bytes.
-pub const MODEL_BYTES: usize = 268428;
+pub const MODEL_BYTES: usize = 268460;
 /// Working memory for one evaluation at 16 frames.
 pub const ARENA_BYTES_16: usize = 17473;
 /// Working memory for one evaluation at 32 frames.

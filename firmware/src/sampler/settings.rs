@@ -8,7 +8,7 @@ use crate::noise::NoiseSchedule;
 /// models carry them as `kantor.sampler`; how they were chosen is in the model card's
 /// "Sampling" section.
 pub const RECOMMENDED: &str =
-    "method=consistent levels=12 steps=3 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=8 judge=rules refine_sigma=1.2 refine_steps=1 ending=home temperature=1.3 repeat_guidance=2";
+    "method=consistent levels=12 steps=2 sigma_max=5 sigma_min=0.05 epsilon=0.0025 init=gaussian constraint=clip denoise=off refine=8 judge=rules refine_sigma=1.2 refine_steps=1 ending=home opening=home consecutives=any temperature=1.3 repeat_guidance=2";
 
 /// Refinement rounds at least when harmonising a melody ([`SamplerSettings::harmonizing`]).
 pub const HARMONIZING_ROUNDS: usize = 24;

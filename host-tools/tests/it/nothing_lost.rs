@@ -192,7 +192,7 @@ fn cases() -> Vec<Case> {
         // A model Kantor wrote is checked; one from elsewhere is taken with a note.
         case(CHECKSUM, &["generate", "--model", "flipped.onnx"], Refused("the model is damaged")),
         case(CHECKSUM, &["quantize", "flipped.onnx", "--calibration-data", "data.kds", "-o", "q.kq8"], Refused("the model is damaged")),
-        fast(CHECKSUM, &["generate", "--model", "m.onnx"], Made(&["chorale.mid"], "carries no kantor.checksum")),
+        fast(CHECKSUM, &["generate", "--model", "unstamped.onnx"], Made(&["chorale.mid"], "carries no kantor.checksum")),
         fast(CHECKSUM, &["generate", "--model", "stamped.onnx", "-o", "s.mid"], Made(&["s.mid"], "")),
     ]
 }
@@ -259,6 +259,10 @@ fn originals() -> &'static Path {
         let mut flipped = stamped.clone();
         flipped[start + weights.len() / 2] ^= 0x10;
         std::fs::write(d.join("flipped.onnx"), &flipped).unwrap();
+        // The same model as another tool would write it: no checksum.
+        let mut unstamped = tract_onnx::pb::ModelProto::decode(&stamped[..]).unwrap();
+        unstamped.metadata_props.retain(|p| p.key != kantor_host::onnx::checksum::CHECKSUM_PROP);
+        std::fs::write(d.join("unstamped.onnx"), unstamped.encode_to_vec()).unwrap();
         dir
     })
     .path()
@@ -268,7 +272,7 @@ fn originals() -> &'static Path {
 fn world(dir: &Path) {
     let orig = originals();
     // Copies, not links: a build that writes into its input must not spoil the next case.
-    for name in ["m.onnx", "m.kq8", "stamped.onnx", "flipped.onnx"] {
+    for name in ["m.onnx", "m.kq8", "stamped.onnx", "flipped.onnx", "unstamped.onnx"] {
         std::fs::copy(orig.join(name), dir.join(name)).unwrap();
     }
     std::fs::hard_link(dir.join("m.onnx"), dir.join("hard.onnx")).unwrap();
