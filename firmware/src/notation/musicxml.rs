@@ -8,9 +8,10 @@
 //! (`<score-instrument>` and `<midi-instrument>`, with the MIDI file's channel and
 //! program); the first measure carries the tempo (a metronome mark and `<sound tempo>`),
 //! and the tempo slows under fermatas as in the MIDI file (from the note the fermata
-//! starts in) through a `<sound tempo>` that stands alone, without a direction, so that
-//! it plays without printing a tempo mark at every fermata; every part ends with a final
-//! barline. Pitches are spelt from the key and the harmony ([`super::spelling`]). Rests
+//! starts in) through a `<sound tempo>` in a direction marked `print-object="no"` (its
+//! words too), so that it plays without printing a tempo mark at every fermata (MuseScore
+//! prints a `<sound tempo>` that stands alone as a tempo mark); every part ends with a
+//! final barline. Pitches are spelt from the key and the harmony ([`super::spelling`]). Rests
 //! are merged and written in beat-sized pieces, a whole silent bar as a measure rest.
 
 #![forbid(unsafe_code)]
@@ -18,6 +19,9 @@
 use core::fmt::{self, Write};
 
 use super::spelling::{step_alter_octave, Fifths, Speller};
+
+/// The opening of a direction that changes the tempo without printing a mark.
+const HIDDEN_TEMPO_OPEN: &str = "<direction print-object=\"no\"><direction-type><words print-object=\"no\"> </words></direction-type>";
 use crate::frame::Frame;
 use crate::meter::TimeSignature;
 use crate::midi::Performance;
@@ -221,10 +225,10 @@ fn write_part<W: Write>(xml: &mut W, cx: &PartContext, voice: Voice) -> fmt::Res
                 if with_tempo {
                     // Slow down from the note a fermata starts in; back to tempo after it.
                     if fermata && !slowed {
-                        write!(xml, "<sound tempo=\"{}\"/>", Tempo(fermata_tempo))?;
+                        write!(xml, "{HIDDEN_TEMPO_OPEN}<sound tempo=\"{}\"/></direction>", Tempo(fermata_tempo))?;
                         slowed = true;
                     } else if slowed && !frames[at].meta.fermata {
-                        write!(xml, "<sound tempo=\"{}\"/>", Tempo(tempo))?;
+                        write!(xml, "{HIDDEN_TEMPO_OPEN}<sound tempo=\"{}\"/></direction>", Tempo(tempo))?;
                         slowed = false;
                     }
                 }
@@ -406,10 +410,11 @@ mod tests {
         }
         let mut xml = String::new();
         write_musicxml(&mut xml, &frames, TimeSignature::COMMON, "a & b", &Performance::default()).unwrap();
-        // One metronome mark, at the start; the fermatas' tempo changes are sounds that
-        // stand alone.
+        // One metronome mark, at the start; the fermatas' tempo changes are directions
+        // that print nothing.
         assert_eq!(xml.matches("<metronome").count(), 1);
-        assert_eq!(xml.matches("<direction ").count() + xml.matches("<direction>").count(), 1);
+        assert_eq!(xml.matches("<direction print-object=\"no\">").count(), 3);
+        assert_eq!(xml.matches("<direction ").count() + xml.matches("<direction>").count(), 4);
         assert_eq!(xml.matches("<sound tempo=\"40\"/>").count(), 2);
         assert_eq!(xml.matches("<sound tempo=\"80\"/>").count(), 2, "back to tempo after the first fermata, and the opening mark");
         assert!(xml.contains("<work-title>a &amp; b</work-title>"));
