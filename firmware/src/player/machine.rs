@@ -317,7 +317,7 @@ where
 
         // The phrase's part of the whole piece's events: from its first tick up to the
         // next phrase's, and the final note-offs too if it ends the piece.
-        let last = self.next == self.config.phrases || self.piece.len() == N;
+        let last = self.next >= self.config.phrases || self.piece.len() == N;
         let performance = self.config.performance;
         let from = frame_tick(&self.piece, start, &performance, FermataTiming::StretchTicks);
         let now = self.timer.now_us();
@@ -348,7 +348,9 @@ where
                 return self.stopped();
             }
         }
-        Ok(Happening::Finished { bytes: self.stage.sent() - self.sent_before })
+        // A stage that sends by itself reports its port's failure here.
+        self.stage.tick(self.timer.now_us()).map_err(PlayerError::Port)?;
+        Ok(Happening::Finished { bytes: self.stage.sent().wrapping_sub(self.sent_before) })
     }
 
     /// One wait of the player; true on a press.
@@ -360,7 +362,7 @@ where
     fn stopped(&mut self) -> Result<Happening, Failure<P, C>> {
         self.stage.stop(&self.config.performance).map_err(PlayerError::Port)?;
         log!("stopped");
-        Ok(Happening::Stopped { bytes: self.stage.sent() - self.sent_before })
+        Ok(Happening::Stopped { bytes: self.stage.sent().wrapping_sub(self.sent_before) })
     }
 
     fn idle(&mut self) {
