@@ -116,13 +116,19 @@ one_piece() {
          /^kantor:/ { hz = $3 }
          /network evaluations per phrase/ { e = $7; own = $12; sub(/\(/, "", own) }
          /^engine:/ { for (i = 2; i < NF; i++) if ($i == "conv") macs = $(i-1) }
-         /^piece / { for (i = 1; i < NF; i++) if ($i == "compose_ticks") t = $(i+1) }
+         /^piece / { for (i = 1; i < NF; i++) { if ($i == "compose_ticks") t = $(i+1); if ($i == "first_phrase_ticks") f = $(i+1) } }
          /^config:/ { for (i = 1; i < NF; i++) if ($i == "phrases") p = $(i+1) }
          END { per_frame = t * 1e9 / hz / (e * (32 + 48 * (p - 1)));
                phrase = per_frame * 48 * e; own_phrase = per_frame * 48 * own;
                printf "%.3g instructions per network evaluation at 48 frames, %.2f per conv MAC (%d MACs; sampler included)\n", per_frame * 48, per_frame * 48 / macs, macs;
                printf "per phrase (48 frames, %d evaluations): %.3g instructions, %.0f-%.0f s on a %s at 1.0-1.5 cycles per instruction\n", e, phrase, phrase / chip_hz, phrase * 1.5 / chip_hz, chip;
-               printf "per phrase at the model'"'"'s own %d evaluations: %.3g instructions, %.0f-%.0f s\n", own, own_phrase, own_phrase / chip_hz, own_phrase * 1.5 / chip_hz }' "$work/one.log"
+               printf "per phrase at the model'"'"'s own %d evaluations: %.3g instructions, %.0f-%.0f s\n", own, own_phrase, own_phrase / chip_hz, own_phrase * 1.5 / chip_hz;
+               # Time to first note: the whole piece was composed before it; now the first
+               # phrase (32 frames, no context) is.
+               all = t * 1e9 / hz; first = f * 1e9 / hz;
+               printf "time to first note, this piece (%d phrases, %d evaluations): whole piece first %.3g instructions (%.1f-%.1f s), first phrase only %.3g (%.1f-%.1f s)\n", p, e, all, all / chip_hz, all * 1.5 / chip_hz, first, first / chip_hz, first * 1.5 / chip_hz;
+               own_all = per_frame * own * (32 + 48 * 3); own_first = per_frame * own * 32;
+               printf "time to first note at the model'"'"'s own %d evaluations, 4 phrases: whole piece first %.3g instructions (%.0f-%.0f s), first phrase only %.3g (%.1f-%.1f s)\n", own, own_all, own_all / chip_hz, own_all * 1.5 / chip_hz, own_first, own_first / chip_hz, own_first * 1.5 / chip_hz }' "$work/one.log"
 }
 
 # Pieces back to back: no hang, no growth of the stack, every byte as the host's.

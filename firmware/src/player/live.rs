@@ -1,16 +1,22 @@
-//! The player live on an operating system (feature `std`): a wall clock, and the endless
+//! The player live on an operating system (feature `std`): a wall clock, the endless
 //! chorale with its [`Playback`] on a thread of its own, ticked every millisecond, as a
-//! timer interrupt ticks it on a microcontroller. The Raspberry Pi program and the host's
-//! `kantor play` both stream through [`endless`].
+//! timer interrupt ticks it on a microcontroller ([`stream`]), and the same thread as the
+//! [`Stage`] of a player's pieces ([`Threaded`]). The Raspberry Pi program and the host's
+//! `kantor play` both play through them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use heapless::spsc::{Consumer, Producer};
 
 use super::clock::Monotonic;
 use super::compose::Composer;
+use super::endless::{EventQueue, Playback, StreamControl, StreamStats, Streamer, Timed};
 use super::machine::PlayerConfig;
-use super::endless::{EventQueue, Playback, StreamControl, StreamStats, Streamer};
+use super::stage::Stage;
+use crate::midi::Performance;
 
 /// Wall-clock time since the clock was made, and sleeping delays.
 #[derive(Clone, Copy, Debug)]
@@ -87,28 +93,9 @@ where
     W::Error: std::fmt::Display,
     C: Composer,
 {
-    let queue: &'static mut EventQueue<QUEUE> = Box::leak(Box::new(EventQueue::new()));
-    let control: &'static StreamControl = Box::leak(Box::new(StreamControl::new()));
-    let (producer, consumer) = queue.split();
-    let playback = Arc::new(Mutex::new(Playback::new(consumer, port, control, config.performance)));
-    let poisoned = || -> LiveError { "the playback thread's lock is poisoned".into() };
+    let (producer, consumer, control) = queue();
     let clock = WallClock::new();
-    let done = Arc::new(AtomicBool::new(false));
-    let player = {
-        let (playback, done) = (playback.clone(), done.clone());
-        let mut clock = clock;
-        std::thread::spawn(move || -> Result<(), String> {
-            while !done.load(Ordering::SeqCst) {
-                let now = clock.now_us();
-                let mut playback = playback.lock().map_err(|_| "the playback thread's lock is poisoned".to_string())?;
-                playback.on_tick(now).map_err(|e| e.to_string())?;
-                drop(playback);
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Ok(())
-        })
-    };
-
+    let mut player = PlaybackThread::spawn(consumer, port, control, config.performance, clock);
     let mut clock = clock;
     // A stop asked for while the streamer waits for room in the queue is passed to the
     // playback at once, which empties the queue (so the streamer can go on to its end).
@@ -141,18 +128,155 @@ where
         index += 1;
     }
     // Let what is queued play out unless stopped (or failed).
-    while failure.is_none() && !stopped && !player.is_finished() && !playback.lock().map_err(|_| poisoned())?.is_idle() {
+    while failure.is_none() && !stopped && !player.is_finished() && !player.is_idle()? {
         std::thread::sleep(Duration::from_millis(1));
         stopped = asked_to_stop();
     }
     if !player.is_finished() {
         streamer.stop(&mut clock, |_| std::thread::sleep(Duration::from_millis(1)));
     }
-    done.store(true, Ordering::SeqCst);
-    player.join().map_err(|_| -> LiveError { "the playback thread panicked".into() })??;
+    let bytes = player.sent()?;
+    player.finish()?;
     if let Some(e) = failure {
         return Err(e);
     }
-    let bytes = playback.lock().map_err(|_| poisoned())?.sent();
     Ok(StreamReport { stats: streamer.stats(), bytes })
+}
+
+/// A queue of [`QUEUE`] messages and its stop control, for the rest of the program.
+fn queue() -> (Producer<'static, Timed>, Consumer<'static, Timed>, &'static StreamControl) {
+    let queue: &'static mut EventQueue<QUEUE> = Box::leak(Box::new(EventQueue::new()));
+    let control: &'static StreamControl = Box::leak(Box::new(StreamControl::new()));
+    let (producer, consumer) = queue.split();
+    (producer, consumer, control)
+}
+
+/// A [`Playback`] on a thread of its own, ticked every millisecond on a wall clock.
+struct PlaybackThread<W> {
+    playback: Arc<Mutex<Playback<'static, W>>>,
+    done: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Result<(), String>>>,
+}
+
+const POISONED: &str = "the playback thread's lock is poisoned";
+
+impl<W> PlaybackThread<W>
+where
+    W: embedded_io::Write + Send + 'static,
+    W::Error: std::fmt::Display,
+{
+    fn spawn(queue: Consumer<'static, Timed>, port: W, control: &'static StreamControl, performance: Performance, mut clock: WallClock) -> Self {
+        let playback = Arc::new(Mutex::new(Playback::new(queue, port, control, performance)));
+        let done = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (playback, done) = (playback.clone(), done.clone());
+            std::thread::spawn(move || -> Result<(), String> {
+                while !done.load(Ordering::SeqCst) {
+                    let now = clock.now_us();
+                    playback.lock().map_err(|_| POISONED.to_string())?.on_tick(now).map_err(|e| e.to_string())?;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Ok(())
+            })
+        };
+        PlaybackThread { playback, done, thread: Some(thread) }
+    }
+
+    /// True once the thread has ended (a port error, or [`PlaybackThread::finish`]).
+    fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    fn is_idle(&self) -> Result<bool, LiveError> {
+        Ok(self.playback.lock().map_err(|_| POISONED)?.is_idle())
+    }
+
+    fn sent(&self) -> Result<u32, LiveError> {
+        Ok(self.playback.lock().map_err(|_| POISONED)?.sent())
+    }
+
+    /// Ends the thread; its error, if it failed.
+    fn finish(&mut self) -> Result<(), String> {
+        self.done.store(true, Ordering::SeqCst);
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| "the playback thread panicked".to_string())?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl<W> Drop for PlaybackThread<W> {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The [`Stage`] of a player on an operating system: its pieces play from a thread ticked
+/// every millisecond, so each phrase plays while the player composes the next (the Pi's
+/// pieces and those of `kantor play`). The clock must be the player's.
+pub struct Threaded<W> {
+    queue: Producer<'static, Timed>,
+    control: &'static StreamControl,
+    thread: PlaybackThread<W>,
+}
+
+impl<W> Threaded<W>
+where
+    W: embedded_io::Write + Send + 'static,
+    W::Error: std::fmt::Display,
+{
+    /// Starts the thread sending to `port` on `clock`; the queue stays for the program.
+    pub fn new(port: W, clock: WallClock, performance: Performance) -> Self {
+        let (queue, consumer, control) = queue();
+        Threaded { queue, control, thread: PlaybackThread::spawn(consumer, port, control, performance, clock) }
+    }
+
+    /// The thread's failure, once it has ended.
+    fn failed(&mut self) -> Result<(), String> {
+        if self.thread.is_finished() {
+            self.thread.finish()?;
+            return Err("the playback thread ended".into());
+        }
+        Ok(())
+    }
+}
+
+impl<W> Stage for Threaded<W>
+where
+    W: embedded_io::Write + Send + 'static,
+    W::Error: std::fmt::Display,
+{
+    type Error = String;
+
+    fn plays_while_composing(&self) -> bool {
+        true
+    }
+
+    fn queue(&mut self, item: Timed) -> Result<(), Timed> {
+        self.queue.enqueue(item)
+    }
+
+    fn tick(&mut self, _now_us: u64) -> Result<(), String> {
+        self.failed()
+    }
+
+    fn is_idle(&self) -> bool {
+        self.thread.is_finished() || self.thread.is_idle().unwrap_or(true)
+    }
+
+    fn stop(&mut self, _performance: &Performance) -> Result<(), String> {
+        self.control.request_stop();
+        while self.control.stopping() {
+            self.failed()?;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+
+    fn sent(&self) -> u32 {
+        self.thread.sent().unwrap_or(0)
+    }
 }

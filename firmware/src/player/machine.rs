@@ -1,11 +1,20 @@
 //! The player's state machine: idle → (press) composing → playing → idle.
 //!
 //! One [`Player::step`] is one turn of the board's main loop. Idle polls the button once
-//! per [`PlayerConfig::poll_us`]; composing asks the [`Composer`] for a whole piece,
-//! phrase by phrase, each continuing the last; playing sends the piece's
-//! [`EventStream`] with running status, each message at its time on the [`Monotonic`]
-//! clock, polling the button while it waits. A press while playing stops the piece and
-//! sends "all notes off" on every channel in use; so does any error while playing.
+//! per [`PlayerConfig::poll_us`]. A press composes the piece's first phrase and queues its
+//! messages on the [`Stage`] at once, so the music starts as soon as one phrase is
+//! composed; each later step composes the next phrase (continuing the last) and queues
+//! it, and the last step waits for the piece to play out. A stage that plays while the
+//! player composes (a timer interrupt, a thread) plays each phrase while the next is
+//! composed; with the [`Inline`] stage the player lets each phrase play out first.
+//!
+//! The messages are the piece's [`EventStream`], phrase by phrase (each phrase the events
+//! from its first tick up to the next phrase's), so the bytes are those of the whole
+//! piece. A phrase composed too late to follow on in time shifts the rest of the piece:
+//! the music waits at the phrase boundary, where the chord of the previous phrase's
+//! closing fermata goes on sounding (its note-offs belong to the next phrase). The player
+//! polls the button while it waits (never while it composes); a press while playing
+//! stops the piece and sends "all notes off" on every channel in use; so does any error.
 
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{InputPin, OutputPin};
@@ -13,9 +22,11 @@ use embedded_hal::digital::{InputPin, OutputPin};
 use super::button::{ActiveLevel, Debounced};
 use super::clock::{Monotonic, SeedSource};
 use super::compose::{phrase_seed, Composer};
+use super::endless::Timed;
 use super::log::log;
+use super::stage::{Inline, Stage};
 use crate::frame::Frame;
-use crate::midi::{all_notes_off, EventStream, Performance, RunningStatus};
+use crate::midi::{frame_tick, EventStream, FermataTiming, Performance};
 
 /// Where the player is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,9 +34,9 @@ use crate::midi::{all_notes_off, EventStream, Performance, RunningStatus};
 pub enum State {
     /// Waiting for a press.
     Idle,
-    /// Composing the piece with this seed.
+    /// About to compose the first phrase of the piece with this seed.
     Composing { seed: u64 },
-    /// Playing the composed piece.
+    /// Playing the piece, and composing its next phrase while there is one.
     Playing,
 }
 
@@ -35,8 +46,9 @@ pub enum State {
 pub enum Happening {
     /// The button was pressed; a piece with this seed is next.
     Pressed { seed: u64 },
-    /// A piece of this many frames was composed.
-    Composed { frames: usize, phrases: u32 },
+    /// Phrase `phrase` (from 0) of `frames` frames was composed and queued; the music
+    /// waited `waited_us` on the fermata before it (0: it came in time).
+    Composed { phrase: u32, frames: usize, waited_us: u64 },
     /// The piece played to its end; this many MIDI bytes went out.
     Finished { bytes: u32 },
     /// A press stopped the piece; all notes were turned off.
@@ -102,24 +114,32 @@ impl Default for PlayerConfig {
     }
 }
 
-/// The board application, generic over its hardware: button `B`, busy LED `L`, MIDI port
-/// `W`, timer `T` (clock and delay), composer `C`, seed source `S`; pieces of up to `N`
-/// frames, held in the player (no heap).
-pub struct Player<B, L, W, T, C, S, const N: usize> {
+/// The board application, generic over its hardware: button `B`, busy LED `L`, the stage
+/// `P` its MIDI goes out from ([`Inline`] over a port, or one that plays by itself), timer
+/// `T` (clock and delay), composer `C`, seed source `S`; pieces of up to `N` frames, held
+/// in the player (no heap).
+pub struct Player<B, L, P, T, C, S, const N: usize> {
     button: Debounced<B>,
     led: L,
-    port: W,
+    stage: P,
     timer: T,
     composer: C,
     seeds: S,
     config: PlayerConfig,
     state: State,
     piece: heapless::Vec<Frame, N>,
+    /// The piece's seed and the next phrase to compose.
+    seed: u64,
+    next: u32,
+    /// When the piece's tick 0 is due, moved on by every wait at a phrase boundary.
+    origin_us: u64,
+    /// The stage's byte count when the piece began.
+    sent_before: u32,
 }
 
-type Failure<W, C> = PlayerError<<W as embedded_io::ErrorType>::Error, <C as Composer>::Error>;
+type Failure<P, C> = PlayerError<<P as Stage>::Error, <C as Composer>::Error>;
 
-impl<B, L, W, T, C, S, const N: usize> Player<B, L, W, T, C, S, N>
+impl<B, L, W, T, C, S, const N: usize> Player<B, L, Inline<W>, T, C, S, N>
 where
     B: InputPin,
     L: OutputPin,
@@ -128,23 +148,59 @@ where
     C: Composer,
     S: SeedSource,
 {
+    /// A player sending to `port` from its own waits ([`Inline`]): each phrase plays out
+    /// before the next is composed.
     pub fn new(button: B, led: L, port: W, timer: T, composer: C, seeds: S, config: PlayerConfig) -> Self {
+        Self::on_stage(button, led, Inline::new(port), timer, composer, seeds, config)
+    }
+
+    /// The MIDI port (e.g. to read what a fake one captured).
+    pub fn port(&mut self) -> &mut W {
+        self.stage.port()
+    }
+}
+
+impl<B, L, P, T, C, S, const N: usize> Player<B, L, P, T, C, S, N>
+where
+    B: InputPin,
+    L: OutputPin,
+    P: Stage,
+    T: Monotonic + DelayNs,
+    C: Composer,
+    S: SeedSource,
+{
+    /// A player whose MIDI goes out from `stage`; the stage's clock must be `timer`'s.
+    pub fn on_stage(button: B, led: L, stage: P, timer: T, composer: C, seeds: S, config: PlayerConfig) -> Self {
         let button = Debounced::new(button, config.active, config.debounce_samples);
-        Player { button, led, port, timer, composer, seeds, config, state: State::Idle, piece: heapless::Vec::new() }
+        Player {
+            button,
+            led,
+            stage,
+            timer,
+            composer,
+            seeds,
+            config,
+            state: State::Idle,
+            piece: heapless::Vec::new(),
+            seed: 0,
+            next: 0,
+            origin_us: 0,
+            sent_before: 0,
+        }
     }
 
     pub fn state(&self) -> State {
         self.state
     }
 
-    /// The last composed piece.
+    /// The piece composed last (so far, while it plays).
     pub fn piece(&self) -> &[Frame] {
         &self.piece
     }
 
-    /// The MIDI port (e.g. to read what a fake one captured).
-    pub fn port(&mut self) -> &mut W {
-        &mut self.port
+    /// The stage the MIDI goes out from.
+    pub fn stage(&mut self) -> &mut P {
+        &mut self.stage
     }
 
     /// The busy LED.
@@ -157,6 +213,11 @@ where
         &mut self.timer
     }
 
+    /// The composer.
+    pub fn composer(&mut self) -> &mut C {
+        &mut self.composer
+    }
+
     /// Starts a piece with `seed` as if the button had been pressed (auto-play, tests).
     pub fn start(&mut self, seed: u64) {
         log!("piece seed {=u64}", seed);
@@ -166,7 +227,7 @@ where
     /// Starts a piece with `seed` and steps until it has played to its end or a press has
     /// stopped it (auto-play, a host playing as a board); every happening on the way goes
     /// to `on`. Returns the last one: [`Happening::Finished`] or [`Happening::Stopped`].
-    pub fn play_through(&mut self, seed: u64, mut on: impl FnMut(Happening)) -> Result<Happening, Failure<W, C>> {
+    pub fn play_through(&mut self, seed: u64, mut on: impl FnMut(Happening)) -> Result<Happening, Failure<P, C>> {
         self.start(seed);
         loop {
             if let Some(h) = self.step()? {
@@ -179,8 +240,8 @@ where
     }
 
     /// One turn of the main loop. `Ok(None)`: nothing happened (an idle poll).
-    pub fn step(&mut self) -> Result<Option<Happening>, Failure<W, C>> {
-        match self.state {
+    pub fn step(&mut self) -> Result<Option<Happening>, Failure<P, C>> {
+        let result = match self.state {
             State::Idle => {
                 if self.button.poll() {
                     let seed = self.seeds.seed(self.timer.now_us());
@@ -188,106 +249,148 @@ where
                     return Ok(Some(Happening::Pressed { seed }));
                 }
                 self.timer.delay_us(self.config.poll_us);
-                Ok(None)
+                return Ok(None);
             }
             State::Composing { seed } => {
                 let _ = self.led.set_high();
-                match self.compose(seed) {
-                    Ok(frames) => {
-                        self.state = State::Playing;
-                        Ok(Some(Happening::Composed { frames, phrases: self.config.phrases }))
-                    }
-                    Err(e) => {
-                        self.idle();
-                        Err(e)
-                    }
-                }
+                self.piece.clear();
+                self.seed = seed;
+                self.next = 0;
+                self.sent_before = self.stage.sent();
+                self.state = State::Playing;
+                self.phrase()
             }
-            State::Playing => {
-                let result = self.play();
-                if result.is_err() {
-                    // Best effort: the port may be what failed.
-                    let _ = self.silence();
+            State::Playing if self.next < self.config.phrases && self.piece.len() < N => self.phrase(),
+            State::Playing => self.finish(),
+        };
+        match result {
+            Ok(h @ Happening::Composed { .. }) => Ok(Some(h)),
+            Ok(h) => {
+                self.idle();
+                Ok(Some(h))
+            }
+            Err(e) => {
+                // Best effort: the port may be what failed. Nothing to silence if no
+                // note of the piece went out yet.
+                if self.stage.sent() != self.sent_before || !self.stage.is_idle() {
+                    let _ = self.stage.stop(&self.config.performance);
                 }
                 self.idle();
-                result.map(Some)
+                Err(e)
             }
         }
     }
 
-    /// Composes the piece for `seed` into the player's buffer; returns its length.
-    fn compose(&mut self, seed: u64) -> Result<usize, Failure<W, C>> {
-        self.piece.clear();
-        for p in 0..self.config.phrases {
-            let start = self.piece.len();
-            let context_start = start.saturating_sub(self.config.context_frames);
-            // The phrase is written after the piece so far, in the spare capacity.
-            let spare = N - start;
-            if spare == 0 {
-                break;
-            }
-            let pad = Frame::held(Default::default());
-            let _ = self.piece.resize(N, pad);
-            let (before, after) = self.piece.split_at_mut(start);
-            self.composer.ends_piece(p + 1 == self.config.phrases);
-            let result = self.composer.compose(phrase_seed(seed, p), &before[context_start..], after);
-            let n = match result {
-                Ok(n) => n.min(spare),
-                Err(e) => {
-                    self.piece.truncate(start);
-                    return Err(PlayerError::Compose(e));
+    /// Composes the next phrase after the piece so far and queues its messages; a press
+    /// while the player waits (for the phrase before to play out, or for room in the
+    /// queue) stops the piece instead.
+    fn phrase(&mut self) -> Result<Happening, Failure<P, C>> {
+        let p = self.next;
+        if p > 0 && !self.stage.plays_while_composing() {
+            while !self.stage.is_idle() {
+                if self.pause()? {
+                    return self.stopped();
                 }
-            };
-            self.piece.truncate(start + n);
-            if n == 0 {
-                return Err(PlayerError::EmptyPhrase);
             }
-            log!("phrase {=u32}: {=usize} frames", p, n);
         }
-        Ok(self.piece.len())
-    }
+        let start = self.piece.len();
+        let context_start = start.saturating_sub(self.config.context_frames);
+        // The phrase is written after the piece so far, in the spare capacity.
+        let spare = N - start;
+        let _ = self.piece.resize(N, Frame::held(Default::default()));
+        let (before, after) = self.piece.split_at_mut(start);
+        self.composer.ends_piece(p + 1 == self.config.phrases);
+        let result = self.composer.compose(phrase_seed(self.seed, p), &before[context_start..], after);
+        let n = match result {
+            Ok(n) => n.min(spare),
+            Err(e) => {
+                self.piece.truncate(start);
+                return Err(PlayerError::Compose(e));
+            }
+        };
+        self.piece.truncate(start + n);
+        if n == 0 {
+            return Err(PlayerError::EmptyPhrase);
+        }
+        self.next += 1;
+        log!("phrase {=u32}: {=usize} frames", p, n);
 
-    /// Plays the composed piece; stops early on a press.
-    fn play(&mut self) -> Result<Happening, Failure<W, C>> {
+        // The phrase's part of the whole piece's events: from its first tick up to the
+        // next phrase's, and the final note-offs too if it ends the piece.
+        let last = self.next >= self.config.phrases || self.piece.len() == N;
         let performance = self.config.performance;
-        let mut status = RunningStatus::new();
-        let mut bytes = 0u32;
-        let start = self.timer.now_us();
-        let mut events = EventStream::new(&self.piece, &performance);
-        for event in &mut events {
-            let due = start + performance.tick_to_micros(event.tick);
-            loop {
-                let now = self.timer.now_us();
-                if now >= due {
-                    break;
-                }
-                if self.button.poll() {
-                    bytes += self.silence().map_err(PlayerError::Port)?;
-                    log!("stopped");
-                    return Ok(Happening::Stopped { bytes });
-                }
-                let wait = (due - now).min(self.config.poll_us as u64) as u32;
-                self.timer.delay_us(wait);
-            }
-            bytes += status.write(&event.message, &mut self.port).map_err(PlayerError::Port)? as u32;
+        let from = frame_tick(&self.piece, start, &performance, FermataTiming::StretchTicks);
+        let now = self.timer.now_us();
+        if p == 0 {
+            self.origin_us = now;
         }
-        self.port.flush().map_err(PlayerError::Port)?;
-        Ok(Happening::Finished { bytes })
+        let due = self.origin_us + performance.tick_to_micros(from);
+        let waited_us = now.saturating_sub(due);
+        self.origin_us += waited_us;
+        let events = EventStream::new(&self.piece, &performance);
+        let end = events.end_tick();
+        for e in events.filter(|e| e.tick >= from && (last || e.tick < end)) {
+            let mut item = Timed { at_us: self.origin_us + performance.tick_to_micros(e.tick), message: e.message };
+            while let Err(back) = self.stage.queue(item) {
+                item = back;
+                if pause(&mut self.button, &mut self.timer, &mut self.stage, self.config.poll_us)? {
+                    return self.stopped();
+                }
+            }
+        }
+        Ok(Happening::Composed { phrase: p, frames: n, waited_us })
     }
 
-    /// All notes off on every channel in use (each with its own status byte).
-    fn silence(&mut self) -> Result<u32, W::Error> {
-        let mut status = RunningStatus::new();
-        let mut bytes = 0;
-        for m in all_notes_off(&self.config.performance) {
-            bytes += status.write(&m, &mut self.port)? as u32;
+    /// Waits for the piece to play out; stops early on a press.
+    fn finish(&mut self) -> Result<Happening, Failure<P, C>> {
+        while !self.stage.is_idle() {
+            if self.pause()? {
+                return self.stopped();
+            }
         }
-        self.port.flush()?;
-        Ok(bytes)
+        // A stage that sends by itself reports its port's failure here.
+        self.stage.tick(self.timer.now_us()).map_err(PlayerError::Port)?;
+        Ok(Happening::Finished { bytes: self.stage.sent().wrapping_sub(self.sent_before) })
+    }
+
+    /// One wait of the player; true on a press.
+    fn pause(&mut self) -> Result<bool, Failure<P, C>> {
+        pause(&mut self.button, &mut self.timer, &mut self.stage, self.config.poll_us)
+    }
+
+    /// Stops the piece: all notes off on every channel in use.
+    fn stopped(&mut self) -> Result<Happening, Failure<P, C>> {
+        self.stage.stop(&self.config.performance).map_err(PlayerError::Port)?;
+        log!("stopped");
+        Ok(Happening::Stopped { bytes: self.stage.sent().wrapping_sub(self.sent_before) })
     }
 
     fn idle(&mut self) {
         let _ = self.led.set_low();
         self.state = State::Idle;
     }
+}
+
+/// One wait of a playing player: sends what is due at once, else polls the button (true
+/// on a press) and sleeps until the next message is due, at most one poll period.
+fn pause<B: InputPin, T: Monotonic + DelayNs, P: Stage, C>(
+    button: &mut Debounced<B>,
+    timer: &mut T,
+    stage: &mut P,
+    poll_us: u32,
+) -> Result<bool, PlayerError<P::Error, C>> {
+    let now = timer.now_us();
+    let wait = match stage.next_due() {
+        Some(due) if due <= now => 0,
+        Some(due) => (due - now).min(poll_us as u64) as u32,
+        None => poll_us,
+    };
+    if wait > 0 {
+        if button.poll() {
+            return Ok(true);
+        }
+        timer.delay_us(wait);
+    }
+    stage.tick(timer.now_us()).map_err(PlayerError::Port)?;
+    Ok(false)
 }

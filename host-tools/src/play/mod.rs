@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use kantor_core::engine::Int8ScoreNet;
-use kantor_core::midi::{Performance, RunningStatus};
-use kantor_core::player::live::{self, PhraseQueued, WallClock};
+use kantor_core::midi::Performance;
+use kantor_core::player::live::{self, PhraseQueued, Threaded, WallClock};
 use kantor_core::player::sim::RecordingLed;
-use kantor_core::player::{blob_composer, Budget, FixedSeed, Happening, LangevinComposer, Player, PlayerConfig};
+use kantor_core::player::{blob_composer, Budget, FixedSeed, Happening, LangevinComposer, Player, PlayerConfig, Stage};
 use kantor_core::ScoreNet;
 
 use crate::compose::{count_parser, flag_help, EngineKind};
@@ -189,16 +189,6 @@ fn load_composer(args: &PlayArgs, quit: &Arc<AtomicBool>) -> Result<PlayComposer
     Ok(composer)
 }
 
-/// All notes off on each voice's channel, as a board sends them when it stops.
-fn silence(port: &mut MidiOut, performance: &Performance) -> Result<()> {
-    use embedded_io::Write;
-    let mut status = RunningStatus::new();
-    for m in kantor_core::midi::all_notes_off(performance) {
-        status.write(&m, &mut *port).map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
-    port.flush().map_err(|e| anyhow::anyhow!("{e}"))
-}
-
 /// Plays `count` pieces from `seed` on, stopping early on Ctrl-C.
 fn pieces(
     out: MidiOut,
@@ -210,20 +200,29 @@ fn pieces(
     quit: &Arc<AtomicBool>,
 ) -> Result<()> {
     let button = CtrlC(quit.clone());
+    // Each phrase plays from a thread while the next is composed.
+    let clock = WallClock::new();
+    let stage = Threaded::new(out, clock, config.performance);
     let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
-        Player::new(button, RecordingLed::default(), out, WallClock::new(), composer, FixedSeed(seed), config);
+        Player::on_stage(button, RecordingLed::default(), stage, clock, composer, FixedSeed(seed), config);
     let tempo = config.performance.tempo_bpm;
     for n in 0..count {
         let seed = seed.wrapping_add(n as u64);
-        eprintln!("piece {} of {count}: seed {seed}, composing {} phrases…", n + 1, config.phrases);
+        eprintln!("piece {} of {count}: seed {seed}, {} phrases, each played as soon as it is composed", n + 1, config.phrases);
         let played = player.play_through(seed, |h| {
-            if let Happening::Composed { frames, .. } = h {
-                eprintln!("playing {} bars at {tempo} bpm to {to} (Ctrl-C stops)", frames / 16);
+            if let Happening::Composed { phrase, frames, waited_us } = h {
+                let waited = if waited_us > 0 { format!(" (the music waited {:.1} s on the fermata before it)", waited_us as f64 / 1e6) } else { String::new() };
+                let bars = frames as f64 / 16.0;
+                if phrase == 0 {
+                    eprintln!("playing at {tempo} bpm to {to} (Ctrl-C stops): phrase 1, {bars} bars");
+                } else {
+                    eprintln!("phrase {}, {bars} bars{waited}", phrase + 1);
+                }
             }
         });
         let last = match played {
             Err(_) if quit.load(Ordering::SeqCst) => {
-                silence(player.port(), &config.performance)?;
+                player.stage().stop(&config.performance).map_err(|e| anyhow::anyhow!("{e}"))?;
                 eprintln!("stopped while composing: all notes off");
                 break;
             }

@@ -3,9 +3,11 @@
 //! thumbv8m.main-none-eabihf); the build script picks the machine from the target.
 //!
 //! UART0 is the MIDI port. Interactive (default): any byte received on UART0 is a press
-//! of the button; the piece is timed by SysTick. With the `autoplay` feature the board
+//! of the button; the piece plays from the SysTick interrupt, each phrase as soon as it
+//! is composed. With the `autoplay` feature the board
 //! plays `KANTOR_PIECES` pieces back to back on a virtual clock (no real waiting), logs
-//! each piece's seed, size and composing time over semihosting, reports the stack
+//! each piece's seed, size and composing time (all phrases, and the first phrase, which
+//! is what a press waits for before the first note) over semihosting, reports the stack
 //! high-water mark and exits QEMU. With the `stream` feature it streams an endless
 //! chorale from boot (see `streaming`).
 #![no_std]
@@ -126,44 +128,75 @@ fn main() -> ! {
     interactive(tx, rx, clock, composer, config)
 }
 
+/// A composer that counts the core cycles it spends: the first phrase of each piece (what
+/// a press waits for before the first note) and all of them.
+#[cfg(all(feature = "autoplay", not(feature = "stream")))]
+struct Metered<C> {
+    inner: C,
+    clock: SysTickClock,
+    first: u64,
+    all: u64,
+}
+
+#[cfg(all(feature = "autoplay", not(feature = "stream")))]
+impl<C: kantor_core::player::Composer> kantor_core::player::Composer for Metered<C> {
+    type Error = C::Error;
+    fn time(&self) -> kantor_core::meter::TimeSignature {
+        self.inner.time()
+    }
+    fn ends_piece(&mut self, last: bool) {
+        self.inner.ends_piece(last)
+    }
+    fn compose(&mut self, seed: u64, context: &[kantor_core::Frame], out: &mut [kantor_core::Frame]) -> Result<usize, C::Error> {
+        let began = self.clock.cycles();
+        let n = self.inner.compose(seed, context, out)?;
+        let cycles = self.clock.cycles() - began;
+        if context.is_empty() {
+            (self.first, self.all) = (cycles, 0);
+        }
+        self.all += cycles;
+        Ok(n)
+    }
+}
+
 /// Plays pieces back to back on a virtual clock, then exits QEMU.
 #[cfg(all(feature = "autoplay", not(feature = "stream")))]
-fn autoplay(tx: uart::UartTx, mut clock: SysTickClock, composer: BoardComposer<{ settings::FRAMES }>, config: PlayerConfig) -> ! {
+fn autoplay(tx: uart::UartTx, clock: SysTickClock, composer: BoardComposer<{ settings::FRAMES }>, config: PlayerConfig) -> ! {
     use kantor_core::player::sim::{RecordingLed, ScriptedButton, VirtualClock, VirtualTimer};
     use kantor_core::player::FixedSeed;
 
     let time = VirtualClock::new();
     let button = ScriptedButton { clock: &time, held: &[] };
     let timer = VirtualTimer { clock: &time };
+    let composer = Metered { inner: composer, clock, first: 0, all: 0 };
     let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
         Player::new(button, RecordingLed::default(), tx, timer, composer, FixedSeed(0), config);
     let mut total_bytes = 0u64;
     let mut high_water = [0usize; 2];
     for piece in 0..settings::PIECES {
         let seed = settings::SEED + piece as u64;
-        player.start(seed);
-        let began = clock.cycles();
-        let mut composed = 0;
-        loop {
-            match player.step() {
-                Ok(Some(Happening::Composed { .. })) => composed = clock.cycles() - began,
-                Ok(Some(Happening::Finished { bytes })) => {
-                    total_bytes += bytes as u64;
-                    hprintln!(
-                        "piece {} seed {} frames {} bytes {} compose_ticks {}",
-                        piece,
-                        seed,
-                        player.piece().len(),
-                        bytes,
-                        composed
-                    );
-                    break;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    hprintln!("piece {} seed {} failed: {}", piece, seed, e);
-                    debug::exit(debug::EXIT_FAILURE);
-                }
+        match player.play_through(seed, |_| {}) {
+            Ok(Happening::Finished { bytes }) => {
+                total_bytes += bytes as u64;
+                let metered = player.composer();
+                let (first, all) = (metered.first, metered.all);
+                hprintln!(
+                    "piece {} seed {} frames {} bytes {} compose_ticks {} first_phrase_ticks {}",
+                    piece,
+                    seed,
+                    player.piece().len(),
+                    bytes,
+                    all,
+                    first
+                );
+            }
+            Ok(h) => {
+                hprintln!("piece {} seed {} ended early: {:?}", piece, seed, h);
+                debug::exit(debug::EXIT_FAILURE);
+            }
+            Err(e) => {
+                hprintln!("piece {} seed {} failed: {}", piece, seed, e);
+                debug::exit(debug::EXIT_FAILURE);
             }
         }
         if piece == 0 {
@@ -198,8 +231,11 @@ fn interactive(
     use kantor_core::player::PressTime;
 
     let button = uart::RxButton::new(rx, config.debounce_samples + 2);
+    // The SysTick interrupt plays each phrase while the next is composed.
+    let port = cortex_m::singleton!(: uart::UartTx = tx).unwrap();
+    let stage = kantor_board::stage::SysTickStage::new(port, config.performance);
     let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> =
-        Player::new(button, RecordingLed::default(), tx, clock, composer, PressTime, config);
+        Player::on_stage(button, RecordingLed::default(), stage, clock, composer, PressTime, config);
     hprintln!("kantor: send any byte to UART0 to compose and play a chorale");
     loop {
         match player.step() {

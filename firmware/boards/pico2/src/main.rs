@@ -1,7 +1,8 @@
 //! Kantor on the Raspberry Pi Pico 2 (RP2350A, Cortex-M33 at 150 MHz, DSP extension).
 //!
 //! - a push button from GP15 (pin 20) to ground (the internal pull-up holds it high)
-//!   starts a piece, and stops it;
+//!   starts a piece, and stops it (the first phrase plays as soon as it is composed, each
+//!   next one is composed while the one before plays, from the SysTick interrupt);
 //! - the on-board LED (GP25) is lit while composing and playing;
 //! - UART0 TX on GP0 (pin 1) is the MIDI out (31,250 baud; wiring in the firmware README);
 //! - seeds come from the ring oscillator's random bit, mixed with the press time.
@@ -87,19 +88,20 @@ fn main() -> ! {
     };
     // The button pulls GP15 low when pressed: the player's default active level.
     let config = PlayerConfig { phrases: settings::PHRASES, context_frames: settings::CONTEXT_FRAMES, ..PlayerConfig::default() };
+    type Uart0 = UartPeripheral<hal::uart::Enabled, hal::pac::UART0, MidiPins>;
+    type MidiPins = hal::uart::Pins<
+        hal::typelevel::OptionTSome<hal::gpio::Pin<hal::gpio::bank0::Gpio0, FunctionUart, hal::gpio::PullDown>>,
+        hal::typelevel::OptionTNone,
+        hal::typelevel::OptionTNone,
+        hal::typelevel::OptionTNone,
+    >;
+    // The MIDI out goes to the SysTick interrupt, which plays while the next phrase is
+    // composed.
+    let port = cortex_m::singleton!(: MidiOut<Uart0> = MidiOut(uart)).unwrap();
+    // Press: an endless chorale from a fresh seed; press again: all notes off, wait.
     #[cfg(feature = "stream")]
-    {
-        type Uart0 = UartPeripheral<hal::uart::Enabled, hal::pac::UART0, MidiPins>;
-        type MidiPins = hal::uart::Pins<
-            hal::typelevel::OptionTSome<hal::gpio::Pin<hal::gpio::bank0::Gpio0, FunctionUart, hal::gpio::PullDown>>,
-            hal::typelevel::OptionTNone,
-            hal::typelevel::OptionTNone,
-            hal::typelevel::OptionTNone,
-        >;
-        // Press: an endless chorale from a fresh seed; press again: all notes off, wait.
-        let port = cortex_m::singleton!(: MidiOut<Uart0> = MidiOut(uart)).unwrap();
-        kantor_board::endless::on_button::<_, { settings::FRAMES }>(button, led, port, clock, composer, seeds, config)
-    }
+    kantor_board::endless::on_button::<_, { settings::FRAMES }>(button, led, port, clock, composer, seeds, config);
+    // Press: a piece, each phrase played as soon as it is composed; press again: stop.
     #[cfg(not(feature = "stream"))]
-    kantor_board::pieces::on_button(button, led, MidiOut(uart), clock, composer, seeds, config)
+    kantor_board::pieces::on_button(button, led, port, clock, composer, seeds, config)
 }

@@ -1,7 +1,8 @@
 //! `kantor-pi`: Kantor on a Raspberry Pi (or any Linux machine with a serial port).
 //!
-//! Press the button: the Pi composes a chorale and plays it as MIDI on the serial port;
-//! press again to stop. The same player as the microcontroller boards, on std.
+//! Press the button: the Pi composes a chorale and plays it as MIDI on the serial port,
+//! each phrase as soon as it is composed (the next is composed while it plays); press
+//! again to stop. The same player as the microcontroller boards, on std.
 
 mod compose;
 mod endless;
@@ -159,7 +160,9 @@ fn run(args: Args) -> anyhow::Result<()> {
         use kantor_core::player::Monotonic;
         seeds.seed(timer.now_us())
     });
-    let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> = Player::new(button, led, port, timer, composer, seeds, config);
+    // Each phrase plays from a thread while the next is composed.
+    let stage = kantor_core::player::live::Threaded::new(port, timer, config.performance);
+    let mut player: Player<_, _, _, _, _, _, PIECE_FRAMES> = Player::on_stage(button, led, stage, timer, composer, seeds, config);
 
     match (autoplay, first_seed) {
         (Some(pieces), Some(seed)) => {
@@ -193,7 +196,10 @@ fn run(args: Args) -> anyhow::Result<()> {
 /// Tells what a piece did on its way.
 fn report(h: Happening) {
     match h {
-        Happening::Composed { frames, phrases } => eprintln!("composed {frames} frames in {phrases} phrases"),
+        Happening::Composed { phrase, frames, waited_us: 0 } => eprintln!("phrase {phrase}: {frames} frames composed, in time"),
+        Happening::Composed { phrase, frames, waited_us } => {
+            eprintln!("phrase {phrase}: {frames} frames composed, {:.1} s late (the music waited on the fermata)", waited_us as f64 / 1e6)
+        }
         Happening::Finished { bytes } => eprintln!("finished: {bytes} MIDI bytes"),
         Happening::Stopped { bytes } => eprintln!("stopped: {bytes} MIDI bytes, all notes off"),
         Happening::Pressed { .. } => {}

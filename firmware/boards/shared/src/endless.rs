@@ -1,42 +1,13 @@
 //! The endless chorale on a single Cortex-M core: the SysTick interrupt plays what the
 //! main loop queued while the main loop composes the next phrase.
 
-use core::cell::RefCell;
-use core::convert::Infallible;
-use core::ptr::addr_of_mut;
-
-use cortex_m::interrupt::Mutex;
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{InputPin, OutputPin};
-use kantor_core::player::{
-    Composer, Debounced, EventQueue, Monotonic, Playback, PlayerConfig, SeedSource, StreamControl, StreamError, StreamStats, Streamer,
-};
+use kantor_core::player::{Composer, Debounced, Monotonic, PlayerConfig, SeedSource, StreamError, StreamStats, Streamer};
 
-use crate::systick::{set_tick_hook, SysTickClock};
-
-/// The MIDI port as the interrupt sees it.
-pub type Port = &'static mut (dyn embedded_io::Write<Error = Infallible> + Send);
-
-/// Messages queued ahead: a phrase of two bars with every voice moving every 16th needs
-/// 256; the streamer waits while the queue is full.
-const QUEUE: usize = 512;
-
-static CONTROL: StreamControl = StreamControl::new();
-static PLAYBACK: Mutex<RefCell<Option<Playback<'static, Port>>>> = Mutex::new(RefCell::new(None));
-
-/// The timer side, from the SysTick interrupt.
-fn tick(now_us: u64) {
-    cortex_m::interrupt::free(|cs| {
-        if let Some(p) = PLAYBACK.borrow(cs).borrow_mut().as_mut() {
-            let _ = p.on_tick(now_us);
-        }
-    });
-}
-
-/// Sleeps until the next interrupt (the playback runs in it).
-fn wait(_: &mut SysTickClock) {
-    cortex_m::asm::wfi();
-}
+use crate::stage::{self, wait};
+pub use crate::stage::Port;
+use crate::systick::SysTickClock;
 
 /// What happened to one phrase.
 #[derive(Clone, Copy, Debug)]
@@ -58,15 +29,8 @@ pub struct Endless<C: Composer, const N: usize> {
 impl<C: Composer, const N: usize> Endless<C, N> {
     /// Takes the port and the composer. Call once: the queue is a static.
     pub fn start(port: Port, composer: C, config: PlayerConfig, seed: u64) -> Self {
-        static mut QUEUE_STORAGE: EventQueue<QUEUE> = EventQueue::new();
-        // SAFETY: called once (documented); the queue is split once and its halves live
-        // for the rest of the program.
-        let (producer, consumer) = unsafe { (*addr_of_mut!(QUEUE_STORAGE)).split() };
-        cortex_m::interrupt::free(|cs| {
-            PLAYBACK.borrow(cs).replace(Some(Playback::new(consumer, port, &CONTROL, config.performance)));
-        });
-        set_tick_hook(tick);
-        let mut streamer = Streamer::new(producer, &CONTROL, composer, config);
+        let (producer, control) = stage::install(port, config.performance);
+        let mut streamer = Streamer::new(producer, control, composer, config);
         streamer.start(seed);
         Endless { streamer, index: 0 }
     }
@@ -88,12 +52,12 @@ impl<C: Composer, const N: usize> Endless<C, N> {
 
     /// True once everything queued has been sent.
     pub fn drained(&self) -> bool {
-        cortex_m::interrupt::free(|cs| PLAYBACK.borrow(cs).borrow().as_ref().is_none_or(|p| p.is_idle()))
+        stage::drained()
     }
 
     /// Bytes sent so far.
     pub fn sent(&self) -> u32 {
-        cortex_m::interrupt::free(|cs| PLAYBACK.borrow(cs).borrow().as_ref().map_or(0, |p| p.sent()))
+        stage::sent()
     }
 
     /// Stops: the interrupt empties the queue and turns every note off.

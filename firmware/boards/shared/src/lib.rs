@@ -9,9 +9,10 @@
 //!   build without a model, seeded cadences (and says so).
 //! - On Cortex-M (feature `cortex-m`): [`systick::SysTickClock`], the player's clock and
 //!   delay from SysTick, [`stack`], the stack high-water mark by painting, [`pieces`],
-//!   the player on a button, [`endless`], the endless chorale played from the SysTick
-//!   interrupt (and started and stopped by a button), and [`serial::MidiOut`], a HAL's
-//!   serial transmitter as the MIDI port.
+//!   the player's pieces on a button, [`endless`], the endless chorale (started and
+//!   stopped by a button), both played from the SysTick interrupt ([`stage`]) while the
+//!   next phrase is composed, and [`serial::MidiOut`], a HAL's serial transmitter as the
+//!   MIDI port.
 #![no_std]
 
 #[cfg(feature = "build")]
@@ -27,6 +28,8 @@ pub mod pieces;
 pub mod serial;
 #[cfg(feature = "cortex-m")]
 pub mod stack;
+#[cfg(feature = "cortex-m")]
+pub mod stage;
 #[cfg(feature = "cortex-m")]
 pub mod systick;
 

@@ -1,6 +1,8 @@
 //! Kantor on the STM32F4 Discovery board (STM32F407VG, Cortex-M4F at 168 MHz).
 //!
-//! - the blue user button (B1, PA0, active high) starts a piece, and stops it;
+//! - the blue user button (B1, PA0, active high) starts a piece, and stops it; the first
+//!   phrase plays as soon as it is composed, each next one is composed while the one
+//!   before plays (from the SysTick interrupt);
 //! - the orange LED (LD3, PD13) is lit while composing and playing;
 //! - USART2 TX on PA2 is the MIDI out (31,250 baud; wiring in the firmware README);
 //! - seeds come from the on-chip true random number generator.
@@ -71,12 +73,13 @@ fn main() -> ! {
         active: ActiveLevel::High,
         ..PlayerConfig::default()
     };
+    // The MIDI out goes to the SysTick interrupt, which plays while the next phrase is
+    // composed.
+    let port = cortex_m::singleton!(: MidiOut<stm32f4xx_hal::serial::Tx<pac::USART2>> = MidiOut(tx)).unwrap();
+    // Press: an endless chorale from a fresh seed; press again: all notes off, wait.
     #[cfg(feature = "stream")]
-    {
-        // Press: an endless chorale from a fresh seed; press again: all notes off, wait.
-        let port = cortex_m::singleton!(: MidiOut<stm32f4xx_hal::serial::Tx<pac::USART2>> = MidiOut(tx)).unwrap();
-        kantor_board::endless::on_button::<_, { settings::FRAMES }>(button, led, port, clock, composer, seeds, config)
-    }
+    kantor_board::endless::on_button::<_, { settings::FRAMES }>(button, led, port, clock, composer, seeds, config);
+    // Press: a piece, each phrase played as soon as it is composed; press again: stop.
     #[cfg(not(feature = "stream"))]
-    kantor_board::pieces::on_button(button, led, MidiOut(tx), clock, composer, seeds, config)
+    kantor_board::pieces::on_button(button, led, port, clock, composer, seeds, config)
 }
