@@ -8,7 +8,10 @@
 //!
 //! This module is the one room of the engine allowed `unsafe` (the crate denies it, and
 //! every other module forbids it): the optimised sets' intrinsics and assembly, and the
-//! two byte reinterpretations in [`cast`].
+//! two byte reinterpretations in [`cast`]. Inside an `unsafe fn` every unsafe operation
+//! still needs its own `unsafe` block and `SAFETY` note.
+
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub(crate) mod cast;
 pub mod reference;
