@@ -112,15 +112,15 @@ impl ModelExt for Model<'_> {
     }
 }
 
-/// The int8 score network: an [`Int8Net`] whose blob passed [`check`], and the head that
+/// The int8 score network: an [`Int8Net`] whose blob passed [`check`], with the head that
 /// turns its last layer into the score. A blob `B` (e.g. `&'static [u8]` from
 /// `include_bytes!`, or a `Vec<u8>` on the host) and an arena `A` of working memory (e.g.
 /// a `static mut` array, or a `Vec<u8>`); the [module documentation](self) shows the
 /// host's use, `kantor_engine`'s a board's static blob and arena.
-pub struct Int8ScoreNet<B, A> {
-    net: Int8Net<B, A>,
-    head: Head,
-}
+// A newtype (the head is read from the checked header when it is needed): the boards
+// build it at start-up, where a copy of the engine's plan (1 KB) would show on the stack.
+#[repr(transparent)]
+pub struct Int8ScoreNet<B, A>(Int8Net<B, A>);
 
 impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
     /// Loads `blob` ([`load`]'s checks) and checks that `arena` is large enough for
@@ -132,19 +132,17 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
 
     /// [`Int8ScoreNet::new`] with the given kernel set (every set computes the same bits).
     pub fn with_kernels(blob: B, arena: A, max_frames: usize, kernels: Kernels) -> Result<Self, EngineError> {
-        let net = Int8Net::checked(blob, arena, max_frames, kernels, check)?;
-        let head = head_of(net.model().header().head)?;
-        Ok(Int8ScoreNet { net, head })
+        Int8Net::checked(blob, arena, max_frames, kernels, check).map(Int8ScoreNet)
     }
 
     /// The kernel set the network runs with.
     pub fn kernels(&self) -> Kernels {
-        self.net.kernels()
+        self.0.kernels()
     }
 
     /// The validated model.
     pub fn model(&self) -> Model<'_> {
-        self.net.model()
+        self.0.model()
     }
 
     /// The noise schedule stored in the blob.
@@ -154,23 +152,25 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
 
     /// Working memory needed for `frames` frames.
     pub fn arena_bytes(&self, frames: usize) -> Result<usize, ArenaPlanError> {
-        self.net.arena_bytes(frames)
+        self.0.arena_bytes(frames)
     }
 
     /// Runs the network on one chorale: `x` (`VOICE_CHANNELS × frames`), `meta`
     /// (`META_CHANNELS × frames`) channel-major; writes `VOICE_CHANNELS × frames` scores
     /// (through the blob's [`Head`] when the network estimates the clean chorale).
     pub fn run(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), EngineError> {
-        self.net.run(x, meta, frames, sigma, score)?;
-        // The last op wrote the head's output; the sampler wants the score.
-        self.head.to_score(x, score, frames, sigma);
+        self.0.run(x, meta, frames, sigma, score)?;
+        // The last op wrote the head's output; the sampler wants the score. The head was
+        // checked on load ([`check`]).
+        let head = self.model().head().ok_or(EngineError::Blob(BlobError::UnknownHead { code: self.model().header().head }))?;
+        head.to_score(x, score, frames, sigma);
         Ok(())
     }
 
     /// What the network's last layer holds before the head turns it into a score (the same
     /// as [`Int8ScoreNet::run`] for [`Head::Score`]): what quantisation is measured on.
     pub fn run_raw(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), EngineError> {
-        self.net.run(x, meta, frames, sigma, score)
+        self.0.run(x, meta, frames, sigma, score)
     }
 }
 
