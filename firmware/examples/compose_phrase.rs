@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p kantor-core --example compose_phrase [SEED]`
 
-use kantor_core::engine::{Aligned, Int8ScoreNet, Model, Plan};
+use kantor_core::engine::{self, Aligned, Int8ScoreNet, Plan};
 use kantor_core::player::{model_settings, Budget};
 use kantor_core::sampler::{sample, PiecePlan, Workspace};
 use kantor_core::{FrameMeta, Token, Voice};
@@ -22,7 +22,7 @@ fn main() {
     let mut metas = [FrameMeta::default(); FRAMES];
     let frames = PiecePlan::new(BARS).fill(&mut metas).expect("two bars of 4/4 are a valid plan");
 
-    let model = Model::load(&MODEL.0).unwrap_or_else(|e| panic!("the model is refused: {e}"));
+    let model = engine::load(&MODEL.0).unwrap_or_else(|e| panic!("the model is refused: {e}"));
     let settings = model_settings(&model, Budget::default());
     let arena = vec![0u8; Plan::new(&model, frames).expect("the network runs at this length").arena_bytes];
     let mut net = Int8ScoreNet::new(&MODEL.0, arena, frames).unwrap_or_else(|e| panic!("{e}"));

@@ -17,7 +17,7 @@
 use std::io::{BufRead, Write};
 use std::time::Instant;
 
-use kantor_core::engine::{Int8ScoreNet, Kernels, Model, Plan};
+use kantor_core::engine::{self, Int8ScoreNet, Kernels, Plan};
 use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
 
 /// σ of every timed evaluation.
@@ -40,7 +40,7 @@ fn inputs(frames: usize) -> (Vec<f32>, Vec<f32>) {
 fn main() {
     let path = std::env::args().nth(1).unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../models/default/model.kq8").to_string());
     let blob = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-    let model = Model::load(&blob).unwrap_or_else(|e| panic!("{path} is refused: {e}"));
+    let model = engine::load(&blob).unwrap_or_else(|e| panic!("{path} is refused: {e}"));
     let mut sets: Vec<Kernels> = Kernels::available().into_iter().collect();
     sets.reverse(); // fastest (what detection picks) first, portable last
     assert_eq!(sets[0].name(), Kernels::detect().name());

@@ -4,7 +4,7 @@
 //! `cargo run --release -p kantor-core --example evaluate_blob [BLOB] [FRAMES]`
 //! (default: the shipped model at 64 frames).
 
-use kantor_core::engine::{Int8ScoreNet, Model, Plan};
+use kantor_core::engine::{self, Int8ScoreNet, ModelExt, Plan};
 use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
 use kantor_core::ScoreNet;
 
@@ -14,11 +14,11 @@ fn main() {
     let frames: usize = args.next().map_or(64, |f| f.parse().expect("the frame count is a whole number"));
     let blob = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
 
-    let model = Model::load(&blob).unwrap_or_else(|e| panic!("{path} is refused: {e}"));
+    let model = engine::load(&blob).unwrap_or_else(|e| panic!("{path} is refused: {e}"));
     let h = model.header();
     let s = model.schedule();
     println!("{path}: {} bytes, format {}, encoding {}", model.bytes(), h.format_version, h.encoding_version);
-    println!("  {} tensors, {} ops, {} scalar instructions, head {}", h.tensors, h.ops, h.scalars, h.head.name());
+    println!("  {} tensors, {} ops, {} scalar instructions, head {}", h.tensors, h.ops, h.scalars, model.head().map_or("unknown", kantor_core::Head::name));
     println!("  noise levels: {} from σ_max {} to σ_min {}", s.levels, s.sigma_max, s.sigma_min);
     for (key, value) in model.props() {
         println!("  {key} = {value}");

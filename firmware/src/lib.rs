@@ -6,12 +6,16 @@
 //! annealed Langevin sampler, the MIDI event stream and the written score ([`notation`]:
 //! spelling and MusicXML).
 //!
-//! `#![no_std]`; nothing in the sampling or playing path allocates. Only the engine's
-//! kernels and arena views use `unsafe`; every other module forbids it. The optional `std`
+//! The int8 engine is its own crate, `kantor-engine` (which knows nothing of music);
+//! [`engine`] checks its blobs against the encoding and turns its output into the score.
+//!
+//! `#![no_std]`; nothing in the sampling or playing path allocates. The crate forbids
+//! `unsafe` (only the engine's kernel sets use it, in `kantor-engine`). The optional `std`
 //! feature adds error trait impls and the player on an operating system
 //! ([`player::live`]: a wall clock, streaming on a thread, a model read at run time) for
 //! the Pi and the host tool.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
 
 pub mod chord;
 pub mod chorale;

@@ -10,7 +10,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use kantor_core::engine::{Int8ScoreNet, Model, Plan};
+use kantor_core::engine::{self, Int8ScoreNet, Plan};
 use kantor_core::onehot::VOICE_CHANNELS;
 use kantor_core::NoiseSchedule;
 use kantor_host::network::{weights, Architecture, NetConfig, Network};
@@ -117,7 +117,7 @@ fn main() {
         let mut nets: Vec<_> = variants
             .iter()
             .map(|(_, bytes)| {
-                let model = Model::load(bytes).expect("blob loads");
+                let model = engine::load(bytes).expect("blob loads");
                 let arena = Plan::new(&model, frames).expect("plan").arena_bytes;
                 Int8ScoreNet::new(bytes.clone(), vec![0u8; arena], frames).expect("engine")
             })

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::{env, fs};
 
-use kantor_core::engine::{Model, Plan};
+use kantor_core::engine::{self, Plan};
 
 /// The longest piece: 256 bars of six quarters and a pickup (as `kantor generate` allows).
 const MAX_FRAMES: usize = 256 * 24 + 23;
@@ -16,7 +16,7 @@ fn main() {
     let path = env::var_os("KANTOR_MODEL").map_or_else(|| manifest.join("../../../models/default/model.kq8"), PathBuf::from);
     println!("cargo:rerun-if-changed={}", path.display());
     let blob = fs::read(&path).unwrap_or_else(|e| panic!("the model blob {}: {e}", path.display()));
-    let model = Model::load(&blob).unwrap_or_else(|e| panic!("{}: not a usable int8 model: {e}", path.display()));
+    let model = engine::load(&blob).unwrap_or_else(|e| panic!("{}: not a usable int8 model: {e}", path.display()));
     let arena = Plan::new(&model, MAX_FRAMES).unwrap_or_else(|e| panic!("the network cannot run {MAX_FRAMES} frames: {e}")).arena_bytes;
     fs::write(out.join("model.kq8"), &blob).unwrap();
     fs::write(

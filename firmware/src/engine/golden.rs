@@ -6,7 +6,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::{Int8ScoreNet, Kernels, Model, Plan};
+use super::{load, Int8ScoreNet, Kernels, Plan};
 use crate::onehot::{META_CHANNELS, VOICE_CHANNELS};
 
 fn f32_at(b: &[u8], i: usize) -> f32 {
@@ -33,7 +33,7 @@ pub fn check(blob: &[u8], case: &[u8], kernels: Kernels, b: &mut Buffers) -> (us
     }
     (0..nx).for_each(|i| b.x[i] = f32_at(values, i));
     (0..nm).for_each(|i| b.meta[i] = f32_at(values, nx + i));
-    let needed = Model::load(blob).ok().and_then(|m| Plan::new(&m, frames).ok()).map(|p| p.arena_bytes);
+    let needed = load(blob).ok().and_then(|m| Plan::new(&m, frames).ok()).map(|p| p.arena_bytes);
     let differ = match needed {
         Some(n) if n <= b.arena.len() => match Int8ScoreNet::with_kernels(blob, &mut b.arena[..], frames, kernels) {
             Ok(mut net) => match net.run(&b.x[..nx], &b.meta[..nm], frames, sigma, &mut b.score[..nx]) {

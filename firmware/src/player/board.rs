@@ -108,7 +108,7 @@ pub fn blob_composer<N: crate::score::ScoreNet, const MAX: usize>(
         return Err(format!("phrases of {phrase_bars} bars are too long: at most {} frames with the context", MAX));
     }
     let arena = {
-        let model = crate::engine::Model::load(&blob).map_err(|e| format!("not a usable model: {e}"))?;
+        let model = crate::engine::load(&blob).map_err(|e| format!("not a usable model: {e}"))?;
         crate::engine::Plan::new(&model, frames).map_err(|e| format!("the model cannot run at {frames} frames: {e}"))?.arena_bytes
     };
     let net = Int8ScoreNet::new(blob, std::vec![0u8; arena], frames).map_err(|e| format!("cannot load the model: {e}"))?;

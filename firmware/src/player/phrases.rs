@@ -6,6 +6,7 @@
 //! the new frames are handed back.
 
 use super::compose::Composer;
+use crate::engine::ModelExt;
 use crate::frame::{Frame, FrameMeta};
 use crate::key::Key;
 use crate::meter::TimeSignature;

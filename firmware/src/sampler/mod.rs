@@ -26,7 +26,7 @@
 //! `player::model_settings`):
 //!
 //! ```
-//! use kantor_core::engine::{Aligned, Int8ScoreNet, Model, Plan};
+//! use kantor_core::engine::{Aligned, Int8ScoreNet, Model, ModelExt, Plan};
 //! use kantor_core::sampler::{sample, PiecePlan, SamplerSettings, Workspace};
 //! use kantor_core::{FrameMeta, NoiseSchedule, Token, Voice};
 //!

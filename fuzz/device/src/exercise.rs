@@ -3,7 +3,7 @@
 // that once failed (`tests/tests/e2e/fuzz_regressions.rs`). A panic is a finding.
 
 use kantor_core::engine::format::{crc32, CRC_BYTES, HEADER_BYTES, MAGIC};
-use kantor_core::engine::{Int8ScoreNet, Model};
+use kantor_core::engine::{self, Int8ScoreNet, ModelExt};
 use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
 use kantor_core::player::{model_settings, Budget};
 use kantor_core::sampler::settings::SamplerSettings;
@@ -41,7 +41,7 @@ pub fn blob(data: &[u8]) {
 }
 
 fn load_and_run(blob: &[u8]) {
-    let Ok(model) = Model::load(blob) else { return };
+    let Ok(model) = engine::load(blob) else { return };
     // What the player does on start-up: its settings and their cost.
     let _ = model_settings(&model, Budget::default()).evaluations();
     let schedule = model.schedule();

@@ -6,7 +6,7 @@
 
 use crate::onnx::{ModelInfo, OnnxScoreNet, SAMPLER_PROP};
 use anyhow::{anyhow, bail, Context, Result};
-use kantor_core::engine::{Int8ScoreNet, Model, Plan};
+use kantor_core::engine::{self, Int8ScoreNet, Plan};
 use kantor_core::sampler::SamplerSettings;
 use kantor_core::ScoreNet;
 use std::collections::HashMap;
@@ -93,7 +93,7 @@ impl Engine {
         }
         let bytes = crate::infile::read(path, crate::infile::MODEL)?;
         let name = path.display().to_string();
-        let blob = bytes.starts_with(&kantor_core::engine::format::MAGIC);
+        let blob = bytes.starts_with(&kantor_engine::format::MAGIC);
         match (kind, blob) {
             (EngineKind::F32, true) => bail!("{name} is an int8 blob (.kq8), which the f32 engine cannot run: add --engine int8"),
             (EngineKind::Int8, false) if looks_like_onnx(&bytes) => {
@@ -164,7 +164,7 @@ fn load_f32(bytes: &[u8], name: &str) -> Result<Engine> {
 
 /// An int8 engine from a `.kq8` blob called `name` (for messages).
 fn load_int8(blob: Vec<u8>, name: &str) -> Result<Engine> {
-    let model = Model::load(&blob).map_err(|e| anyhow!("not a usable int8 model: {e}"))?;
+    let model = engine::load(&blob).map_err(|e| anyhow!("not a usable int8 model: {e}"))?;
     let props: HashMap<String, String> = model.props().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     let info = ModelInfo::from_props(&props).context("reading the model's metadata")?;
     let defaults = defaults_from(&info, props.get(SAMPLER_PROP).map(String::as_str)).context("reading the model's metadata")?;
@@ -187,7 +187,7 @@ impl ScoreNet for Int8Host {
     type Error = anyhow::Error;
     fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<()> {
         if self.net.as_ref().is_none_or(|(f, _)| *f != frames) {
-            let model = Model::load(&self.blob).map_err(|e| anyhow!("int8 model: {e}"))?;
+            let model = engine::load(&self.blob).map_err(|e| anyhow!("int8 model: {e}"))?;
             let bytes = Plan::new(&model, frames).map_err(|e| anyhow!("int8 engine cannot run {frames} frames: {e}"))?.arena_bytes;
             let net = Int8ScoreNet::new(self.blob.clone(), vec![0u8; bytes], frames).map_err(|e| anyhow!("int8 engine: {e}"))?;
             self.net = Some((frames, net));

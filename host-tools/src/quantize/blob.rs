@@ -1,12 +1,12 @@
-//! Writing a [`QGraph`] as a `.kq8` blob (layout in [`kantor_core::engine::format`]), and
+//! Writing a [`QGraph`] as a `.kq8` blob (layout in [`kantor_engine::format`]), and
 //! the small Rust file a board includes to size its arena.
 
 use anyhow::{ensure, Context, Result};
-use kantor_core::engine::format::{
+use kantor_engine::format::{
     self, op, Act, AddRecord, ConcatInputRecord, ConcatRecord, ConvRecord, HeaderRecord, MulChannelRecord, MulScalarRecord, OpHead, OutputRecord, PropRecord,
     QuantizeRecord, RescaleRecord, ResizeRecord, TensorRecord, MAX_KERNEL, MAX_SCALARS, MAX_TENSORS, NO_SCALAR,
 };
-use kantor_core::engine::quant::Requant;
+use kantor_engine::quant::Requant;
 use kantor_core::onehot::{ENCODING_VERSION, META_CHANNELS, VOICE_CHANNELS};
 use kantor_core::VOICE_RANGES;
 
@@ -233,9 +233,9 @@ pub fn sizes_rs(blob_bytes: usize, arenas: &[(usize, usize)]) -> String {
 /// Reads a blob back into a [`QGraph`] (through the engine's loader, so everything the
 /// device would refuse is refused here too).
 pub fn read(bytes: &[u8]) -> Result<QGraph> {
-    use kantor_core::engine::model::{Model, Op};
+    use kantor_core::engine::{self, model::Op, ModelExt};
     use super::qgraph::QTensor;
-    let model = Model::load(bytes).map_err(|e| anyhow::anyhow!("not a valid int8 model: {e}"))?;
+    let model = engine::load(bytes).map_err(|e| anyhow::anyhow!("not a valid int8 model: {e}"))?;
     let h = model.header();
     let tensors = (0..h.tensors)
         .map(|i| {
@@ -294,5 +294,5 @@ pub fn read(bytes: &[u8]) -> Result<QGraph> {
         .collect();
     let scalars = model.scalar_program().collect();
     let props = model.props().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Ok(QGraph { tensors, scalars, ops, props, schedule: h.schedule })
+    Ok(QGraph { tensors, scalars, ops, props, schedule: model.schedule() })
 }

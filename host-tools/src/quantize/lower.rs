@@ -11,8 +11,8 @@
 //!   resize keeps its input's scale.
 
 use anyhow::{bail, ensure, Context, Result};
-use kantor_core::engine::fixed::quantize_multiplier;
-use kantor_core::engine::quant::Requant;
+use kantor_engine::fixed::quantize_multiplier;
+use kantor_engine::quant::Requant;
 use kantor_core::NoiseSchedule;
 
 use super::graph::{FGraph, FOp};
@@ -409,6 +409,6 @@ pub fn lower_with(g: &FGraph, ranges: &[(f32, f32)], schedule: NoiseSchedule, ac
     let (out_v, out_reg) = f.output;
     let Some(t) = lives[out_v] else { bail!("the score is not computed by the integer graph") };
     ops.push(QOp::Output { input: t, scalar: out_reg });
-    ensure!(scalars.len() <= kantor_core::engine::format::MAX_SCALARS, "σ arithmetic needs {} registers", scalars.len());
+    ensure!(scalars.len() <= kantor_engine::format::MAX_SCALARS, "σ arithmetic needs {} registers", scalars.len());
     Ok(QGraph { tensors, scalars, ops, props: g.props.clone(), schedule })
 }

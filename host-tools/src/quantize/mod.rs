@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use kantor_core::engine::{Int8ScoreNet, Model, Plan};
+use kantor_core::engine::{self, Int8ScoreNet, Plan};
 use kantor_core::onehot::VOICE_CHANNELS;
 use kantor_core::sampler::SamplerSettings;
 use kantor_core::{FrameMeta, NoiseSchedule};
@@ -167,7 +167,7 @@ pub fn calibrate(g: &FGraph, windows: &[Window], schedule: &NoiseSchedule, seed:
 /// Runs an int8 blob on every input (one plan per frame count).
 pub fn run_int8(blob: &[u8], inputs: &[NoisyInput]) -> Result<Vec<Vec<f32>>> {
     let frames = inputs.first().map_or(1, |i| i.x.len() / VOICE_CHANNELS);
-    let model = Model::load(blob).map_err(|e| anyhow::anyhow!("the blob is refused: {e}"))?;
+    let model = engine::load(blob).map_err(|e| anyhow::anyhow!("the blob is refused: {e}"))?;
     let arena = Plan::new(&model, frames).map_err(|e| anyhow::anyhow!("cannot plan {frames} frames: {e}"))?.arena_bytes;
     let mut net = Int8ScoreNet::new(blob, vec![0u8; arena], frames).map_err(|e| anyhow::anyhow!("int8 engine: {e}"))?;
     inputs
@@ -341,7 +341,7 @@ pub fn run(args: QuantizeArgs) -> Result<()> {
     let chains_vs_tract = if chain_set.inputs.is_empty() { LevelErrors::new(levels) } else { compare(&chain_set.inputs, &run_int8(&chosen.blob, &chain_set.inputs)?, tract_chains, levels) };
     let float_vs_tract = compare(&window_set.inputs, &window_set.float, tract_windows, levels);
 
-    let model_ref = Model::load(&chosen.blob).map_err(|e| anyhow::anyhow!("the chosen blob is refused: {e}"))?;
+    let model_ref = engine::load(&chosen.blob).map_err(|e| anyhow::anyhow!("the chosen blob is refused: {e}"))?;
     let arenas: Vec<(usize, usize)> = [16usize, 32, 64, 128, 256]
         .iter()
         .map(|&f| Ok((f, Plan::new(&model_ref, f).map_err(|e| anyhow::anyhow!("planning {f} frames: {e}"))?.arena_bytes)))

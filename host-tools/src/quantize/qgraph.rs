@@ -1,9 +1,9 @@
 //! The quantised network in memory: what `kantor quantize` builds, what [`super::blob`]
 //! serialises into a `.kq8` file, and what [`super::reference`] runs.
 
-pub use kantor_core::engine::quant::Elem;
+pub use kantor_engine::quant::Elem;
 pub use kantor_core::engine::ScalarOp;
-use kantor_core::engine::quant::Requant;
+use kantor_engine::quant::Requant;
 use kantor_core::NoiseSchedule;
 
 /// One activation tensor (time-major on the device): real = scale · (q − zero_point),

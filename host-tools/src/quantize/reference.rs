@@ -3,8 +3,8 @@
 //! arithmetic and explicit rounding rules. The engine must agree with it bit for bit
 //! (golden vectors and randomised tests).
 
-use kantor_core::engine::fixed::quantize_multiplier;
-use kantor_core::engine::quant::Requant;
+use kantor_engine::fixed::quantize_multiplier;
+use kantor_engine::quant::Requant;
 use kantor_core::onehot::VOICE_CHANNELS;
 
 use super::qgraph::{GraphInput, QGraph, QOp, QTensor};

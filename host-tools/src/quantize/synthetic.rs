@@ -1,8 +1,8 @@
 //! Seeded random quantised networks that use every op of the format: the material of the
 //! golden vectors, of the engine-versus-reference tests and of the corruption tests.
 
-use kantor_core::engine::fixed::quantize_multiplier;
-use kantor_core::engine::quant::Requant;
+use kantor_engine::fixed::quantize_multiplier;
+use kantor_engine::quant::Requant;
 use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
 use kantor_core::sampler::Gaussian;
 use kantor_core::NoiseSchedule;

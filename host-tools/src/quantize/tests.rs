@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use kantor_core::engine::format;
-use kantor_core::engine::{BlobError, EngineError, Int8ScoreNet, Model};
+use kantor_engine::format;
+use kantor_core::engine::{self, BlobError, EngineError, Int8ScoreNet, ModelExt};
 use kantor_core::onehot::{ENCODING_VERSION, VOICE_CHANNELS};
 use kantor_core::sampler::Gaussian;
 
@@ -12,7 +12,7 @@ use super::{blob, reference};
 
 /// Runs the engine on a blob (arena sized exactly from the plan).
 fn engine(bytes: &[u8], x: &[f32], meta: &[f32], frames: usize, sigma: f32) -> Result<Vec<f32>, EngineError> {
-    let model = Model::load(bytes)?;
+    let model = engine::load(bytes)?;
     let needed = kantor_core::engine::Plan::new(&model, frames)?.arena_bytes;
     let mut net = Int8ScoreNet::new(bytes, vec![0u8; needed], frames)?;
     let mut score = vec![f32::NAN; VOICE_CHANNELS * frames];
@@ -55,7 +55,7 @@ fn blob_round_trips() {
     let back = blob::read(&bytes).unwrap();
     assert_eq!(back, g);
     assert_eq!(blob::write(&back).unwrap(), bytes);
-    let model = Model::load(&bytes).unwrap();
+    let model = engine::load(&bytes).unwrap();
     assert_eq!(model.prop("kantor.synthetic_seed"), Some("3"));
     assert_eq!(model.schedule(), g.schedule);
     assert_eq!(bytes.len() % 4, 0);
@@ -82,11 +82,11 @@ fn every_corrupted_byte_is_refused_or_harmless() {
             let mut bad = good.clone();
             bad[pos] ^= flip;
             // As stored: the CRC (or, for the CRC bytes themselves, the mismatch) refuses it.
-            assert!(Model::load(&bad).is_err(), "byte {pos} ^ {flip:#x} accepted");
+            assert!(engine::load(&bad).is_err(), "byte {pos} ^ {flip:#x} accepted");
             // Even with a matching CRC, loading and running must not panic or read out of
             // bounds: either refused, or it runs.
             fix_crc(&mut bad);
-            if let Ok(model) = Model::load(&bad) {
+            if let Ok(model) = engine::load(&bad) {
                 if let Ok(plan) = kantor_core::engine::Plan::new(&model, frames) {
                     if plan.arena_bytes < 1 << 24 {
                         let mut net = Int8ScoreNet::new(&bad[..], vec![0u8; plan.arena_bytes], frames).unwrap();
@@ -105,37 +105,37 @@ fn every_corrupted_byte_is_refused_or_harmless() {
 fn truncated_and_foreign_blobs_are_refused() {
     let good = small_blob();
     for len in 0..good.len() {
-        assert!(Model::load(&good[..len]).is_err(), "prefix of {len} bytes accepted");
+        assert!(engine::load(&good[..len]).is_err(), "prefix of {len} bytes accepted");
     }
     let mut foreign = good.clone();
     foreign[0] = b'P';
-    assert_eq!(Model::load(&foreign).unwrap_err(), BlobError::BadMagic);
+    assert_eq!(engine::load(&foreign).unwrap_err(), BlobError::BadMagic);
     let mut newer = good.clone();
     newer[4..8].copy_from_slice(&(format::FORMAT_VERSION + 1).to_le_bytes());
     fix_crc(&mut newer);
-    assert!(matches!(Model::load(&newer), Err(BlobError::FormatVersion { .. })));
+    assert!(matches!(engine::load(&newer), Err(BlobError::FormatVersion { .. })));
     let mut other_encoding = good.clone();
     other_encoding[8..12].copy_from_slice(&(ENCODING_VERSION + 1).to_le_bytes());
     fix_crc(&mut other_encoding);
-    assert!(matches!(Model::load(&other_encoding), Err(BlobError::EncodingVersion { .. })));
+    assert!(matches!(engine::load(&other_encoding), Err(BlobError::EncodingVersion { .. })));
     let mut other_ranges = good.clone();
     other_ranges[24] += 1;
     fix_crc(&mut other_ranges);
-    assert_eq!(Model::load(&other_ranges).unwrap_err(), BlobError::ForeignLayout);
+    assert_eq!(engine::load(&other_ranges).unwrap_err(), BlobError::ForeignLayout);
     let mut crc = good.clone();
     *crc.last_mut().unwrap() ^= 1;
-    assert!(matches!(Model::load(&crc), Err(BlobError::Crc { .. })));
+    assert!(matches!(engine::load(&crc), Err(BlobError::Crc { .. })));
     // Padding after the stated length (e.g. flash pages) is fine.
     let mut padded = good.clone();
     padded.extend_from_slice(&[0xFF; 13]);
-    assert!(Model::load(&padded).is_ok());
+    assert!(engine::load(&padded).is_ok());
 }
 
 #[test]
 fn arena_is_checked_and_shared() {
     let g = synthetic::network(11, Shape { channels: 16, blocks: 3, kernel: 3 });
     let bytes = blob::write(&g).unwrap();
-    let model = Model::load(&bytes).unwrap();
+    let model = engine::load(&bytes).unwrap();
     let frames = 32;
     let plan = kantor_core::engine::Plan::new(&model, frames).unwrap();
     let all: usize = (0..g.tensors.len()).map(|t| plan.len[t] as usize * g.tensors[t].channels * g.tensors[t].elem.bytes()).sum();

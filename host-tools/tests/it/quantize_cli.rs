@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kantor_core::engine::{Model, Plan};
+use kantor_core::engine::{self, ModelExt, Plan};
 use kantor_core::NoiseSchedule;
 use kantor_host::network::{weights, Architecture, NetConfig, Network};
 use kantor_host::onnx::{export, voice_ranges_text, ModelInfo};
@@ -67,7 +67,7 @@ fn quantize_writes_blob_sizes_and_report() {
     run(args(model, out.clone())).unwrap();
 
     let blob = std::fs::read(&out).unwrap();
-    let m = Model::load(&blob).unwrap();
+    let m = engine::load(&blob).unwrap();
     assert_eq!(m.schedule(), NoiseSchedule::new(10.0, 0.05, 8));
     assert_eq!(m.prop("kantor.steps_per_level"), Some("2"), "metadata copied from the ONNX file");
 

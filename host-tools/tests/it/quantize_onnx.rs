@@ -1,7 +1,7 @@
 //! `kantor quantize` on ONNX graphs: the exporter's graph, the same network written the way
 //! PyTorch exports it, a graph with stride and upsampling, and refused ops.
 
-use kantor_core::engine::{Int8ScoreNet, Model, Plan};
+use kantor_core::engine::{self, Int8ScoreNet, Plan};
 use kantor_core::onehot::{META_CHANNELS, VOICE_CHANNELS};
 use kantor_core::sampler::Gaussian;
 use kantor_core::NoiseSchedule;
@@ -172,7 +172,7 @@ fn quantised_network_tracks_the_float_one() {
     // the last residual add; only the ReLUs on the residual stream remain as ops.
     assert_eq!(q.ops.iter().filter(|o| o.name() == "rescale").count(), 3);
     let bytes = blob::write(&q).unwrap();
-    let model = Model::load(&bytes).unwrap();
+    let model = engine::load(&bytes).unwrap();
     let arena = Plan::new(&model, frames).unwrap().arena_bytes;
     let mut net = Int8ScoreNet::new(&bytes[..], vec![0u8; arena], frames).unwrap();
     let schedule = NoiseSchedule::new(10.0, 0.05, 10);

@@ -62,7 +62,7 @@ fn a_blob_with_endless_noise_levels_is_refused() {
     let body = blob.len() - 4;
     let crc = kantor_core::engine::format::crc32(&blob[..body]);
     blob[body..].copy_from_slice(&crc.to_le_bytes());
-    let e = kantor_core::engine::Model::load(&blob).err().expect("refused");
+    let e = kantor_core::engine::load(&blob).err().expect("refused");
     assert_eq!(e.to_string(), "the network has 4294967295 noise levels, more than the engine's limit of 10000");
 }
 

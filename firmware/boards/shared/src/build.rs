@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::string::{String, ToString};
 use std::{env, fs, format, println};
 
-use kantor_core::engine::{Model, Plan};
+use kantor_core::engine::{self, Plan};
 use kantor_core::sampler::Workspace;
 
 /// Noise levels of the streaming default: 8 evaluations per phrase (no refinement), 2.3–3.4 s of a
@@ -81,7 +81,7 @@ pub fn configure_memory(frames: usize, phrase_bars: usize, memory: &str) {
 /// Checks the blob as the engine will, copies it next to the build's outputs, and returns
 /// the arena it needs at `frames` and the convolution multiply-accumulates there.
 fn arena_bytes(path: &Path, blob: &[u8], frames: usize, out: &Path) -> (usize, u64) {
-    let model = Model::load(blob).unwrap_or_else(|e| panic!("{} is not a usable model blob: {e}", path.display()));
+    let model = engine::load(blob).unwrap_or_else(|e| panic!("{} is not a usable model blob: {e}", path.display()));
     let plan = Plan::new(&model, frames).unwrap_or_else(|e| panic!("{} cannot run at {frames} frames: {e}", path.display()));
     fs::write(out.join("model.kq8"), blob).unwrap();
     (plan.arena_bytes, plan.conv_macs(&model))

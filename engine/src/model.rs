@@ -3,22 +3,20 @@
 
 #![forbid(unsafe_code)]
 
-use super::bytes::{as_i8, i32_at};
+use super::bytes::i32_at;
 use super::format::{
     self, op, AddRecord, ConcatInputRecord, ConcatRecord, ConvRecord, HeaderRecord, MulChannelRecord, MulScalarRecord, OpHead, OutputRecord, PropRecord,
     QuantizeRecord, RescaleRecord, ResizeRecord, ScalarRecord, TensorRecord, MAX_KERNEL, MAX_SCALARS, MAX_TAPS, MAX_TENSORS, NO_SCALAR,
 };
+use super::kernels::cast::as_i8;
 use super::quant::{Elem, Q, Requant};
 use super::scalar::ScalarOp;
-use crate::head::Head;
-use crate::noise::NoiseSchedule;
-use crate::onehot::{ENCODING_VERSION, META_CHANNELS, VOICE_CHANNELS};
-use crate::voice::VOICE_RANGES;
 
 /// Why a blob was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[non_exhaustive]
+// Not `#[non_exhaustive]`: the device core's message test (`error_messages`) matches
+// every variant, so that a new one cannot go without a checked sentence.
 pub enum BlobError {
     /// Shorter than its header says (or than a header).
     Truncated { needed: usize, got: usize },
@@ -26,19 +24,21 @@ pub enum BlobError {
     BadMagic,
     /// Written by an incompatible version of `kantor quantize`.
     FormatVersion { found: u32, supported: u32 },
-    /// Trained for another chorale encoding.
+    /// Trained for another encoding of the inputs (found by the caller's [`Check`]).
     EncodingVersion { found: u32, expected: u32 },
     /// Bytes were changed after writing.
     Crc { stored: u32, computed: u32 },
-    /// The network's channel layout or voice ranges differ from this build's.
+    /// The network's channel layout or voice ranges differ from the caller's (found by
+    /// its [`Check`]).
     ForeignLayout,
-    /// More tensors, scalars or kernel taps than the engine supports.
+    /// More tensors, scalars or kernel taps than the engine supports (or noise levels than
+    /// the caller's [`Check`] allows).
     TooLarge { what: &'static str, count: usize, max: usize },
     /// An op code this engine does not know.
     UnknownOp { index: usize, code: u8 },
     /// A scalar instruction this engine does not know.
     UnknownScalarOp { index: usize, code: u8 },
-    /// The header names an output head this engine does not know.
+    /// The header names an output head the caller does not know (found by its [`Check`]).
     UnknownHead { code: u32 },
     /// An inconsistent record (the op index, or `usize::MAX` outside the op list).
     Malformed { op: usize, reason: &'static str },
@@ -77,20 +77,39 @@ impl core::fmt::Display for BlobError {
 #[cfg(feature = "std")]
 impl std::error::Error for BlobError {}
 
+/// The checks a caller makes of the header fields that say what the network's inputs and
+/// output mean (encoding version, channel layout, noise schedule, output head): the engine
+/// carries them but gives them no meaning. Run on load right after the checksum, before
+/// the engine reads the rest. [`no_check`] accepts every header.
+pub type Check = fn(&HeaderRecord) -> Result<(), BlobError>;
+
+/// The [`Check`] that accepts every header: the engine's own checks alone.
+pub fn no_check(_: &HeaderRecord) -> Result<(), BlobError> {
+    Ok(())
+}
+
 /// The fixed header fields.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Header {
     pub format_version: u32,
+    /// The encoding of the inputs the network was trained for (the caller's to check).
     pub encoding_version: u32,
     pub total_len: usize,
-    pub schedule: NoiseSchedule,
+    /// Channels of graph input [`format::INPUT_VOICES`], which the output has too.
+    pub voice_channels: usize,
+    /// Channels of graph input [`format::INPUT_META`].
+    pub meta_channels: usize,
+    /// The noise schedule the network was trained with: largest and smallest σ, levels.
+    pub sigma_max: f32,
+    pub sigma_min: f32,
+    pub levels: usize,
     pub tensors: usize,
     pub scalars: usize,
     pub ops: usize,
     pub props: usize,
-    /// What the output channels hold.
-    pub head: Head,
+    /// What the output channels hold (a code the caller's [`Check`] knows).
+    pub head: u32,
 }
 
 /// Where the sections of a validated blob start (absolute offsets).
@@ -259,9 +278,15 @@ impl<'a> Cursor<'a> {
 }
 
 impl<'a> Model<'a> {
-    /// Checks `bytes` and returns the model, or why it is refused.
+    /// Checks `bytes` and returns the model, or why it is refused: the engine's own
+    /// checks alone ([`Model::load_checked`] adds the caller's).
     pub fn load(bytes: &'a [u8]) -> Result<Model<'a>, BlobError> {
-        let layout = validate(bytes)?;
+        Self::load_checked(bytes, no_check)
+    }
+
+    /// [`Model::load`], with `check` run on the header's interface fields.
+    pub fn load_checked(bytes: &'a [u8], check: Check) -> Result<Model<'a>, BlobError> {
+        let layout = validate(bytes, check)?;
         Ok(Model { bytes: &bytes[..layout.header.total_len], layout })
     }
 
@@ -276,11 +301,6 @@ impl<'a> Model<'a> {
 
     pub fn header(&self) -> Header {
         self.layout.header
-    }
-
-    /// The noise schedule the network was trained with.
-    pub fn schedule(&self) -> NoiseSchedule {
-        self.layout.header.schedule
     }
 
     /// The size of the blob in bytes.
@@ -525,7 +545,7 @@ pub(crate) fn attach_payload<'a>(bytes: &'a [u8], rec: &[u8], op: Op<'a>, tensor
     })
 }
 
-fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
+fn validate(bytes: &[u8], check: Check) -> Result<Layout, BlobError> {
     let min = format::HEADER_BYTES + format::CRC_BYTES;
     if bytes.len() < 4 || bytes[..4] != format::MAGIC {
         return Err(if bytes.len() < 4 { BlobError::Truncated { needed: min, got: bytes.len() } } else { BlobError::BadMagic });
@@ -553,25 +573,7 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
     if stored != computed {
         return Err(BlobError::Crc { stored, computed });
     }
-    let encoding_version = h.encoding_version;
-    if encoding_version != ENCODING_VERSION {
-        return Err(BlobError::EncodingVersion { found: encoding_version, expected: ENCODING_VERSION });
-    }
-    if h.voice_channels as usize != VOICE_CHANNELS || h.meta_channels as usize != META_CHANNELS {
-        return Err(BlobError::ForeignLayout);
-    }
-    for (v, r) in VOICE_RANGES.iter().enumerate() {
-        if h.voice_ranges[2 * v] != r.lowest || h.voice_ranges[2 * v + 1] != r.highest {
-            return Err(BlobError::ForeignLayout);
-        }
-    }
-    let schedule = NoiseSchedule::new(h.sigma_max, h.sigma_min, h.levels as usize);
-    if !(schedule.sigma_max.is_finite() && schedule.sigma_min.is_finite() && schedule.sigma_min > 0.0 && schedule.sigma_max >= schedule.sigma_min) {
-        return Err(malformed(usize::MAX, "noise schedule is not positive and decreasing"));
-    }
-    if schedule.levels > crate::sampler::settings::MAX_LEVELS {
-        return Err(BlobError::TooLarge { what: "noise levels", count: schedule.levels, max: crate::sampler::settings::MAX_LEVELS });
-    }
+    check(&h)?;
     let count = |n: u32, what: &'static str, max: usize| {
         let n = n as usize;
         if n > max {
@@ -582,14 +584,18 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
     };
     let header = Header {
         format_version,
-        encoding_version,
+        encoding_version: h.encoding_version,
         total_len,
-        schedule,
+        voice_channels: h.voice_channels as usize,
+        meta_channels: h.meta_channels as usize,
+        sigma_max: h.sigma_max,
+        sigma_min: h.sigma_min,
+        levels: h.levels as usize,
         tensors: count(h.tensors, "tensors", MAX_TENSORS)?,
         scalars: count(h.scalars, "scalar instructions", MAX_SCALARS)?,
         ops: count(h.ops, "ops", u16::MAX as usize)?,
         props: count(h.props, "properties", u16::MAX as usize)?,
-        head: Head::from_code(h.head).ok_or(BlobError::UnknownHead { code: h.head })?,
+        head: h.head,
     };
     let mut cur = Cursor { bytes, pos: format::HEADER_BYTES, end: body };
 
@@ -660,8 +666,8 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
             Op::Quantize { input, scalar, output } => {
                 scalar_field(scalar.map_or(NO_SCALAR, |s| s as u8), header.scalars, index)?;
                 let want = match input {
-                    format::INPUT_VOICES => VOICE_CHANNELS,
-                    format::INPUT_META => META_CHANNELS,
+                    format::INPUT_VOICES => header.voice_channels,
+                    format::INPUT_META => header.meta_channels,
                     _ => return Err(malformed(index, "unknown graph input")),
                 };
                 if ch(output) != want {
@@ -701,7 +707,7 @@ fn validate(bytes: &[u8]) -> Result<Layout, BlobError> {
             }
             Op::Output { input, scalar } => {
                 scalar_field(scalar.map_or(NO_SCALAR, |s| s as u8), header.scalars, index)?;
-                if ch(input) != VOICE_CHANNELS {
+                if ch(input) != header.voice_channels {
                     return Err(malformed(index, "output does not have the voice channels"));
                 }
                 outputs += 1;

@@ -136,16 +136,19 @@ fn dequantize_avx512(xq: Q, x: &[u8], channels: usize, frames: usize, factor: f3
 /// AVX2 must be available.
 #[allow(clippy::too_many_arguments)]
 unsafe fn conv1d(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
-    let taps = p.taps_padded();
-    let cols = &mut cols[..TILE_T * taps];
-    let block_bytes = taps * CO_BLOCK;
-    let (lo, hi) = yq.clamp(relu);
-    let mut acc = [[0i32; CO_BLOCK]; TILE_T];
-    for t0 in (0..t_out).step_by(TILE_T) {
-        gather_tile(p, xq, x, t_in, t0, t_out, cols);
-        for (b, wb) in w.weights.chunks_exact(block_bytes.max(1)).enumerate() {
-            block(wb, cols, taps, &mut acc);
-            requantize_block(p, w, &acc, b * CO_BLOCK, t0, t_out, yq, lo, hi, y);
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let taps = p.taps_padded();
+        let cols = &mut cols[..TILE_T * taps];
+        let block_bytes = taps * CO_BLOCK;
+        let (lo, hi) = yq.clamp(relu);
+        let mut acc = [[0i32; CO_BLOCK]; TILE_T];
+        for t0 in (0..t_out).step_by(TILE_T) {
+            gather_tile(p, xq, x, t_in, t0, t_out, cols);
+            for (b, wb) in w.weights.chunks_exact(block_bytes.max(1)).enumerate() {
+                block(wb, cols, taps, &mut acc);
+                requantize_block(p, w, &acc, b * CO_BLOCK, t0, t_out, yq, lo, hi, y);
+            }
         }
     }
 }
@@ -170,25 +173,28 @@ unsafe fn gather_tile(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize,
 /// AVX2 must be available.
 #[allow(clippy::too_many_arguments)]
 unsafe fn requantize_block(p: &ConvGeometry, w: &ConvParams<'_>, acc: &BlockAcc, co0: usize, t0: usize, t_out: usize, yq: Q, lo: i32, hi: i32, y: &mut [u8]) {
-    let bytes = yq.elem.bytes();
-    for (r, a) in acc.iter().enumerate().take(t_out - t0) {
-        let base = (t0 + r) * p.cout;
-        if co0 + CO_BLOCK <= p.cout {
-            let out = &mut y[(base + co0) * bytes..(base + co0 + CO_BLOCK) * bytes];
-            // A whole block of outputs and parameters.
-            requantize8(a, w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, out);
-        } else {
-            // The last, partial block: parameters padded with zeros, outputs through a
-            // scratch block.
-            let n = p.cout - co0;
-            let pad = |src: &[u8]| {
-                let mut t = [0u8; 4 * CO_BLOCK];
-                t[..4 * n].copy_from_slice(&src[4 * co0..4 * (co0 + n)]);
-                t
-            };
-            let mut tmp = [0u8; 2 * CO_BLOCK];
-            requantize8(a, &pad(w.bias), &pad(w.multipliers), &pad(w.shifts), 0, yq, lo, hi, &mut tmp[..CO_BLOCK * bytes]);
-            y[(base + co0) * bytes..(base + p.cout) * bytes].copy_from_slice(&tmp[..n * bytes]);
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let bytes = yq.elem.bytes();
+        for (r, a) in acc.iter().enumerate().take(t_out - t0) {
+            let base = (t0 + r) * p.cout;
+            if co0 + CO_BLOCK <= p.cout {
+                let out = &mut y[(base + co0) * bytes..(base + co0 + CO_BLOCK) * bytes];
+                // A whole block of outputs and parameters.
+                requantize8(a, w.bias, w.multipliers, w.shifts, 4 * co0, yq, lo, hi, out);
+            } else {
+                // The last, partial block: parameters padded with zeros, outputs through a
+                // scratch block.
+                let n = p.cout - co0;
+                let pad = |src: &[u8]| {
+                    let mut t = [0u8; 4 * CO_BLOCK];
+                    t[..4 * n].copy_from_slice(&src[4 * co0..4 * (co0 + n)]);
+                    t
+                };
+                let mut tmp = [0u8; 2 * CO_BLOCK];
+                requantize8(a, &pad(w.bias), &pad(w.multipliers), &pad(w.shifts), 0, yq, lo, hi, &mut tmp[..CO_BLOCK * bytes]);
+                y[(base + co0) * bytes..(base + p.cout) * bytes].copy_from_slice(&tmp[..n * bytes]);
+            }
         }
     }
 }
@@ -199,14 +205,17 @@ unsafe fn requantize_block(p: &ConvGeometry, w: &ConvParams<'_>, acc: &BlockAcc,
 /// As [`conv1d`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn add_x86(width: Width, aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, relu: bool, out: &mut [u8], n: usize) {
-    let (lo, hi) = oq.clamp(relu);
-    let mut done = 0;
-    if width == Width::Avx512 {
-        done = add512(aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n);
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let (lo, hi) = oq.clamp(relu);
+        let mut done = 0;
+        if width == Width::Avx512 {
+            done = add512(aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n);
+        }
+        let (ab, bb, ob) = (aq.elem.bytes(), bq.elem.bytes(), oq.elem.bytes());
+        done += add(aq, &a[done * ab..], a_rq, bq, &b[done * bb..], b_rq, left_shift, oq, out_rq, lo, hi, &mut out[done * ob..], n - done);
+        reference::add(aq, &a[done * ab..], a_rq, bq, &b[done * bb..], b_rq, left_shift, oq, out_rq, relu, &mut out[done * ob..], n - done);
     }
-    let (ab, bb, ob) = (aq.elem.bytes(), bq.elem.bytes(), oq.elem.bytes());
-    done += add(aq, &a[done * ab..], a_rq, bq, &b[done * bb..], b_rq, left_shift, oq, out_rq, lo, hi, &mut out[done * ob..], n - done);
-    reference::add(aq, &a[done * ab..], a_rq, bq, &b[done * bb..], b_rq, left_shift, oq, out_rq, relu, &mut out[done * ob..], n - done);
 }
 
 /// [`reference::rescale`], sixteen (AVX-512) then eight (AVX2) lanes at a time.
@@ -215,15 +224,18 @@ unsafe fn add_x86(width: Width, aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8],
 /// As [`conv1d`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn rescale_x86(width: Width, xq: Q, x: &[u8], rq: Option<Requant>, oq: Q, relu: bool, out: &mut [u8], n: usize) {
-    let Some(r) = rq else { return reference::rescale(xq, x, rq, oq, relu, out, n) };
-    let (lo, hi) = oq.clamp(relu);
-    let mut done = 0;
-    if width == Width::Avx512 {
-        done = rescale512(xq, x, r, oq, lo, hi, out, n);
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let Some(r) = rq else { return reference::rescale(xq, x, rq, oq, relu, out, n) };
+        let (lo, hi) = oq.clamp(relu);
+        let mut done = 0;
+        if width == Width::Avx512 {
+            done = rescale512(xq, x, r, oq, lo, hi, out, n);
+        }
+        let (xb, ob) = (xq.elem.bytes(), oq.elem.bytes());
+        done += rescale(xq, &x[done * xb..], r, oq, lo, hi, &mut out[done * ob..], n - done);
+        reference::rescale(xq, &x[done * xb..], rq, oq, relu, &mut out[done * ob..], n - done);
     }
-    let (xb, ob) = (xq.elem.bytes(), oq.elem.bytes());
-    done += rescale(xq, &x[done * xb..], r, oq, lo, hi, &mut out[done * ob..], n - done);
-    reference::rescale(xq, &x[done * xb..], rq, oq, relu, &mut out[done * ob..], n - done);
 }
 
 /// Accumulators of one block of eight outputs over the frames of a tile, with
@@ -234,21 +246,24 @@ unsafe fn rescale_x86(width: Width, xq: Q, x: &[u8], rq: Option<Requant>, oq: Q,
 /// of `cols` holds `taps` ≥ 2 × pairs entries.
 #[target_feature(enable = "avx2")]
 unsafe fn block(w: &[i8], cols: &[i16], taps: usize, acc: &mut BlockAcc) {
-    let pairs = w.len() / (2 * CO_BLOCK);
-    assert!(cols.len() >= TILE_T * taps && 2 * pairs <= taps);
-    let mut a = [_mm256_setzero_si256(); TILE_T];
-    let wp = w.as_ptr();
-    let cp = cols.as_ptr();
-    for p in 0..pairs {
-        // In bounds by the assertion above.
-        let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(p * 2 * CO_BLOCK) as *const __m128i));
-        for (r, ar) in a.iter_mut().enumerate() {
-            let pair = core::ptr::read_unaligned(cp.add(r * taps + 2 * p) as *const i32);
-            *ar = _mm256_add_epi32(*ar, _mm256_madd_epi16(wv, _mm256_set1_epi32(pair)));
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let pairs = w.len() / (2 * CO_BLOCK);
+        assert!(cols.len() >= TILE_T * taps && 2 * pairs <= taps);
+        let mut a = [_mm256_setzero_si256(); TILE_T];
+        let wp = w.as_ptr();
+        let cp = cols.as_ptr();
+        for p in 0..pairs {
+            // In bounds by the assertion above.
+            let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(wp.add(p * 2 * CO_BLOCK) as *const __m128i));
+            for (r, ar) in a.iter_mut().enumerate() {
+                let pair = core::ptr::read_unaligned(cp.add(r * taps + 2 * p) as *const i32);
+                *ar = _mm256_add_epi32(*ar, _mm256_madd_epi16(wv, _mm256_set1_epi32(pair)));
+            }
         }
-    }
-    for (r, ar) in a.iter().enumerate() {
-        _mm256_storeu_si256(acc[r].as_mut_ptr() as *mut __m256i, *ar);
+        for (r, ar) in a.iter().enumerate() {
+            _mm256_storeu_si256(acc[r].as_mut_ptr() as *mut __m256i, *ar);
+        }
     }
 }
 
@@ -287,14 +302,17 @@ unsafe fn mbqm(x: __m256i, m: __m256i, shift: __m256i) -> __m256i {
 #[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn load8(b: &[u8], i: usize, e: Elem) -> __m256i {
-    match e {
-        Elem::I8 => {
-            assert!(b.len() >= i + 8);
-            _mm256_cvtepi8_epi32(_mm_loadl_epi64(b.as_ptr().add(i) as *const __m128i))
-        }
-        Elem::I16 => {
-            assert!(b.len() >= 2 * (i + 8));
-            _mm256_cvtepi16_epi32(_mm_loadu_si128(b.as_ptr().add(2 * i) as *const __m128i))
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        match e {
+            Elem::I8 => {
+                assert!(b.len() >= i + 8);
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64(b.as_ptr().add(i) as *const __m128i))
+            }
+            Elem::I16 => {
+                assert!(b.len() >= 2 * (i + 8));
+                _mm256_cvtepi16_epi32(_mm_loadu_si128(b.as_ptr().add(2 * i) as *const __m128i))
+            }
         }
     }
 }
@@ -307,17 +325,20 @@ unsafe fn load8(b: &[u8], i: usize, e: Elem) -> __m256i {
 #[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn store8(b: &mut [u8], i: usize, e: Elem, v: __m256i) {
-    // [a0..a3 a0..a3 | a4..a7 a4..a7] as i16, then gather the two useful quarters.
-    let w = _mm256_permute4x64_epi64(_mm256_packs_epi32(v, v), 0b1000);
-    match e {
-        Elem::I8 => {
-            let dst = &mut b[i..i + 8];
-            let bytes = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_castsi256_si128(w));
-            _mm_storel_epi64(dst.as_mut_ptr() as *mut __m128i, bytes);
-        }
-        Elem::I16 => {
-            let dst = &mut b[2 * i..2 * i + 16];
-            _mm_storeu_si128(dst.as_mut_ptr() as *mut __m128i, _mm256_castsi256_si128(w));
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        // [a0..a3 a0..a3 | a4..a7 a4..a7] as i16, then gather the two useful quarters.
+        let w = _mm256_permute4x64_epi64(_mm256_packs_epi32(v, v), 0b1000);
+        match e {
+            Elem::I8 => {
+                let dst = &mut b[i..i + 8];
+                let bytes = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_castsi256_si128(w));
+                _mm_storel_epi64(dst.as_mut_ptr() as *mut __m128i, bytes);
+            }
+            Elem::I16 => {
+                let dst = &mut b[2 * i..2 * i + 16];
+                _mm_storeu_si128(dst.as_mut_ptr() as *mut __m128i, _mm256_castsi256_si128(w));
+            }
         }
     }
 }
@@ -332,12 +353,15 @@ unsafe fn store8(b: &mut [u8], i: usize, e: Elem, v: __m256i) {
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn requantize8(acc: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8], shifts: &[u8], at: usize, oq: Q, lo: i32, hi: i32, out: &mut [u8]) {
-    assert!(bias.len() >= at + 32 && multipliers.len() >= at + 32 && shifts.len() >= at + 32);
-    let load = |b: &[u8]| _mm256_loadu_si256(b.as_ptr().add(at) as *const __m256i);
-    let a = _mm256_add_epi32(_mm256_loadu_si256(acc.as_ptr() as *const __m256i), load(bias));
-    let v = _mm256_add_epi32(mbqm(a, load(multipliers), load(shifts)), _mm256_set1_epi32(oq.zp));
-    let v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
-    store8(out, 0, oq.elem, v);
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        assert!(bias.len() >= at + 32 && multipliers.len() >= at + 32 && shifts.len() >= at + 32);
+        let load = |b: &[u8]| _mm256_loadu_si256(b.as_ptr().add(at) as *const __m256i);
+        let a = _mm256_add_epi32(_mm256_loadu_si256(acc.as_ptr() as *const __m256i), load(bias));
+        let v = _mm256_add_epi32(mbqm(a, load(multipliers), load(shifts)), _mm256_set1_epi32(oq.zp));
+        let v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+        store8(out, 0, oq.elem, v);
+    }
 }
 
 /// [`reference::add`] eight lanes at a time over the first `n` elements; returns how many
@@ -348,21 +372,24 @@ unsafe fn requantize8(acc: &[i32; CO_BLOCK], bias: &[u8], multipliers: &[u8], sh
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
-    let n8 = n / 8 * 8;
-    let set = _mm256_set1_epi32;
-    let (am, as_, bm, bs, om, os) = (set(a_rq.multiplier), set(a_rq.shift), set(b_rq.multiplier), set(b_rq.shift), set(out_rq.multiplier), set(out_rq.shift));
-    let (azp, bzp, ozp) = (set(aq.zp), set(bq.zp), set(oq.zp));
-    let shift = _mm_cvtsi32_si128(left_shift);
-    let (vlo, vhi) = (set(lo), set(hi));
-    let mut i = 0;
-    while i < n8 {
-        let sa = mbqm(_mm256_sll_epi32(_mm256_sub_epi32(load8(a, i, aq.elem), azp), shift), am, as_);
-        let sb = mbqm(_mm256_sll_epi32(_mm256_sub_epi32(load8(b, i, bq.elem), bzp), shift), bm, bs);
-        let v = _mm256_add_epi32(mbqm(_mm256_add_epi32(sa, sb), om, os), ozp);
-        store8(out, i, oq.elem, _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi));
-        i += 8;
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let n8 = n / 8 * 8;
+        let set = _mm256_set1_epi32;
+        let (am, as_, bm, bs, om, os) = (set(a_rq.multiplier), set(a_rq.shift), set(b_rq.multiplier), set(b_rq.shift), set(out_rq.multiplier), set(out_rq.shift));
+        let (azp, bzp, ozp) = (set(aq.zp), set(bq.zp), set(oq.zp));
+        let shift = _mm_cvtsi32_si128(left_shift);
+        let (vlo, vhi) = (set(lo), set(hi));
+        let mut i = 0;
+        while i < n8 {
+            let sa = mbqm(_mm256_sll_epi32(_mm256_sub_epi32(load8(a, i, aq.elem), azp), shift), am, as_);
+            let sb = mbqm(_mm256_sll_epi32(_mm256_sub_epi32(load8(b, i, bq.elem), bzp), shift), bm, bs);
+            let v = _mm256_add_epi32(mbqm(_mm256_add_epi32(sa, sb), om, os), ozp);
+            store8(out, i, oq.elem, _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi));
+            i += 8;
+        }
+        n8
     }
-    n8
 }
 
 /// [`reference::rescale`] with a requantisation, eight lanes at a time over the first `n`
@@ -373,16 +400,19 @@ unsafe fn add(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, le
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn rescale(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
-    let n8 = n / 8 * 8;
-    let set = _mm256_set1_epi32;
-    let (vm, vs, izp, ozp, vlo, vhi) = (set(rq.multiplier), set(rq.shift), set(xq.zp), set(oq.zp), set(lo), set(hi));
-    let mut i = 0;
-    while i < n8 {
-        let v = _mm256_add_epi32(mbqm(_mm256_sub_epi32(load8(x, i, xq.elem), izp), vm, vs), ozp);
-        store8(out, i, oq.elem, _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi));
-        i += 8;
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let n8 = n / 8 * 8;
+        let set = _mm256_set1_epi32;
+        let (vm, vs, izp, ozp, vlo, vhi) = (set(rq.multiplier), set(rq.shift), set(xq.zp), set(oq.zp), set(lo), set(hi));
+        let mut i = 0;
+        while i < n8 {
+            let v = _mm256_add_epi32(mbqm(_mm256_sub_epi32(load8(x, i, xq.elem), izp), vm, vs), ozp);
+            store8(out, i, oq.elem, _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi));
+            i += 8;
+        }
+        n8
     }
-    n8
 }
 
 /// [`reference::widen`] sixteen elements at a time; returns how many leading elements it
@@ -392,21 +422,24 @@ unsafe fn rescale(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &m
 /// AVX2 must be available; `src` holds `dst.len()` elements.
 #[target_feature(enable = "avx2")]
 unsafe fn widen(src: &[u8], xq: Q, dst: &mut [i16]) -> usize {
-    let n16 = dst.len() / 16 * 16;
-    assert!(src.len() >= dst.len() * xq.elem.bytes());
-    let zp = _mm256_set1_epi16(xq.zp as i16);
-    let mut i = 0;
-    while i < n16 {
-        // In bounds by the assertion: elements i..i + 16 of both.
-        let v = match xq.elem {
-            Elem::I8 => _mm256_cvtepi8_epi16(_mm_loadu_si128(src.as_ptr().add(i) as *const __m128i)),
-            Elem::I16 => _mm256_loadu_si256(src.as_ptr().add(2 * i) as *const __m256i),
-        };
-        // x − zp fits in i16 (|x − zp| ≤ 255 for int8; zp = 0 for int16).
-        _mm256_storeu_si256(dst.as_mut_ptr().add(i) as *mut __m256i, _mm256_sub_epi16(v, zp));
-        i += 16;
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let n16 = dst.len() / 16 * 16;
+        assert!(src.len() >= dst.len() * xq.elem.bytes());
+        let zp = _mm256_set1_epi16(xq.zp as i16);
+        let mut i = 0;
+        while i < n16 {
+            // In bounds by the assertion: elements i..i + 16 of both.
+            let v = match xq.elem {
+                Elem::I8 => _mm256_cvtepi8_epi16(_mm_loadu_si128(src.as_ptr().add(i) as *const __m128i)),
+                Elem::I16 => _mm256_loadu_si256(src.as_ptr().add(2 * i) as *const __m256i),
+            };
+            // x − zp fits in i16 (|x − zp| ≤ 255 for int8; zp = 0 for int16).
+            _mm256_storeu_si256(dst.as_mut_ptr().add(i) as *mut __m256i, _mm256_sub_epi16(v, zp));
+            i += 16;
+        }
+        n16
     }
-    n16
 }
 
 /// `multiply_by_quantized_multiplier` on sixteen lanes (AVX-512); see [`mbqm`].
@@ -440,14 +473,17 @@ unsafe fn mbqm16(x: __m512i, m: __m512i, shift: __m512i) -> __m512i {
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw")]
 unsafe fn load16(b: &[u8], i: usize, e: Elem) -> __m512i {
-    match e {
-        Elem::I8 => {
-            assert!(b.len() >= i + 16);
-            _mm512_cvtepi8_epi32(_mm_loadu_si128(b.as_ptr().add(i) as *const __m128i))
-        }
-        Elem::I16 => {
-            assert!(b.len() >= 2 * (i + 16));
-            _mm512_cvtepi16_epi32(_mm256_loadu_si256(b.as_ptr().add(2 * i) as *const __m256i))
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        match e {
+            Elem::I8 => {
+                assert!(b.len() >= i + 16);
+                _mm512_cvtepi8_epi32(_mm_loadu_si128(b.as_ptr().add(i) as *const __m128i))
+            }
+            Elem::I16 => {
+                assert!(b.len() >= 2 * (i + 16));
+                _mm512_cvtepi16_epi32(_mm256_loadu_si256(b.as_ptr().add(2 * i) as *const __m256i))
+            }
         }
     }
 }
@@ -459,14 +495,17 @@ unsafe fn load16(b: &[u8], i: usize, e: Elem) -> __m512i {
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw")]
 unsafe fn store16(b: &mut [u8], i: usize, e: Elem, v: __m512i) {
-    match e {
-        Elem::I8 => {
-            let dst = &mut b[i..i + 16];
-            _mm_storeu_si128(dst.as_mut_ptr() as *mut __m128i, _mm512_cvtepi32_epi8(v));
-        }
-        Elem::I16 => {
-            let dst = &mut b[2 * i..2 * i + 32];
-            _mm256_storeu_si256(dst.as_mut_ptr() as *mut __m256i, _mm512_cvtepi32_epi16(v));
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        match e {
+            Elem::I8 => {
+                let dst = &mut b[i..i + 16];
+                _mm_storeu_si128(dst.as_mut_ptr() as *mut __m128i, _mm512_cvtepi32_epi8(v));
+            }
+            Elem::I16 => {
+                let dst = &mut b[2 * i..2 * i + 32];
+                _mm256_storeu_si256(dst.as_mut_ptr() as *mut __m256i, _mm512_cvtepi32_epi16(v));
+            }
         }
     }
 }
@@ -538,17 +577,20 @@ impl Uniform {
 #[target_feature(enable = "avx512f,avx512bw")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn add512(aq: Q, a: &[u8], a_rq: Requant, bq: Q, b: &[u8], b_rq: Requant, left_shift: i32, oq: Q, out_rq: Requant, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
-    let (ra, rb, ro) = (Uniform::rounds(a_rq), Uniform::rounds(b_rq), Uniform::rounds(out_rq));
-    let ops = (aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n);
-    match (ra, rb, ro) {
-        (false, false, false) => add512_with::<false, false, false>(ops),
-        (false, false, true) => add512_with::<false, false, true>(ops),
-        (false, true, false) => add512_with::<false, true, false>(ops),
-        (false, true, true) => add512_with::<false, true, true>(ops),
-        (true, false, false) => add512_with::<true, false, false>(ops),
-        (true, false, true) => add512_with::<true, false, true>(ops),
-        (true, true, false) => add512_with::<true, true, false>(ops),
-        (true, true, true) => add512_with::<true, true, true>(ops),
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let (ra, rb, ro) = (Uniform::rounds(a_rq), Uniform::rounds(b_rq), Uniform::rounds(out_rq));
+        let ops = (aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n);
+        match (ra, rb, ro) {
+            (false, false, false) => add512_with::<false, false, false>(ops),
+            (false, false, true) => add512_with::<false, false, true>(ops),
+            (false, true, false) => add512_with::<false, true, false>(ops),
+            (false, true, true) => add512_with::<false, true, true>(ops),
+            (true, false, false) => add512_with::<true, false, false>(ops),
+            (true, false, true) => add512_with::<true, false, true>(ops),
+            (true, true, false) => add512_with::<true, true, false>(ops),
+            (true, true, true) => add512_with::<true, true, true>(ops),
+        }
     }
 }
 
@@ -561,21 +603,24 @@ type AddArgs<'a> = (Q, &'a [u8], Requant, Q, &'a [u8], Requant, i32, Q, Requant,
 /// As [`add512`].
 #[target_feature(enable = "avx512f,avx512bw")]
 unsafe fn add512_with<const RA: bool, const RB: bool, const RO: bool>((aq, a, a_rq, bq, b, b_rq, left_shift, oq, out_rq, lo, hi, out, n): AddArgs<'_>) -> usize {
-    let n16 = n / 16 * 16;
-    let set = _mm512_set1_epi32;
-    let (ma, mb, mo) = (Uniform::new(a_rq), Uniform::new(b_rq), Uniform::new(out_rq));
-    let (azp, bzp, ozp) = (set(aq.zp), set(bq.zp), set(oq.zp));
-    let shift = _mm_cvtsi32_si128(left_shift);
-    let (vlo, vhi) = (set(lo), set(hi));
-    let mut i = 0;
-    while i < n16 {
-        let sa = ma.apply::<RA>(_mm512_sll_epi32(_mm512_sub_epi32(load16(a, i, aq.elem), azp), shift));
-        let sb = mb.apply::<RB>(_mm512_sll_epi32(_mm512_sub_epi32(load16(b, i, bq.elem), bzp), shift));
-        let v = _mm512_add_epi32(mo.apply::<RO>(_mm512_add_epi32(sa, sb)), ozp);
-        store16(out, i, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi));
-        i += 16;
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let n16 = n / 16 * 16;
+        let set = _mm512_set1_epi32;
+        let (ma, mb, mo) = (Uniform::new(a_rq), Uniform::new(b_rq), Uniform::new(out_rq));
+        let (azp, bzp, ozp) = (set(aq.zp), set(bq.zp), set(oq.zp));
+        let shift = _mm_cvtsi32_si128(left_shift);
+        let (vlo, vhi) = (set(lo), set(hi));
+        let mut i = 0;
+        while i < n16 {
+            let sa = ma.apply::<RA>(_mm512_sll_epi32(_mm512_sub_epi32(load16(a, i, aq.elem), azp), shift));
+            let sb = mb.apply::<RB>(_mm512_sll_epi32(_mm512_sub_epi32(load16(b, i, bq.elem), bzp), shift));
+            let v = _mm512_add_epi32(mo.apply::<RO>(_mm512_add_epi32(sa, sb)), ozp);
+            store16(out, i, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi));
+            i += 16;
+        }
+        n16
     }
-    n16
 }
 
 /// [`rescale`] sixteen lanes at a time with AVX-512; returns how many leading elements it
@@ -586,10 +631,13 @@ unsafe fn add512_with<const RA: bool, const RB: bool, const RO: bool>((aq, a, a_
 #[target_feature(enable = "avx512f,avx512bw")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn rescale512(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
-    if Uniform::rounds(rq) {
-        rescale512_with::<true>(xq, x, rq, oq, lo, hi, out, n)
-    } else {
-        rescale512_with::<false>(xq, x, rq, oq, lo, hi, out, n)
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        if Uniform::rounds(rq) {
+            rescale512_with::<true>(xq, x, rq, oq, lo, hi, out, n)
+        } else {
+            rescale512_with::<false>(xq, x, rq, oq, lo, hi, out, n)
+        }
     }
 }
 
@@ -600,17 +648,20 @@ unsafe fn rescale512(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out:
 #[target_feature(enable = "avx512f,avx512bw")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn rescale512_with<const ROUND: bool>(xq: Q, x: &[u8], rq: Requant, oq: Q, lo: i32, hi: i32, out: &mut [u8], n: usize) -> usize {
-    let n16 = n / 16 * 16;
-    let set = _mm512_set1_epi32;
-    let m = Uniform::new(rq);
-    let (izp, ozp, vlo, vhi) = (set(xq.zp), set(oq.zp), set(lo), set(hi));
-    let mut i = 0;
-    while i < n16 {
-        let v = _mm512_add_epi32(m.apply::<ROUND>(_mm512_sub_epi32(load16(x, i, xq.elem), izp)), ozp);
-        store16(out, i, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi));
-        i += 16;
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let n16 = n / 16 * 16;
+        let set = _mm512_set1_epi32;
+        let m = Uniform::new(rq);
+        let (izp, ozp, vlo, vhi) = (set(xq.zp), set(oq.zp), set(lo), set(hi));
+        let mut i = 0;
+        while i < n16 {
+            let v = _mm512_add_epi32(m.apply::<ROUND>(_mm512_sub_epi32(load16(x, i, xq.elem), izp)), ozp);
+            store16(out, i, oq.elem, _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi));
+            i += 16;
+        }
+        n16
     }
-    n16
 }
 
 /// Zeros the in-place convolution path points at for taps in the padding.
@@ -642,77 +693,80 @@ struct Segment {
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
 unsafe fn conv1d_vnni(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_in: usize, yq: Q, relu: bool, y: &mut [u8], t_out: usize, cols: &mut [i16]) {
-    let taps = p.taps_padded();
-    let block_bytes = taps * CO_BLOCK;
-    let blocks = p.cout.div_ceil(CO_BLOCK);
-    let (xb, yb) = (xq.elem.bytes(), yq.elem.bytes());
-    assert!(
-        w.weights.len() >= blocks * block_bytes
-            && w.bias.len() >= 4 * p.cout
-            && w.multipliers.len() >= 4 * p.cout
-            && w.shifts.len() >= 4 * p.cout
-            && x.len() >= t_in * p.cin * xb
-            && y.len() >= t_out * p.cout * yb
-            && cols.len() >= TILE_T * taps
-            && p.kernel <= MAX_KERNEL
-    );
-    // In place: int16 (centred) inputs whose tap pairs never straddle two kernel taps.
-    let clamp = yq.clamp(relu);
-    let in_place = xq.elem == Elem::I16 && xq.zp == 0 && (p.cin % 2 == 0 || p.kernel == 1) && p.cin < ZERO_FRAME_LEN;
-    let mut segments = [Segment { rows: [core::ptr::null(); TILE_T], pairs: 0, first_pair: 0, odd: false }; MAX_KERNEL];
-    let tile = |t0: usize, segments: &mut [Segment; MAX_KERNEL], cols: &mut [i16]| {
-        // SAFETY: AVX2 is available (this function's contract).
-        unsafe { tile_segments(p, xq, x, t_in, t0, t_out, in_place, segments, cols) }
-    };
-    // Groups of four blocks (two registers), then of two or one (one register).
-    let group = |b: usize| if b + 4 <= blocks { 4 } else { (blocks - b).min(2) };
-    let pairs = taps / 2;
-    if in_place && 2 * pairs <= WIDE_WEIGHTS {
-        // Each group's weights widened once into `wide`, then every tile multiplied.
-        let mut wide = core::mem::MaybeUninit::<[__m512i; WIDE_WEIGHTS]>::uninit();
-        let wide = wide.as_mut_ptr() as *mut __m512i;
-        let mut b = 0;
-        while b < blocks {
-            let nb = group(b);
-            let wb = w.weights.as_ptr().add(b * block_bytes);
-            for j in 0..pairs {
-                let at = wb.add(j * 2 * CO_BLOCK);
-                if nb == 4 {
-                    core::ptr::write(wide.add(2 * j) as *mut [__m512i; 2], pair_weights::<2>(at, block_bytes, nb));
-                } else {
-                    core::ptr::write(wide.add(j), pair_weights::<1>(at, block_bytes, nb)[0]);
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let taps = p.taps_padded();
+        let block_bytes = taps * CO_BLOCK;
+        let blocks = p.cout.div_ceil(CO_BLOCK);
+        let (xb, yb) = (xq.elem.bytes(), yq.elem.bytes());
+        assert!(
+            w.weights.len() >= blocks * block_bytes
+                && w.bias.len() >= 4 * p.cout
+                && w.multipliers.len() >= 4 * p.cout
+                && w.shifts.len() >= 4 * p.cout
+                && x.len() >= t_in * p.cin * xb
+                && y.len() >= t_out * p.cout * yb
+                && cols.len() >= TILE_T * taps
+                && p.kernel <= MAX_KERNEL
+        );
+        // In place: int16 (centred) inputs whose tap pairs never straddle two kernel taps.
+        let clamp = yq.clamp(relu);
+        let in_place = xq.elem == Elem::I16 && xq.zp == 0 && (p.cin % 2 == 0 || p.kernel == 1) && p.cin < ZERO_FRAME_LEN;
+        let mut segments = [Segment { rows: [core::ptr::null(); TILE_T], pairs: 0, first_pair: 0, odd: false }; MAX_KERNEL];
+        let tile = |t0: usize, segments: &mut [Segment; MAX_KERNEL], cols: &mut [i16]| {
+            // AVX2 is available (this function's contract).
+            tile_segments(p, xq, x, t_in, t0, t_out, in_place, segments, cols)
+        };
+        // Groups of four blocks (two registers), then of two or one (one register).
+        let group = |b: usize| if b + 4 <= blocks { 4 } else { (blocks - b).min(2) };
+        let pairs = taps / 2;
+        if in_place && 2 * pairs <= WIDE_WEIGHTS {
+            // Each group's weights widened once into `wide`, then every tile multiplied.
+            let mut wide = core::mem::MaybeUninit::<[__m512i; WIDE_WEIGHTS]>::uninit();
+            let wide = wide.as_mut_ptr() as *mut __m512i;
+            let mut b = 0;
+            while b < blocks {
+                let nb = group(b);
+                let wb = w.weights.as_ptr().add(b * block_bytes);
+                for j in 0..pairs {
+                    let at = wb.add(j * 2 * CO_BLOCK);
+                    if nb == 4 {
+                        core::ptr::write(wide.add(2 * j) as *mut [__m512i; 2], pair_weights::<2>(at, block_bytes, nb));
+                    } else {
+                        core::ptr::write(wide.add(j), pair_weights::<1>(at, block_bytes, nb)[0]);
+                    }
                 }
-            }
-            for t0 in (0..t_out).step_by(TILE_T) {
-                let n = tile(t0, &mut segments, cols);
-                let t = Tile { segments: &segments[..n], block_bytes, t0, frames: TILE_T.min(t_out - t0) };
-                if nb == 4 {
-                    let acc = mac::<2, true>(&t, wb, nb, wide);
-                    requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
-                } else {
-                    let acc = mac::<1, true>(&t, wb, nb, wide);
-                    requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
+                for t0 in (0..t_out).step_by(TILE_T) {
+                    let n = tile(t0, &mut segments, cols);
+                    let t = Tile { segments: &segments[..n], block_bytes, t0, frames: TILE_T.min(t_out - t0) };
+                    if nb == 4 {
+                        let acc = mac::<2, true>(&t, wb, nb, wide);
+                        requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
+                    } else {
+                        let acc = mac::<1, true>(&t, wb, nb, wide);
+                        requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
+                    }
                 }
+                b += nb;
             }
-            b += nb;
+            return;
         }
-        return;
-    }
-    for t0 in (0..t_out).step_by(TILE_T) {
-        let n = tile(t0, &mut segments, cols);
-        let t = Tile { segments: &segments[..n], block_bytes, t0, frames: TILE_T.min(t_out - t0) };
-        let mut b = 0;
-        while b < blocks {
-            let nb = group(b);
-            let wb = w.weights.as_ptr().add(b * block_bytes);
-            if nb == 4 {
-                let acc = mac::<2, false>(&t, wb, nb, core::ptr::null());
-                requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
-            } else {
-                let acc = mac::<1, false>(&t, wb, nb, core::ptr::null());
-                requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
+        for t0 in (0..t_out).step_by(TILE_T) {
+            let n = tile(t0, &mut segments, cols);
+            let t = Tile { segments: &segments[..n], block_bytes, t0, frames: TILE_T.min(t_out - t0) };
+            let mut b = 0;
+            while b < blocks {
+                let nb = group(b);
+                let wb = w.weights.as_ptr().add(b * block_bytes);
+                if nb == 4 {
+                    let acc = mac::<2, false>(&t, wb, nb, core::ptr::null());
+                    requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
+                } else {
+                    let acc = mac::<1, false>(&t, wb, nb, core::ptr::null());
+                    requantize_tile(p, w, &t, &acc, b, nb, yq, clamp, y);
+                }
+                b += nb;
             }
-            b += nb;
         }
     }
 }
@@ -726,29 +780,32 @@ unsafe fn conv1d_vnni(p: &ConvGeometry, w: &ConvParams<'_>, xq: Q, x: &[u8], t_i
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2")]
 unsafe fn tile_segments(p: &ConvGeometry, xq: Q, x: &[u8], t_in: usize, t0: usize, t_out: usize, in_place: bool, segments: &mut [Segment; MAX_KERNEL], cols: &mut [i16]) -> usize {
-    let taps = p.taps_padded();
-    if in_place && t0 + TILE_T <= t_out {
-        let xs = x.as_ptr() as *const i16;
-        for (k, s) in segments.iter_mut().enumerate().take(p.kernel) {
-            for r in 0..TILE_T {
-                s.rows[r] = match p.source_frame(t0 + r, k, t_in) {
-                    Some(ti) => xs.add(ti * p.cin),
-                    None => ZERO_FRAME.as_ptr(),
-                };
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let taps = p.taps_padded();
+        if in_place && t0 + TILE_T <= t_out {
+            let xs = x.as_ptr() as *const i16;
+            for (k, s) in segments.iter_mut().enumerate().take(p.kernel) {
+                for r in 0..TILE_T {
+                    s.rows[r] = match p.source_frame(t0 + r, k, t_in) {
+                        Some(ti) => xs.add(ti * p.cin),
+                        None => ZERO_FRAME.as_ptr(),
+                    };
+                }
+                // An odd width only with one tap (see `conv1d_vnni`): its last input is paired
+                // with the padding tap.
+                (s.pairs, s.first_pair, s.odd) = (p.cin / 2, k * p.cin / 2, p.cin % 2 == 1);
             }
-            // An odd width only with one tap (see `conv1d_vnni`): its last input is paired
-            // with the padding tap.
-            (s.pairs, s.first_pair, s.odd) = (p.cin / 2, k * p.cin / 2, p.cin % 2 == 1);
+            return p.kernel;
         }
-        return p.kernel;
+        gather_tile(p, xq, x, t_in, t0, t_out, cols);
+        let s = &mut segments[0];
+        for r in 0..TILE_T {
+            s.rows[r] = cols.as_ptr().add(r * taps);
+        }
+        (s.pairs, s.first_pair, s.odd) = (taps / 2, 0, false);
+        1
     }
-    gather_tile(p, xq, x, t_in, t0, t_out, cols);
-    let s = &mut segments[0];
-    for r in 0..TILE_T {
-        s.rows[r] = cols.as_ptr().add(r * taps);
-    }
-    (s.pairs, s.first_pair, s.odd) = (taps / 2, 0, false);
-    1
 }
 
 /// Registers of widened weights [`conv1d_vnni`] keeps for a group of blocks (32 KB).
@@ -774,39 +831,42 @@ struct Tile<'a> {
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
 unsafe fn mac<const Z: usize, const WIDE: bool>(tile: &Tile<'_>, w: *const i8, nb: usize, wide: *const __m512i) -> [[__m512i; Z]; TILE_T] {
-    let mut acc = [[_mm512_setzero_si512(); Z]; TILE_T];
-    let bb = tile.block_bytes;
-    let weights = |j: usize| -> [__m512i; Z] {
-        if WIDE {
-            core::ptr::read(wide.add(j * Z) as *const [__m512i; Z])
-        } else {
-            pair_weights::<Z>(w.add(j * 2 * CO_BLOCK), bb, nb)
-        }
-    };
-    for s in tile.segments {
-        let rows = s.rows;
-        for j in 0..s.pairs {
-            let wv = weights(s.first_pair + j);
-            for r in 0..TILE_T {
-                let c = _mm512_set1_epi32(core::ptr::read_unaligned(rows[r].add(2 * j) as *const i32));
-                for z in 0..Z {
-                    acc[r][z] = _mm512_dpwssd_epi32(acc[r][z], wv[z], c);
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let mut acc = [[_mm512_setzero_si512(); Z]; TILE_T];
+        let bb = tile.block_bytes;
+        let weights = |j: usize| -> [__m512i; Z] {
+            if WIDE {
+                core::ptr::read(wide.add(j * Z) as *const [__m512i; Z])
+            } else {
+                pair_weights::<Z>(w.add(j * 2 * CO_BLOCK), bb, nb)
+            }
+        };
+        for s in tile.segments {
+            let rows = s.rows;
+            for j in 0..s.pairs {
+                let wv = weights(s.first_pair + j);
+                for r in 0..TILE_T {
+                    let c = _mm512_set1_epi32(core::ptr::read_unaligned(rows[r].add(2 * j) as *const i32));
+                    for z in 0..Z {
+                        acc[r][z] = _mm512_dpwssd_epi32(acc[r][z], wv[z], c);
+                    }
+                }
+            }
+            if s.odd {
+                // The last input alone: its partner tap reads zero.
+                let j = s.pairs;
+                let wv = weights(s.first_pair + j);
+                for r in 0..TILE_T {
+                    let c = _mm512_set1_epi32(*rows[r].add(2 * j) as u16 as i32);
+                    for z in 0..Z {
+                        acc[r][z] = _mm512_dpwssd_epi32(acc[r][z], wv[z], c);
+                    }
                 }
             }
         }
-        if s.odd {
-            // The last input alone: its partner tap reads zero.
-            let j = s.pairs;
-            let wv = weights(s.first_pair + j);
-            for r in 0..TILE_T {
-                let c = _mm512_set1_epi32(*rows[r].add(2 * j) as u16 as i32);
-                for z in 0..Z {
-                    acc[r][z] = _mm512_dpwssd_epi32(acc[r][z], wv[z], c);
-                }
-            }
-        }
+        acc
     }
-    acc
 }
 
 /// One tap pair's weights of `nb` ≤ 2·Z neighbouring blocks (`w` at the pair in the first,
@@ -817,17 +877,20 @@ unsafe fn mac<const Z: usize, const WIDE: bool>(tile: &Tile<'_>, w: *const i8, n
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512bw")]
 unsafe fn pair_weights<const Z: usize>(w: *const i8, bb: usize, nb: usize) -> [__m512i; Z] {
-    let mut wv = [_mm512_setzero_si512(); Z];
-    for (z, v) in wv.iter_mut().enumerate() {
-        let lo = _mm_loadu_si128(w.add(2 * z * bb) as *const __m128i);
-        let both = if 2 * z + 1 < nb {
-            _mm256_inserti128_si256(_mm256_castsi128_si256(lo), _mm_loadu_si128(w.add((2 * z + 1) * bb) as *const __m128i), 1)
-        } else {
-            _mm256_zextsi128_si256(lo)
-        };
-        *v = _mm512_cvtepi8_epi16(both);
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let mut wv = [_mm512_setzero_si512(); Z];
+        for (z, v) in wv.iter_mut().enumerate() {
+            let lo = _mm_loadu_si128(w.add(2 * z * bb) as *const __m128i);
+            let both = if 2 * z + 1 < nb {
+                _mm256_inserti128_si256(_mm256_castsi128_si256(lo), _mm_loadu_si128(w.add((2 * z + 1) * bb) as *const __m128i), 1)
+            } else {
+                _mm256_zextsi128_si256(lo)
+            };
+            *v = _mm512_cvtepi8_epi16(both);
+        }
+        wv
     }
-    wv
 }
 
 /// Adds bias to the accumulators of [`mac`] (blocks `b..b + nb`), requantises them and
@@ -839,20 +902,23 @@ unsafe fn pair_weights<const Z: usize>(w: *const i8, bb: usize, nb: usize) -> [_
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
 unsafe fn requantize_tile<const Z: usize>(p: &ConvGeometry, w: &ConvParams<'_>, tile: &Tile<'_>, acc: &[[__m512i; Z]; TILE_T], b: usize, nb: usize, yq: Q, (lo, hi): (i32, i32), y: &mut [u8]) {
-    let (vlo, vhi, zp) = (_mm512_set1_epi32(lo), _mm512_set1_epi32(hi), _mm512_set1_epi32(yq.zp));
-    for z in 0..Z {
-        let co = (b + 2 * z) * CO_BLOCK;
-        let lanes = (p.cout - co).min(CO_BLOCK * (nb - 2 * z).min(2));
-        let mask = ((1u32 << lanes) - 1) as __mmask16;
-        let param = |b: &[u8]| _mm512_maskz_loadu_epi32(mask, b.as_ptr().add(4 * co) as *const i32);
-        let (bias, m, s) = (param(w.bias), param(w.multipliers), param(w.shifts));
-        for r in 0..tile.frames {
-            let v = _mm512_add_epi32(mbqm16(_mm512_add_epi32(acc[r][z], bias), m, s), zp);
-            let v = _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi);
-            let at = (tile.t0 + r) * p.cout + co;
-            match yq.elem {
-                Elem::I8 => _mm512_mask_cvtepi32_storeu_epi8(y.as_mut_ptr().add(at) as *mut _, mask, v),
-                Elem::I16 => _mm512_mask_cvtepi32_storeu_epi16(y.as_mut_ptr().add(2 * at) as *mut _, mask, v),
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        let (vlo, vhi, zp) = (_mm512_set1_epi32(lo), _mm512_set1_epi32(hi), _mm512_set1_epi32(yq.zp));
+        for z in 0..Z {
+            let co = (b + 2 * z) * CO_BLOCK;
+            let lanes = (p.cout - co).min(CO_BLOCK * (nb - 2 * z).min(2));
+            let mask = ((1u32 << lanes) - 1) as __mmask16;
+            let param = |b: &[u8]| _mm512_maskz_loadu_epi32(mask, b.as_ptr().add(4 * co) as *const i32);
+            let (bias, m, s) = (param(w.bias), param(w.multipliers), param(w.shifts));
+            for r in 0..tile.frames {
+                let v = _mm512_add_epi32(mbqm16(_mm512_add_epi32(acc[r][z], bias), m, s), zp);
+                let v = _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi);
+                let at = (tile.t0 + r) * p.cout + co;
+                match yq.elem {
+                    Elem::I8 => _mm512_mask_cvtepi32_storeu_epi8(y.as_mut_ptr().add(at) as *mut _, mask, v),
+                    Elem::I16 => _mm512_mask_cvtepi32_storeu_epi16(y.as_mut_ptr().add(2 * at) as *mut _, mask, v),
+                }
             }
         }
     }
@@ -867,34 +933,37 @@ unsafe fn requantize_tile<const Z: usize>(p: &ConvGeometry, w: &ConvParams<'_>, 
 /// AVX-512 F/BW/VL must be available.
 #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
 unsafe fn quantize512(src: &[f32], channels: usize, frames: usize, factor: f32, oq: Q, out: &mut [u8]) {
-    assert!(src.len() >= channels * frames && out.len() >= channels * frames * oq.elem.bytes());
-    let (f, half, one, limit) = (_mm512_set1_ps(factor), _mm512_set1_ps(0.5), _mm512_set1_ps(1.0), _mm512_set1_ps(1.0e6));
-    let sign = _mm512_set1_epi32(i32::MIN);
-    let (zp, lo, hi) = (_mm512_set1_epi32(oq.zp), _mm512_set1_epi32(oq.elem.min()), _mm512_set1_epi32(oq.elem.max()));
-    for c0 in (0..channels).step_by(16) {
-        let nc = (channels - c0).min(16);
-        for t0 in (0..frames).step_by(16) {
-            let nt = (frames - t0).min(16);
-            let mut rows = [_mm512_setzero_si512(); 16];
-            for (i, row) in rows.iter_mut().enumerate().take(nc) {
-                // In bounds: frames t0..t0 + nt of channel c0 + i.
-                let v = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(nt), src.as_ptr().add((c0 + i) * frames + t0)), f);
-                let whole = _mm512_roundscale_ps::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(v);
-                let up = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(_mm512_abs_ps(_mm512_sub_ps(v, whole)), half);
-                let away = _mm512_or_si512(_mm512_castps_si512(one), _mm512_and_si512(_mm512_castps_si512(v), sign));
-                let r = _mm512_mask_add_ps(whole, up, whole, _mm512_castsi512_ps(away));
-                // NaN becomes 0, as the saturating cast makes it; the rest is clamped first.
-                let finite = _mm512_cmp_ps_mask::<_CMP_ORD_Q>(r, r);
-                let r = _mm512_min_ps(_mm512_max_ps(r, _mm512_sub_ps(_mm512_setzero_ps(), limit)), limit);
-                let q = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(finite, r), zp);
-                *row = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
-            }
-            let cols = transpose16(rows);
-            for (j, q) in cols.iter().enumerate().take(nt) {
-                let at = (t0 + j) * channels + c0;
-                match oq.elem {
-                    Elem::I8 => _mm512_mask_cvtepi32_storeu_epi8(out.as_mut_ptr().add(at) as *mut _, lanes(nc), *q),
-                    Elem::I16 => _mm512_mask_cvtepi32_storeu_epi16(out.as_mut_ptr().add(2 * at) as *mut _, lanes(nc), *q),
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        assert!(src.len() >= channels * frames && out.len() >= channels * frames * oq.elem.bytes());
+        let (f, half, one, limit) = (_mm512_set1_ps(factor), _mm512_set1_ps(0.5), _mm512_set1_ps(1.0), _mm512_set1_ps(1.0e6));
+        let sign = _mm512_set1_epi32(i32::MIN);
+        let (zp, lo, hi) = (_mm512_set1_epi32(oq.zp), _mm512_set1_epi32(oq.elem.min()), _mm512_set1_epi32(oq.elem.max()));
+        for c0 in (0..channels).step_by(16) {
+            let nc = (channels - c0).min(16);
+            for t0 in (0..frames).step_by(16) {
+                let nt = (frames - t0).min(16);
+                let mut rows = [_mm512_setzero_si512(); 16];
+                for (i, row) in rows.iter_mut().enumerate().take(nc) {
+                    // In bounds: frames t0..t0 + nt of channel c0 + i.
+                    let v = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(nt), src.as_ptr().add((c0 + i) * frames + t0)), f);
+                    let whole = _mm512_roundscale_ps::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(v);
+                    let up = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(_mm512_abs_ps(_mm512_sub_ps(v, whole)), half);
+                    let away = _mm512_or_si512(_mm512_castps_si512(one), _mm512_and_si512(_mm512_castps_si512(v), sign));
+                    let r = _mm512_mask_add_ps(whole, up, whole, _mm512_castsi512_ps(away));
+                    // NaN becomes 0, as the saturating cast makes it; the rest is clamped first.
+                    let finite = _mm512_cmp_ps_mask::<_CMP_ORD_Q>(r, r);
+                    let r = _mm512_min_ps(_mm512_max_ps(r, _mm512_sub_ps(_mm512_setzero_ps(), limit)), limit);
+                    let q = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(finite, r), zp);
+                    *row = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+                }
+                let cols = transpose16(rows);
+                for (j, q) in cols.iter().enumerate().take(nt) {
+                    let at = (t0 + j) * channels + c0;
+                    match oq.elem {
+                        Elem::I8 => _mm512_mask_cvtepi32_storeu_epi8(out.as_mut_ptr().add(at) as *mut _, lanes(nc), *q),
+                        Elem::I16 => _mm512_mask_cvtepi32_storeu_epi16(out.as_mut_ptr().add(2 * at) as *mut _, lanes(nc), *q),
+                    }
                 }
             }
         }
@@ -909,25 +978,28 @@ unsafe fn quantize512(src: &[f32], channels: usize, frames: usize, factor: f32, 
 /// AVX-512 F/BW/VL must be available.
 #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
 unsafe fn dequantize512(xq: Q, x: &[u8], channels: usize, frames: usize, factor: f32, out: &mut [f32]) {
-    assert!(x.len() >= channels * frames * xq.elem.bytes() && out.len() >= channels * frames);
-    let (f, zp) = (_mm512_set1_ps(factor), _mm512_set1_epi32(xq.zp));
-    for t0 in (0..frames).step_by(16) {
-        let nt = (frames - t0).min(16);
-        for c0 in (0..channels).step_by(16) {
-            let nc = (channels - c0).min(16);
-            let mut rows = [_mm512_setzero_si512(); 16];
-            for (j, row) in rows.iter_mut().enumerate().take(nt) {
-                // In bounds: channels c0..c0 + nc of frame t0 + j.
-                let at = (t0 + j) * channels + c0;
-                let q = match xq.elem {
-                    Elem::I8 => _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes(nc), x.as_ptr().add(at) as *const i8)),
-                    Elem::I16 => _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(lanes(nc), x.as_ptr().add(2 * at) as *const i16)),
-                };
-                *row = _mm512_castps_si512(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, zp)), f));
-            }
-            let cols = transpose16(rows);
-            for (i, v) in cols.iter().enumerate().take(nc) {
-                _mm512_mask_storeu_ps(out.as_mut_ptr().add((c0 + i) * frames + t0), lanes(nt), _mm512_castsi512_ps(*v));
+    // SAFETY: the caller keeps this function's contract (its `# Safety`).
+    unsafe {
+        assert!(x.len() >= channels * frames * xq.elem.bytes() && out.len() >= channels * frames);
+        let (f, zp) = (_mm512_set1_ps(factor), _mm512_set1_epi32(xq.zp));
+        for t0 in (0..frames).step_by(16) {
+            let nt = (frames - t0).min(16);
+            for c0 in (0..channels).step_by(16) {
+                let nc = (channels - c0).min(16);
+                let mut rows = [_mm512_setzero_si512(); 16];
+                for (j, row) in rows.iter_mut().enumerate().take(nt) {
+                    // In bounds: channels c0..c0 + nc of frame t0 + j.
+                    let at = (t0 + j) * channels + c0;
+                    let q = match xq.elem {
+                        Elem::I8 => _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes(nc), x.as_ptr().add(at) as *const i8)),
+                        Elem::I16 => _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(lanes(nc), x.as_ptr().add(2 * at) as *const i16)),
+                    };
+                    *row = _mm512_castps_si512(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, zp)), f));
+                }
+                let cols = transpose16(rows);
+                for (i, v) in cols.iter().enumerate().take(nc) {
+                    _mm512_mask_storeu_ps(out.as_mut_ptr().add((c0 + i) * frames + t0), lanes(nt), _mm512_castsi512_ps(*v));
+                }
             }
         }
     }

@@ -13,7 +13,8 @@ use super::model::{Model, Op};
 /// Why a network cannot run at a frame count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[non_exhaustive]
+// Not `#[non_exhaustive]`: the device core's message test (`error_messages`) matches
+// every variant, so that a new one cannot go without a checked sentence.
 pub enum ArenaPlanError {
     /// A convolution's kernel is wider than its (padded) input.
     TooShort { op: usize },

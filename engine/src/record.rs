@@ -62,15 +62,15 @@ macro_rules! record {
 
         impl $name {
             /// Bytes of the record.
-            pub const BYTES: usize = 0 $( + <$ty as $crate::engine::record::Field>::BYTES )*;
+            pub const BYTES: usize = 0 $( + <$ty as $crate::record::Field>::BYTES )*;
 
             /// Reads the record from the start of `b`, which must hold at least
             /// [`Self::BYTES`] bytes.
             pub fn read(b: &[u8]) -> Self {
                 let mut _at = 0;
                 $(
-                    let $field = <$ty as $crate::engine::record::Field>::read(&b[_at..]);
-                    _at += <$ty as $crate::engine::record::Field>::BYTES;
+                    let $field = <$ty as $crate::record::Field>::read(&b[_at..]);
+                    _at += <$ty as $crate::record::Field>::BYTES;
                 )*
                 $name { $($field),* }
             }
@@ -80,8 +80,8 @@ macro_rules! record {
                 let mut b = [0u8; $name::BYTES];
                 let mut _at = 0;
                 $(
-                    $crate::engine::record::Field::write(self.$field, &mut b[_at..]);
-                    _at += <$ty as $crate::engine::record::Field>::BYTES;
+                    $crate::record::Field::write(self.$field, &mut b[_at..]);
+                    _at += <$ty as $crate::record::Field>::BYTES;
                 )*
                 b
             }

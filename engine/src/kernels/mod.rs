@@ -5,7 +5,15 @@
 //! replaces only the hot kernels. A [`Kernels`] table is picked when the network is built:
 //! the optimised tables can only be made from a token that detection returns, so no safe
 //! path reaches an instruction the CPU lacks.
+//!
+//! This module is the one room of the engine allowed `unsafe` (the crate denies it, and
+//! every other module forbids it): the optimised sets' intrinsics and assembly, and the
+//! two byte reinterpretations in [`cast`]. Inside an `unsafe fn` every unsafe operation
+//! still needs its own `unsafe` block and `SAFETY` note.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub(crate) mod cast;
 pub mod reference;
 
 // On other hosts the tests run it on an emulation of its instructions.

@@ -24,9 +24,12 @@
 //! records fold a ReLU into the output clamp. Their lengths in time follow
 //! from the ops and the frame count, so the blob works for any number of frames.
 //!
-//! The head field says what the output channels hold (`crate::Head`): the score itself,
-//! or an estimate of the clean chorale that the engine turns into the score in f32 after
-//! the last op. Version 3 added it (the field was reserved before).
+//! The interface fields (encoding version, channel layout, voice ranges, noise schedule,
+//! head) say what the inputs and the output mean; the engine carries them and its user
+//! checks them (`kantor_core::engine`, through a [`Check`](super::model::Check)). The head
+//! field says what the output channels hold (`kantor_core::Head`): the score itself, or
+//! an estimate of the clean chorale that the device core turns into the score in f32
+//! after the last op. Version 3 added it (the field was reserved before).
 //!
 //! The scalar program evaluates the σ-only arithmetic in f32: register 0 holds σ, and
 //! instruction `i` writes register `i + 1`.
@@ -163,7 +166,7 @@ record! {
     pub struct HeaderRecord {
         pub magic: [u8; 4],
         pub format_version: u32,
-        /// `onehot::ENCODING_VERSION` the network was trained for.
+        /// The input encoding the network was trained for (`kantor_core::onehot::ENCODING_VERSION`).
         pub encoding_version: u32,
         /// Length of the blob in bytes, CRC included.
         pub total_len: u32,
@@ -178,7 +181,7 @@ record! {
         pub scalars: u32,
         pub ops: u32,
         pub props: u32,
-        /// `Head::code`.
+        /// What the output holds (`kantor_core::Head::code`).
         pub head: u32,
     }
 
@@ -381,11 +384,11 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// A blob with 4-byte alignment, for `include_bytes!` on a board:
 ///
 /// ```
-/// use kantor_core::engine::format::Aligned;
-/// use kantor_core::engine::Model;
+/// use kantor_engine::format::Aligned;
+/// use kantor_engine::Model;
 ///
 /// static MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/default/model.kq8")));
-/// // MODEL.0 is the blob; pass `&MODEL.0` to `Int8ScoreNet::new`.
+/// // MODEL.0 is the blob; pass `&MODEL.0` to `Int8Net::new`.
 /// assert_eq!(MODEL.0.as_ptr() as usize % 4, 0);
 /// assert!(Model::load(&MODEL.0).is_ok());
 /// ```

@@ -1,23 +1,22 @@
-//! [`Int8ScoreNet`]: a loaded blob plus its working memory, usable wherever the sampler
-//! wants a [`ScoreNet`].
+//! [`Int8Net`]: a loaded blob plus its working memory, run on one input at one σ.
+
+#![forbid(unsafe_code)]
 
 use core::ops::Range;
 
 use super::fixed::quantize_multiplier;
 use super::format::{self, MAX_SCALARS};
 use super::conv::{ConvGeometry, ConvParams};
-use super::kernels::{reference, Kernels};
-use super::model::{BlobError, Layout, Model, Op};
+use super::kernels::{cast, reference, Kernels};
+use super::model::{no_check, BlobError, Check, Layout, Model, Op};
 use super::quant::Requant;
 use super::arena::{ArenaPlanError, Plan};
-use crate::noise::NoiseSchedule;
-use crate::onehot::{META_CHANNELS, VOICE_CHANNELS};
-use crate::score::ScoreNet;
 
 /// Why the engine refused to load or to run.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[non_exhaustive]
+// Not `#[non_exhaustive]`: the device core's message test (`error_messages`) matches
+// every variant, so that a new one cannot go without a checked sentence.
 pub enum EngineError {
     /// The blob was refused.
     Blob(BlobError),
@@ -65,11 +64,11 @@ impl core::fmt::Display for EngineError {
 #[cfg(feature = "std")]
 impl std::error::Error for EngineError {}
 
-/// The int8 score network: a blob `B` (e.g. `&'static [u8]` from `include_bytes!`, or a
+/// The int8 network: a blob `B` (e.g. `&'static [u8]` from `include_bytes!`, or a
 /// `Vec<u8>` on the host) and an arena `A` of working memory (e.g. a `static mut` array,
 /// or a `Vec<u8>`). The [module documentation](super) shows both: loading a blob and
 /// running one evaluation, and a board's static blob and arena.
-pub struct Int8ScoreNet<B, A> {
+pub struct Int8Net<B, A> {
     blob: B,
     layout: Layout,
     arena: A,
@@ -77,17 +76,23 @@ pub struct Int8ScoreNet<B, A> {
     kernels: Kernels,
 }
 
-impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
+impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8Net<B, A> {
     /// Loads `blob` and checks that `arena` is large enough for `max_frames` frames; runs
     /// with the fastest kernel set this CPU has ([`Kernels::detect`]).
     pub fn new(blob: B, arena: A, max_frames: usize) -> Result<Self, EngineError> {
         Self::with_kernels(blob, arena, max_frames, Kernels::detect())
     }
 
-    /// [`Int8ScoreNet::new`] with the given kernel set (every set computes the same bits).
+    /// [`Int8Net::new`] with the given kernel set (every set computes the same bits).
     pub fn with_kernels(blob: B, arena: A, max_frames: usize, kernels: Kernels) -> Result<Self, EngineError> {
-        let layout = Model::load(blob.as_ref())?.layout();
-        let mut net = Int8ScoreNet { blob, layout, arena, plan: None, kernels };
+        Self::checked(blob, arena, max_frames, kernels, no_check)
+    }
+
+    /// [`Int8Net::with_kernels`], the blob loaded with the caller's [`Check`]
+    /// ([`Model::load_checked`]).
+    pub fn checked(blob: B, arena: A, max_frames: usize, kernels: Kernels, check: Check) -> Result<Self, EngineError> {
+        let layout = Model::load_checked(blob.as_ref(), check)?.layout();
+        let mut net = Int8Net { blob, layout, arena, plan: None, kernels };
         net.prepare(max_frames)?;
         Ok(net)
     }
@@ -100,11 +105,6 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
     /// The validated model.
     pub fn model(&self) -> Model<'_> {
         Model::with_layout(&self.blob.as_ref()[..self.layout.header.total_len], self.layout)
-    }
-
-    /// The noise schedule stored in the blob.
-    pub fn schedule(&self) -> NoiseSchedule {
-        self.layout.header.schedule
     }
 
     /// Working memory needed for `frames` frames.
@@ -126,20 +126,13 @@ impl<B: AsRef<[u8]>, A: AsMut<[u8]>> Int8ScoreNet<B, A> {
         Ok(())
     }
 
-    /// Runs the network on one chorale: `x` (`VOICE_CHANNELS × frames`), `meta`
-    /// (`META_CHANNELS × frames`) channel-major; writes `VOICE_CHANNELS × frames` scores
-    /// (through the blob's [`crate::Head`] when the network estimates the clean chorale).
+    /// Runs the network on one input: `x` (`voice_channels × frames`), `meta`
+    /// (`meta_channels × frames`) channel-major, at noise level `sigma`; writes the last
+    /// layer's `voice_channels × frames` values (channel counts from the blob's
+    /// [`Header`](super::model::Header)).
     pub fn run(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), EngineError> {
-        self.run_raw(x, meta, frames, sigma, score)?;
-        // The last op wrote the head's output; the sampler wants the score.
-        self.layout.header.head.to_score(x, score, frames, sigma);
-        Ok(())
-    }
-
-    /// What the network's last layer holds before the head turns it into a score (the same
-    /// as [`Int8ScoreNet::run`] for [`crate::Head::Score`]): what quantisation is measured on.
-    pub fn run_raw(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), EngineError> {
-        for (len, channels) in [(x.len(), VOICE_CHANNELS), (meta.len(), META_CHANNELS), (score.len(), VOICE_CHANNELS)] {
+        let (voice_channels, meta_channels) = (self.layout.header.voice_channels, self.layout.header.meta_channels);
+        for (len, channels) in [(x.len(), voice_channels), (meta.len(), meta_channels), (score.len(), voice_channels)] {
             let needed = channels.checked_mul(frames).ok_or(EngineError::Plan(ArenaPlanError::Overflow))?;
             if len < needed {
                 return Err(EngineError::BufferTooSmall { needed, got: len });
@@ -174,14 +167,12 @@ fn views<const N: usize>(arena: &mut [u8], ins: [Range<usize>; N], out: Range<us
             return Err(bad);
         }
     }
-    let base = arena.as_mut_ptr();
-    // SAFETY: every range is inside `arena`, and the mutable one overlaps none of the
-    // shared ones (checked above).
-    unsafe {
-        let ins = ins.map(|r| core::slice::from_raw_parts(base.add(r.start) as *const u8, r.end - r.start));
-        let out = core::slice::from_raw_parts_mut(base.add(out.start), out.end - out.start);
-        Ok((ins, out))
-    }
+    // Every input lies wholly before or wholly after the output (checked above).
+    let (before, rest) = arena.split_at_mut(out.start);
+    let (out_view, after) = rest.split_at_mut(out.end - out.start);
+    let (before, after): (&[u8], &[u8]) = (before, after);
+    let ins = ins.map(|r| if r.end <= out.start { &before[r] } else { &after[r.start - out.end..r.end - out.end] });
+    Ok((ins, out_view))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -219,8 +210,7 @@ fn execute(
             let g = ConvGeometry { cin: ti.channels, cout: to.channels, kernel: c.kernel, dilation: c.dilation, stride: c.stride, pad_begin: c.pad_begin };
             let ([xin], out) = views(arena, [range(c.input)], range(c.output))?;
             let (t_in, t_out) = (plan.len[c.input] as usize, plan.len[c.output] as usize);
-            // SAFETY: every bit pattern is a valid i16; `align_to_mut` only picks the aligned middle.
-            let (_, cols, _) = unsafe { scratch.align_to_mut::<i16>() };
+            let cols = cast::as_i16_mut(scratch);
             if cols.len() < g.scratch_len() {
                 return Err(EngineError::ArenaTooSmall { needed: plan.arena_bytes, available: plan.scratch_offset + scratch.len() });
             }
@@ -274,12 +264,4 @@ fn execute(
         }
     }
     Ok(())
-}
-
-impl<B: AsRef<[u8]>, A: AsMut<[u8]>> ScoreNet for Int8ScoreNet<B, A> {
-    type Error = EngineError;
-
-    fn score(&mut self, x: &[f32], meta: &[f32], frames: usize, sigma: f32, score: &mut [f32]) -> Result<(), EngineError> {
-        self.run(x, meta, frames, sigma, score)
-    }
 }

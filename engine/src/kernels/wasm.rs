@@ -64,8 +64,11 @@ mod lanes {
     /// `w` must point to 16 readable bytes (v128.load needs no alignment).
     #[inline(always)]
     pub unsafe fn weights(w: *const i8) -> (Pairs, Pairs) {
-        let v = v128_load(w.cast());
-        (i16x8_extend_low_i8x16(v), i16x8_extend_high_i8x16(v))
+        // SAFETY: the caller keeps this function's contract (its `# Safety`).
+        unsafe {
+            let v = v128_load(w.cast());
+            (i16x8_extend_low_i8x16(v), i16x8_extend_high_i8x16(v))
+        }
     }
 
     /// A pair of taps broadcast to every lane.
@@ -74,7 +77,8 @@ mod lanes {
     /// `c` must point to two readable int16 (the load needs no alignment).
     #[inline(always)]
     pub unsafe fn taps(c: *const i16) -> Pairs {
-        v128_load32_splat(c.cast())
+        // SAFETY: the caller keeps this function's contract (its `# Safety`).
+        unsafe { v128_load32_splat(c.cast()) }
     }
 
     /// acc + (w · c, pair by pair).
@@ -102,15 +106,21 @@ mod lanes {
     /// # Safety
     /// As on WebAssembly: 16 readable bytes.
     pub unsafe fn weights(w: *const i8) -> (Pairs, Pairs) {
-        let w = core::slice::from_raw_parts(w, 16);
-        (core::array::from_fn(|i| w[i] as i16), core::array::from_fn(|i| w[8 + i] as i16))
+        // SAFETY: the caller keeps this function's contract (its `# Safety`).
+        unsafe {
+            let w = core::slice::from_raw_parts(w, 16);
+            (core::array::from_fn(|i| w[i] as i16), core::array::from_fn(|i| w[8 + i] as i16))
+        }
     }
 
     /// # Safety
     /// As on WebAssembly: two readable int16.
     pub unsafe fn taps(c: *const i16) -> Pairs {
-        let c = core::slice::from_raw_parts(c, 2);
-        core::array::from_fn(|i| c[i % 2])
+        // SAFETY: the caller keeps this function's contract (its `# Safety`).
+        unsafe {
+            let c = core::slice::from_raw_parts(c, 2);
+            core::array::from_fn(|i| c[i % 2])
+        }
     }
 
     /// `i32x4.dot_i16x8_s` then `i32x4.add` (both wrap).
