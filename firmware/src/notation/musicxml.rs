@@ -19,14 +19,14 @@
 use core::fmt::{self, Write};
 
 use super::spelling::{step_alter_octave, Fifths, Speller};
-
-/// The opening of a direction that changes the tempo without printing a mark.
-const HIDDEN_TEMPO_OPEN: &str = "<direction print-object=\"no\"><direction-type><words print-object=\"no\"> </words></direction-type>";
 use crate::frame::Frame;
 use crate::meter::TimeSignature;
 use crate::midi::Performance;
 use crate::token::Token;
 use crate::voice::Voice;
+
+/// The opening of a direction that changes the tempo without printing a mark.
+const HIDDEN_TEMPO_OPEN: &str = "<direction print-object=\"no\"><direction-type><words print-object=\"no\"> </words></direction-type>";
 
 /// Durations (in 16ths) that one written note can have, with their type and dot.
 const WRITABLE: [(usize, &str, bool); 9] = [

@@ -59,13 +59,18 @@ pub fn clamp_home_bass(clamps: &mut [Clamp], metas: &[crate::frame::FrameMeta]) 
     if clamps[start..end].iter().any(|c| c[bass].is_some()) {
         return false;
     }
-    let tonic = metas[start].home().tonic;
-    let pitch = FINAL_BASS_LOWEST + (tonic + 12 - FINAL_BASS_LOWEST % 12) % 12;
-    clamps[start][bass] = Some(Token::Pitch(pitch));
+    clamps[start][bass] = Some(home_bass(metas[start]));
     for c in &mut clamps[start + 1..end] {
         c[bass] = Some(Token::Hold);
     }
     true
+}
+
+/// The home tonic of `meta`'s key and mode where the bass sings it at the ends of a piece
+/// (from [`FINAL_BASS_LOWEST`]).
+fn home_bass(meta: crate::frame::FrameMeta) -> Token {
+    let tonic = meta.home().tonic;
+    Token::Pitch(FINAL_BASS_LOWEST + (tonic + 12 - FINAL_BASS_LOWEST % 12) % 12)
 }
 
 /// Strikes the home tonic in the bass at the first frame (the key and mode of that frame),
@@ -78,8 +83,7 @@ pub fn clamp_home_opening(clamps: &mut [Clamp], metas: &[crate::frame::FrameMeta
     if first[soprano].is_some() || first[bass].is_some() {
         return false;
     }
-    let tonic = meta.home().tonic;
-    first[bass] = Some(Token::Pitch(FINAL_BASS_LOWEST + (tonic + 12 - FINAL_BASS_LOWEST % 12) % 12));
+    first[bass] = Some(home_bass(*meta));
     true
 }
 

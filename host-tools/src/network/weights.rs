@@ -7,11 +7,16 @@ use rand_core::Rng;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
 
+/// A 53-bit uniform draw in [0, 1).
+pub fn uniform(rng: &mut impl Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// A standard normal sample (Box–Muller).
 pub fn normal(rng: &mut impl Rng) -> f32 {
     // 53-bit uniform in (0, 1]; never 0 so the logarithm is finite.
     let u1 = ((rng.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
-    let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let u2 = uniform(rng);
     ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
 }
 

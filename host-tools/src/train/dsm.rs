@@ -16,7 +16,7 @@
 //! the mean over its examples.
 
 use super::data::Window;
-use crate::network::weights::normal;
+use crate::network::weights::{normal, uniform};
 use crate::network::{assemble_input, Activations, Architecture};
 use kantor_core::onehot::voice_offset;
 use kantor_core::token::HOLD_CLASS;
@@ -56,7 +56,7 @@ impl<'a> Example<'a> {
 
 /// σ drawn log-uniformly from `[min, max]`.
 pub fn sample_sigma(rng: &mut impl Rng, min: f64, max: f64) -> f32 {
-    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let u = uniform(rng);
     (min.ln() + u * (max.ln() - min.ln())).exp() as f32
 }
 

@@ -29,7 +29,7 @@ use data::{fixed_windows, largest_distance, TrainWindows};
 use dsm::{loss_and_gradient, sample_sigma, Example};
 use log::{CsvLog, TRAIN_LOG, VALID_LOG};
 use optim::{clip_gradient, learning_rate, update_ema, Adam};
-use rand_core::{Rng, SeedableRng};
+use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -330,7 +330,7 @@ pub fn train(dataset: &Dataset, out: &Path, config: Option<TrainConfig>, limits:
         let examples: Vec<Example> = batch
             .iter()
             .map(|(w, base)| {
-                let focus = config.focus_fraction > 0.0 && ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < config.focus_fraction;
+                let focus = config.focus_fraction > 0.0 && crate::network::weights::uniform(&mut rng) < config.focus_fraction;
                 let sigma = if focus {
                     sample_sigma(&mut rng, config.focus_sigma_min, config.focus_sigma_max)
                 } else {

@@ -14,6 +14,7 @@
 //!   the fault the network writes most; where no voice allows it, a shift.
 
 use super::data::below;
+use crate::network::weights::uniform;
 use kantor_core::chorale::sounding;
 use kantor_core::{Frame, Token, Voice};
 use rand_core::Rng;
@@ -32,11 +33,6 @@ pub enum Substitution {
 
 const SHIFTS: [i32; 12] = [-7, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 7];
 
-/// A uniform draw in [0, 1).
-fn unit(rng: &mut impl Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// The onset frame of the note `voice` sounds at `t` (`t` itself where it strikes there).
 fn onset(frames: &[Frame], voice: Voice, t: usize) -> usize {
     let mut s = t;
@@ -53,7 +49,7 @@ pub fn substitute(frames: &[Frame], rate: f64, kind: Substitution, rng: &mut imp
     for t in 0..out.len() {
         for v in Voice::ALL {
             let Token::Pitch(p) = out[t].tokens[v.index()] else { continue };
-            if unit(rng) >= rate {
+            if uniform(rng) >= rate {
                 continue;
             }
             let parallel = match kind {
